@@ -1,0 +1,65 @@
+"""GET|HEAD /r/{code} -> 302 to the landing page (Quick Help) with ``ref`` and ``cid``.
+
+Deliberately not an APIGatewayHttpResolver: this is the hottest, most latency-sensitive route, so the
+wiring is a few lines over the raw HTTP API event (bench/ measures the cold-start cost).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+from typing import Any
+
+from referral_core.config import BaseSettings, read_settings
+from referral_core.dal.dynamo import Table
+from referral_core.dal.links import LinkRepository
+from referral_core.dal.secrets import ssm_parameter
+from referral_core.observability import logger
+from referral_core.origin import request_origin
+from referral_core.pages import not_found_page
+from referral_core.services.redirect import Visit, resolve
+
+_COMMON_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RedirectSettings(BaseSettings):
+    landing_url: str = ""
+    click_ttl_days: int = 120
+
+
+@cache
+def _deps() -> tuple[RedirectSettings, LinkRepository]:
+    settings = read_settings(RedirectSettings)
+    return settings, LinkRepository(Table(settings.table_name))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings, repo = _deps()
+    http = event["requestContext"]["http"]
+    query = event.get("queryStringParameters") or {}
+    origin = request_origin(event, settings.public_base_url)
+    landing = settings.landing_url or f"{origin}/quick-help"
+    visit = Visit(
+        code=(event.get("pathParameters") or {}).get("code", ""),
+        method=http["method"],
+        source_ip=http.get("sourceIp", ""),
+        user_agent=http.get("userAgent", ""),
+        src=query.get("src"),
+        placement=query.get("p"),
+    )
+    decision = resolve(repo, visit, pepper=ssm_parameter(settings.pepper_param), landing_url=landing,
+                       click_ttl_days=settings.click_ttl_days)
+    logger.info("redirect", extra={"status": decision.status, "counted": decision.counted})
+    if decision.status == 302:
+        return {"statusCode": 302, "headers": {**_COMMON_HEADERS, "Location": decision.location}, "body": ""}
+    return {
+        "statusCode": 404,
+        "headers": {**_COMMON_HEADERS, "Content-Type": "text/html; charset=utf-8"},
+        "body": "" if visit.method == "HEAD" else not_found_page(landing),
+    }

@@ -1,0 +1,68 @@
+"""Staff endpoint (/admin/*). API Gateway's JWT authorizer admits Cognito users; the middleware checks the
+``staff`` group again and puts the identity in the router context for the audit trail.
+
+No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
+"""
+
+
+import dataclasses
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.logging import correlation_paths
+
+from referral_core import api
+from referral_core.auth import StaffIdentity, staff_from_event
+from referral_core.config import BaseSettings, read_settings
+from referral_core.dal.referrers import ReferrerRepository
+from referral_core.http import create_resolver, json_response
+from referral_core.models.referrers import CreateReferrerRequest, CreateReferrerResponse
+from referral_core.observability import logger, tracer
+from referral_core.origin import request_origin
+from referral_core.services.referrers import create_referrer
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AdminSettings(BaseSettings):
+    allowed_redirect_hosts: tuple[str, ...] = ()
+    default_phone_region: str = "AU"
+
+
+@cache
+def settings() -> AdminSettings:
+    return read_settings(AdminSettings)
+
+
+app = create_resolver(title="Staff admin")
+
+
+def require_staff(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:
+    app_.append_context(staff=staff_from_event(app_.current_event.raw_event))
+    return next_middleware(app_)
+
+
+app.use(middlewares=[require_staff])
+
+
+def staff() -> StaffIdentity:
+    identity: StaffIdentity = app.context["staff"]
+    return identity
+
+
+@app.post("/admin/referrers", responses={201: {"description": "Referrer created"}})
+@tracer.capture_method
+def post_referrer(body: CreateReferrerRequest) -> Response[str]:
+    created: CreateReferrerResponse = create_referrer(
+        ReferrerRepository(api.table()), body, pepper=api.pepper(),
+        origin=request_origin(app.current_event.raw_event, settings().public_base_url),
+        phone_region=settings().default_phone_region, actor=staff().actor,
+    )
+    return json_response(201, created.model_dump())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,18 @@
+"""Dependencies shared by API functions: the table and the pepper, built once per container."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from referral_core.config import base_settings
+from referral_core.dal.dynamo import Table
+from referral_core.dal.secrets import ssm_parameter
+
+
+@cache
+def table() -> Table:
+    return Table(base_settings().table_name)
+
+
+def pepper() -> str:
+    return ssm_parameter(base_settings().pepper_param)

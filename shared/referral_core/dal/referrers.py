@@ -1,0 +1,88 @@
+"""Stored referrers: profile, uniqueness guard on email, personal share code and a zero balance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from referral_core import keys
+from referral_core.dal.audit import audit_entry
+from referral_core.dal.dynamo import ConditionFailed, Put, Table
+
+
+@dataclass(frozen=True)
+class NewReferrer:
+    referrer_id: str
+    name: str
+    email: str
+    email_hash: str
+    phone: str | None
+    phone_hash: str | None
+    code: str
+    link: str
+    origin: str
+    created_at: str
+    created_by: str
+
+
+class EmailTaken(ConditionFailed):
+    pass
+
+
+class CodeTaken(ConditionFailed):
+    pass
+
+
+class ReferrerRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def create(self, new: NewReferrer) -> None:
+        """Write profile, email guard, personal code and balance in one transaction.
+
+        Raises :class:`EmailTaken` or :class:`CodeTaken` when the guard or the code already exists.
+        """
+        pk, sk = keys.referrer(new.referrer_id)
+        lock_pk, lock_sk = keys.referrer_email_lock(new.email_hash)
+        code_pk, code_sk = keys.code(new.code)
+        not_exists = "attribute_not_exists(pk)"
+        profile: dict[str, Any] = {
+            "pk": pk, "sk": sk, "type": "referrer", "referrer_id": new.referrer_id,
+            "name": new.name, "email": new.email, "email_hash": new.email_hash,
+            "phone": new.phone, "phone_hash": new.phone_hash, "status": "active",
+            "personal_code": new.code, "link": new.link, "origin": new.origin,
+            "created_at": new.created_at, "created_by": new.created_by,
+            "gsi1pk": keys.referrer_by_email_gsi(new.email_hash), "gsi1sk": "REFERRER",
+        }
+        code_item = {
+            "pk": code_pk, "sk": code_sk, "type": "share_code", "code": new.code,
+            "referrer_id": new.referrer_id, "personal": True, "visibility": "public",
+            "status": "active", "uses": 0, "placement": "", "created_at": new.created_at,
+            "gsi1pk": keys.codes_of_referrer_gsi(new.referrer_id), "gsi1sk": f"CODE#{new.created_at}",
+        }
+        balance = {
+            "pk": pk, "sk": "BALANCE", "type": "balance", "referrer_id": new.referrer_id,
+            "pending_cents": 0, "available_cents": 0, "held_cents": 0, "paid_cents": 0,
+            "rewarded_count": 0, "version": 0,
+        }
+        guard = {"pk": lock_pk, "sk": lock_sk, "type": "unique", "referrer_id": new.referrer_id}
+        try:
+            self.table.transact([
+                Put(profile, condition=not_exists),
+                Put(guard, condition=not_exists),
+                Put(code_item, condition=not_exists),
+                Put(balance, condition=not_exists),
+                audit_entry(pk, actor=new.created_by, action="referrer.created",
+                            detail={"code": new.code}, at=new.created_at),
+            ])
+        except ConditionFailed as exc:
+            index = exc.failed_index()
+            if index == 1:
+                raise EmailTaken("a referrer with this email already exists",
+                                 reasons=exc.reasons) from exc
+            if index == 2:
+                raise CodeTaken("that code is taken", reasons=exc.reasons) from exc
+            raise
+
+    def get(self, referrer_id: str) -> dict[str, Any] | None:
+        return self.table.get(*keys.referrer(referrer_id))

@@ -1,0 +1,80 @@
+"""Domain errors. Logic raises these; ``referral_core.http`` is the one place that maps them to HTTP."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ConfigError(RuntimeError):
+    """The deployment is misconfigured (a missing or malformed setting). Never caught: fail fast."""
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.extra = extra
+
+
+class InvalidInput(DomainError):
+    """The request is well-formed but a field is not acceptable (422, naming the field)."""
+
+    status = 422
+    code = "invalid_input"
+
+
+class MalformedRequest(DomainError):
+    status = 400
+    code = "malformed_request"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """A conditional write lost: the thing exists already, or changed since it was read."""
+
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """A dependency is throttling or timing out; the client may retry (503 with Retry-After)."""
+
+    status = 503
+    code = "temporarily_unavailable"

@@ -1,0 +1,70 @@
+"""The one place where domain errors become HTTP responses, and the resolver every API function uses.
+
+Error body (../shared/API.md): ``{"error": {"code", "message", "fields"}}``. Routes never try/except.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from referral_core.errors import DomainError, RateLimited, Unavailable
+from referral_core.observability import logger
+
+JSON = "application/json"
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None,
+                   headers: dict[str, str] | None = None) -> Response[str]:
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body),
+                    headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    # Powertools prefixes body errors with ("body", ...); query/path with ("query", name) etc.
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_fields(errors: list[dict[str, Any]]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for err in errors:
+        name = _field_name(err.get("loc", ()))
+        fields.setdefault(name, str(err.get("msg", "is not valid")))
+    return fields
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body, default=str),
+                    headers={"Cache-Control": "no-store", **(headers or {})})
+
+
+def create_resolver(*, title: str) -> APIGatewayHttpResolver:
+    """An HTTP API resolver with pydantic validation and this project's error mapping registered."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(400, "malformed_request", "the body is not valid JSON",
+                                  {"body": "not valid JSON"})
+        fields = validation_fields(errors)
+        return error_response(422, "invalid_input", f"invalid fields: {', '.join(fields)}", fields)
+
+    @app.exception_handler(DomainError)
+    def _domain(exc: DomainError) -> Response[str]:
+        headers: dict[str, str] = {}
+        if isinstance(exc, RateLimited | Unavailable):
+            retry = getattr(exc, "retry_after", None) or exc.extra.get("retry_after", 1)
+            headers["Retry-After"] = str(retry)
+        if exc.status >= 500:
+            logger.warning("dependency unavailable", extra={"error": exc.message})
+        return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
+
+    app.openapi_title = title  # type: ignore[attr-defined]
+    return app

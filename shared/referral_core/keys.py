@@ -1,0 +1,36 @@
+"""Key builders for the single table. docs/data-model.md lists every access pattern these serve.
+
+Every item carries ``type`` (its entity name) so stream filters and humans can tell items apart.
+"""
+
+from __future__ import annotations
+
+# -- referrers ------------------------------------------------------------------------------------
+def referrer(referrer_id: str) -> tuple[str, str]:
+    return f"REFERRER#{referrer_id}", "PROFILE"
+
+
+def referrer_email_lock(email_hash: str) -> tuple[str, str]:
+    """Uniqueness guard: one referrer per (normalised, hashed) email."""
+    return f"UNIQUE#REFEMAIL#{email_hash}", "UNIQUE"
+
+
+def referrer_by_email_gsi(email_hash: str) -> str:
+    return f"REFEMAIL#{email_hash}"
+
+
+# -- share codes and clicks -----------------------------------------------------------------------
+def code(normalised_code: str) -> tuple[str, str]:
+    return f"CODE#{normalised_code}", "CODE"
+
+
+def codes_of_referrer_gsi(referrer_id: str) -> str:
+    return f"REFERRER#{referrer_id}#CODES"
+
+
+def click(click_id: str) -> tuple[str, str]:
+    return f"CLICK#{click_id}", "CLICK"
+
+
+def code_stats(normalised_code: str, placement: str) -> tuple[str, str]:
+    return f"STATS#{normalised_code}", f"PLACEMENT#{placement or '-'}"

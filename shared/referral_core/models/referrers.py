@@ -1,0 +1,25 @@
+"""API models for referrers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+class CreateReferrerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+
+
+class CreateReferrerResponse(BaseModel):
+    referrer_id: str
+    code: str
+    link: str
+    email: str
+    created_at: str = Field(description="ISO-8601 UTC")

@@ -1,0 +1,101 @@
+"""GET /r/{code}: decide where a visitor goes and whether the visit counts as a click.
+
+Hot path: no pydantic, no heavy imports; at most one read (the code) and one write (the click).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from referral_core.clock import epoch, iso, parse_iso
+from referral_core.dal.links import LinkRepository
+from referral_core.ids import normalise_code
+
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
+PLACEMENT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+DEDUP_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Visit:
+    code: str
+    method: str
+    source_ip: str
+    user_agent: str
+    src: str | None = None
+    placement: str | None = None
+
+
+@dataclass(frozen=True)
+class RedirectDecision:
+    status: int  # 302 or 404
+    location: str | None = None
+    click_id: str | None = None
+    counted: bool = False
+
+
+def visitor_hash(pepper: str, source_ip: str, user_agent: str) -> str:
+    """Who clicked, without storing the IP: HMAC(pepper, ip|ua)."""
+    return hmac.new(pepper.encode(), f"{source_ip}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def click_id_for(pepper: str, code: str, visitor: str) -> str:
+    return hmac.new(pepper.encode(), f"click:{code}:{visitor}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """Append ``params`` to a stored landing URL, replacing any of the same name."""
+    parts = urlsplit(url)
+    kept = [p for p in parts.query.split("&") if p and p.split("=", 1)[0] not in params]
+    query = "&".join([*kept, urlencode(params)])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def is_live(item: dict[str, object], now_iso: str) -> bool:
+    if item.get("status") != "active":
+        return False
+    expires = item.get("expires_at")
+    if isinstance(expires, str) and parse_iso(expires) <= parse_iso(now_iso):
+        return False
+    max_uses = item.get("max_uses")
+    return not (isinstance(max_uses, int) and int(item.get("uses", 0) or 0) >= max_uses)  # type: ignore[call-overload]
+
+
+def is_bot(user_agent: str) -> bool:
+    from referral_core.services.bots import BOT_PATTERN
+
+    return bool(BOT_PATTERN.search(user_agent))
+
+
+def resolve(repo: LinkRepository, visit: Visit, *, pepper: str, landing_url: str,
+            click_ttl_days: int) -> RedirectDecision:
+    code = normalise_code(visit.code)
+    if not CODE_PATTERN.match(code):
+        return RedirectDecision(status=404)
+    item = repo.get_code(code)
+    now_iso = iso()
+    if item is None or not is_live(item, now_iso):
+        return RedirectDecision(status=404)
+
+    visitor = visitor_hash(pepper, visit.source_ip, visit.user_agent)
+    click_id = click_id_for(pepper, code, visitor)
+    src = "qr" if visit.src == "qr" else "link"
+    placement = visit.placement if visit.placement and PLACEMENT_PATTERN.match(visit.placement) else None
+    placement = placement or str(item.get("placement") or "")
+    counted = False
+    if visit.method == "GET" and not is_bot(visit.user_agent):
+        now_epoch = epoch()
+        counted = repo.record_click({
+            "click_id": click_id, "code": code, "referrer_id": item["referrer_id"], "src": src,
+            "placement": placement, "visitor_hash": visitor, "clicked_at": now_iso,
+            "clicked_epoch": now_epoch, "expiration": now_epoch + click_ttl_days * 86400,
+        }, dedup_before_epoch=now_epoch - DEDUP_SECONDS)
+    # Only the stored landing (validated against AllowedRedirectHosts when written) or the configured
+    # one: nothing from the request decides the destination.
+    destination = str(item.get("landing_url") or landing_url)
+    location = with_query(destination, {"ref": code, "cid": click_id})
+    return RedirectDecision(status=302, location=location, click_id=click_id, counted=counted)
