@@ -38,7 +38,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     settings, log = _deps()
     image = plain(record.dynamodb.new_image if record.dynamodb else {}) or {}
     send = partial(_send, settings.sender_email)
-    if record.event_name and record.event_name.value == "INSERT" and image.get("type") == "referrer":
+    if record.raw_event.get("eventName") == "INSERT" and image.get("type") == "referrer":
         sent = on_referrer_created(image, log, send)
         logger.info("welcome notification", extra={"referrer_id": image.get("referrer_id"), "sent": sent})
 

@@ -1,0 +1,3 @@
+"""Fixtures for every tier. ``stack``: moto in-process with the template's table and functions."""
+
+from tests.support.aws import stack  # noqa: F401  (fixture)
