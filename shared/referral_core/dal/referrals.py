@@ -1,0 +1,110 @@
+"""The referral record (``LEAD#{id}`` / ``REFERRAL``) and the flags beside it.
+
+Several stream consumers write the referral item (attribution, checks, job linking, rewards, staff), so
+it is only ever written with UpdateItem on named attributes — never a whole-item Put — and stage changes
+are conditional on ``stage_rank`` so they only move forward, whatever order the consumers run in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from referral_core.clock import iso
+from referral_core.dal.dynamo import ConditionFailed, Put, Table, Update
+from referral_core.stages import RANK, ReviewStatus, Severity, Stage
+
+REFERRAL_SK = "REFERRAL"
+
+
+def lead_pk(lead_id: str) -> str:
+    return f"LEAD#{lead_id}"
+
+
+def referrals_of_referrer_gsi(referrer_id: str) -> str:
+    return f"REFERRER#{referrer_id}#REFERRALS"
+
+
+def review_gsi(status: ReviewStatus | str) -> str:
+    return f"REVIEW#{status}"
+
+
+class ReferralRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, lead_id: str, *, consistent: bool = False) -> dict[str, Any] | None:
+        return self.table.get(lead_pk(lead_id), REFERRAL_SK, consistent=consistent)
+
+    def evidence(self, lead_id: str) -> list[dict[str, Any]]:
+        """Everything in the lead's partition: lead, referral, flags, notes, decisions, audit."""
+        return self.table.partition(lead_pk(lead_id), consistent=True)
+
+    def advance_stage(self, lead_id: str, stage: Stage, *, at: str | None = None,
+                      attributes: dict[str, Any] | None = None) -> bool:
+        """Move the referral forward to ``stage`` (and set ``attributes``); False if it is already there
+        or further along. A referral in ``under_review``/``not_eligible`` keeps that visible stage but its
+        progress rank still advances (``progress_stage``), so the true position is never lost."""
+        at = at or iso()
+        rank = RANK[stage]
+        names = {"#stage": "stage", "#rank": "stage_rank", "#progress": "progress_stage",
+                 "#updated": "updated_at"}
+        values: dict[str, Any] = {":rank": rank, ":progress": str(stage), ":updated": at,
+                                  ":stage": str(stage)}
+        # While held, the visible stage stays the hold (under_review / not_eligible).
+        sets = ["#rank = :rank", "#progress = :progress", "#updated = :updated",
+                "#stage = if_not_exists(hold_stage, :stage)"]
+        for index, (key, value) in enumerate((attributes or {}).items()):
+            names[f"#a{index}"] = key
+            values[f":a{index}"] = value
+            sets.append(f"#a{index} = :a{index}")
+        try:
+            self.table.update(lead_pk(lead_id), REFERRAL_SK, "SET " + ", ".join(sets),
+                              condition="attribute_not_exists(#rank) OR #rank < :rank",
+                              names=names, values=values)
+        except ConditionFailed:
+            return False
+        return True
+
+    def hold(self, lead_id: str, stage: Stage, *, reason: str | None = None, at: str | None = None) -> None:
+        """Show ``under_review`` or ``not_eligible`` (with a public reason) instead of progress."""
+        at = at or iso()
+        self.table.update(
+            lead_pk(lead_id), REFERRAL_SK,
+            "SET #stage = :stage, hold_stage = :stage, not_eligible_reason = :reason, updated_at = :at",
+            names={"#stage": "stage"}, values={":stage": str(stage), ":reason": reason or "", ":at": at})
+
+    def release_hold(self, lead_id: str, *, at: str | None = None) -> None:
+        """Back to the progress stage after a staff decision clears the hold."""
+        at = at or iso()
+        self.table.update(
+            lead_pk(lead_id), REFERRAL_SK,
+            "SET #stage = if_not_exists(progress_stage, :received), updated_at = :at "
+            "REMOVE hold_stage, not_eligible_reason",
+            names={"#stage": "stage"}, values={":received": str(Stage.RECEIVED), ":at": at})
+
+    def raise_flag(self, lead_id: str, flag_type: str, severity: Severity, evidence: dict[str, Any], *,
+                   at: str | None = None) -> bool:
+        """Record a flag once per (lead, type) and put the referral in the review queue, atomically.
+
+        Returns False when that flag already existed (a replayed stream record): nothing changes.
+        """
+        at = at or iso()
+        flag = {
+            "pk": lead_pk(lead_id), "sk": f"FLAG#{flag_type}", "type": "flag", "lead_id": lead_id,
+            "flag_type": flag_type, "severity": str(severity), "evidence": evidence, "status": "open",
+            "created_at": at,
+        }
+        queue = Update(
+            key={"pk": lead_pk(lead_id), "sk": REFERRAL_SK},
+            expression=("SET review_status = :open, gsi2pk = :queue, gsi2sk = :order, updated_at = :at, "
+                        "lead_id = :lead ADD flag_types :types"),
+            values={":open": str(ReviewStatus.OPEN), ":queue": review_gsi(ReviewStatus.OPEN),
+                    ":order": f"{at}#{lead_id}", ":at": at, ":lead": lead_id, ":types": {flag_type}},
+        )
+        try:
+            self.table.transact([Put(flag, condition="attribute_not_exists(pk)"), queue])
+        except ConditionFailed as exc:
+            if exc.failed_index() == 0:
+                return False
+            raise
+        return True

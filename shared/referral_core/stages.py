@@ -1,0 +1,59 @@
+"""Referral stages (API.md) and the order they move in."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    RECEIVED = "received"
+    JOB_BOOKED = "job_booked"
+    JOB_COMPLETED = "job_completed"
+    CUSTOMER_PAID = "customer_paid"
+    REWARD_PENDING = "reward_pending"
+    REWARD_AVAILABLE = "reward_available"
+    REWARD_PAID = "reward_paid"
+    UNDER_REVIEW = "under_review"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+#: Forward-only progress. ``under_review`` and ``not_eligible`` are set beside this order, not in it.
+PROGRESS: tuple[Stage, ...] = (
+    Stage.RECEIVED, Stage.JOB_BOOKED, Stage.JOB_COMPLETED, Stage.CUSTOMER_PAID,
+    Stage.REWARD_PENDING, Stage.REWARD_AVAILABLE, Stage.REWARD_PAID,
+)
+RANK = {stage: index for index, stage in enumerate(PROGRESS, start=1)}
+
+
+class ReviewStatus(StrEnum):
+    """Where a referral stands in the staff review queue (gsi2 ``REVIEW#{status}``)."""
+
+    OPEN = "open"
+    QUESTIONED = "questioned"
+    DEFERRED = "deferred"
+    ACCEPTED = "accepted"
+    DISMISSED = "dismissed"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class FlagType(StrEnum):
+    DUPLICATE_CONTACT = "duplicate_contact"
+    SELF_REFERRAL = "self_referral"
+    EXISTING_CUSTOMER = "existing_customer"
+    VELOCITY = "velocity"
+    ZONE_MISMATCH = "zone_mismatch"
+    UNCLEAR_SOURCE = "unclear_source"
+    MISSING_JOB_LINK = "missing_job_link"
+    REFUND_HOLD = "refund_hold"
+
+
+#: Public reason categories a referrer may see for ``not_eligible`` (never private details).
+NOT_ELIGIBLE_REASONS = frozenset({
+    "existing_customer", "duplicate", "outside_service_area", "job_not_completed", "job_refunded",
+    "below_minimum_value", "outside_attribution_window", "programme_rules", "staff_decision",
+})
