@@ -1,0 +1,1 @@
+"""Local stack: serves template.yaml on moto + worker processes (`python -m local`)."""

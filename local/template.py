@@ -1,0 +1,774 @@
+"""Read template.yaml the way CloudFormation + SAM would, for the local stack.
+
+`load_template()` parses the YAML (short tags included), applies `Globals`, resolves Parameters,
+Conditions and intrinsic functions against *local* physical ids, and exposes a typed model of what the
+local stack serves: functions with their HttpApi / DynamoDB / Schedule events, tables, queues, Cognito,
+SSM parameters, secrets, SES identities and JWT authorizers. Physical ids of resources created on moto
+(user pool ids, stream ARNs, queue URLs...) are recorded with `Template.set_physical()`; until then a
+deterministic placeholder is used, so the model can be read without any server (tests do that).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+STACK_NAME = "referral-local"
+URL_SUFFIX = "amazonaws.com"
+DEFAULT_PORT = 3000
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "ANY")
+
+
+class TemplateError(ValueError):
+    """The template uses something the local stack cannot resolve."""
+
+
+# --------------------------------------------------------------------------------------------- YAML
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader that turns CloudFormation short tags (`!Ref x`) into their long form (`{"Ref": x}`)."""
+
+
+def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if tag_suffix == "Ref":
+        return {"Ref": value}
+    if tag_suffix == "Condition":
+        return {"Condition": value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{tag_suffix}": value}
+
+
+CfnLoader.add_multi_constructor("!", _construct_tag)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Parse a CloudFormation YAML file into plain dicts with long-form intrinsics."""
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.load(fh, Loader=CfnLoader)  # noqa: S506 - CfnLoader is a SafeLoader
+    if not isinstance(data, dict):
+        raise TemplateError(f"{path} is not a CloudFormation template")
+    return data
+
+
+# --------------------------------------------------------------------------------------------- model
+
+AuthorizerName = str | None
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """One HttpApi event of a function: `METHOD /path` (SAM syntax, `{param}` and `{proxy+}`)."""
+
+    function_id: str
+    event_id: str
+    api_id: str
+    method: str
+    path: str
+    authorizer: AuthorizerName
+    payload_format: str = "2.0"
+
+    @property
+    def route_key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class StreamTrigger:
+    """One DynamoDB event of a function (an event source mapping on a table's stream)."""
+
+    function_id: str
+    event_id: str
+    stream_arn: str
+    table_id: str | None
+    batch_size: int = 100
+    batching_window_s: float = 0.0
+    starting_position: str = "LATEST"
+    filter_patterns: tuple[dict[str, Any], ...] = ()
+    report_batch_item_failures: bool = False
+    maximum_retry_attempts: int = -1
+    maximum_record_age_s: int = -1
+    bisect_on_error: bool = False
+    on_failure_arn: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ScheduleTrigger:
+    """A Schedule (EventBridge rule) or ScheduleV2 (EventBridge Scheduler) event."""
+
+    function_id: str
+    event_id: str
+    kind: Literal["Schedule", "ScheduleV2"]
+    expression: str
+    input: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    name: str
+    arn: str
+    code_uri: Path
+    handler: str
+    env: dict[str, str]
+    timeout_s: int
+    memory_mb: int
+    layer_dirs: tuple[Path, ...]
+    routes: tuple[HttpRoute, ...] = ()
+    streams: tuple[StreamTrigger, ...] = ()
+    schedules: tuple[ScheduleTrigger, ...] = ()
+
+    @property
+    def module(self) -> str:
+        return self.handler.rsplit(".", 1)[0]
+
+    @property
+    def func_name(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class JwtAuthorizer:
+    name: str
+    api_id: str
+    issuer: str
+    audience: tuple[str, ...]
+    identity_source: str = "$request.header.Authorization"
+
+
+@dataclass(frozen=True)
+class HttpApi:
+    logical_id: str
+    default_authorizer: str | None
+    authorizers: dict[str, JwtAuthorizer]
+    cors: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Any other resource: its resolved properties (as far as they can be resolved locally)."""
+
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+
+
+# --------------------------------------------------------------------------------------------- resolution
+
+_NO_VALUE = object()  # AWS::NoValue: the key disappears
+
+
+@dataclass
+class _Physical:
+    ref: str
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+def _merge_globals(globals_: Any, props: Any) -> Any:
+    """SAM Globals rules: maps merge (resource wins), lists append, scalars are overridden."""
+    if isinstance(globals_, dict) and isinstance(props, dict):
+        merged = dict(globals_)
+        for key, value in props.items():
+            merged[key] = _merge_globals(globals_[key], value) if key in globals_ else value
+        return merged
+    if isinstance(globals_, list) and isinstance(props, list):
+        return [*globals_, *props]
+    return props
+
+
+def _env_str(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_env_str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+class Template:
+    """A parsed template plus the local values its intrinsics resolve to."""
+
+    def __init__(
+        self,
+        raw: dict[str, Any],
+        path: Path,
+        *,
+        port: int = DEFAULT_PORT,
+        parameter_overrides: Mapping[str, str] | None = None,
+    ) -> None:
+        self.raw = raw
+        self.path = path
+        self.root = path.parent
+        self.port = port
+        self.pseudo: dict[str, Any] = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": STACK_NAME,
+            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/local",
+            "AWS::URLSuffix": URL_SUFFIX,
+            "AWS::Partition": "aws",
+            "AWS::NotificationARNs": [],
+        }
+        self.parameters = self._resolve_parameters(parameter_overrides or {})
+        self._physical: dict[str, _Physical] = {}
+        self.conditions: dict[str, bool] = {}
+        for name in raw.get("Conditions") or {}:
+            self._condition(name)
+        self.resources: dict[str, dict[str, Any]] = self._apply_globals()
+
+    # ------------------------------------------------------------------ parameters and conditions
+
+    def _resolve_parameters(self, overrides: Mapping[str, str]) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for name, spec in (self.raw.get("Parameters") or {}).items():
+            if name in overrides:
+                value: Any = overrides[name]
+            elif "Default" in spec:
+                value = spec["Default"]
+            else:
+                raise TemplateError(f"parameter {name} has no Default; set LOCAL_PARAM_{name}")
+            value = "" if value is None else value
+            if spec.get("Type") == "CommaDelimitedList" or str(spec.get("Type", "")).startswith("List<"):
+                value = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
+            else:
+                value = _env_str(value)
+            params[name] = value
+        return params
+
+    def _condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            expr = (self.raw.get("Conditions") or {}).get(name)
+            if expr is None:
+                raise TemplateError(f"unknown condition {name}")
+            self.conditions[name] = bool(self.resolve(expr))
+        return self.conditions[name]
+
+    def _apply_globals(self) -> dict[str, dict[str, Any]]:
+        globals_ = self.raw.get("Globals") or {}
+        by_type = {
+            "AWS::Serverless::Function": globals_.get("Function"),
+            "AWS::Serverless::HttpApi": globals_.get("HttpApi"),
+            "AWS::Serverless::Api": globals_.get("Api"),
+            "AWS::Serverless::SimpleTable": globals_.get("SimpleTable"),
+            "AWS::Serverless::LayerVersion": globals_.get("LayerVersion"),
+        }
+        resources: dict[str, dict[str, Any]] = {}
+        for logical_id, resource in (self.raw.get("Resources") or {}).items():
+            if "Condition" in resource and not self._condition(resource["Condition"]):
+                continue
+            resource = copy.deepcopy(resource)
+            defaults = by_type.get(resource.get("Type", ""))
+            if defaults:
+                resource["Properties"] = _merge_globals(copy.deepcopy(defaults), resource.get("Properties") or {})
+            resources[logical_id] = resource
+        if globals_.get("HttpApi") is not None and "ServerlessHttpApi" not in resources:
+            implicit = any(
+                ev.get("Type") == "HttpApi" and "ApiId" not in (ev.get("Properties") or {})
+                for res in resources.values()
+                if res.get("Type") == "AWS::Serverless::Function"
+                for ev in ((res.get("Properties") or {}).get("Events") or {}).values()
+            )
+            if implicit:
+                resources["ServerlessHttpApi"] = {
+                    "Type": "AWS::Serverless::HttpApi",
+                    "Properties": copy.deepcopy(globals_["HttpApi"]),
+                }
+        return resources
+
+    # ------------------------------------------------------------------ physical ids
+
+    def set_physical(self, logical_id: str, ref: str, **attrs: str) -> None:
+        """Record the real (moto) id of a resource; `attrs` are its `!GetAtt` values."""
+        self._physical[logical_id] = _Physical(ref, dict(attrs))
+
+    def resource_type(self, logical_id: str) -> str:
+        if logical_id not in self.resources:
+            raise TemplateError(f"unknown resource {logical_id}")
+        return str(self.resources[logical_id].get("Type", ""))
+
+    def _raw_props(self, logical_id: str) -> dict[str, Any]:
+        return self.resources[logical_id].get("Properties") or {}
+
+    def physical_name(self, logical_id: str) -> str:
+        """The local name of a resource: its explicit name property or `{stack}-{logical id}`."""
+        rtype = self.resource_type(logical_id)
+        name_prop = {
+            "AWS::DynamoDB::Table": "TableName",
+            "AWS::SQS::Queue": "QueueName",
+            "AWS::SSM::Parameter": "Name",
+            "AWS::SecretsManager::Secret": "Name",
+            "AWS::Cognito::UserPool": "UserPoolName",
+            "AWS::Cognito::UserPoolClient": "ClientName",
+            "AWS::Cognito::UserPoolGroup": "GroupName",
+            "AWS::Cognito::UserPoolUser": "Username",
+            "AWS::Serverless::Function": "FunctionName",
+            "AWS::Logs::LogGroup": "LogGroupName",
+            "AWS::SES::EmailIdentity": "EmailIdentity",
+        }.get(rtype)
+        props = self._raw_props(logical_id)
+        if name_prop and props.get(name_prop) not in (None, ""):
+            return str(self.resolve(props[name_prop]))
+        if rtype == "AWS::SQS::Queue" and props.get("FifoQueue"):
+            return f"{STACK_NAME}-{logical_id}.fifo"
+        return f"{STACK_NAME}-{logical_id}"
+
+    def ref(self, logical_id: str) -> Any:
+        if logical_id in self.parameters:
+            return self.parameters[logical_id]
+        if logical_id in self.pseudo:
+            return self.pseudo[logical_id]
+        if logical_id == "AWS::NoValue":
+            return _NO_VALUE
+        if logical_id in self._physical:
+            return self._physical[logical_id].ref
+        rtype = self.resource_type(logical_id)
+        name = self.physical_name(logical_id)
+        if rtype == "AWS::SQS::Queue":
+            return f"http://127.0.0.1/{ACCOUNT_ID}/{name}"
+        if rtype == "AWS::SecretsManager::Secret":
+            return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT_ID}:secret:{name}"
+        if rtype == "AWS::Cognito::UserPool":
+            return f"{REGION}_local{logical_id}"
+        if rtype == "AWS::Cognito::UserPoolClient":
+            return f"local{logical_id}"
+        if rtype in ("AWS::Serverless::HttpApi", "AWS::Serverless::Api", "AWS::ApiGatewayV2::Api"):
+            return "local"
+        if rtype == "AWS::Serverless::LayerVersion":
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{logical_id}:1"
+        return name
+
+    def get_att(self, logical_id: str, attr: str) -> Any:
+        physical = self._physical.get(logical_id)
+        if physical and attr in physical.attrs:
+            return physical.attrs[attr]
+        rtype = self.resource_type(logical_id)
+        name = self.physical_name(logical_id)
+        arn_prefix = f"arn:aws:{{}}:{REGION}:{ACCOUNT_ID}"
+        if rtype == "AWS::DynamoDB::Table":
+            table_arn = f"{arn_prefix.format('dynamodb')}:table/{name}"
+            return {"Arn": table_arn, "StreamArn": f"{table_arn}/stream/local"}[attr]
+        if rtype == "AWS::SQS::Queue":
+            return {
+                "Arn": f"{arn_prefix.format('sqs')}:{name}",
+                "QueueName": name,
+                "QueueUrl": self.ref(logical_id),
+            }[attr]
+        if rtype == "AWS::Cognito::UserPool":
+            pool = self.ref(logical_id)
+            return {
+                "Arn": f"{arn_prefix.format('cognito-idp')}:userpool/{pool}",
+                "ProviderName": f"cognito-idp.{REGION}.{URL_SUFFIX}/{pool}",
+                "ProviderURL": f"https://cognito-idp.{REGION}.{URL_SUFFIX}/{pool}",
+                "UserPoolId": pool,
+            }[attr]
+        if rtype == "AWS::Serverless::Function" and attr == "Arn":
+            return f"{arn_prefix.format('lambda')}:function:{name}"
+        if attr == "Arn":
+            service = rtype.split("::")[1].lower()
+            return f"{arn_prefix.format(service)}:{logical_id.lower()}:{name}"
+        if attr == "Name":
+            return name
+        raise TemplateError(f"!GetAtt {logical_id}.{attr} is not supported locally")
+
+    # ------------------------------------------------------------------ intrinsics
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve every intrinsic function in `value` (returns a new structure)."""
+        if isinstance(value, list):
+            items = [self.resolve(v) for v in value]
+            return [v for v in items if v is not _NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            handler = self._intrinsics.get(key)
+            if handler is not None:
+                return handler(self, arg)
+        out = {}
+        for key, item in value.items():
+            resolved = self.resolve(item)
+            if resolved is not _NO_VALUE:
+                out[key] = resolved
+        return out
+
+    def _fn_ref(self, arg: Any) -> Any:
+        return self.ref(self.resolve(arg))
+
+    def _fn_get_att(self, arg: Any) -> Any:
+        logical_id, attr = self.resolve(arg) if isinstance(arg, list) else str(arg).split(".", 1)
+        return self.get_att(logical_id, attr)
+
+    _SUB_VAR = re.compile(r"\$\{([^}]+)\}")
+
+    def _fn_sub(self, arg: Any) -> str:
+        text, variables = (arg[0], self.resolve(arg[1] if len(arg) > 1 else {})) if isinstance(arg, list) else (arg, {})
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in variables:
+                return _env_str(variables[name])
+            if "." in name and name.split(".", 1)[0] in self.resources:
+                logical_id, attr = name.split(".", 1)
+                return _env_str(self.get_att(logical_id, attr))
+            return _env_str(self.ref(name))
+
+        return self._SUB_VAR.sub(replace, str(text))
+
+    def _fn_join(self, arg: Any) -> str:
+        sep, items = arg
+        items = self.resolve(items)
+        return str(sep).join(_env_str(i) for i in items)
+
+    def _fn_select(self, arg: Any) -> Any:
+        index, items = self.resolve(arg)
+        return items[int(index)]
+
+    def _fn_split(self, arg: Any) -> list[str]:
+        sep, text = self.resolve(arg)
+        return str(text).split(sep)
+
+    def _fn_if(self, arg: Any) -> Any:
+        name, when_true, when_false = arg
+        return self.resolve(when_true if self._condition(name) else when_false)
+
+    def _fn_equals(self, arg: Any) -> bool:
+        left, right = self.resolve(arg)
+        return _env_str(left) == _env_str(right)
+
+    def _fn_not(self, arg: Any) -> bool:
+        return not self.resolve(arg)[0]
+
+    def _fn_and(self, arg: Any) -> bool:
+        return all(self.resolve(arg))
+
+    def _fn_or(self, arg: Any) -> bool:
+        return any(self.resolve(arg))
+
+    def _fn_condition(self, arg: Any) -> bool:
+        return self._condition(arg)
+
+    def _fn_find_in_map(self, arg: Any) -> Any:
+        map_name, top, second = self.resolve(arg)[:3]
+        try:
+            return (self.raw.get("Mappings") or {})[map_name][top][second]
+        except KeyError as exc:
+            raise TemplateError(f"!FindInMap {map_name}.{top}.{second} not found") from exc
+
+    def _fn_base64(self, arg: Any) -> str:
+        import base64
+
+        return base64.b64encode(str(self.resolve(arg)).encode()).decode()
+
+    def _fn_get_azs(self, arg: Any) -> list[str]:
+        return [f"{REGION}a", f"{REGION}b", f"{REGION}c"]
+
+    _intrinsics: dict[str, Callable[[Template, Any], Any]] = {
+        "Ref": _fn_ref,
+        "Fn::GetAtt": _fn_get_att,
+        "Fn::Sub": _fn_sub,
+        "Fn::Join": _fn_join,
+        "Fn::Select": _fn_select,
+        "Fn::Split": _fn_split,
+        "Fn::If": _fn_if,
+        "Fn::Equals": _fn_equals,
+        "Fn::Not": _fn_not,
+        "Fn::And": _fn_and,
+        "Fn::Or": _fn_or,
+        "Condition": _fn_condition,
+        "Fn::FindInMap": _fn_find_in_map,
+        "Fn::Base64": _fn_base64,
+        "Fn::GetAZs": _fn_get_azs,
+    }
+
+    # ------------------------------------------------------------------ the model
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        """Resolved properties of one resource."""
+        return self.resolve(self._raw_props(logical_id))  # type: ignore[no-any-return]
+
+    def logical_ids(self, *types: str) -> list[str]:
+        return [lid for lid, res in self.resources.items() if res.get("Type") in types]
+
+    def of_type(self, *types: str) -> list[Resource]:
+        return [Resource(lid, self.resource_type(lid), self.properties(lid)) for lid in self.logical_ids(*types)]
+
+    @property
+    def tables(self) -> list[Resource]:
+        return self.of_type("AWS::DynamoDB::Table")
+
+    @property
+    def queues(self) -> list[Resource]:
+        return self.of_type("AWS::SQS::Queue")
+
+    @property
+    def ssm_parameters(self) -> list[Resource]:
+        return self.of_type("AWS::SSM::Parameter")
+
+    @property
+    def secrets(self) -> list[Resource]:
+        return self.of_type("AWS::SecretsManager::Secret")
+
+    @property
+    def email_identities(self) -> list[Resource]:
+        return self.of_type("AWS::SES::EmailIdentity")
+
+    @property
+    def user_pools(self) -> list[Resource]:
+        return self.of_type("AWS::Cognito::UserPool")
+
+    @property
+    def user_pool_clients(self) -> list[Resource]:
+        return self.of_type("AWS::Cognito::UserPoolClient")
+
+    @property
+    def user_pool_groups(self) -> list[Resource]:
+        return self.of_type("AWS::Cognito::UserPoolGroup")
+
+    @property
+    def user_pool_users(self) -> list[Resource]:
+        return self.of_type("AWS::Cognito::UserPoolUser")
+
+    @property
+    def user_group_attachments(self) -> list[Resource]:
+        return self.of_type("AWS::Cognito::UserPoolUserToGroupAttachment")
+
+    @property
+    def http_apis(self) -> dict[str, HttpApi]:
+        apis: dict[str, HttpApi] = {}
+        for logical_id in self.logical_ids("AWS::Serverless::HttpApi"):
+            auth = self.properties(logical_id).get("Auth") or {}
+            authorizers = {}
+            for name, spec in (auth.get("Authorizers") or {}).items():
+                jwt_config = spec.get("JwtConfiguration")
+                if not jwt_config:
+                    continue  # Lambda authorizers are not emulated
+                audience = jwt_config.get("audience") or jwt_config.get("Audience") or []
+                authorizers[name] = JwtAuthorizer(
+                    name=name,
+                    api_id=logical_id,
+                    issuer=str(jwt_config.get("issuer") or jwt_config.get("Issuer")),
+                    audience=tuple(str(a) for a in (audience if isinstance(audience, list) else [audience])),
+                    identity_source=str(spec.get("IdentitySource", "$request.header.Authorization")),
+                )
+            cors = self.properties(logical_id).get("CorsConfiguration")
+            apis[logical_id] = HttpApi(
+                logical_id=logical_id,
+                default_authorizer=auth.get("DefaultAuthorizer"),
+                authorizers=authorizers,
+                cors=cors if isinstance(cors, dict) else ({"AllowOrigins": ["*"]} if cors else None),
+            )
+        return apis
+
+    def _layer_dirs(self, layers: list[Any]) -> tuple[Path, ...]:
+        dirs = []
+        for layer in layers:
+            logical_id = layer.get("Ref") if isinstance(layer, dict) else None
+            if logical_id and self.resources.get(logical_id, {}).get("Type") == "AWS::Serverless::LayerVersion":
+                content = self.resolve(self._raw_props(logical_id).get("ContentUri"))
+                if isinstance(content, str):
+                    dirs.append((self.root / content).resolve())
+        return tuple(dirs)
+
+    def _stream_table(self, raw_stream: Any, arn: str) -> str | None:
+        if isinstance(raw_stream, dict) and "Fn::GetAtt" in raw_stream:
+            target = raw_stream["Fn::GetAtt"]
+            logical_id = target[0] if isinstance(target, list) else str(target).split(".", 1)[0]
+            return str(logical_id)
+        for table in self.logical_ids("AWS::DynamoDB::Table"):
+            if self.get_att(table, "StreamArn") == arn:
+                return table
+        return None
+
+    def function(self, logical_id: str) -> Function:
+        raw_props = self._raw_props(logical_id)
+        props = self.properties(logical_id)
+        name = self.physical_name(logical_id)
+        env = {k: _env_str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
+        apis = self.http_apis
+        routes: list[HttpRoute] = []
+        streams: list[StreamTrigger] = []
+        schedules: list[ScheduleTrigger] = []
+        for event_id, event in (props.get("Events") or {}).items():
+            etype, ep = event.get("Type"), event.get("Properties") or {}
+            if etype == "HttpApi":
+                raw_api = (raw_props["Events"][event_id].get("Properties") or {}).get("ApiId")
+                api_id = raw_api["Ref"] if isinstance(raw_api, dict) and "Ref" in raw_api else "ServerlessHttpApi"
+                api = apis.get(api_id)
+                authorizer = (ep.get("Auth") or {}).get("Authorizer") or (api.default_authorizer if api else None)
+                routes.append(
+                    HttpRoute(
+                        function_id=logical_id,
+                        event_id=event_id,
+                        api_id=api_id,
+                        method=str(ep.get("Method", "ANY")).upper().replace("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY"),
+                        path=str(ep.get("Path", "$default")),
+                        authorizer=None if authorizer in (None, "NONE") else str(authorizer),
+                        payload_format=str(ep.get("PayloadFormatVersion", "2.0")),
+                    )
+                )
+            elif etype == "DynamoDB":
+                raw_stream = raw_props["Events"][event_id]["Properties"].get("Stream")
+                filters = ((ep.get("FilterCriteria") or {}).get("Filters")) or []
+                patterns = tuple(
+                    json.loads(f["Pattern"]) if isinstance(f.get("Pattern"), str) else f.get("Pattern") or {}
+                    for f in filters
+                )
+                streams.append(
+                    StreamTrigger(
+                        function_id=logical_id,
+                        event_id=event_id,
+                        stream_arn=str(ep["Stream"]),
+                        table_id=self._stream_table(raw_stream, str(ep["Stream"])),
+                        batch_size=int(ep.get("BatchSize", 100)),
+                        batching_window_s=float(ep.get("MaximumBatchingWindowInSeconds", 0)),
+                        starting_position=str(ep.get("StartingPosition", "LATEST")),
+                        filter_patterns=patterns,
+                        report_batch_item_failures="ReportBatchItemFailures"
+                        in (ep.get("FunctionResponseTypes") or []),
+                        maximum_retry_attempts=int(ep.get("MaximumRetryAttempts", -1)),
+                        maximum_record_age_s=int(ep.get("MaximumRecordAgeInSeconds", -1)),
+                        bisect_on_error=bool(ep.get("BisectBatchOnFunctionError", False)),
+                        on_failure_arn=((ep.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
+                        enabled=bool(ep.get("Enabled", True)),
+                    )
+                )
+            elif etype in ("Schedule", "ScheduleV2"):
+                expression = ep.get("Schedule") or ep.get("ScheduleExpression") or ""
+                enabled = ep.get("Enabled", True) and ep.get("State", "ENABLED") != "DISABLED"
+                input_ = ep.get("Input")
+                schedules.append(
+                    ScheduleTrigger(
+                        function_id=logical_id,
+                        event_id=event_id,
+                        kind=etype,
+                        expression=str(expression),
+                        input=input_ if input_ is None or isinstance(input_, str) else json.dumps(input_),
+                        enabled=bool(enabled),
+                    )
+                )
+        code_uri = props.get("CodeUri") or "."
+        if not isinstance(code_uri, str):
+            raise TemplateError(f"{logical_id}: only a local CodeUri directory is supported")
+        return Function(
+            logical_id=logical_id,
+            name=name,
+            arn=self.get_att(logical_id, "Arn"),
+            code_uri=(self.root / code_uri).resolve(),
+            handler=str(props.get("Handler", "app.handler")),
+            env=env,
+            timeout_s=int(props.get("Timeout", 3)),
+            memory_mb=int(props.get("MemorySize", 128)),
+            layer_dirs=self._layer_dirs(list(raw_props.get("Layers") or [])),
+            routes=tuple(routes),
+            streams=tuple(streams),
+            schedules=tuple(schedules),
+        )
+
+    @property
+    def functions(self) -> dict[str, Function]:
+        return {lid: self.function(lid) for lid in self.logical_ids("AWS::Serverless::Function")}
+
+    def routes(self) -> Iterator[HttpRoute]:
+        for fn in self.functions.values():
+            yield from fn.routes
+
+    def stream_triggers(self) -> Iterator[StreamTrigger]:
+        for fn in self.functions.values():
+            yield from fn.streams
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def local_parameter_overrides(port: int, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Parameters the local stack sets: PublicBaseUrl, plus any `LOCAL_PARAM_<Name>` variable."""
+    environ = os.environ if environ is None else environ
+    overrides = {"PublicBaseUrl": f"http://127.0.0.1:{port}"}
+    prefix = "LOCAL_PARAM_"
+    overrides.update({k[len(prefix) :]: v for k, v in environ.items() if k.startswith(prefix)})
+    return overrides
+
+
+def load_template(
+    path: str | Path | None = None,
+    *,
+    port: int = DEFAULT_PORT,
+    parameter_overrides: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Template:
+    """Load a template with the local parameter overrides (see `local_parameter_overrides`)."""
+    template_path = Path(path) if path else DEFAULT_TEMPLATE
+    overrides = local_parameter_overrides(port, environ)
+    overrides.update(parameter_overrides or {})
+    raw = load_yaml(template_path)
+    declared = set((raw.get("Parameters") or {}).keys())
+    return Template(
+        raw,
+        template_path.resolve(),
+        port=port,
+        parameter_overrides={k: v for k, v in overrides.items() if k in declared},
+    )
+
+
+def create_table_kwargs(
+    template: Template | str | Path | None, logical_id: str, *, table_name: str | None = None
+) -> dict[str, Any]:
+    """boto3 `create_table` kwargs from the template's own Table properties (keys, GSIs, stream, billing)."""
+    tpl = template if isinstance(template, Template) else load_template(template)
+    props = tpl.properties(logical_id)
+    billing = props.get("BillingMode", "PROVISIONED")
+    kwargs: dict[str, Any] = {
+        "TableName": table_name or tpl.physical_name(logical_id),
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": billing,
+    }
+    throughput = props.get("ProvisionedThroughput") or {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    if billing == "PROVISIONED":
+        kwargs["ProvisionedThroughput"] = throughput
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(key):
+            indexes = []
+            for index in props[key]:
+                index = {k: v for k, v in index.items() if k not in ("ContributorInsightsSpecification",)}
+                if billing == "PAY_PER_REQUEST":
+                    index.pop("ProvisionedThroughput", None)
+                elif key == "GlobalSecondaryIndexes":
+                    index.setdefault("ProvisionedThroughput", throughput)
+                indexes.append(index)
+            kwargs[key] = indexes
+    stream = props.get("StreamSpecification")
+    if stream and stream.get("StreamViewType"):
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    return kwargs
+
+
+def table_ttl_attribute(template: Template, logical_id: str) -> str | None:
+    """The table's TTL attribute name when TimeToLiveSpecification is enabled."""
+    ttl = template.properties(logical_id).get("TimeToLiveSpecification") or {}
+    return str(ttl["AttributeName"]) if ttl.get("Enabled") and ttl.get("AttributeName") else None
