@@ -1,0 +1,253 @@
+"""The whole local stack: moto, the template's resources, workers, stream poller and HTTP gateway."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import re
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+from local.gateway import Gateway, JwtVerifier
+from local.persistence import Outbox, TableSnapshots
+from local.resources import CreatedResources, ResourceBuilder, aws_client
+from local.runtime import Runtime
+from local.streams import StreamPoller, build_consumers, sqs_failure_sender
+from local.template import (
+    ACCOUNT_ID,
+    DEFAULT_PORT,
+    DEFAULT_TEMPLATE,
+    REGION,
+    REPO_ROOT,
+    Template,
+    load_template,
+)
+
+log = logging.getLogger("local.stack")
+
+TOKEN_REFRESH_S = 30 * 60
+_COGNITO_ISSUER = re.compile(r"^https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/(?P<pool>[\w-]+)$")
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Where and what to serve. Defaults: template.yaml, port 3000, `.local/` in the repository."""
+
+    template_path: Path = DEFAULT_TEMPLATE
+    port: int = DEFAULT_PORT
+    local_dir: Path = REPO_ROOT / ".local"
+    snapshot_interval_s: float = 2.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StackSettings:
+        """Read `PORT`, `LOCAL_DIR` and `LOCAL_TEMPLATE` (all optional, see the defaults above)."""
+        environ = os.environ if environ is None else environ
+        defaults = cls()
+        return cls(
+            template_path=Path(environ["LOCAL_TEMPLATE"])
+            if environ.get("LOCAL_TEMPLATE")
+            else defaults.template_path,
+            port=int(environ["PORT"]) if environ.get("PORT") else defaults.port,
+            local_dir=Path(environ["LOCAL_DIR"]) if environ.get("LOCAL_DIR") else defaults.local_dir,
+        )
+
+
+def quiet_servers() -> None:
+    """werkzeug logs every request of moto and of the gateway; keep only warnings."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+class LocalStack:
+    """Starts and stops everything; also serves the `/_local/*` tools of the gateway."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        self.settings = settings
+        self.local_dir = settings.local_dir.resolve()
+        self.template: Template | None = None
+        self.resources: CreatedResources | None = None
+        self.aws_endpoint = ""
+        self.base_url = ""
+        self._moto: ThreadedMotoServer | None = None
+        self._runtime: Runtime | None = None
+        self._poller: StreamPoller | None = None
+        self._snapshots: TableSnapshots | None = None
+        self._outbox: Outbox | None = None
+        self._builder: ResourceBuilder | None = None
+        self._gateway = Gateway(tools=self)
+        self._ready = threading.Event()
+        self._stopping = threading.Event()
+        self._background: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        quiet_servers()
+        self.local_dir.mkdir(parents=True, exist_ok=True)
+        port = self._gateway.serve("127.0.0.1", self.settings.port)  # health answers 503 until ready
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        host, moto_port = self._moto.get_host_and_port()
+        self.aws_endpoint = f"http://{host}:{moto_port}"
+
+        template = load_template(self.settings.template_path, port=port)
+        self.template = template
+        self._builder = ResourceBuilder(template, self.aws_endpoint, self.local_dir)
+        self.resources = self._builder.create_all()
+        functions = template.functions
+        self._runtime = Runtime(functions, aws_endpoint=self.aws_endpoint)
+
+        self._snapshots = TableSnapshots(self.client("dynamodb"), self.resources.tables, self.local_dir)
+        restored = self._snapshots.restore()
+        if restored:
+            log.info("restored items: %s", restored)
+        self._outbox = Outbox(self.local_dir)
+
+        consumers = build_consumers(
+            template.stream_triggers(),
+            functions,
+            self._runtime.invoke,
+            sqs_failure_sender(self.client("sqs")),
+        )
+        self._poller = StreamPoller(self.client("dynamodbstreams"), consumers)
+        self._poller.start()  # LATEST iterators: restored items are not delivered again
+
+        verifiers = {}
+        for api in template.http_apis.values():
+            for name, authorizer in api.authorizers.items():
+                verifiers[name] = JwtVerifier(authorizer, self._jwks_url(authorizer.issuer))
+        self._gateway.configure(
+            routes=list(template.routes()),
+            apis=template.http_apis,
+            invoke=self._runtime.invoke,
+            verifiers=verifiers,
+        )
+        self._background = threading.Thread(target=self._housekeeping, daemon=True, name="housekeeping")
+        self._background.start()
+        self._ready.set()
+
+    def stop(self) -> None:
+        """Stop serving, finish with a snapshot, then stop workers and moto."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._ready.clear()
+        self._gateway.shutdown()
+        if self._poller is not None:
+            self._poller.stop()
+        if self._background is not None:
+            self._background.join(timeout=10)
+        self._save()
+        if self._runtime is not None:
+            self._runtime.close()
+        if self._moto is not None:
+            self._moto.stop()
+
+    def _housekeeping(self) -> None:
+        since_refresh = 0.0
+        interval = self.settings.snapshot_interval_s
+        while not self._stopping.wait(interval):
+            self._save()
+            since_refresh += interval
+            if since_refresh >= TOKEN_REFRESH_S and self._builder is not None:
+                since_refresh = 0.0
+                try:
+                    self._builder.refresh_tokens()
+                except Exception:
+                    log.exception("could not refresh the demo tokens")
+
+    def _save(self) -> None:
+        try:
+            if self._snapshots is not None:
+                self._snapshots.snapshot()
+            if self._outbox is not None:
+                self._outbox.save()
+        except Exception:  # a failed snapshot must not stop the stack
+            log.exception("snapshot failed")
+
+    def client(self, service: str) -> Any:
+        return aws_client(service, self.aws_endpoint)
+
+    def _jwks_url(self, issuer: str) -> str:
+        found = _COGNITO_ISSUER.match(issuer)
+        if found:
+            return f"{self.aws_endpoint}/{found.group('pool')}/.well-known/jwks.json"
+        return issuer.rstrip("/") + "/.well-known/jwks.json"
+
+    # ------------------------------------------------------------------ local tools (LocalTools)
+
+    def is_ready(self) -> bool:
+        return self._ready.is_set()
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return self._outbox.messages() if self._outbox else []
+
+    def tick(self) -> list[dict[str, Any]]:
+        """Invoke every function with an enabled Schedule/ScheduleV2 event, now."""
+        assert self.template is not None
+        assert self._runtime is not None
+        ran = []
+        for function in self.template.functions.values():
+            for schedule in function.schedules:
+                if not schedule.enabled:
+                    continue
+                event: Any = (
+                    json.loads(schedule.input)
+                    if schedule.input
+                    else self._scheduled_event(function.name, schedule.event_id)
+                )
+                result = self._runtime.invoke(function.logical_id, event)
+                ran.append({"event": schedule.event_id, "schedule": schedule.expression, **result.as_json()})
+        return ran
+
+    @staticmethod
+    def _scheduled_event(function_name: str, event_id: str) -> dict[str, Any]:
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": ACCOUNT_ID,
+            "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION,
+            "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{function_name}-{event_id}"],
+            "detail": {},
+        }
+
+    def streams_status(self) -> list[dict[str, Any]]:
+        return self._poller.status() if self._poller else []
+
+    def drain(self, timeout_s: float) -> bool:
+        return self._poller.drain(timeout_s) if self._poller else True
+
+    def info(self) -> dict[str, Any]:
+        assert self.template is not None
+        assert self.resources is not None
+        return {
+            "base_url": self.base_url,
+            "aws_endpoint": self.aws_endpoint,
+            "local_dir": str(self.local_dir),
+            "template": str(self.template.path),
+            "tables": self.resources.tables,
+            "queues": self.resources.queues,
+            "user_pools": self.resources.user_pools,
+            "user_pool_clients": self.resources.clients,
+            "secrets": self.resources.secrets,
+            "parameters": self.resources.parameters,
+            "routes": [
+                {"route_key": r.route_key, "function": r.function_id, "authorizer": r.authorizer}
+                for r in self.template.routes()
+            ],
+            "stream_consumers": [f"{t.function_id}.{t.event_id}" for t in self.template.stream_triggers()],
+            "scheduled": [
+                f"{f.logical_id}.{s.event_id}" for f in self.template.functions.values() for s in f.schedules
+            ],
+        }
