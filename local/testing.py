@@ -29,9 +29,20 @@ def free_port() -> int:
 
 @dataclass
 class HttpResult:
+    """Status, headers (lower-case names; repeated headers joined with ", ") and raw body."""
+
     status: int
     headers: dict[str, str]
     body: bytes
+    header_list: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, status: int, items: list[tuple[str, str]], body: bytes) -> HttpResult:
+        headers: dict[str, str] = {}
+        for key, value in items:
+            key = key.lower()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        return cls(status, headers, body, [(k.lower(), v) for k, v in items])
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -109,9 +120,9 @@ class StackProcess:
         opener = urllib.request.build_opener(_NoRedirect)
         try:
             with opener.open(req, timeout=timeout) as resp:
-                return HttpResult(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
+                return HttpResult.of(resp.status, resp.headers.items(), resp.read())
         except urllib.error.HTTPError as err:
-            return HttpResult(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+            return HttpResult.of(err.code, err.headers.items(), err.read())
 
     def read_file(self, name: str) -> str:
         return (self.local_dir / name).read_text(encoding="utf-8").strip()
