@@ -70,7 +70,7 @@ build: $(SAM_VENV)/.installed ## sam build (python3.13, arm64)
 
 .PHONY: openapi
 openapi: venv ## Regenerate docs/openapi.json from the code
-	$(PY) -m scripts.openapi --write
+	PYTHONPATH=shared $(PY) -m scripts.openapi --write
 
 .PHONY: bench
 bench: venv ## Benchmarks; results in bench/RESULTS.md
