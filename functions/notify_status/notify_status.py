@@ -1,4 +1,9 @@
-"""DynamoDB stream consumer: emails referrers about changes (the template's FilterCriteria pick records).
+"""DynamoDB stream consumer: tells referrers what changed (the template's FilterCriteria pick records).
+
+- a new ``referrer`` (INSERT): the welcome email;
+- a ``referral`` whose visible ``stage`` changed (INSERT/MODIFY; the images are compared, since moto and
+  retried writers emit MODIFY for no-op writes): a ``ReferralStageChanged`` event on EventBridge and,
+  unless the referrer opted out, a short email.
 
 Partial batch responses: a failing record is reported alone and retried; the rest of the batch is kept.
 """
@@ -6,7 +11,8 @@ Partial batch responses: a failing record is reported alone and retried; the res
 from __future__ import annotations
 
 import dataclasses
-from functools import cache, partial
+from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -14,37 +20,62 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table, plain
+from referral_core.dal.events import put_event
 from referral_core.dal.mail import Email, send_email
 from referral_core.dal.notifications import NotificationLog
+from referral_core.dal.referrers import ReferrerRepository
+from referral_core.dal.secrets import secret_string
 from referral_core.observability import logger, tracer
-from referral_core.services.notifications import on_referrer_created
+from referral_core.services.auth_links import opt_out_token
+from referral_core.services.notifications import StageNotifier, on_referral_changed, on_referrer_created
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class NotifySettings(BaseSettings):
     sender_email: str
+    session_secret_arn: str
 
 
 @cache
-def _deps() -> tuple[NotifySettings, NotificationLog]:
-    settings = read_settings(NotifySettings)
-    return settings, NotificationLog(Table(settings.table_name))
+def settings() -> NotifySettings:
+    return read_settings(NotifySettings)
+
+
+@cache
+def _table() -> Table:
+    return Table(settings().table_name)
+
+
+def _send(email: Email) -> str:
+    return send_email(settings().sender_email, email)
+
+
+def _opt_out_url(referrer: Mapping[str, Any]) -> str:
+    token = opt_out_token(str(referrer["referrer_id"]), signing_key=secret_string(settings().session_secret_arn))
+    return f"{str(referrer.get('origin', '')).rstrip('/')}/me/notifications/opt-out?token={token}"
+
+
+@cache
+def _stage_notifier() -> StageNotifier:
+    return StageNotifier(referrers=ReferrerRepository(_table()), log=NotificationLog(_table()), send=_send,
+                         publish=put_event, opt_out_url=_opt_out_url)
 
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    settings, log = _deps()
-    image = plain(record.dynamodb.new_image if record.dynamodb else {}) or {}
-    send = partial(_send, settings.sender_email)
-    if record.raw_event.get("eventName") == "INSERT" and image.get("type") == "referrer":
-        sent = on_referrer_created(image, log, send)
-        logger.info("welcome notification", extra={"referrer_id": image.get("referrer_id"), "sent": sent})
-
-
-def _send(sender: str, email: Email) -> str:
-    return send_email(sender, email)
+    images = record.dynamodb
+    new = plain(images.new_image if images else {}) or {}
+    old = plain(images.old_image if images else {}) or None
+    event_name = record.raw_event.get("eventName")
+    if event_name == "INSERT" and new.get("type") == "referrer":
+        sent = on_referrer_created(new, NotificationLog(_table()), _send)
+        logger.info("welcome notification", extra={"referrer_id": new.get("referrer_id"), "sent": sent})
+    elif event_name in ("INSERT", "MODIFY") and new.get("type") == "referral":
+        outcome = on_referral_changed(old, new, _stage_notifier())
+        logger.info("stage notification", extra={"referral_id": new.get("lead_id"), "stage": new.get("stage"),
+                                                  "outcome": outcome})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -108,3 +108,21 @@ class ReferralRepository:
                 return False
             raise
         return True
+
+    def of_referrer(self, referrer_id: str, *, limit: int, after: str | None = None
+                    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a referrer's referrals, newest first (access pattern 6).
+
+        ``after`` is the ``gsi1sk`` (``{created_at}#{lead_id}``) of the last item of the previous page;
+        the start key is rebuilt here, inside this referrer's partition, so no caller-supplied key can
+        reach another referrer's items. Returns the items and the ``gsi1sk`` to continue after, if any.
+        """
+        partition = referrals_of_referrer_gsi(referrer_id)
+        start = None
+        if after:
+            start = {"pk": lead_pk(after.rsplit("#", 1)[-1]), "sk": REFERRAL_SK, "gsi1pk": partition,
+                     "gsi1sk": after}
+        page = self.table.query("gsi1pk = :pk", {":pk": partition}, index="gsi1", limit=limit,
+                                newest_first=True, start_key=start)
+        following = str(page.last_key["gsi1sk"]) if page.last_key else None
+        return page.items, following

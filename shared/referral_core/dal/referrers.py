@@ -86,3 +86,13 @@ class ReferrerRepository:
 
     def get(self, referrer_id: str) -> dict[str, Any] | None:
         return self.table.get(*keys.referrer(referrer_id))
+
+    def set_notifications_opt_out(self, referrer_id: str, opted_out: bool, *, at: str) -> bool:
+        """Switch stage emails off (or on again); False when there is no such referrer."""
+        try:
+            self.table.update(*keys.referrer(referrer_id),
+                              "SET notifications_opt_out = :out, notifications_changed_at = :at",
+                              condition="attribute_exists(pk)", values={":out": opted_out, ":at": at})
+        except ConditionFailed:
+            return False
+        return True

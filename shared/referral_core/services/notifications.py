@@ -6,12 +6,15 @@ sending and given back if SES fails, so replays and retries never send twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from referral_core.dal.mail import Email
 from referral_core.dal.notifications import NotificationLog
+from referral_core.dal.referrers import ReferrerRepository
 from referral_core.pages import esc
+from referral_core.stages import Stage
 
 POLICY_LINE = ("Referral rewards are eligible, not guaranteed: they are subject to eligibility, "
                "completion of paid work and manual review.")
@@ -57,3 +60,134 @@ def send_once(log: NotificationLog, key: str, email: Email, send: Callable[[Emai
 def on_referrer_created(referrer: dict[str, Any], log: NotificationLog,
                         send: Callable[[Email], Any]) -> bool:
     return send_once(log, f"welcome#{referrer['referrer_id']}", welcome_email(referrer), send)
+
+
+# -- referral stage changes --------------------------------------------------------------------------
+STAGE_EVENT = "ReferralStageChanged"
+
+#: Short label and one honest sentence per stage (no promise of a reward before it is available).
+STAGE_LABELS: dict[str, str] = {
+    Stage.RECEIVED: "Request received",
+    Stage.JOB_BOOKED: "Job booked",
+    Stage.JOB_COMPLETED: "Job completed",
+    Stage.CUSTOMER_PAID: "Customer paid",
+    Stage.REWARD_PENDING: "Reward pending",
+    Stage.REWARD_AVAILABLE: "Reward available",
+    Stage.REWARD_PAID: "Reward paid",
+    Stage.UNDER_REVIEW: "Under review",
+    Stage.NOT_ELIGIBLE: "Not eligible",
+}
+STAGE_SENTENCES: dict[str, str] = {
+    Stage.RECEIVED: "{who} asked for help through your referral. Our team will get in touch with them; "
+                    "thanks for the introduction.",
+    Stage.JOB_BOOKED: "A job has been booked for {who}.",
+    Stage.JOB_COMPLETED: "The job for {who} has been completed.",
+    Stage.CUSTOMER_PAID: "The job for {who} has been paid. Our team now checks whether the referral is "
+                         "eligible for a reward.",
+    Stage.REWARD_PENDING: "The referral of {who} looks eligible for a reward. It stays pending during the "
+                          "holding period and can still change, for example if the job is refunded.",
+    Stage.REWARD_AVAILABLE: "The reward for the referral of {who} is now in your available balance. You can "
+                            "ask for a withdrawal from your dashboard.",
+    Stage.REWARD_PAID: "The reward for the referral of {who} has been paid out.",
+    Stage.UNDER_REVIEW: "Our team is checking a few details of the referral of {who}. This is a normal part "
+                        "of the process and nothing is needed from you.",
+    Stage.NOT_ELIGIBLE: "The referral of {who} is not eligible for a reward ({reason}). Thank you for the "
+                        "introduction all the same.",
+}
+#: Public reason categories of ``not_eligible`` in words (stages.NOT_ELIGIBLE_REASONS).
+REASON_LABELS: dict[str, str] = {
+    "existing_customer": "they were already a customer",
+    "duplicate": "they had already asked for help or been referred",
+    "outside_service_area": "they are outside our service area",
+    "job_not_completed": "the job was not completed",
+    "job_refunded": "the job was refunded",
+    "below_minimum_value": "the job was below the minimum value",
+    "outside_attribution_window": "the request came after the referral window",
+    "programme_rules": "the programme rules",
+    "staff_decision": "a decision by our team",
+}
+
+
+def stage_label(stage: str) -> str:
+    return STAGE_LABELS.get(stage, stage.replace("_", " ").capitalize())
+
+
+def reason_label(reason: str | None) -> str | None:
+    return REASON_LABELS.get(reason or "", "the programme rules") if reason else None
+
+
+def lead_id_of(referral: Mapping[str, Any]) -> str:
+    return str(referral.get("lead_id") or str(referral["pk"]).removeprefix("LEAD#"))
+
+
+def stage_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple[str | None, str] | None:
+    """``(before, after)`` when the visible stage changed; None for other writes (and no-op MODIFYs)."""
+    before, after = (old or {}).get("stage"), new.get("stage")
+    if not after or before == after:
+        return None
+    return (str(before) if before else None), str(after)
+
+
+def stage_email(referrer: Mapping[str, Any], referral: Mapping[str, Any], *, opt_out_url: str) -> Email:
+    """The stage email: masked name and postcode only, never the customer's contact details."""
+    stage = str(referral["stage"])
+    name = str(referrer.get("name") or "there").split()[0]
+    who = str(referral.get("masked_name") or "someone you referred")
+    where = f" ({referral['postcode']})" if referral.get("postcode") else ""
+    sentence = STAGE_SENTENCES.get(stage, "The referral of {who} moved to a new stage.").format(
+        who=f"{who}{where}", reason=reason_label(str(referral.get("not_eligible_reason") or "")) or "")
+    dashboard = f"{str(referrer.get('origin', '')).rstrip('/')}/dashboard"
+    text = (f"Hi {name},\n\n{sentence}\n\nSee all your referrals: {dashboard}\n\n{POLICY_LINE}\n\n"
+            f"Don't want these updates? Stop them here: {opt_out_url}\n")
+    html_body = (f"<p>Hi {esc(name)},</p><p>{esc(sentence)}</p>"
+                 f"<p><a href=\"{esc(dashboard)}\">See all your referrals</a></p>"
+                 f"<p><small>{esc(POLICY_LINE)}</small></p>"
+                 f"<p><small>Don't want these updates? <a href=\"{esc(opt_out_url)}\">Stop them</a>.</small></p>")
+    return Email(to=str(referrer["email"]), subject=f"Referral update: {stage_label(stage)}", text=text,
+                 html=html_body)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageNotifier:
+    """What telling a referrer about a stage change needs (the function wires the real ones)."""
+
+    referrers: ReferrerRepository
+    log: NotificationLog
+    send: Callable[[Email], Any]
+    publish: Callable[[str, Mapping[str, Any]], Any]
+    opt_out_url: Callable[[Mapping[str, Any]], str]
+
+
+def on_referral_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any], notifier: StageNotifier) -> str:
+    """Publish ``ReferralStageChanged`` and email the referrer, once per (referral, stage).
+
+    The marker ``stage#{lead_id}#{stage}`` is claimed first, so a replayed record, a no-op MODIFY or the
+    same stage reached again (after a review hold) sends nothing. The event goes out before the email:
+    if the email then fails, the marker is released and the retry may repeat the event (EventBridge is
+    at-least-once anyway) but the email is never sent twice. Opted-out referrers get the event only.
+    Returns what happened, for the log.
+    """
+    change = stage_change(old, new)
+    if change is None:
+        return "no_stage_change"
+    before, after = change
+    lead_id = lead_id_of(new)
+    key = f"stage#{lead_id}#{after}"
+    if not notifier.log.claim(key):
+        return "already_notified"
+    referrer_id = new.get("referrer_id")
+    try:
+        notifier.publish(STAGE_EVENT, {
+            "referral_id": lead_id, "referrer_id": referrer_id, "from_stage": before, "to_stage": after,
+            "reason": new.get("not_eligible_reason") or None, "at": new.get("updated_at"),
+        })
+        referrer = notifier.referrers.get(str(referrer_id)) if referrer_id else None
+        if referrer is None or not referrer.get("email"):
+            return "event_only_unattributed"
+        if referrer.get("notifications_opt_out"):
+            return "event_only_opted_out"
+        notifier.send(stage_email(referrer, new, opt_out_url=notifier.opt_out_url(referrer)))
+    except Exception:
+        notifier.log.release(key)
+        raise
+    return "sent"

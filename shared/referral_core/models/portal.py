@@ -1,0 +1,64 @@
+"""API models of the referrer portal: sign-in, and the dashboard a referrer sees (``GET /me``).
+
+A referrer sees their own links, codes, referrals (masked), money and withdrawals; never a customer's
+contact details.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+
+class MagicLinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+
+
+class MagicLinkAccepted(BaseModel):
+    message: str = "If this email belongs to a referrer, a sign-in link is on its way."
+
+
+class SessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=16, max_length=256)]
+
+
+class SessionResponse(BaseModel):
+    session_token: str = Field(description="Send as `Authorization: Bearer <session_token>`")
+    expires_at: str = Field(description="ISO-8601 UTC")
+
+
+class ReferralView(BaseModel):
+    """One referral as its referrer sees it: enough to recognise a friend, nothing to contact them."""
+
+    referral_id: str
+    masked_name: str = Field(description='First letters of the name and an initial, e.g. "Jo S."')
+    suburb: str | None = None
+    postcode: str | None = None
+    stage: str
+    stage_label: str
+    reason: str | None = Field(default=None, description="Public reason category when not_eligible")
+    reason_label: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class ReferralsPage(BaseModel):
+    items: list[ReferralView]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next (older) page")
+
+
+class ProfileView(BaseModel):
+    referrer_id: str
+    name: str
+    personal_code: str
+    link: str = Field(description="The personal link: {origin}/r/{code}")
+    notifications_opt_out: bool
+
+
+class NotificationsOptedOut(BaseModel):
+    notifications_opt_out: bool = True

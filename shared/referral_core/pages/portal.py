@@ -1,0 +1,339 @@
+"""Referrer pages: the dashboard (``GET /dashboard``) and the email opt-out confirmation.
+
+The dashboard is one static page and a small script over the JSON API.
+The page holds no data of its own. Opened from a magic link (``?token=``) it removes the token from the
+address bar, exchanges it at ``POST /auth/session`` and keeps the session in ``sessionStorage`` (gone
+when the tab closes); then it renders ``GET /me``. Every value is inserted with ``textContent`` or as an
+attribute, never as HTML, and the Content-Security-Policy allows only this exact script (by hash).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from urllib.parse import urlencode
+
+from referral_core.pages import esc, render
+
+_SCRIPT = r"""
+(() => {
+  "use strict";
+  const KEY = "referralSession";
+  const $ = (id) => document.getElementById(id);
+  let me = null;
+  let olderCursor = null;
+
+  const say = (text) => { $("status").textContent = text; };
+  const money = (cents) => new Intl.NumberFormat(undefined, {style: "currency", currency: (me && me.currency) || "AUD"})
+    .format((cents || 0) / 100);
+  const day = (iso) => iso ? new Date(iso).toLocaleDateString(undefined, {day: "numeric", month: "short", year: "numeric"}) : "";
+  const el = (tag, text, attrs) => {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
+    return node;
+  };
+  const row = (cells) => {
+    const tr = document.createElement("tr");
+    cells.forEach((cell) => tr.appendChild(el("td", cell)));
+    return tr;
+  };
+
+  function session() {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(KEY) || "null");
+      if (saved && Date.parse(saved.expires_at) > Date.now()) return saved.session_token;
+    } catch (e) { /* unreadable: sign in again */ }
+    sessionStorage.removeItem(KEY);
+    return null;
+  }
+
+  async function api(method, path, body) {
+    const headers = {"Accept": "application/json"};
+    const token = session();
+    if (token) headers["Authorization"] = "Bearer " + token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+    if (response.status === 401 && token) {
+      sessionStorage.removeItem(KEY);
+      showSignIn("Your session has ended. Please sign in again.");
+    }
+    return response;
+  }
+
+  async function problem(response) {
+    try { return (await response.json()).error.message; } catch (e) { return "Something went wrong (" + response.status + ")."; }
+  }
+
+  function showSignIn(message) {
+    $("dashboard").hidden = true;
+    $("signin").hidden = false;
+    say(message || "");
+  }
+
+  async function exchange(token) {
+    history.replaceState(null, "", location.pathname);
+    const response = await fetch("/auth/session", {method: "POST", headers: {"Content-Type": "application/json"},
+                                                   body: JSON.stringify({token})});
+    if (!response.ok) {
+      showSignIn("This sign-in link is invalid, used or expired. Ask for a new one below.");
+      return false;
+    }
+    sessionStorage.setItem(KEY, JSON.stringify(await response.json()));
+    return true;
+  }
+
+  async function qrBlob(url) {
+    const response = await api("GET", new URL(url).pathname);
+    return response.ok ? URL.createObjectURL(await response.blob()) : null;
+  }
+
+  async function renderCodes(codes) {
+    const list = $("codes");
+    list.replaceChildren();
+    for (const code of codes) {
+      const item = el("li", null, {"class": "card"});
+      item.appendChild(el("h3", code.code + (code.personal ? " (personal)" : "")));
+      item.appendChild(el("a", code.url, {href: code.url}));
+      const stats = code.stats || {};
+      item.appendChild(el("p", (stats.clicks || 0) + " visits · " + (stats.leads || 0) + " requests · " +
+                                (stats.jobs || 0) + " jobs", {"class": "muted"}));
+      if (code.status !== "active") item.appendChild(el("p", "This code is switched off.", {"class": "warn"}));
+      const img = el("img", null, {alt: "QR code for " + code.url, width: "160", height: "160"});
+      item.appendChild(img);
+      const actions = el("p");
+      for (const [label, url, file] of [["Download QR (PNG)", code.qr.png, code.code + ".png"],
+                                        ["Download QR (SVG)", code.qr.svg, code.code + ".svg"]]) {
+        const link = el("a", label, {download: file, href: "#", "class": "button"});
+        link.addEventListener("click", async (event) => {
+          if (link.getAttribute("href") !== "#") return;
+          event.preventDefault();
+          const blob = await qrBlob(url);
+          if (blob) { link.setAttribute("href", blob); link.click(); }
+        });
+        actions.appendChild(link);
+      }
+      item.appendChild(actions);
+      list.appendChild(item);
+      qrBlob(code.qr.png).then((blob) => { if (blob) img.setAttribute("src", blob); });
+    }
+  }
+
+  function addReferrals(page, replace) {
+    const body = $("referrals");
+    if (replace) body.replaceChildren();
+    for (const r of page.items) {
+      const stage = r.stage_label + (r.reason_label ? " (" + r.reason_label + ")" : "");
+      const tr = row([r.masked_name, [r.suburb, r.postcode].filter(Boolean).join(" "), stage, day(r.updated_at)]);
+      tr.dataset.stage = r.stage;
+      tr.dataset.referralId = r.referral_id;
+      body.appendChild(tr);
+    }
+    $("no-referrals").hidden = body.children.length > 0;
+    olderCursor = page.next_cursor;
+    $("more").hidden = !olderCursor;
+  }
+
+  function renderMoney() {
+    const b = me.balance;
+    for (const name of ["pending_cents", "available_cents", "held_cents", "paid_cents"]) $(name).textContent = money(b[name]);
+    const tier = me.tier;
+    $("tier").textContent = tier.name;
+    const progress = $("tier-progress");
+    if (tier.next_tier) {
+      progress.max = tier.rewarded_count + tier.rewards_to_next_tier;
+      progress.value = tier.rewarded_count;
+      $("tier-next").textContent = tier.rewards_to_next_tier + " more rewarded referral(s) to reach " + tier.next_tier + ".";
+    } else {
+      progress.max = 1;
+      progress.value = 1;
+      $("tier-next").textContent = "You are in the top tier.";
+    }
+    $("min-withdrawal").textContent = money(me.min_withdrawal_cents);
+    const body = $("withdrawals");
+    body.replaceChildren();
+    for (const w of me.withdrawals) body.appendChild(row([day(w.created_at), money(w.amount_cents), w.status]));
+    $("no-withdrawals").hidden = me.withdrawals.length > 0;
+  }
+
+  async function load() {
+    const response = await api("GET", "/me");
+    if (!response.ok) {
+      if (response.status !== 401) say(await problem(response));
+      return;
+    }
+    me = await response.json();
+    $("signin").hidden = true;
+    $("dashboard").hidden = false;
+    $("name").textContent = me.referrer.name;
+    const link = $("link");
+    link.textContent = me.referrer.link;
+    link.setAttribute("href", me.referrer.link);
+    const personal = me.share_codes.find((c) => c.personal) || me.share_codes[0];
+    $("message").value = personal ? personal.share_message : me.referrer.link;
+    $("opted-out").hidden = !me.referrer.notifications_opt_out;
+    await renderCodes(me.share_codes);
+    addReferrals(me.referrals, true);
+    renderMoney();
+  }
+
+  $("signin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const response = await fetch("/auth/magic-link", {method: "POST", headers: {"Content-Type": "application/json"},
+                                                      body: JSON.stringify({email: $("email").value})});
+    say(response.ok ? "If this email belongs to a referrer, a sign-in link is on its way. It works once, for 15 minutes."
+                    : await problem(response));
+  });
+
+  $("copy").addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText($("message").value); say("Share message copied."); }
+    catch (e) { $("message").select(); say("Select the message and copy it."); }
+  });
+
+  $("more").addEventListener("click", async () => {
+    const response = await api("GET", "/me/referrals?cursor=" + encodeURIComponent(olderCursor));
+    if (response.ok) addReferrals(await response.json(), false); else say(await problem(response));
+  });
+
+  $("withdraw-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const cents = Math.round(parseFloat($("amount").value) * 100);
+    const response = await api("POST", "/me/withdrawals", {amount_cents: cents});
+    if (response.ok) { $("amount").value = ""; await load(); say("Withdrawal requested: our team will record the payout."); }
+    else say(await problem(response));
+  });
+
+  $("refer-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const value = (name) => form.elements[name].value.trim() || null;
+    const response = await api("POST", "/me/referrals", {
+      friend_name: value("friend_name"), friend_email: value("friend_email"), friend_phone: value("friend_phone"),
+      postcode: value("postcode"), issue: value("issue"), friend_agreed: form.elements["friend_agreed"].checked});
+    if (response.ok) { form.reset(); say("Thanks! Your friend's request was passed on to our team."); await load(); }
+    else say(await problem(response));
+  });
+
+  $("signout").addEventListener("click", () => { sessionStorage.removeItem(KEY); showSignIn("You are signed out."); });
+
+  (async () => {
+    const token = new URLSearchParams(location.search).get("token");
+    if (token && !(await exchange(token))) return;
+    if (session()) await load(); else showSignIn("");
+  })();
+})();
+"""
+
+_BODY = """<main>
+<h1>Your referral dashboard</h1>
+<p id="status" role="status" aria-live="polite"></p>
+
+<section id="signin" hidden aria-labelledby="signin-title">
+<h2 id="signin-title">Sign in</h2>
+<p>Enter the email address you are registered with. We will email you a link that signs you in: no password needed.</p>
+<form id="signin-form">
+<label for="email">Email address</label>
+<input id="email" name="email" type="email" autocomplete="email" required>
+<button type="submit">Email me a sign-in link</button>
+</form>
+</section>
+
+<section id="dashboard" hidden>
+<p>Hi <span id="name"></span>. <button id="signout" type="button" class="link">Sign out</button></p>
+
+<h2>Your link</h2>
+<p><a id="link" href="#"></a></p>
+<label for="message">Share message</label>
+<textarea id="message" rows="6" readonly></textarea>
+<button id="copy" type="button">Copy share message</button>
+<p class="muted">Share only with people who might need help. Never pressure anyone or promise a reward.</p>
+
+<h2>Share codes and QR codes</h2>
+<ul id="codes" class="cards"></ul>
+
+<h2>People you referred</h2>
+<p class="muted">Progress appears here: please don't ask your friends for private updates.</p>
+<table>
+<caption class="visually-hidden">Your referrals, newest first</caption>
+<thead><tr><th scope="col">Who</th><th scope="col">Where</th><th scope="col">Stage</th><th scope="col">Updated</th></tr></thead>
+<tbody id="referrals"></tbody>
+</table>
+<p id="no-referrals" class="muted">No referrals yet.</p>
+<button id="more" type="button" hidden>Show older referrals</button>
+
+<h2>Rewards</h2>
+<dl class="balances">
+<div><dt>Pending (holding period)</dt><dd id="pending_cents"></dd></div>
+<div><dt>Available</dt><dd id="available_cents"></dd></div>
+<div><dt>In withdrawals</dt><dd id="held_cents"></dd></div>
+<div><dt>Paid</dt><dd id="paid_cents"></dd></div>
+</dl>
+<p>Tier: <strong id="tier"></strong></p>
+<progress id="tier-progress" aria-labelledby="tier-next"></progress>
+<p id="tier-next" class="muted"></p>
+
+<h2>Withdrawals</h2>
+<table>
+<caption class="visually-hidden">Your withdrawals</caption>
+<thead><tr><th scope="col">Requested</th><th scope="col">Amount</th><th scope="col">Status</th></tr></thead>
+<tbody id="withdrawals"></tbody>
+</table>
+<p id="no-withdrawals" class="muted">No withdrawals yet.</p>
+<form id="withdraw-form">
+<label for="amount">Withdraw from your available balance (minimum <span id="min-withdrawal"></span>)</label>
+<input id="amount" name="amount" type="number" inputmode="decimal" min="0.01" step="0.01" required>
+<button type="submit">Request withdrawal</button>
+</form>
+
+<h2>Refer a friend directly</h2>
+<p class="muted">Only with your friend's agreement: our team contacts them about their request, nothing else.</p>
+<form id="refer-form">
+<label for="friend_name">Friend's name</label><input id="friend_name" name="friend_name" autocomplete="off" required>
+<label for="friend_email">Friend's email</label><input id="friend_email" name="friend_email" type="email" autocomplete="off">
+<label for="friend_phone">Friend's phone</label><input id="friend_phone" name="friend_phone" type="tel" autocomplete="off">
+<label for="postcode">Postcode</label><input id="postcode" name="postcode" inputmode="numeric" required>
+<label for="issue">What do they need help with?</label><textarea id="issue" name="issue" rows="3" required></textarea>
+<label class="check"><input id="friend_agreed" name="friend_agreed" type="checkbox" required> My friend agreed to be contacted</label>
+<button type="submit">Send referral</button>
+</form>
+
+<p id="opted-out" class="muted" hidden>You have turned off email updates about your referrals.</p>
+</section>
+</main>
+<style>
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.cards{list-style:none;padding:0}.card{border:1px solid #ddd;border-radius:6px;padding:.8rem;margin:.8rem 0}
+.card h3{margin:0 0 .3rem}.button{display:inline-block;margin:.3rem .6rem .3rem 0}
+.balances{display:grid;grid-template-columns:repeat(auto-fit,minmax(8rem,1fr));gap:.6rem}
+.balances div{border:1px solid #ddd;border-radius:6px;padding:.5rem}.balances dd{margin:0;font-size:1.3rem;font-weight:600}
+progress{width:100%}.check{font-weight:400}.check input{width:auto}
+button.link{background:none;color:#0a58ca;padding:0;margin:0;text-decoration:underline}
+</style>
+"""
+
+SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; script-src 'sha256-{SCRIPT_HASH}'; style-src 'unsafe-inline'; "
+    "connect-src 'self'; img-src 'self' blob:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def dashboard_page() -> str:
+    return render("Your referral dashboard", f"{_BODY}<script>{_SCRIPT}</script>")
+
+
+def opt_out_confirm_page(token: str) -> str:
+    """GET of the email's link only asks: link scanners that fetch it must not switch emails off."""
+    action = f"/me/notifications/opt-out?{urlencode({'token': token})}"
+    return render("Stop referral updates", f"""<main>
+<h1>Stop email updates about your referrals?</h1>
+<p>You will still see every referral's progress on your <a href="/dashboard">dashboard</a>.</p>
+<form method="post" action="{esc(action)}"><button type="submit">Stop email updates</button></form>
+</main>""")
+
+
+def opted_out_page() -> str:
+    return render("Referral updates stopped", """<main>
+<h1>Email updates stopped</h1>
+<p>We won't email you when your referrals move on. Your <a href="/dashboard">dashboard</a> still shows their progress.</p>
+</main>""")

@@ -1,0 +1,136 @@
+"""Referrer portal and stage notification logic with in-memory fakes (no AWS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from referral_core.errors import Unauthorized
+from referral_core.hashing import email_hash
+from referral_core.services import auth_links
+from referral_core.services.notifications import StageNotifier, on_referral_changed, stage_change
+from referral_core.services.portal import referral_view
+
+pytestmark = pytest.mark.unit
+
+KEY = "unit-test-signing-key-" + "k" * 32
+LIMITS = auth_links.SignInLimits(window_seconds=900, max_per_email=5, max_per_ip=20, response_floor_seconds=0.25)
+
+
+class FakeSessions:
+    def __init__(self, referrers: dict[str, dict[str, Any]]) -> None:
+        self.referrers = referrers  # by email hash
+        self.links: list[Any] = []
+        self.hits: dict[tuple[str, str], int] = {}
+
+    def count_hit(self, scope: str, key: str, *, window: int, expires_epoch: int) -> int:
+        self.hits[scope, key] = self.hits.get((scope, key), 0) + 1
+        return self.hits[scope, key]
+
+    def referrer_by_email_hash(self, email_hash: str) -> dict[str, Any] | None:
+        return self.referrers.get(email_hash)
+
+    def save_magic_link(self, link: Any) -> None:
+        self.links.append(link)
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_magic_link_answers_no_sooner_than_the_floor_either_way(known):
+    referrer = {"referrer_id": "r1", "email": "jo@example.com", "name": "Jo", "status": "active"}
+    repo = FakeSessions({email_hash("p", "jo@example.com"): referrer} if known else {})
+    sent, slept = [], []
+
+    auth_links.request_magic_link(repo, "jo@example.com", pepper="p", source_ip="203.0.113.1",  # type: ignore[arg-type]
+                                  origin="https://refer.example.com/", limits=LIMITS, send=sent.append,
+                                  sleep=slept.append)
+
+    assert len(slept) == 1 and 0 < slept[0] <= 0.25
+    assert len(sent) == len(repo.links) == (1 if known else 0)
+    assert sorted(scope for scope, _ in repo.hits) == ["signin-email", "signin-ip"]  # counted either way
+    assert ("signin-email", email_hash("p", "jo@example.com")) in repo.hits
+    if known:
+        assert "https://refer.example.com/dashboard?token=" in sent[0].text
+        assert repo.links[0].token_hash not in sent[0].text
+
+
+def test_session_tokens_round_trip_and_audiences_do_not_mix():
+    class OneLink:
+        def consume_magic_link(self, token_hash: str, *, now_epoch: int, at: str) -> str | None:
+            return "r1" if token_hash == auth_links.token_hash("good-token") else None
+
+    class Referrers:
+        def get(self, referrer_id: str) -> dict[str, Any]:
+            return {"referrer_id": referrer_id, "status": "active"}
+
+    session = auth_links.open_session(OneLink(), Referrers(), "good-token", signing_key=KEY)  # type: ignore[arg-type]
+    assert auth_links.session_referrer_id(f"Bearer {session.session_token}", signing_key=KEY) == "r1"
+    with pytest.raises(Unauthorized):
+        auth_links.open_session(OneLink(), Referrers(), "other-token", signing_key=KEY)  # type: ignore[arg-type]
+    opt_out = auth_links.opt_out_token("r1", signing_key=KEY)
+    with pytest.raises(Unauthorized):
+        auth_links.session_referrer_id(f"Bearer {opt_out}", signing_key=KEY)
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    (None, {"stage": "received"}, (None, "received")),
+    ({"stage": "received"}, {"stage": "job_booked"}, ("received", "job_booked")),
+    ({"stage": "job_booked"}, {"stage": "job_booked", "job_id": "j2"}, None),
+    ({}, {"review_status": "open"}, None),  # a flag written before attribution: no stage yet
+])
+def test_stage_change_compares_the_images(old, new, expected):
+    assert stage_change(old, new) == expected
+
+
+class FakeLog:
+    def __init__(self) -> None:
+        self.claimed: set[str] = set()
+
+    def claim(self, key: str) -> bool:
+        if key in self.claimed:
+            return False
+        self.claimed.add(key)
+        return True
+
+    def release(self, key: str) -> None:
+        self.claimed.discard(key)
+
+
+def notifier(log: FakeLog, calls: list[str], *, fail_email: bool = False) -> StageNotifier:
+    def send(email: Any) -> None:
+        calls.append("email")
+        if fail_email:
+            raise RuntimeError("SES is down")
+
+    class Referrers:
+        def get(self, referrer_id: str) -> dict[str, Any]:
+            return {"referrer_id": referrer_id, "email": "jo@example.com", "name": "Jo", "origin": "https://x"}
+
+    return StageNotifier(referrers=Referrers(), log=log, send=send,  # type: ignore[arg-type]
+                         publish=lambda kind, detail: calls.append("event"), opt_out_url=lambda r: "https://x/o")
+
+
+REFERRAL = {"pk": "LEAD#l1", "sk": "REFERRAL", "type": "referral", "lead_id": "l1", "referrer_id": "r1",
+            "stage": "job_booked", "masked_name": "Sa L.", "postcode": "2000"}
+
+
+def test_the_event_goes_before_the_email_and_a_failed_email_gives_the_marker_back():
+    log, calls = FakeLog(), []
+    with pytest.raises(RuntimeError):
+        on_referral_changed({"stage": "received"}, REFERRAL, notifier(log, calls, fail_email=True))
+    assert calls == ["event", "email"]
+    assert log.claimed == set()  # the retry may send
+
+    calls.clear()
+    assert on_referral_changed({"stage": "received"}, REFERRAL, notifier(log, calls)) == "sent"
+    assert on_referral_changed({"stage": "received"}, REFERRAL, notifier(log, calls)) == "already_notified"
+    assert calls == ["event", "email"]
+
+
+def test_referral_view_keeps_only_what_a_referrer_may_see():
+    item = {**REFERRAL, "email_hash": "h", "evidence": {"click": "c"}, "flag_types": {"self_referral"},
+            "review_status": "open", "created_at": "2026-11-23T09:00:00Z"}
+    view = referral_view(item).model_dump()
+    assert set(view) == {"referral_id", "masked_name", "suburb", "postcode", "stage", "stage_label", "reason",
+                         "reason_label", "created_at", "updated_at"}
+    assert view["updated_at"] == view["created_at"]
