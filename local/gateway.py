@@ -131,9 +131,7 @@ class JwtVerifier:
 
     def token_from(self, headers: Mapping[str, str]) -> str:
         source = self.authorizer.identity_source
-        header = (
-            source.rsplit(".", 1)[-1].lower() if source.startswith("$request.header.") else "authorization"
-        )
+        header = source.rsplit(".", 1)[-1].lower() if source.startswith("$request.header.") else "authorization"
         value = headers.get(header, "").strip()
         if not value:
             raise Unauthorized("missing token")
@@ -355,14 +353,10 @@ class Gateway:
         if route.authorizer is not None:
             verifier = self.verifiers.get(route.authorizer)
             if verifier is None:
-                log.error(
-                    "route %s uses authorizer %s which is not emulated", route.route_key, route.authorizer
-                )
+                log.error("route %s uses authorizer %s which is not emulated", route.route_key, route.authorizer)
                 return json_response(500, {"message": "Internal Server Error"})
             try:
-                claims = verifier.verify(
-                    verifier.token_from({k.lower(): v for k, v in request.headers.items()})
-                )
+                claims = verifier.verify(verifier.token_from({k.lower(): v for k, v in request.headers.items()}))
             except Unauthorized as exc:
                 log.info("401 on %s: %s", route.route_key, exc)
                 return json_response(
@@ -370,9 +364,7 @@ class Gateway:
                     {"message": "Unauthorized"},
                     {"www-authenticate": f'Bearer scope="" error="invalid_token" error_description="{exc}"'},
                 )
-            authorizer_context = {
-                "jwt": {"claims": {k: stringify_claim(v) for k, v in claims.items()}, "scopes": None}
-            }
+            authorizer_context = {"jwt": {"claims": {k: stringify_claim(v) for k, v in claims.items()}, "scopes": None}}
         if len(request.get_data(cache=True)) > MAX_BODY_BYTES:
             return json_response(413, {"message": "Request Entity Too Large"})
         event = build_event(request, route, params, authorizer=authorizer_context)
@@ -432,9 +424,7 @@ class Gateway:
         if key == ("POST", "/_local/streams/drain"):
             timeout = float(request.args.get("timeout", "30"))
             drained = tools.drain(timeout)
-            return json_response(
-                200 if drained else 504, {"drained": drained, "consumers": tools.streams_status()}
-            )
+            return json_response(200 if drained else 504, {"drained": drained, "consumers": tools.streams_status()})
         if key == ("GET", "/_local/info"):
             return json_response(200, tools.info())
         return json_response(404, {"message": "Not Found"})

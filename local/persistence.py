@@ -173,9 +173,7 @@ class Outbox:
         self._sent: _StampedList = backend.sent_messages
 
     def messages(self) -> list[dict[str, Any]]:
-        current = [
-            e for m in list(self._sent) if (e := _entry(m, self._sent.sent_at.get(id(m), time.time())))
-        ]
+        current = [e for m in list(self._sent) if (e := _entry(m, self._sent.sent_at.get(id(m), time.time())))]
         return [*self._saved, *current]
 
     def save(self) -> None:

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,9 +53,7 @@ class StackSettings:
         environ = os.environ if environ is None else environ
         defaults = cls()
         return cls(
-            template_path=Path(environ["LOCAL_TEMPLATE"])
-            if environ.get("LOCAL_TEMPLATE")
-            else defaults.template_path,
+            template_path=Path(environ["LOCAL_TEMPLATE"]) if environ.get("LOCAL_TEMPLATE") else defaults.template_path,
             port=int(environ["PORT"]) if environ.get("PORT") else defaults.port,
             local_dir=Path(environ["LOCAL_DIR"]) if environ.get("LOCAL_DIR") else defaults.local_dir,
         )
@@ -138,6 +137,7 @@ class LocalStack:
         """Stop serving, finish with a snapshot, then stop workers and moto."""
         if self._stopping.is_set():
             return
+        started = time.monotonic()
         self._stopping.set()
         self._ready.clear()
         self._gateway.shutdown()
@@ -150,6 +150,7 @@ class LocalStack:
             self._runtime.close()
         if self._moto is not None:
             self._moto.stop()
+        log.info("local stack stopped in %.1fs", time.monotonic() - started)
 
     def _housekeeping(self) -> None:
         since_refresh = 0.0
