@@ -120,11 +120,12 @@ class JwtVerifier:
         self._lock = threading.Lock()
 
     def _key(self, kid: str | None) -> Any:
+        """The JWKS key with this id; the JWKS is fetched again once for an unknown id (rotation)."""
         with self._lock:
             if kid not in self._keys:
                 with urllib.request.urlopen(self.jwks_url, timeout=5) as resp:  # noqa: S310 - local moto URL
                     jwks = jwt.PyJWKSet.from_dict(json.load(resp))
-                self._keys = {k.key_id: k for k in jwks.keys}
+                self._keys = {k.key_id: k for k in jwks.keys if k.key_id}
             if kid not in self._keys:
                 raise Unauthorized("unknown signing key")
             return self._keys[kid]
@@ -261,11 +262,11 @@ def map_result(result: Any) -> Response:
             headers.add(key, str(value))
     for cookie in result.get("cookies") or []:
         headers.add("set-cookie", cookie)
-    body = result.get("body")
+    raw_body = result.get("body")
     payload: bytes | str = ""
-    if body is not None:
-        body = body if isinstance(body, str) else json.dumps(body)
-        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body
+    if raw_body is not None:
+        text = raw_body if isinstance(raw_body, str) else json.dumps(raw_body)
+        payload = base64.b64decode(text) if result.get("isBase64Encoded") else text
     return _Response(payload, status=int(result["statusCode"]), headers=headers)
 
 

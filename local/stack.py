@@ -123,8 +123,14 @@ class LocalStack:
         for api in template.http_apis.values():
             for name, authorizer in api.authorizers.items():
                 verifiers[name] = JwtVerifier(authorizer, self._jwks_url(authorizer.issuer))
+        routes = list(template.routes())
+        for route in routes:
+            if route.payload_format != "2.0":
+                log.warning(
+                    "%s uses payload format %s; the local stack sends 2.0", route.route_key, route.payload_format
+                )
         self._gateway.configure(
-            routes=list(template.routes()),
+            routes=routes,
             apis=template.http_apis,
             invoke=self._runtime.invoke,
             verifiers=verifiers,

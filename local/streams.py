@@ -319,8 +319,13 @@ class StreamPoller:
 
     def _refresh_shards(self, initial: bool = False) -> None:
         self._last_refresh = time.monotonic()
-        for stream_arn in self._by_stream:
-            description = self._client.describe_stream(StreamArn=stream_arn)["StreamDescription"]
+        for stream_arn in list(self._by_stream):
+            try:
+                description = self._client.describe_stream(StreamArn=stream_arn)["StreamDescription"]
+            except self._client.exceptions.ResourceNotFoundException:
+                names = ", ".join(c.name for c in self._by_stream.pop(stream_arn))
+                log.error("no stream %s (a StreamSpecification missing on the table?); %s disabled", stream_arn, names)
+                continue
             for shard in description.get("Shards", []):
                 key = (stream_arn, shard["ShardId"])
                 if key in self._iterators:
