@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table
@@ -28,8 +29,9 @@ _COMMON_HEADERS = {
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RedirectSettings(BaseSettings):
-    landing_url: str = ""
-    click_ttl_days: int = 120
+    landing_url: str
+    click_ttl_days: int
+    allowed_redirect_hosts: tuple[str, ...]
 
 
 @cache
@@ -54,7 +56,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         placement=query.get("p"),
     )
     decision = resolve(repo, visit, pepper=ssm_parameter(settings.pepper_param), landing_url=landing,
-                       click_ttl_days=settings.click_ttl_days)
+                       click_ttl_days=settings.click_ttl_days, allowed_hosts=settings.allowed_redirect_hosts,
+                       own_host=urlsplit(origin).netloc)
     logger.info("redirect", extra={"status": decision.status, "counted": decision.counted})
     if decision.status == 302:
         return {"statusCode": 302, "headers": {**_COMMON_HEADERS, "Location": decision.location}, "body": ""}

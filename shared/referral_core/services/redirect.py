@@ -8,15 +8,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from referral_core.clock import epoch, iso, parse_iso
 from referral_core.dal.links import LinkRepository
 from referral_core.ids import normalise_code
+from referral_core.placements import known_placement
+from referral_core.services.landing import is_allowed_landing
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
-PLACEMENT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 DEDUP_SECONDS = 3600
 
 
@@ -66,13 +68,28 @@ def is_live(item: dict[str, object], now_iso: str) -> bool:
 
 
 def is_bot(user_agent: str) -> bool:
+    """Crawlers, link-preview fetchers and clients that send no user agent at all."""
     from referral_core.services.bots import BOT_PATTERN
 
-    return bool(BOT_PATTERN.search(user_agent))
+    return not user_agent.strip() or bool(BOT_PATTERN.search(user_agent))
 
 
-def resolve(repo: LinkRepository, visit: Visit, *, pepper: str, landing_url: str,
-            click_ttl_days: int) -> RedirectDecision:
+def destination(item: dict[str, object], *, landing_url: str, allowed_hosts: Iterable[str],
+                own_host: str) -> str:
+    """The code's stored landing if it is (still) allowed, else the configured landing. Never the request's.
+
+    The stored landing was checked when written; checking again means a host removed from
+    ALLOWED_REDIRECT_HOSTS, or an item edited by hand, cannot turn a share link into an open redirect.
+    """
+    stored = item.get("landing_url")
+    if isinstance(stored, str) and stored and is_allowed_landing(stored, allowed_hosts=allowed_hosts,
+                                                                 own_host=own_host):
+        return stored
+    return landing_url
+
+
+def resolve(repo: LinkRepository, visit: Visit, *, pepper: str, landing_url: str, click_ttl_days: int,
+            allowed_hosts: Iterable[str], own_host: str) -> RedirectDecision:
     code = normalise_code(visit.code)
     if not CODE_PATTERN.match(code):
         return RedirectDecision(status=404)
@@ -84,8 +101,7 @@ def resolve(repo: LinkRepository, visit: Visit, *, pepper: str, landing_url: str
     visitor = visitor_hash(pepper, visit.source_ip, visit.user_agent)
     click_id = click_id_for(pepper, code, visitor)
     src = "qr" if visit.src == "qr" else "link"
-    placement = visit.placement if visit.placement and PLACEMENT_PATTERN.match(visit.placement) else None
-    placement = placement or str(item.get("placement") or "")
+    placement = known_placement(visit.placement) or str(item.get("placement") or "")
     counted = False
     if visit.method == "GET" and not is_bot(visit.user_agent):
         now_epoch = epoch()
@@ -94,8 +110,6 @@ def resolve(repo: LinkRepository, visit: Visit, *, pepper: str, landing_url: str
             "placement": placement, "visitor_hash": visitor, "clicked_at": now_iso,
             "clicked_epoch": now_epoch, "expiration": now_epoch + click_ttl_days * 86400,
         }, dedup_before_epoch=now_epoch - DEDUP_SECONDS)
-    # Only the stored landing (validated against AllowedRedirectHosts when written) or the configured
-    # one: nothing from the request decides the destination.
-    destination = str(item.get("landing_url") or landing_url)
-    location = with_query(destination, {"ref": code, "cid": click_id})
+    target = destination(item, landing_url=landing_url, allowed_hosts=allowed_hosts, own_host=own_host)
+    location = with_query(target, {"ref": code, "cid": click_id})
     return RedirectDecision(status=302, location=location, click_id=click_id, counted=counted)
