@@ -37,7 +37,8 @@ def test_redirect_goes_to_the_stored_landing_with_only_ref_and_cid(stack, code):
     location = urlsplit(response["headers"]["Location"])
     assert (location.scheme, location.netloc, location.path) == ("https", "www.example.com", "/help")
     query = parse_qs(location.query)
-    assert set(query) == {"lang", "ref", "cid"} and query["ref"] == [code]
+    assert set(query) == {"lang", "ref", "cid"}
+    assert query["ref"] == [code]
     assert "evil" not in response["headers"]["Location"]
     assert response["headers"]["Cache-Control"] == "private, no-store"
     assert response["headers"]["X-Robots-Tag"] == "noindex, nofollow"
@@ -135,7 +136,8 @@ def test_a_batch_becomes_one_counter_update_per_code_and_placement(stack, code):
     counters = stats(stack, code)
     assert {p: (s.get("clicks_link", 0), s.get("clicks_qr", 0)) for p, s in counters.items()} == {
         "van": (1, 1), "flyer": (0, 1)}
-    assert counters["van"]["gsi1pk"] == "STATS" and counters["van"]["gsi1sk"] == f"{code}#van"
+    assert counters["van"]["gsi1pk"] == "STATS"
+    assert counters["van"]["gsi1sk"] == f"{code}#van"
     assert uses(stack, code) == 3
 
 
@@ -192,7 +194,8 @@ def test_a_failed_counter_write_fails_only_its_group(stack, code):
     redirect(stack, code, source_ip="198.51.100.1")
     good = stack.items_of_type("click")[0]
     orphan = {**good, "click_id": "orphan1", "pk": "CLICK#orphan1", "code": "GONE-1"}  # no such code
-    records = [stream_record("INSERT", new=good, sequence="1"), stream_record("INSERT", new=orphan, sequence="2")]
+    records = [stream_record("INSERT", new=good, sequence="1"),
+               stream_record("INSERT", new=orphan, sequence="2")]
 
     assert count(stack, *records) == {"batchItemFailures": [{"itemIdentifier": "2"}]}
     assert stats(stack, code)["van"]["clicks_link"] == 1

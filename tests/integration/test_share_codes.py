@@ -41,17 +41,20 @@ def test_staff_create_a_custom_code_with_link_qr_and_honest_share_message(links)
     assert body["qr"] == {"png": "http://127.0.0.1:3000/admin/share-codes/VAN-JO/qr.png",
                           "svg": "http://127.0.0.1:3000/admin/share-codes/VAN-JO/qr.svg"}
     assert body["qr_target"] == "http://127.0.0.1:3000/r/VAN-JO?src=qr&p=van"
-    assert body["url"] in body["share_message"] and "not guaranteed" in body["share_message"]
+    assert body["url"] in body["share_message"]
+    assert "not guaranteed" in body["share_message"]
     assert (body["zones"], body["max_uses"], body["placement"], body["status"]) == (
         ["2000", "21*", "2200-2234"], 500, "van", "active")
     stored = next(i for i in links.items_of_type("share_code") if i["code"] == "VAN-JO")
-    assert stored["gsi1pk"] == f"REFERRER#{referrer_id}#CODES" and stored["created_by"] == "staff:staff@example.com"
+    assert stored["gsi1pk"] == f"REFERRER#{referrer_id}#CODES"
+    assert stored["created_by"] == "staff:staff@example.com"
     assert any(a["action"] == "share_code.created" for a in links.items_of_type("audit"))
 
 
 def test_generated_code_is_readable(links):
     body = json_body(create_code(links, new_referrer(links), code=None, placement=None, zones=[]))
-    assert len(body["code"]) == 7 and not set(body["code"]) & set("01OILU")
+    assert len(body["code"]) == 7
+    assert not set(body["code"]) & set("01OILU")
     assert body["qr_target"].endswith(f"/r/{body['code']}?src=qr")
 
 
@@ -164,14 +167,16 @@ def test_allowed_landing_is_where_the_link_goes(links, landing):
     target, sent = urlsplit(landing), urlsplit(location)
     assert (sent.scheme, sent.netloc, sent.path) == (target.scheme, target.netloc, target.path)
     query = parse_qs(sent.query)
-    assert query["ref"] == [body["code"]] and len(query["cid"][0]) == 24
+    assert query["ref"] == [body["code"]]
+    assert len(query["cid"][0]) == 24
 
 
 def test_disable_and_enable(links):
     code = json_body(create_code(links, new_referrer(links)))["code"]
 
     disabled = admin(links, "POST", f"/admin/share-codes/{code.lower()}/disable")
-    assert disabled["statusCode"] == 200 and json_body(disabled)["status"] == "disabled"
+    assert disabled["statusCode"] == 200
+    assert json_body(disabled)["status"] == "disabled"
     assert redirect(links, code)["statusCode"] == 404
 
     enabled = admin(links, "POST", f"/admin/share-codes/{code}/enable")
@@ -199,12 +204,14 @@ def test_qr_svg_and_bounds(links):
     svg = admin(links, "GET", f"/admin/share-codes/{code}/qr.svg", query={"size": "4", "placement": "flyer"})
     assert svg["statusCode"] == 200
     assert svg["headers"]["Content-Type"] == "image/svg+xml"
-    assert svg["body"].lstrip().startswith(("<?xml", "<svg")) and svg["isBase64Encoded"] is False
+    assert svg["body"].lstrip().startswith(("<?xml", "<svg"))
+    assert svg["isBase64Encoded"] is False
 
     for query, field in [({"size": "41"}, "size"), ({"border": "0"}, "border"), ({"placement": "moon"},
                                                                                  "placement")]:
         response = admin(links, "GET", f"/admin/share-codes/{code}/qr.png", query=query)
-        assert response["statusCode"] == 422 and field in json_body(response)["error"]["fields"]
+        assert response["statusCode"] == 422
+        assert field in json_body(response)["error"]["fields"]
     assert admin(links, "GET", "/admin/share-codes/NOPE99/qr.png")["statusCode"] == 404
 
 
@@ -216,7 +223,8 @@ def test_expired_and_used_up_codes_are_404(links):
     assert redirect(links, expiring)["statusCode"] == 302
 
     table = Table(links.table_name)
-    table.update(f"CODE#{expiring}", "CODE", "SET expires_at = :past", values={":past": "2026-01-01T00:00:00Z"})
+    table.update(f"CODE#{expiring}", "CODE", "SET expires_at = :past",
+                 values={":past": "2026-01-01T00:00:00Z"})
     table.update(f"CODE#{limited}", "CODE", "SET uses = :n", values={":n": 2})
 
     for code in (expiring, limited):
@@ -238,8 +246,9 @@ def test_usage_review_per_placement_from_counters(links):
     assert response["statusCode"] == 200
     review = json_body(response)
     by_placement = {p["placement"]: p for p in review["placements"]}
-    assert by_placement["van"] == {"placement": "van", "clicks_link": 1, "clicks_qr": 3, "leads": 3, "jobs": 1,
-                                   "paid": 0, "rewarded": 0}
-    assert review["totals"]["clicks_qr"] == 8 and review["totals"]["rewarded"] == 1
+    assert by_placement["van"] == {"placement": "van", "clicks_link": 1, "clicks_qr": 3, "leads": 3,
+                                   "jobs": 1, "paid": 0, "rewarded": 0}
+    assert review["totals"]["clicks_qr"] == 8
+    assert review["totals"]["rewarded"] == 1
     assert review["share_code"]["code"] == code
     assert admin(links, "GET", "/admin/share-codes/NOPE99")["statusCode"] == 404

@@ -86,13 +86,16 @@ def test_landing_rules(url, ok):
 
 def test_loopback_landing_may_use_http_when_it_is_the_own_host():
     assert landing_problem("http://127.0.0.1:3000/q", allowed_hosts=(), own_host="127.0.0.1:3000") is None
-    assert landing_problem("http://10.0.0.1:3000/q", allowed_hosts=(), own_host="10.0.0.1:3000") == "must use https"
+    problem = landing_problem("http://10.0.0.1:3000/q", allowed_hosts=(), own_host="10.0.0.1:3000")
+    assert problem == "must use https"
 
 
 def test_share_message_is_honest():
     message = share_message("https://r.example/r/VAN-JO", "VAN-JO")
-    assert "https://r.example/r/VAN-JO" in message and "VAN-JO" in message
-    assert "not guaranteed" in message and "No pressure" in message
+    assert "https://r.example/r/VAN-JO" in message
+    assert "VAN-JO" in message
+    assert "not guaranteed" in message
+    assert "No pressure" in message
 
 
 def test_qr_images_and_their_bounds():
@@ -122,7 +125,8 @@ def test_bot_detection(agent, bot):
 
 def test_placements_are_a_closed_list():
     assert known_placement("Yard_Sign") == "yard_sign"
-    assert known_placement("https://evil") is None and known_placement(None) is None
+    assert known_placement("https://evil") is None
+    assert known_placement(None) is None
 
 
 CLICK = {"type": "click", "code": "VAN-JO", "click_id": "c1", "clicked_epoch": 100, "src": "qr",
@@ -151,7 +155,8 @@ def test_a_batch_groups_by_code_and_placement():
 def test_stats_update_names_only_known_counters():
     update = stats_update("VAN-JO", "", leads=1, jobs=0)
     assert update.key == {"pk": "STATS#VAN-JO", "sk": "PLACEMENT#-"}
-    assert "ADD #leads :leads" in update.expression and "jobs" not in update.expression
+    assert "ADD #leads :leads" in update.expression
+    assert "jobs" not in update.expression
     with pytest.raises(ValueError, match="unknown"):
         stats_update("VAN-JO", "van", likes=1)
 
