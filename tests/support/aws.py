@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -93,7 +94,8 @@ class Stack:
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        sys.path.insert(0, str(fn.code_uri))  # sibling modules (Router files), as Lambda's task root
+        _forget_modules_in(fn.code_uri)  # a cold start imports the sibling modules (Router files) afresh
+        sys.path.insert(0, str(fn.code_uri))  # ... from the function's directory, as Lambda's task root
         try:
             spec.loader.exec_module(module)
         finally:
@@ -106,6 +108,13 @@ class Stack:
         module = self.function(logical_id)
         handler: Callable[[dict[str, Any], Any], Any] = getattr(module, fn.func_name)
         return handler(event, LambdaContext(function_name=fn.name))
+
+
+def _forget_modules_in(directory: Path) -> None:
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).parent == directory and not name.startswith("_fn_"):
+            del sys.modules[name]
 
 
 def _clear_caches() -> None:

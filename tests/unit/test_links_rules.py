@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from referral_core.dal.links import CountedClick, stats_update
@@ -11,7 +16,7 @@ from referral_core.placements import known_placement
 from referral_core.services.click_counts import UnreadableClick, click_event, group_by_stats_key
 from referral_core.services.landing import landing_problem
 from referral_core.services.qr import qr_png, qr_svg, qr_target
-from referral_core.services.redirect import is_bot
+from referral_core.services.redirect import CodeCache, is_bot
 from referral_core.services.share_codes import custom_code_problem, share_message, zone_allows
 
 pytestmark = pytest.mark.unit
@@ -168,3 +173,36 @@ def test_request_origin_only_trusts_http_or_https():
     assert request_origin({**event, "headers": {"x-forwarded-proto": "http"}}, "") == \
         "http://abc.execute-api.example"
     assert request_origin(event, "https://refer.example.com/") == "https://refer.example.com"
+
+
+def test_the_code_cache_reads_a_found_code_once_per_ttl():
+    now = [0.0]
+    reads: list[str] = []
+    items = {"VAN-JO": {"code": "VAN-JO"}}
+
+    def load(code):
+        reads.append(code)
+        return items.get(code)
+
+    cache = CodeCache(30, clock=lambda: now[0])
+    assert cache.get("VAN-JO", load) == {"code": "VAN-JO"}
+    assert cache.get("VAN-JO", load) == {"code": "VAN-JO"}
+    assert cache.get("NOPE", load) is None
+    assert cache.get("NOPE", load) is None  # misses are not cached: a new code works at once
+    now[0] = 30.0
+    cache.get("VAN-JO", load)
+    assert reads == ["VAN-JO", "NOPE", "NOPE", "VAN-JO"]
+    off = CodeCache(0, clock=lambda: now[0])
+    off.get("VAN-JO", load)
+    off.get("VAN-JO", load)
+    assert reads[-2:] == ["VAN-JO", "VAN-JO"]
+
+
+def test_the_redirect_cold_path_imports_no_pydantic_powertools_or_xray():
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "functions" / "link_redirect"),
+                                                         str(root / "shared")])}
+    probe = ("import sys, link_redirect; print(sorted({m.split('.')[0] for m in sys.modules} & "
+             "{'pydantic', 'aws_lambda_powertools', 'aws_xray_sdk', 'qrcode'}))")
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,6 +1,7 @@
 """Share codes, clicks and their usage counters as stored.
 
-Lean on purpose: the redirect imports this on its cold path (no pydantic, nothing beyond the Table).
+Lean on purpose: the redirect imports this on its cold path (no pydantic, nothing beyond the Table; the
+audit and referrer modules that only the write paths need are imported there).
 Items (docs/data-model.md): ``share_code`` ``CODE#{CODE}``/``CODE``; ``click`` ``CLICK#{cid}``/``CLICK``
 with a ``click_counted`` marker ``CLICK#{cid}``/``COUNTED#{clicked_epoch}`` per counted visit;
 ``code_stats`` ``STATS#{CODE}``/``PLACEMENT#{placement or -}``.
@@ -14,9 +15,7 @@ from typing import Any
 
 from referral_core import keys
 from referral_core.clock import epoch, iso
-from referral_core.dal.audit import audit_entry
 from referral_core.dal.dynamo import ConditionCheck, ConditionFailed, Put, Table, Update
-from referral_core.dal.referrers import CodeTaken
 
 STATS_GSI = "STATS"
 # Counter attributes of a code_stats item. clicks_* are written by count_clicks; the other consumers
@@ -79,6 +78,9 @@ class LinkRepository:
 
         Raises :class:`ReferrerMissing` or :class:`CodeTaken` (the code exists, in any case).
         """
+        from referral_core.dal.audit import audit_entry  # staff/portal path only, not the redirect's
+        from referral_core.dal.referrers import CodeTaken
+
         pk, sk = keys.code(item["code"])
         referrer_pk, referrer_sk = keys.referrer(item["referrer_id"])
         stored = {
@@ -99,6 +101,8 @@ class LinkRepository:
 
     def set_code_status(self, code: str, status: str, *, actor: str) -> dict[str, Any]:
         """Set ``status`` (active/disabled) with an audit entry; returns the code. :class:`CodeMissing`."""
+        from referral_core.dal.audit import audit_entry
+
         pk, sk = keys.code(code)
         at = iso()
         try:
