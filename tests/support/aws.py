@@ -94,12 +94,10 @@ class Stack:
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        _forget_modules_in(fn.code_uri)  # a cold start imports the sibling modules (Router files) afresh
-        sys.path.insert(0, str(fn.code_uri))  # ... from the function's directory, as Lambda's task root
-        try:
-            spec.loader.exec_module(module)
-        finally:
-            sys.path.remove(str(fn.code_uri))
+        _forget_modules_in(fn.code_uri)  # a cold start imports the sibling modules (routers) afresh
+        # Lambda puts the function's code folder on the path: sibling modules (routers) import by name.
+        self.monkeypatch.syspath_prepend(str(fn.code_uri))
+        spec.loader.exec_module(module)
         self._modules[logical_id] = module
         return module
 
