@@ -94,5 +94,5 @@ def validate(model: type[M], data: Mapping[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        fields = validation_fields(list(exc.errors()))
+        fields = validation_fields([dict(error) for error in exc.errors()])
         raise InvalidInput(f"invalid fields: {', '.join(fields)}", fields=fields) from None

@@ -24,6 +24,7 @@ from tests.support.leads import (
     lead_items,
     post_form,
     post_lead,
+    update_code,
 )
 
 pytestmark = pytest.mark.integration
@@ -36,17 +37,6 @@ def set_env(stack, **values: str) -> None:
     for key, value in values.items():
         stack.env[key] = value
         stack.monkeypatch.setenv(key, value)
-
-
-def update_code(stack, code: str, **attributes) -> None:
-    from referral_core.dal.dynamo import serialize
-
-    names = {f"#{k}": k for k in attributes}
-    values = serialize({f":{k}": v for k, v in attributes.items()})
-    key = serialize({"pk": f"CODE#{code}", "sk": "CODE"})
-    stack.dynamodb.update_item(TableName=stack.table_name, Key=key,
-                               UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in attributes),
-                               ExpressionAttributeNames=names, ExpressionAttributeValues=values)
 
 
 def click_through(stack, code: str) -> dict[str, str]:

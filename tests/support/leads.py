@@ -64,6 +64,24 @@ def create_referrer(stack: Any, name: str = "Jo Referrer", email: str = "jo@exam
     return json_body(response)
 
 
+def update_code(stack: Any, code: str, **attributes: Any) -> None:
+    """Change a stored share code as another feature (share-code tools, staff) would."""
+    from referral_core.dal.dynamo import serialize
+
+    stack.dynamodb.update_item(
+        TableName=stack.table_name, Key=serialize({"pk": f"CODE#{code}", "sk": "CODE"}),
+        UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in attributes),
+        ExpressionAttributeNames={f"#{k}": k for k in attributes},
+        ExpressionAttributeValues=serialize({f":{k}": v for k, v in attributes.items()}))
+
+
+def put_item(stack: Any, item: dict[str, Any]) -> None:
+    """Write an item another feature owns (e.g. a job's contact index entry)."""
+    from referral_core.dal.dynamo import serialize
+
+    stack.dynamodb.put_item(TableName=stack.table_name, Item=serialize(item))
+
+
 def lead_items(stack: Any) -> list[dict[str, Any]]:
     return sorted(stack.items_of_type("lead"), key=lambda item: item["lead_id"])
 

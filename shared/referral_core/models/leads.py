@@ -16,24 +16,23 @@ def _blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-def _text(max_length: int) -> object:
+def _text(max_length: int) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
-def _optional(constraints: object) -> object:
-    """An optional text field: absent, ``null`` and ``""`` (an empty form field) all mean None."""
-    return Annotated[Annotated[str, constraints] | None, BeforeValidator(_blank_to_none)]
-
+#: Optional text: absent, ``null`` and ``""`` (an empty form field) all mean None.
+Blank = BeforeValidator(_blank_to_none)
 
 Name = Annotated[str, _text(120)]
 Postcode = Annotated[str, _text(12)]
 Issue = Annotated[str, _text(2000)]
-Email = _optional(_text(254))
-Phone = _optional(_text(32))
-Street = _optional(_text(200))
-Code = _optional(_text(32))
-ClickId = _optional(StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_-]{1,64}$"))
-Claim = _optional(_text(200))
+Email = Annotated[Annotated[str, _text(254)] | None, Blank]
+Phone = Annotated[Annotated[str, _text(32)] | None, Blank]
+Street = Annotated[Annotated[str, _text(200)] | None, Blank]
+Code = Annotated[Annotated[str, _text(32)] | None, Blank]
+ClickId = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+                    | None, Blank]
+Claim = Annotated[Annotated[str, _text(200)] | None, Blank]
 
 
 class Consent(BaseModel):
