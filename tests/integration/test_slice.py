@@ -6,7 +6,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, stream_event, stream_record
+from tests.support.events import (
+    STAFF_CLAIMS,
+    VIEWER_CLAIMS,
+    http_event,
+    json_body,
+    stream_event,
+    stream_record,
+)
 
 pytestmark = pytest.mark.integration
 
