@@ -216,6 +216,7 @@ def test_form_post_with_a_problem_shows_the_form_again_filled_in(stack):
     assert 'aria-invalid="true"' in html
     assert 'value="Sam &lt;b&gt;"' in html  # re-filled, escaped
     assert 'href="#consent_contact"' in html
+    assert "Tick the box to agree to be contacted." in html
     assert lead_items(stack) == []
 
 

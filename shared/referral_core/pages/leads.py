@@ -25,9 +25,12 @@ _FIELDS: tuple[tuple[str, str, str, str], ...] = (
      "A name or code, if someone recommended us."),
 )
 
-#: Error keys (as validation names them) -> the form control they belong to.
-_ERROR_TARGET = {"consent.contact": "consent_contact", "consent.policy_version": "consent_contact",
-                 "consent": "consent_contact"}
+#: Consent errors (as validation names them) belong to the checkbox, in words a customer understands.
+_CONSENT_ERRORS = {
+    "consent": "Tick the box to agree to be contacted.",
+    "consent.contact": "Tick the box to agree to be contacted.",
+    "consent.policy_version": "The policy has changed: please read it and tick the box again.",
+}
 
 
 def _field(name: str, label: str, attrs: str, hint: str, value: str, error: str | None) -> str:
@@ -52,7 +55,8 @@ def quick_help_page(*, ref: str | None = None, cid: str | None = None,
                     values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None) -> str:
     """The Quick Help form; after a failed form post, ``values`` and ``errors`` (by field) re-fill it."""
     values = values or {}
-    errors = {_ERROR_TARGET.get(key, key): message for key, message in (errors or {}).items()}
+    errors = {("consent_contact" if key in _CONSENT_ERRORS else key): _CONSENT_ERRORS.get(key, message)
+              for key, message in (errors or {}).items()}
     summary = ""
     if errors:
         items = "".join(f'<li><a href="#{esc(key)}">{esc(key.replace("_", " "))}: {esc(message)}</a></li>'
@@ -84,7 +88,7 @@ through this or any public form.</p>
 {policy_html()}
 </section>
 {f'<p class="error" id="consent-error">{esc(consent_error)}</p>' if consent_error else ""}
-<p><input type="checkbox" id="consent_contact" name="consent_contact" required style="width:auto"{
+<p><input type="checkbox" id="consent_contact" name="consent_contact" required style="width:1.5rem;height:1.5rem;vertical-align:middle"{
     ' aria-invalid="true" aria-describedby="consent-error"' if consent_error else ""}>
 <label for="consent_contact" style="display:inline">I agree to be contacted about this request, under the
 policy above (version {esc(POLICY_VERSION)}).</label></p>
