@@ -42,7 +42,10 @@ def is_referral_candidate(lead: Mapping[str, Any]) -> bool:
 
 
 def zone_allows(code_item: Mapping[str, Any], postcode: str) -> bool:
-    """A code's zone lock: no ``zones`` allows every postcode; an entry ending in ``*`` is a prefix."""
+    """A code's zone lock: no ``zones`` allows every postcode; an entry ending in ``*`` is a prefix.
+
+    Here until the share-code tools' ``services.share_codes.zone_allows`` (same signature) is on main.
+    """
     zones = [str(zone).strip().upper() for zone in code_item.get("zones") or ()]
     if not zones:
         return True

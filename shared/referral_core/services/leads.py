@@ -26,6 +26,7 @@ from referral_core.policy import POLICY_VERSION
 from referral_core.services.redirect import CODE_PATTERN, is_live
 
 Source = Literal["quick_help", "refer_a_job"]
+Channel = Literal["form", "api", "portal"]  # how consent was given: the Quick Help form, JSON, the portal
 CONSENT_PURPOSE = "contact_about_this_request"
 
 
@@ -46,7 +47,7 @@ class Requester:
     """Where a request came from: only the hash of the IP is ever stored."""
 
     source_ip: str
-    channel: str  # how consent was given: "form", "api" or "portal"
+    channel: Channel
 
 
 @dataclass(frozen=True, kw_only=True)
