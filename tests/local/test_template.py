@@ -22,8 +22,7 @@ pytestmark = pytest.mark.unit
 def test_short_tags_become_long_form(tmp_path) -> None:
     path = tmp_path / "t.yaml"
     path.write_text(
-        "A: !Ref X\nB: !GetAtt T.Arn\nC: !Sub ['${a}', {a: !Ref Y}]\n"
-        "D: !Join [',', [a, b]]\nE: !If [c, 1, 2]\n"
+        "A: !Ref X\nB: !GetAtt T.Arn\nC: !Sub ['${a}', {a: !Ref Y}]\nD: !Join [',', [a, b]]\nE: !If [c, 1, 2]\n"
     )
     data = load_yaml(path)
     assert data["A"] == {"Ref": "X"}
@@ -54,9 +53,7 @@ def test_intrinsics_and_globals_resolve_to_local_values(fixture_template: Templa
 
 
 def test_parameters_take_local_overrides() -> None:
-    template = load_template(
-        FIXTURE_TEMPLATE, environ={"LOCAL_PARAM_Greeting": "hi", "LOCAL_PARAM_Stage": "prod"}
-    )
+    template = load_template(FIXTURE_TEMPLATE, environ={"LOCAL_PARAM_Greeting": "hi", "LOCAL_PARAM_Stage": "prod"})
     env = template.function("EchoFunction").env
     assert env["GREETING"] == "hi"
     assert env["MODE"] == "live"
