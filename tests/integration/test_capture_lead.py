@@ -356,3 +356,14 @@ def test_quick_help_drops_ref_and_cid_that_do_not_look_right(stack):
     assert 'name="ref" value=""' in html
     assert 'name="cid" value=""' in html
     assert "<script" not in html
+
+
+def test_the_sample_events_work_as_they_are(stack):
+    # The files in events/capture_lead are what `sam local invoke -e` uses.
+    page = stack.invoke(CAPTURE, load_event("capture_lead/get_quick_help_with_ref.json"))
+    assert page["statusCode"] == 200
+    assert 'name="ref" value="K7QX3MZ"' in page["body"]
+    assert stack.invoke(CAPTURE, load_event("capture_lead/get_policy.json"))["statusCode"] == 200
+    assert stack.invoke(CAPTURE, load_event("capture_lead/post_lead_json.json"))["statusCode"] == 201
+    assert stack.invoke(CAPTURE, load_event("capture_lead/post_lead_form.json"))["statusCode"] == 201
+    assert {lead["ref_status"] for lead in lead_items(stack)} == {"unknown"}  # no such code here
