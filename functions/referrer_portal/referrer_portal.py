@@ -7,6 +7,7 @@ No ``from __future__ import annotations`` here: Powertools reads the route signa
 """
 
 import dataclasses
+import re
 from functools import cache
 from typing import Annotated, Any
 
@@ -17,21 +18,26 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from referral_core import api
 from referral_core.config import BaseSettings, read_settings
+from referral_core.dal.leads import LeadRepository
+from referral_core.dal.links import LinkRepository
 from referral_core.dal.mail import Email, send_email
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.secrets import secret_string
 from referral_core.dal.sessions import SessionRepository
 from referral_core.http import create_resolver, json_response
+from referral_core.models.leads import ReferAJobRequest
 from referral_core.models.portal import (
     MagicLinkAccepted,
     MagicLinkRequest,
+    Me,
     NotificationsOptedOut,
     ReferralsPage,
     ReferralView,
     SessionRequest,
     SessionResponse,
 )
+from referral_core.models.share_codes import CreateShareCodeRequest
 from referral_core.observability import logger, tracer
 from referral_core.origin import request_origin
 from referral_core.pages.portal import (
@@ -40,7 +46,10 @@ from referral_core.pages.portal import (
     opt_out_confirm_page,
     opted_out_page,
 )
-from referral_core.services import auth_links, portal
+from referral_core.placements import Placement
+from referral_core.services import auth_links, portal, qr
+from referral_core.services.leads import CaptureRules, Requester, submit_refer_a_job
+from referral_core.services.share_codes import create_share_code
 
 PUBLIC_ROUTES = frozenset({
     "POST /auth/magic-link", "POST /auth/session", "GET /dashboard",
@@ -60,6 +69,12 @@ class PortalSettings(BaseSettings):
     signin_max_per_email: int
     signin_max_per_ip: int
     signin_response_floor_ms: int
+    allowed_redirect_hosts: tuple[str, ...] = ()
+    default_phone_region: str
+    postcode_pattern: str
+    rate_window_seconds: int
+    max_leads_per_ip: int
+    max_leads_per_code: int
 
 
 @cache
@@ -75,12 +90,16 @@ app = create_resolver(title="Referrer portal")
 
 
 def require_session(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:
-    """Deny by default: every route outside ``PUBLIC_ROUTES`` needs a valid bearer session."""
+    """Deny by default: every route outside ``PUBLIC_ROUTES`` needs a valid bearer session; what it
+    answers is personal, so never cached unless the route says otherwise."""
     event = app_.current_event
-    if event.route_key not in PUBLIC_ROUTES:
-        referrer_id = auth_links.session_referrer_id(event.headers.get("authorization"), signing_key=signing_key())
-        app_.append_context(referrer_id=referrer_id)
-    return next_middleware(app_)
+    if event.route_key in PUBLIC_ROUTES:
+        return next_middleware(app_)
+    referrer_id = auth_links.session_referrer_id(event.headers.get("authorization"), signing_key=signing_key())
+    app_.append_context(referrer_id=referrer_id)
+    response = next_middleware(app_)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 app.use(middlewares=[require_session])
@@ -100,6 +119,22 @@ def html(status: int, body: str) -> Response[str]:
 
 def _send(email: Email) -> str:
     return send_email(settings().sender_email, email)
+
+
+def actor() -> str:
+    return f"referrer:{referrer_id()}"
+
+
+def signed_in() -> dict[str, Any]:
+    """The session's referrer profile (401 once the account is no longer active)."""
+    return portal.signed_in_referrer(ReferrerRepository(api.table()), referrer_id())
+
+
+def capture_rules() -> CaptureRules:
+    s = settings()
+    return CaptureRules(pepper=api.pepper(), phone_region=s.default_phone_region,
+                        postcode_pattern=re.compile(s.postcode_pattern), rate_window_seconds=s.rate_window_seconds,
+                        max_leads_per_ip=s.max_leads_per_ip, max_leads_per_code=s.max_leads_per_code)
 
 
 # -- sign-in --------------------------------------------------------------------------------------
@@ -127,24 +162,68 @@ def post_session(body: SessionRequest) -> SessionResponse:
 # -- signed in ------------------------------------------------------------------------------------
 @app.get("/me")
 @tracer.capture_method
-def get_me() -> Response[str]:
-    referrer = portal.signed_in_referrer(ReferrerRepository(api.table()), referrer_id())
-    referrals = portal.referrals_page(ReferralRepository(api.table()), referrer_id())
-    return json_response(200, {"referrer": portal.profile_view(referrer).model_dump(),
-                               "referrals": referrals.model_dump()})
+def get_me() -> Me:
+    table = api.table()
+    return portal.dashboard(signed_in(), links=LinkRepository(table), referrals=ReferralRepository(table),
+                            origin=origin())
+
+
+@app.post("/me/share-codes", responses={201: {"description": "Code created"}})
+@tracer.capture_method
+def post_share_code(body: CreateShareCodeRequest) -> Response[str]:
+    signed_in()
+    view = create_share_code(LinkRepository(api.table()), referrer_id(), body, origin=origin(), actor=actor(),
+                             allowed_hosts=settings().allowed_redirect_hosts, qr_prefix=portal.QR_PREFIX)
+    return json_response(201, view.model_dump())
+
+
+Size = Annotated[int, Query(ge=qr.BOX_SIZE[0], le=qr.BOX_SIZE[1], description="Pixels per module")]
+Border = Annotated[int, Query(ge=qr.BORDER[0], le=qr.BORDER[1], description="Quiet zone, in modules")]
+QR_HEADERS = {"Cache-Control": "private, max-age=86400"}
+
+
+def _qr_target(code: str, placement: Placement | None) -> str:
+    return portal.my_qr_target(LinkRepository(api.table()), referrer_id(), code,
+                               placement=placement.value if placement else None, origin=origin())
+
+
+# No return annotations on the image routes: Powertools would validate the body against it as UTF-8 text.
+@app.get("/me/share-codes/<code>/qr.png")
+@tracer.capture_method
+def get_qr_png(code: str, size: Size = qr.BOX_SIZE[2], border: Border = qr.BORDER[2],
+               placement: Annotated[Placement | None, Query()] = None):
+    png = qr.qr_png(_qr_target(code, placement), box_size=size, border=border)
+    return Response(status_code=200, content_type="image/png", body=png, headers=QR_HEADERS)
+
+
+@app.get("/me/share-codes/<code>/qr.svg")
+@tracer.capture_method
+def get_qr_svg(code: str, size: Size = qr.BOX_SIZE[2], border: Border = qr.BORDER[2],
+               placement: Annotated[Placement | None, Query()] = None):
+    svg = qr.qr_svg(_qr_target(code, placement), box_size=size, border=border)
+    return Response(status_code=200, content_type="image/svg+xml", body=svg, headers=QR_HEADERS)
+
+
+@app.post("/me/referrals", responses={201: {"description": "Referral passed on"}})
+@tracer.capture_method
+def post_referral(body: ReferAJobRequest) -> Response[str]:
+    created = submit_refer_a_job(signed_in(), body, LeadRepository(api.table()), capture_rules(),
+                                 Requester(source_ip=app.current_event.request_context.http.source_ip,
+                                           channel="portal"))
+    return json_response(201, created.model_dump())
 
 
 @app.get("/me/referrals")
 @tracer.capture_method
 def get_referrals(cursor: Annotated[str | None, Query(max_length=512)] = None) -> ReferralsPage:
-    portal.signed_in_referrer(ReferrerRepository(api.table()), referrer_id())
+    signed_in()
     return portal.referrals_page(ReferralRepository(api.table()), referrer_id(), cursor=cursor)
 
 
 @app.get("/me/referrals/<referral_id>")
 @tracer.capture_method
 def get_referral(referral_id: str) -> ReferralView:
-    portal.signed_in_referrer(ReferrerRepository(api.table()), referrer_id())
+    signed_in()
     return portal.referral_detail(ReferralRepository(api.table()), referrer_id(), referral_id)
 
 

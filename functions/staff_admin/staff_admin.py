@@ -9,6 +9,7 @@ import dataclasses
 from functools import cache
 from typing import Any
 
+from admin_share_codes import router as share_codes_router
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
@@ -44,6 +45,7 @@ def require_staff(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:
 
 
 app.use(middlewares=[require_staff])
+app.include_router(share_codes_router)
 
 
 def staff() -> StaffIdentity:

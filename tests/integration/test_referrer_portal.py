@@ -230,3 +230,74 @@ def test_dashboard_page_is_html_with_a_strict_policy_and_no_data(portal_stack):
     assert "innerHTML" not in body
     assert "REPLACE-WITH-THE-TOKEN" not in body  # the token is read by the script, never echoed
     assert '<html lang="en">' in body and 'name="viewport"' in body
+
+
+# -- acting as a referrer ---------------------------------------------------------------------------------
+def test_me_has_share_codes_with_link_qr_message_and_counters(portal_stack):
+    stack = portal_stack
+    jo = create_referrer(stack, email="jo@example.com")
+    Table(stack.table_name).update(f"STATS#{jo['code']}", "PLACEMENT#-", "SET clicks_link = :l, clicks_qr = :q, "
+                                   "leads = :n, jobs = :j", values={":l": 3, ":q": 2, ":n": 1, ":j": 1})
+    session = sign_in(stack, "jo@example.com")
+
+    me = json_body(portal(stack, "GET", "/me", session=session))
+
+    [code] = me["share_codes"]
+    assert code["code"] == jo["code"] and code["personal"] is True
+    assert code["url"] == jo["link"]
+    assert code["qr"]["png"] == f"http://127.0.0.1:3000/me/share-codes/{jo['code']}/qr.png"
+    assert jo["link"] in code["share_message"] and "not guaranteed" in code["share_message"]
+    assert code["stats"] == {"clicks": 5, "clicks_qr": 2, "leads": 1, "jobs": 1}
+
+
+def test_a_referrer_creates_a_share_code_and_downloads_only_their_own_qr_codes(portal_stack):
+    stack = portal_stack
+    create_referrer(stack, email="jo@example.com")
+    al = create_referrer(stack, name="Al Other", email="al@example.com")
+    session = sign_in(stack, "jo@example.com")
+
+    created = portal(stack, "POST", "/me/share-codes", session=session,
+                     body={"code": "JO-FLYER", "visibility": "public", "placement": "flyer"})
+    assert created["statusCode"] == 201, created["body"]
+    assert [c["code"] for c in json_body(portal(stack, "GET", "/me", session=session))["share_codes"]][1] == "JO-FLYER"
+
+    def qr(code, kind):
+        path = f"/me/share-codes/{code}/qr.{kind}"
+        return portal(stack, "GET", path, route=f"/me/share-codes/{{code}}/qr.{kind}", path_params={"code": code},
+                      session=session)
+
+    png, svg = qr("JO-FLYER", "png"), qr("jo-flyer", "svg")
+    assert png["statusCode"] == 200 and png["headers"]["Content-Type"] == "image/png"
+    assert png["isBase64Encoded"] is True
+    assert svg["statusCode"] == 200 and svg["body"].startswith("<svg")
+    assert qr(al["code"], "png")["statusCode"] == 404
+    assert qr("NOPE-404", "svg")["statusCode"] == 404
+
+
+def test_refer_a_job_saves_a_lead_attributed_to_the_referrer(portal_stack):
+    stack = portal_stack
+    jo = create_referrer(stack, email="jo@example.com")
+    session = sign_in(stack, "jo@example.com")
+    friend = {"friend_name": "Sam Lee", "friend_email": "sam@example.net", "postcode": "2000",
+              "issue": "Printer offline", "friend_agreed": True}
+
+    response = portal(stack, "POST", "/me/referrals", session=session, body=friend)
+
+    assert response["statusCode"] == 201, response["body"]
+    [lead] = stack.items_of_type("lead")
+    assert (lead["lead_id"], lead["referrer_id"], lead["source"]) == (
+        json_body(response)["lead_id"], jo["referrer_id"], "refer_a_job")
+    assert portal(stack, "POST", "/me/referrals", session=session,
+                  body={**friend, "friend_agreed": False})["statusCode"] == 422
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/me/share-codes", {"visibility": "public"}),
+    ("POST", "/me/referrals", {"friend_name": "A", "friend_email": "a@example.net", "postcode": "2000",
+                               "issue": "x", "friend_agreed": True}),
+    ("GET", "/me/referrals", None),
+])
+def test_every_me_route_needs_a_session(portal_stack, method, path, body):
+    response = portal(portal_stack, method, path, body=body)
+    assert response["statusCode"] == 401
+    assert portal_stack.items_of_type("lead") == []

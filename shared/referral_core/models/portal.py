@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from referral_core.models.share_codes import ShareCodeView
+
 
 class MagicLinkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -62,3 +64,24 @@ class ProfileView(BaseModel):
 
 class NotificationsOptedOut(BaseModel):
     notifications_opt_out: bool = True
+
+
+class CodeStats(BaseModel):
+    """A code's counters over all its placements (``STATS#{CODE}``)."""
+
+    clicks: int = Field(description="Counted visits, link and QR")
+    clicks_qr: int
+    leads: int
+    jobs: int
+
+
+class MyShareCode(ShareCodeView):
+    stats: CodeStats
+
+
+class Me(BaseModel):
+    """``GET /me``: the whole dashboard."""
+
+    referrer: ProfileView
+    share_codes: list[MyShareCode]
+    referrals: ReferralsPage

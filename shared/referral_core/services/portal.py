@@ -1,4 +1,5 @@
-"""What a signed-in referrer sees: their profile and link, their referrals (masked), one referral's detail.
+"""What a signed-in referrer sees and does: the dashboard (profile, share codes with counters, masked
+referrals, rewards), one referral's detail, QR codes of their own share codes.
 
 Everything is read by the referrer id from the session, never from the request, so a referrer only ever
 reaches their own items; a referral of someone else is "not found", exactly like one that does not exist.
@@ -12,13 +13,18 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.errors import InvalidInput, NotFound, Unauthorized
-from referral_core.models.portal import ProfileView, ReferralsPage, ReferralView
+from referral_core.models.portal import CodeStats, Me, MyShareCode, ProfileView, ReferralsPage, ReferralView
+from referral_core.services import qr
 from referral_core.services.notifications import lead_id_of, reason_label, stage_label
+from referral_core.services.share_codes import get_share_code, share_code_view
 
 REFERRALS_PER_PAGE = 20
+#: Where the portal serves QR images of a referrer's own codes: ``{QR_PREFIX}/{code}/qr.png|svg``.
+QR_PREFIX = "/me/share-codes"
 _CURSOR = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z#[A-Za-z0-9_-]{1,64}$")  # a referral's gsi1sk
 
 
@@ -77,3 +83,40 @@ def referral_detail(referrals: ReferralRepository, referrer_id: str, referral_id
     if item is None or item.get("referrer_id") != referrer_id or item.get("type") != "referral":
         raise NotFound("no such referral")
     return referral_view(item)
+
+
+def code_stats(links: LinkRepository, code: str) -> CodeStats:
+    rows = links.code_stats(code)
+
+    def total(name: str) -> int:
+        return sum(int(row.get(name) or 0) for row in rows)
+
+    return CodeStats(clicks=total("clicks_link") + total("clicks_qr"), clicks_qr=total("clicks_qr"),
+                     leads=total("leads"), jobs=total("jobs"))
+
+
+def my_share_codes(links: LinkRepository, referrer_id: str, *, origin: str) -> list[MyShareCode]:
+    """The referrer's codes (personal first, then newest), each with link, QR URLs, message and counters."""
+    newest_first = sorted(links.codes_of_referrer(referrer_id), key=lambda i: str(i.get("created_at", "")),
+                          reverse=True)
+    ordered = sorted(newest_first, key=lambda i: not i.get("personal"))  # stable: personal code first
+    return [MyShareCode(**share_code_view(item, origin=origin, qr_prefix=QR_PREFIX).model_dump(),
+                        stats=code_stats(links, str(item["code"])))
+            for item in ordered]
+
+
+def dashboard(referrer: Mapping[str, Any], *, links: LinkRepository, referrals: ReferralRepository,
+              origin: str) -> Me:
+    referrer_id = str(referrer["referrer_id"])
+    return Me(referrer=profile_view(referrer),
+              share_codes=my_share_codes(links, referrer_id, origin=origin),
+              referrals=referrals_page(referrals, referrer_id))
+
+
+def my_qr_target(links: LinkRepository, referrer_id: str, code: str, *, placement: str | None,
+                 origin: str) -> str:
+    """What the QR image of one of the referrer's own codes encodes; another's code is 404."""
+    item = get_share_code(links, code)
+    if item.get("referrer_id") != referrer_id:
+        raise NotFound("no such share code", fields={"code": "not found"})
+    return qr.qr_target(origin, str(item["code"]), placement or str(item.get("placement") or "") or None)
