@@ -19,7 +19,7 @@ from standardwebhooks.webhooks import Webhook
 
 from referral_core.hashing import email_hash, peppered_hash
 from tests.support.aws import PEPPER, REGION, WEBHOOK_SECRET, LambdaContext, Stack, template
-from tests.support.events import http_event, load_event
+from tests.support.events import http_event, load_event, stream_event, stream_record
 
 WEBHOOK = "JobWebhookFunction"
 ATTRIBUTE = "AttributeReferralFunction"
@@ -184,3 +184,20 @@ def item(stack: Stack, pk: str, sk: str) -> dict[str, Any] | None:
 
     out = stack.dynamodb.get_item(TableName=stack.table_name, Key={"pk": {"S": pk}, "sk": {"S": sk}})
     return deserialize(out["Item"]) if "Item" in out else None
+
+
+def lead_inserted(stack: Stack, lead: dict[str, Any]) -> dict[str, Any]:
+    """Deliver the lead's INSERT stream record to the attribution function."""
+    return stack.invoke(ATTRIBUTE, stream_event(stream_record("INSERT", new=lead)))
+
+
+def job_changed(stack: Stack, job_id: str, old: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Deliver the job item's current state as a stream record (INSERT, or MODIFY from ``old``)."""
+    job = item(stack, f"JOB#{job_id}", "JOB")
+    assert job is not None
+    name = "MODIFY" if old is not None else "INSERT"
+    return stack.invoke(ATTRIBUTE, stream_event(stream_record(name, new=job, old=old)))
+
+
+def referral(stack: Stack, lead_id: str) -> dict[str, Any] | None:
+    return item(stack, f"LEAD#{lead_id}", "REFERRAL")

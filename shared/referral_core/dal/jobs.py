@@ -66,7 +66,8 @@ class JobRepository:
         sets = [f"#f{i} = :f{i}" for i in range(len(state))]
         names.update({"#type": "type", "#version": "version"})
         values.update({":type": "job", ":expected": expected_version, ":next": expected_version + 1})
-        sets += ["#type = :type", "#version = :next"]
+        sets += ["#type = :type", "#version = :next", "created_at = if_not_exists(created_at, :at)"]
+        values[":at"] = at
         operations: list[Put | Update] = [
             Put({"pk": job_pk(job_id), "sk": f"{EVENT_PREFIX}{event['event_type']}", "type": "job_event",
                  **event}, condition="attribute_not_exists(pk)"),
