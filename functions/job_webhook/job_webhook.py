@@ -83,7 +83,8 @@ def post_job_event() -> Response[str]:
     event = app.current_event
     body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
     secrets = signing_secrets()
-    delivery = verify(event.headers, body, now=epoch(), secrets=secrets.current(), refreshed=secrets.refreshed)
+    delivery = verify(event.headers, body, now=epoch(), secrets=secrets.current(),
+                      refreshed=secrets.refreshed)
     logger.append_keys(webhook_id=delivery.webhook_id)
     answer = apply_delivery(delivery={"webhook_id": delivery.webhook_id,
                                       "body": body.decode("utf-8", errors="replace")})

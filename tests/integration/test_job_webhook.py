@@ -15,8 +15,8 @@ from tests.support.jobs import (
     WEBHOOK,
     atomic_dynamodb,
     configure_webhook_secrets,
-    invoke_concurrently,
     contact_hashes,
+    invoke_concurrently,
     item,
     job_body,
     new_secret,
@@ -56,7 +56,9 @@ def test_each_sample_event_is_accepted_and_recorded(webhook, event_type):
                                    "statuses": [status]}
     assert item(webhook, "JOB#J-1001", f"EVENT#{event_type}")["webhook_id"].startswith("msg_")
     job = item(webhook, "JOB#J-1001", "JOB")
-    assert job["statuses"] == [status] and job["version"] == 1 and job["type"] == "job"
+    assert job["statuses"] == [status]
+    assert job["version"] == 1
+    assert job["type"] == "job"
 
 
 def test_customer_hashes_point_back_at_the_job(webhook):
@@ -65,7 +67,8 @@ def test_customer_hashes_point_back_at_the_job(webhook):
     hashes = contact_hashes("sam.customer@example.com", "+61412345678")
     for value in hashes.values():
         contact = item(webhook, f"CONTACT#{value}", "JOB#J-1001")
-        assert contact["type"] == "contact" and contact["job_id"] == "J-1001"
+        assert contact["type"] == "contact"
+        assert contact["job_id"] == "J-1001"
     assert sorted(item(webhook, "JOB#J-1001", "JOB")["contact_hashes"]) == sorted(hashes.values())
 
 
@@ -202,7 +205,9 @@ def test_event_for_an_unknown_job_starts_its_record(webhook):
     response = post_job_event(webhook, "job.refunded", "J-NEW", amount_cents=1500)
     assert response["statusCode"] == 200
     job = item(webhook, "JOB#J-NEW", "JOB")
-    assert job["statuses"] == ["refunded"] and job["refunded_cents"] == 1500 and "refunded_at" in job
+    assert job["statuses"] == ["refunded"]
+    assert job["refunded_cents"] == 1500
+    assert "refunded_at" in job
 
 
 @pytest.mark.parametrize(
@@ -243,7 +248,8 @@ def test_fifty_concurrent_deliveries_of_one_event_have_one_effect(webhook, monke
     assert 200 in codes
     assert all(json_body(r)["error"]["code"] == "in_progress" for r in responses if r["statusCode"] == 409)
     job = item(webhook, "JOB#J-1001", "JOB")
-    assert job["version"] == 1 and job["statuses"] == ["completed"]
+    assert job["version"] == 1
+    assert job["statuses"] == ["completed"]
 
 
 def test_fifty_distinct_deliveries_of_completed_and_paid_make_one_job_state(webhook, monkeypatch):
@@ -255,4 +261,6 @@ def test_fifty_distinct_deliveries_of_completed_and_paid_make_one_job_state(webh
     assert bad == []
     assert sum(json_body(r)["applied"] for r in responses) == 2
     job = item(webhook, "JOB#J-1001", "JOB")
-    assert job["statuses"] == ["completed", "paid"] and job["version"] == 2 and job["amount_cents"] == 48000
+    assert job["statuses"] == ["completed", "paid"]
+    assert job["version"] == 2
+    assert job["amount_cents"] == 48000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 from datetime import UTC, datetime
 
@@ -9,11 +10,13 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from referral_core.errors import ConfigError, Unauthorized
+from referral_core.models.jobs import JobWebhookEvent
 from referral_core.services.attribution import Outcome, PriorReferral, decide, stage_for_job
 from referral_core.services.jobs import derive_job
 from referral_core.services.program_defaults import DEFAULT_ATTRIBUTION, AttributionRules, attribution_rules
 from referral_core.services.webhook_signature import verify
 from referral_core.stages import Stage
+from scripts import send_job_event
 
 pytestmark = pytest.mark.unit
 
@@ -91,7 +94,8 @@ def test_job_state_does_not_depend_on_arrival_order():
 def test_refund_without_amount_refunds_the_job_amount():
     state = derive_job("J", [event("job.paid", "2026-11-22T10:00:00Z", amount_cents=48000),
                              event("job.refunded", "2026-11-25T10:00:00Z")])
-    assert state["refunded_cents"] == 48000 and "refunded_at" in state
+    assert state["refunded_cents"] == 48000
+    assert "refunded_at" in state
 
 
 @pytest.mark.parametrize(
@@ -183,3 +187,18 @@ def test_defaults_when_no_programme_or_no_attribution_rules():
 def test_impossible_stored_rules_are_a_config_error(attribution):
     with pytest.raises(ConfigError):
         attribution_rules({"attribution": attribution})
+
+
+# -- the sample client script ----------------------------------------------------------------------
+def test_sample_client_signs_like_the_reference_implementation():
+    body = b'{"type":"job.paid"}'
+    reference = Webhook(SECRET).sign("msg_9", datetime.fromtimestamp(NOW, UTC), body.decode())
+    assert send_job_event.sign(SECRET, "msg_9", NOW, body) == reference
+
+
+def test_sample_client_body_is_a_valid_event():
+    args = argparse.Namespace(type="job.paid", job_id="J-1", lead_id=None, email="a@example.com", phone=None,
+                              postcode="3000", amount_cents=100, currency="AUD", occurred_at=None)
+    parsed = JobWebhookEvent.model_validate(send_job_event.build_body(args))
+    assert (parsed.data.job_id, parsed.data.amount_cents) == ("J-1", 100)
+    assert parsed.data.customer.email == "a@example.com"

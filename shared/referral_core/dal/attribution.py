@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 from referral_core.dal.dynamo import ConditionFailed, Delete, Item, Put, Table
 from referral_core.dal.jobs import JOB_SK, contact_pk, job_pk
 from referral_core.dal.referrals import REFERRAL_SK, lead_pk
@@ -91,8 +92,9 @@ class AttributionRepository:
         return True
 
     def await_job(self, lead_id: str, created_at: str) -> None:
-        self.table.put({"pk": lead_pk(lead_id), "sk": AWAITING_SK, "type": "awaiting_job", "lead_id": lead_id,
-                        "created_at": created_at, "gsi2pk": AWAITING_GSI, "gsi2sk": f"{created_at}#{lead_id}"})
+        self.table.put({"pk": lead_pk(lead_id), "sk": AWAITING_SK, "type": "awaiting_job",
+                        "lead_id": lead_id, "created_at": created_at,
+                        "gsi2pk": AWAITING_GSI, "gsi2sk": f"{created_at}#{lead_id}"})
 
     def stop_awaiting(self, lead_id: str) -> None:
         self.table.delete(lead_pk(lead_id), AWAITING_SK)

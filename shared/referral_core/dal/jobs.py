@@ -77,7 +77,8 @@ class JobRepository:
         ]
         operations += [
             Update(key={"pk": contact_pk(h), "sk": job_pk(job_id)},
-                   expression="SET #type = :contact, job_id = :job, created_at = if_not_exists(created_at, :at)",
+                   expression=("SET #type = :contact, job_id = :job, "
+                               "created_at = if_not_exists(created_at, :at)"),
                    names={"#type": "type"}, values={":contact": "contact", ":job": job_id, ":at": at})
             for h in sorted(set(contact_hashes))
         ]

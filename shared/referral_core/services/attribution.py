@@ -81,7 +81,7 @@ def lead_evidence(lead: Item, click: Item | None, rules: AttributionRules) -> li
             found.append(Evidence("click", lead["cid"], None, at, False, "unknown_click"))
         else:
             fresh = _within(click["clicked_at"], at, rules.window_days)
-            found.append(Evidence("click", click.get("code", lead["cid"]), click.get("referrer_id"),
+            found.append(Evidence("click", str(click.get("code", lead["cid"])), click.get("referrer_id"),
                                   click["clicked_at"], fresh and bool(click.get("referrer_id")),
                                   "click within window" if fresh else "outside_attribution_window"))
     if lead.get("source") == "refer_a_job" and lead.get("referrer_id"):
@@ -97,7 +97,7 @@ def decide(lead: Item, *, rules: AttributionRules, click: Item | None = None,
            prior: PriorReferral | None = None, existing_customer: bool = False) -> Decision:
     """The attribution of ``lead`` under ``rules`` (pure; see docs/jobs.md for the table of cases)."""
     evidence = lead_evidence(lead, click, rules)
-    rank = {source: index for index, source in enumerate(rules.precedence)}
+    rank: dict[str, int] = {source: index for index, source in enumerate(rules.precedence)}
     automatic = sorted((e for e in evidence if e.accepted and e.source in AUTOMATIC),
                        key=lambda e: rank.get(e.source, len(rank)))
     winner = automatic[0] if automatic else None
@@ -179,8 +179,9 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
         return decision
     now = iso()
     attributes: dict[str, Any] = {
-        "type": "referral", "lead_id": lead_id, "source": decision.source, "referrer_id": decision.referrer_id,
-        "code": decision.code, "masked_name": mask_name(str(lead.get("name", ""))),
+        "type": "referral", "lead_id": lead_id, "source": decision.source,
+        "referrer_id": decision.referrer_id, "code": decision.code,
+        "masked_name": mask_name(str(lead.get("name", ""))),
         "postcode": lead.get("postcode"), "created_at": lead["created_at"],
         "attribution": {"model": rules.model, "outcome": str(decision.outcome), "reason": decision.reason,
                         "decided_at": now,
@@ -201,8 +202,8 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
 def _stored_decision(referral: Item) -> Decision:
     attribution = referral.get("attribution", {})
     return Decision(Outcome(attribution.get("outcome", Outcome.NONE)), attribution.get("reason", ""),
-                    [Evidence(e["source"], e["value"], e.get("referrer_id"), e["at"], e["accepted"], e["reason"])
-                     for e in attribution.get("evidence", [])],
+                    [Evidence(e["source"], e["value"], e.get("referrer_id"), e["at"], e["accepted"],
+                              e["reason"]) for e in attribution.get("evidence", [])],
                     referral.get("source"), referral.get("referrer_id"), referral.get("code"))
 
 

@@ -11,6 +11,7 @@ import json
 import random
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from typing import Any
 
 from pydantic import ValidationError
@@ -43,7 +44,7 @@ def parse_event(body: bytes) -> JobWebhookEvent:
     try:
         return JobWebhookEvent.model_validate(raw)
     except ValidationError as exc:
-        fields = validation_fields(list(exc.errors()))
+        fields = validation_fields([dict(error) for error in exc.errors()])
         raise InvalidInput(f"invalid fields: {', '.join(fields)}", fields=fields) from None
 
 
@@ -56,10 +57,8 @@ def customer_hashes(customer: JobCustomer, *, pepper: str, phone_region: str) ->
     if customer.email:
         hashes.append(email_hash(pepper, customer.email))
     if customer.phone:
-        try:
+        with suppress(InvalidInput):
             hashes.append(peppered_hash(pepper, "phone", clean_phone(customer.phone, phone_region)))
-        except InvalidInput:
-            pass
     return hashes
 
 

@@ -24,7 +24,8 @@ def flag_missing_job_links(repo: AttributionRepository, referrals: ReferralRepos
         lead_id = entry["lead_id"]
         if not repo.linked_job_ids(lead_id):
             referrals.raise_flag(lead_id, FlagType.MISSING_JOB_LINK, Severity.LOW,
-                                 {"received_at": entry["created_at"], "days_without_job": rules.missing_job_days})
+                                 {"received_at": entry["created_at"],
+                                  "days_without_job": rules.missing_job_days})
             flagged.append(lead_id)
         repo.stop_awaiting(lead_id)
     return flagged

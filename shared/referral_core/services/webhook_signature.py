@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from referral_core.errors import ConfigError, Unauthorized
 
 TOLERANCE_S = 300
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format marker, not a secret
 
 
 @dataclass(frozen=True)
