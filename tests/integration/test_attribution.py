@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import pytest
 
+from referral_core.dal.dynamo import deserialize
 from tests.support.events import load_event, stream_event, stream_record
 from tests.support.jobs import (
     ATTRIBUTE,
     MISSING_JOBS,
+    WEBHOOK,
     atomic_dynamodb,
     configure_webhook_secrets,
+    contact_hashes,
     invoke_concurrently,
     iso_days_ago,
     item,
+    job_body,
     job_changed,
     lead_inserted,
     post_job_event,
@@ -22,6 +26,7 @@ from tests.support.jobs import (
     seed_click,
     seed_lead,
     seed_program,
+    signed_event,
 )
 
 pytestmark = pytest.mark.integration
@@ -55,8 +60,6 @@ def claim_only(stack):
 
 
 def existing_customer(stack):
-    from tests.support.jobs import contact_hashes
-
     put(stack, {"pk": f"CONTACT#{contact_hashes('sam.customer@example.com')['email_hash']}",
                 "sk": "JOB#OLD-1", "type": "contact", "job_id": "OLD-1", "created_at": iso_days_ago(400)})
     return given_code_lead(stack)
@@ -289,8 +292,6 @@ def test_concurrent_job_events_and_stream_records_make_one_state_and_one_link(we
     atomic_dynamodb(monkeypatch)
     lead = given_code_lead(webhook)
     lead_inserted(webhook, lead)
-    from tests.support.jobs import WEBHOOK, job_body, signed_event
-
     events = [signed_event(job_body(kind, lead_id=lead["lead_id"],
                                     amount_cents=48000 if kind == "job.paid" else None))
               for kind in ["job.completed", "job.paid"] * 25]
@@ -308,15 +309,10 @@ def test_concurrent_job_events_and_stream_records_make_one_state_and_one_link(we
 
 
 def test_sample_job_stream_events_advance_the_sample_referral(stack):
-    from referral_core.dal.dynamo import plain
-
     lead_event = load_event("attribute_referral/lead_insert_with_code.json")
     stack.invoke(ATTRIBUTE, lead_event)
     # the lead item itself, as lead capture stored it
-    from boto3.dynamodb.types import TypeDeserializer
-
-    image = lead_event["Records"][0]["dynamodb"]["NewImage"]
-    put(stack, plain({k: TypeDeserializer().deserialize(v) for k, v in image.items()}))
+    put(stack, deserialize(lead_event["Records"][0]["dynamodb"]["NewImage"]))
 
     response = stack.invoke(ATTRIBUTE, load_event("attribute_referral/job_insert.json"))
     assert response == {"batchItemFailures": []}
