@@ -93,6 +93,8 @@ class Stack:
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
+        # Lambda puts the function's code folder on the path: sibling modules (routers) import by name.
+        self.monkeypatch.syspath_prepend(str(fn.code_uri))
         spec.loader.exec_module(module)
         self._modules[logical_id] = module
         return module
