@@ -100,7 +100,10 @@ def test_concurrent_deliveries_end_in_one_state_and_one_attribution(stack: Stack
 
     # Then every delivery was answered, two events applied once, and the referral is customer_paid
     assert {a.status for a in answers} <= {200, 409}
-    assert sum(a.json().get("applied", False) for a in answers if a.status == 200) == 2
+    # (a replay gets the first answer, so each applied delivery counts once per webhook-id)
+    applied = {webhook_id for webhook_id, a in zip([*ids, *ids], answers, strict=True)
+               if a.status == 200 and a.json()["applied"]}
+    assert len(applied) == 2
     job = table.get(f"JOB#{job_id}", "JOB")
     assert job["statuses"] == ["completed", "paid"]
     assert job["version"] == 2
