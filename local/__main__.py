@@ -73,7 +73,9 @@ def main() -> int:
     try:
         stack.start()
         print(banner(stack), flush=True)
-        stop.wait()
+        # Wake up regularly: a signal delivered to another thread would not interrupt an endless wait.
+        while not stop.wait(0.5):
+            pass
     finally:
         print("Stopping the local stack...", file=sys.stderr, flush=True)
         stack.stop()

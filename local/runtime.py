@@ -39,7 +39,7 @@ INIT_TIMEOUT_S = 30.0
 def lambda_environment(function: Function, aws_endpoint: str | None) -> dict[str, str]:
     """The environment a worker sees: the function's variables plus what the Lambda service sets."""
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.defpath]),  # no host PATH, like Lambda
         "LANG": "C.UTF-8",
         "TZ": "UTC",
         "PYTHONDONTWRITEBYTECODE": "1",

@@ -208,6 +208,15 @@ def _env_str(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _resources_of(resource_type: str) -> property:
+    """A read-only `Template` attribute listing every resource of one type, resolved."""
+
+    def getter(self: Template) -> list[Resource]:
+        return self.of_type(resource_type)
+
+    return property(getter, doc=f"Every {resource_type} of the template, with resolved properties.")
+
+
 class Template:
     """A parsed template plus the local values its intrinsics resolve to."""
 
@@ -517,45 +526,16 @@ class Template:
     def of_type(self, *types: str) -> list[Resource]:
         return [Resource(lid, self.resource_type(lid), self.properties(lid)) for lid in self.logical_ids(*types)]
 
-    @property
-    def tables(self) -> list[Resource]:
-        return self.of_type("AWS::DynamoDB::Table")
-
-    @property
-    def queues(self) -> list[Resource]:
-        return self.of_type("AWS::SQS::Queue")
-
-    @property
-    def ssm_parameters(self) -> list[Resource]:
-        return self.of_type("AWS::SSM::Parameter")
-
-    @property
-    def secrets(self) -> list[Resource]:
-        return self.of_type("AWS::SecretsManager::Secret")
-
-    @property
-    def email_identities(self) -> list[Resource]:
-        return self.of_type("AWS::SES::EmailIdentity")
-
-    @property
-    def user_pools(self) -> list[Resource]:
-        return self.of_type("AWS::Cognito::UserPool")
-
-    @property
-    def user_pool_clients(self) -> list[Resource]:
-        return self.of_type("AWS::Cognito::UserPoolClient")
-
-    @property
-    def user_pool_groups(self) -> list[Resource]:
-        return self.of_type("AWS::Cognito::UserPoolGroup")
-
-    @property
-    def user_pool_users(self) -> list[Resource]:
-        return self.of_type("AWS::Cognito::UserPoolUser")
-
-    @property
-    def user_group_attachments(self) -> list[Resource]:
-        return self.of_type("AWS::Cognito::UserPoolUserToGroupAttachment")
+    tables = _resources_of("AWS::DynamoDB::Table")
+    queues = _resources_of("AWS::SQS::Queue")
+    ssm_parameters = _resources_of("AWS::SSM::Parameter")
+    secrets = _resources_of("AWS::SecretsManager::Secret")
+    email_identities = _resources_of("AWS::SES::EmailIdentity")
+    user_pools = _resources_of("AWS::Cognito::UserPool")
+    user_pool_clients = _resources_of("AWS::Cognito::UserPoolClient")
+    user_pool_groups = _resources_of("AWS::Cognito::UserPoolGroup")
+    user_pool_users = _resources_of("AWS::Cognito::UserPoolUser")
+    user_group_attachments = _resources_of("AWS::Cognito::UserPoolUserToGroupAttachment")
 
     @property
     def http_apis(self) -> dict[str, HttpApi]:

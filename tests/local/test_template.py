@@ -149,3 +149,14 @@ def test_create_table_kwargs_build_the_templates_table_on_moto(path) -> None:
     }
     assert table["StreamSpecification"]["StreamViewType"] == props["StreamSpecification"]["StreamViewType"]
     assert kwargs["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_resource_lists(fixture_template: Template) -> None:
+    assert [r.logical_id for r in fixture_template.tables] == ["Table"]
+    assert [r.logical_id for r in fixture_template.queues] == ["SeenQueue", "FailureQueue"]
+    assert [r.properties["Name"] for r in fixture_template.ssm_parameters] == ["/referral-local/pepper"]
+    assert [r.logical_id for r in fixture_template.secrets] == ["HookSecret"]
+    assert [r.properties["EmailIdentity"] for r in fixture_template.email_identities] == ["sender@example.com"]
+    assert [r.properties["UserPoolName"] for r in fixture_template.user_pools] == ["referral-local-pool"]
+    assert [r.properties["UserPoolId"] for r in fixture_template.user_pool_clients] == ["us-east-1_localPool"]
+    assert fixture_template.user_pool_users == []
