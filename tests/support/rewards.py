@@ -7,7 +7,6 @@ Shapes follow docs/data-model.md: ``referral`` (``LEAD#{id}``/``REFERRAL``), ``j
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -47,7 +46,8 @@ def seed_referrer(stack: Any, referrer_id: str = REFERRER) -> str:
 
 
 def seed_job(stack: Any, job_id: str = JOB, lead_id: str = LEAD, *, amount_cents: int = 20_000,
-             statuses: tuple[str, ...] = ("created", "completed", "paid"), at: str | None = None) -> dict[str, Any]:
+             statuses: tuple[str, ...] = ("created", "completed", "paid"),
+             at: str | None = None) -> dict[str, Any]:
     at = at or iso()
     job = {"pk": f"JOB#{job_id}", "sk": "JOB", "type": "job", "job_id": job_id, "lead_id": lead_id,
            "statuses": set(statuses), "amount_cents": amount_cents, "currency": "AUD", "version": 1,
@@ -116,7 +116,7 @@ _serial = threading.RLock()
 
 
 @pytest.fixture
-def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto applies a transaction item by item without a lock; DynamoDB applies each request atomically.
     Serialise moto's request handling (not our code) so thread tests race exactly as on DynamoDB."""
     from botocore.client import BaseClient
@@ -128,5 +128,4 @@ def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             return original(self, operation, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", serialised)
-    yield
 
