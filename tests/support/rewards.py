@@ -129,3 +129,12 @@ def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(BaseClient, "_make_api_call", serialised)
 
+
+
+def empty_table(stack: Any) -> None:
+    """Drop and recreate the table from the template (hypothesis examples share one ``stack``)."""
+    from local.template import create_table_kwargs
+    from tests.support.aws import template
+
+    stack.dynamodb.delete_table(TableName=stack.table_name)
+    stack.dynamodb.create_table(**create_table_kwargs(template(), "Table"))
