@@ -3,12 +3,11 @@
 No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from referral_core import api
+from referral_core.auth import StaffIdentity
 from referral_core.dal.program import ProgramRepository
 from referral_core.http import json_response
 from referral_core.models.program import UpdateProgramRequest
@@ -18,8 +17,8 @@ router = APIGatewayHttpRouter()
 
 
 def _actor() -> str:
-    staff: Any = router.context["staff"]
-    return str(staff.actor)
+    staff: StaffIdentity = router.context["staff"]  # set by staff_admin's require_staff middleware
+    return staff.actor
 
 
 @router.get("/admin/program")

@@ -56,6 +56,7 @@ def test_waits_until_the_job_is_both_completed_and_paid(statuses):
         ({"completed_at": "2027-03-01T00:00:00Z"}, {}, "outside_attribution_window",
          "outside_attribution_window"),
         ({"amount": 4_999}, {"min_job_value_cents": 5_000}, "below_minimum_value", "below_minimum_value"),
+        ({"review_status": "dismissed"}, {}, "dismissed_by_staff", "staff_decision"),
     ],
 )
 def test_not_eligible_with_a_public_reason(kwargs, rules, reason, public):

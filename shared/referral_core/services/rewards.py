@@ -23,6 +23,7 @@ from referral_core.dal.rewards import (
     Deltas,
     Entry,
     EntryKind,
+    Operation,
     RewardRepos,
     RewardState,
     eligibility_update,
@@ -48,8 +49,10 @@ PUBLIC_REASON = {
     "below_minimum_value": "below_minimum_value",
     "job_refunded": "job_refunded",
     "job_cancelled": "job_refunded",
-    "zero_reward": "programme_rules",
+    "dismissed_by_staff": "staff_decision",
 }
+#: Review statuses that mean the referral is in the staff queue already.
+IN_QUEUE = frozenset({ReviewStatus.OPEN, ReviewStatus.QUESTIONED, ReviewStatus.DEFERRED})
 
 
 class Outcome(StrEnum):
@@ -107,6 +110,8 @@ def evaluate(facts: Facts, program: Program, *, staff_accepted: bool = False) ->
     amount = int(job.get("amount_cents") or 0)
     if amount < rules.min_job_value_cents:
         hard.append("below_minimum_value")
+    if not staff_accepted and referral.get("review_status") == ReviewStatus.DISMISSED:
+        hard.append("dismissed_by_staff")
     if hard:
         return Eligibility(Outcome.NOT_ELIGIBLE, tuple(hard))
     if staff_accepted:
@@ -198,7 +203,7 @@ def settle(repos: RewardRepos, lead_id: str, *, staff_accepted: bool = False) ->
         repos.referrals.hold(lead_id, Stage.NOT_ELIGIBLE, reason=reason, at=at)
         return str(result.outcome)
     if result.outcome is Outcome.REVIEW:
-        queue = None if facts.referral.get("review_status") in _IN_QUEUE else review_gsi(ReviewStatus.OPEN)
+        queue = None if facts.referral.get("review_status") in IN_QUEUE else review_gsi(ReviewStatus.OPEN)
         repos.rewards.record_eligibility(lead_id, result.record(at, program.version), at=at,
                                          review_queue=queue)
         repos.referrals.hold(lead_id, Stage.UNDER_REVIEW, at=at)
@@ -210,8 +215,6 @@ def settle(repos: RewardRepos, lead_id: str, *, staff_accepted: bool = False) ->
     repos.referrals.advance_stage(lead_id, Stage.REWARD_PENDING)
     return "credited" if credited else "already_credited"
 
-
-_IN_QUEUE = frozenset({ReviewStatus.OPEN, ReviewStatus.QUESTIONED, ReviewStatus.DEFERRED})
 
 
 def on_staff_accept(repos: RewardRepos, lead_id: str) -> str:
@@ -228,17 +231,17 @@ def _credit(repos: RewardRepos, facts: Facts, program: Program, eligibility: dic
         balance = repos.ledger.balance(referrer_id)
         tier, amount = reward_amount(program, int(balance.get("rewarded_count", 0)),
                                      int(job.get("amount_cents") or 0))
-        at = now()
-        release_at = iso(at + timedelta(days=program.rules.holding_days))
+        moment = now()
+        at, release_at = iso(moment), iso(moment + timedelta(days=program.rules.holding_days))
         reward = {"job_id": job_id, "lead_id": lead_id, "referrer_id": referrer_id, "amount_cents": amount,
                   "currency": job.get("currency"), "tier": tier, "state": str(RewardState.PENDING),
-                  "created_at": iso(at), "release_at": release_at, "program_version": program.version}
-        also = [eligibility_update(lead_id, eligibility, at=iso(at))]
+                  "created_at": at, "release_at": release_at, "program_version": program.version}
+        also: list[Operation] = [eligibility_update(lead_id, eligibility, at=at)]
         referee = program.rules.referee_reward
         if referee.enabled and referee.amount_cents > 0:
-            also.append(referee_credit_note(job_id, lead_id, referee.amount_cents, iso(at)))
+            also.append(referee_credit_note(job_id, lead_id, referee.amount_cents, at))
         entry = Entry(referrer_id=referrer_id, kind=EntryKind.CREDIT_PENDING, source_id=job_id,
-                      amount_cents=amount, deltas=Deltas(pending_cents=amount, rewarded_count=1), at=iso(at),
+                      amount_cents=amount, deltas=Deltas(pending_cents=amount, rewarded_count=1), at=at,
                       detail={"lead_id": lead_id, "tier": tier, "release_at": release_at})
         try:
             repos.ledger.post(entry, guards=[repos.rewards.new(reward)], also=also,

@@ -5,6 +5,8 @@ Nothing is paid automatically: ``mark_withdrawal_paid`` records a payout staff m
 
 from __future__ import annotations
 
+from typing import Any
+
 from referral_core.clock import iso
 from referral_core.dal.rewards import (
     AlreadyPosted,
@@ -52,7 +54,7 @@ def request_withdrawal(repos: RewardRepos, referrer_id: str, amount_cents: int, 
     return Withdrawal.of(withdrawal)
 
 
-def _requested(repos: RewardRepos, withdrawal_id: str) -> dict[str, object]:
+def _requested(repos: RewardRepos, withdrawal_id: str) -> dict[str, Any]:
     withdrawal = repos.withdrawals.get(withdrawal_id)
     if withdrawal is None:
         raise NotFound("no such withdrawal")
