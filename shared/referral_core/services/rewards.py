@@ -208,13 +208,11 @@ def settle(repos: RewardRepos, lead_id: str, *, staff_accepted: bool = False) ->
                                          review_queue=queue)
         repos.referrals.hold(lead_id, Stage.UNDER_REVIEW, at=at)
         return str(result.outcome)
-    assert facts.job is not None
     credited = _credit(repos, facts, program, result.record(at, program.version))
     if facts.referral.get("hold_stage"):
         repos.referrals.release_hold(lead_id)
     repos.referrals.advance_stage(lead_id, Stage.REWARD_PENDING)
     return "credited" if credited else "already_credited"
-
 
 
 def on_staff_accept(repos: RewardRepos, lead_id: str) -> str:
@@ -224,7 +222,7 @@ def on_staff_accept(repos: RewardRepos, lead_id: str) -> str:
 
 def _credit(repos: RewardRepos, facts: Facts, program: Program, eligibility: dict[str, Any]) -> bool:
     """Credit the job's reward as pending, once: False if it was credited before."""
-    job, referral = facts.job or {}, facts.referral
+    job, referral = facts.job or {}, facts.referral  # evaluate() credits only with a job
     referrer_id, job_id, lead_id = referral["referrer_id"], job["job_id"], referral["lead_id"]
 
     def attempt() -> bool:
