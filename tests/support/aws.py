@@ -93,7 +93,12 @@ class Stack:
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        # As in Lambda (and local.runtime), sibling modules of the handler (Router modules) import.
+        sys.path.insert(0, str(fn.code_uri))
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(str(fn.code_uri))
         self._modules[logical_id] = module
         return module
 
