@@ -5,6 +5,7 @@ No ``from __future__ import annotations`` here: Powertools reads the route signa
 """
 
 
+import json
 from typing import Any
 
 import admin_disputes
@@ -19,12 +20,12 @@ from staff_context import current_actor, settings
 from referral_core import api
 from referral_core.auth import staff_from_event
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.http import create_resolver, json_response
+from referral_core.errors import Forbidden, Unauthorized
+from referral_core.http import JSON, create_resolver, json_response
 from referral_core.models.referrers import CreateReferrerRequest, CreateReferrerResponse
 from referral_core.observability import logger, tracer
 from referral_core.origin import request_origin
 from referral_core.services.referrers import create_referrer
-
 
 app = create_resolver(title="Staff admin")
 
@@ -55,4 +56,11 @@ def post_referrer(body: CreateReferrerRequest) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # Who is calling is settled before anything reads the request: Powertools validates the body before
+    # route middlewares run, and a caller without a staff token must get 401/403, never a 422.
+    try:
+        staff_from_event(event)
+    except (Unauthorized, Forbidden) as exc:
+        return {"statusCode": exc.status, "headers": {"Content-Type": JSON, "Cache-Control": "no-store"},
+                "body": json.dumps({"error": {"code": exc.code, "message": exc.message, "fields": {}}})}
     return app.resolve(event, context)

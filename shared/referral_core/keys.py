@@ -5,6 +5,7 @@ Every item carries ``type`` (its entity name) so stream filters and humans can t
 
 from __future__ import annotations
 
+
 # -- referrers ------------------------------------------------------------------------------------
 def referrer(referrer_id: str) -> tuple[str, str]:
     return f"REFERRER#{referrer_id}", "PROFILE"

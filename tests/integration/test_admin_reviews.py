@@ -197,7 +197,8 @@ def test_paging_5000_referrals_is_complete_non_overlapping_and_reads_one_page_pe
     seen: list[str] = []
     for lead_ids, read, _ in pages(stack, {"limit": "100"}):
         # Then each page is full (but the last) and DynamoDB read only that page's items
-        assert len(lead_ids) == 100 and read == 100
+        assert len(lead_ids) == 100
+        assert read == 100
         seen += lead_ids
     # and every referral appears exactly once, newest first
     assert seen == list(reversed(expected))

@@ -95,8 +95,8 @@ def seed_job(stack: Stack, lead: SeededLead, *, job_id: str | None = None, amoun
     job_id = job_id or new_id()
     customer_hash = email_hash(PEPPER, lead.email)
     t.put({"pk": f"JOB#{job_id}", "sk": "JOB", "type": "job", "job_id": job_id, "lead_id": lead.lead_id,
-           "statuses": {"created", "paid"}, "amount_cents": amount_cents, "customer_email_hash": customer_hash,
-           "version": 2})
+           "statuses": {"created", "paid"}, "amount_cents": amount_cents,
+           "customer_email_hash": customer_hash, "version": 2})
     t.put({"pk": f"JOB#{job_id}", "sk": "EVENT#job.paid", "type": "job_event", "job_id": job_id,
            "event_type": "job.paid", "data": {"job_id": job_id, "customer": {"email": lead.email,
                                                                            "phone": lead.phone}}})

@@ -93,12 +93,9 @@ class Stack:
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        # As in Lambda (and local.runtime), sibling modules of the handler (Router modules) import.
-        sys.path.insert(0, str(fn.code_uri))
-        try:
-            spec.loader.exec_module(module)
-        finally:
-            sys.path.remove(str(fn.code_uri))
+        # Lambda puts the function's code folder on the path: sibling modules (routers) import by name.
+        self.monkeypatch.syspath_prepend(str(fn.code_uri))
+        spec.loader.exec_module(module)
         self._modules[logical_id] = module
         return module
 

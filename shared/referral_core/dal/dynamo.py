@@ -90,23 +90,28 @@ def _values(values: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return serialize(values) if values else None
 
 
+def _client_error(response: Mapping[str, Any]) -> Exception | None:
+    code = str(response.get("Error", {}).get("Code", ""))
+    if code == "ConditionalCheckFailedException":
+        return ConditionFailed()
+    if code == "TransactionCanceledException":
+        reasons = [r.get("Code", "None") for r in response.get("CancellationReasons", [])]
+        if "ConditionalCheckFailed" in reasons:
+            return ConditionFailed(reasons=reasons)
+        return Unavailable("the database is busy, please retry", retry_after=1)
+    if code in _RETRYABLE:
+        return Unavailable("the database is busy, please retry", retry_after=1)
+    return None
+
+
 def translate(exc: Exception) -> Exception:
     """Map an SDK exception to a domain error (returned, so the caller can ``raise ... from exc``)."""
+    mapped: Exception | None = None
     if isinstance(exc, ClientError):
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code == "ConditionalCheckFailedException":
-            return ConditionFailed()
-        if code == "TransactionCanceledException":
-            reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
-            if "ConditionalCheckFailed" in reasons:
-                return ConditionFailed(reasons=reasons)
-            return Unavailable("the database is busy, please retry", retry_after=1)
-        if code in _RETRYABLE:
-            return Unavailable("the database is busy, please retry", retry_after=1)
-        return exc
-    if isinstance(exc, ConnectTimeoutError | ReadTimeoutError | BotoCoreError):
-        return Unavailable("the database did not answer in time, please retry", retry_after=1)
-    return exc
+        mapped = _client_error(exc.response)
+    elif isinstance(exc, ConnectTimeoutError | ReadTimeoutError | BotoCoreError):
+        mapped = Unavailable("the database did not answer in time, please retry", retry_after=1)
+    return mapped or exc
 
 
 @dataclass(frozen=True)

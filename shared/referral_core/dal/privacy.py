@@ -40,8 +40,8 @@ class PrivacyRepository:
         return self.table.partition(contact_pk(value_hash))
 
     def referrers_by_email(self, email_hash: str) -> list[Item]:
-        return list(self.table.query_all("gsi1pk = :email", {":email": keys.referrer_by_email_gsi(email_hash)},
-                                         index="gsi1"))
+        gsi = keys.referrer_by_email_gsi(email_hash)
+        return list(self.table.query_all("gsi1pk = :email", {":email": gsi}, index="gsi1"))
 
     def partition(self, pk: str) -> list[Item]:
         return self.table.partition(pk, consistent=True)

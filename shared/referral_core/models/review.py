@@ -74,6 +74,8 @@ class ResolveDisputeRequest(BaseModel):
 class EraseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32)] | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)] | None = (
+        None)
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32)] | None = (
+        None)
     note: Note = Field(description="why (the request's reference): kept in the audit trail")

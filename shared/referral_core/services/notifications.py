@@ -32,9 +32,10 @@ def welcome_email(referrer: dict[str, Any]) -> Email:
     )
     html_body = (
         f"<p>Hi {esc(name)},</p><p>You're set up to share us with friends, family and neighbours.</p>"
-        f"<p>Your personal link: <a href=\"{esc(link)}\">{esc(link)}</a><br>Your code: <b>{esc(code)}</b></p>"
-        f"<p>Sign in to your <a href=\"{esc(origin)}/dashboard\">dashboard</a> with this email address to see "
-        "your QR codes, share message and how your referrals are going.</p>"
+        f"<p>Your personal link: <a href=\"{esc(link)}\">{esc(link)}</a><br>"
+        f"Your code: <b>{esc(code)}</b></p>"
+        f"<p>Sign in to your <a href=\"{esc(origin)}/dashboard\">dashboard</a> with this email address "
+        "to see your QR codes, share message and how your referrals are going.</p>"
         "<p>Please only share with people who might need help, never pressure anyone, and don't promise a "
         f"reward.</p><p><small>{esc(POLICY_LINE)}</small></p>"
     )

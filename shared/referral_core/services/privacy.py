@@ -131,10 +131,12 @@ def _is_hash_field(name: str) -> bool:
     return name.endswith("_hash") or name == "hashes"
 
 
-def _lookup_keys(repo: PrivacyRepository, footprint: Footprint, hashes: Iterable[str]) -> list[tuple[str, str]]:
+def _lookup_keys(repo: PrivacyRepository, footprint: Footprint,
+                 hashes: Iterable[str]) -> list[tuple[str, str]]:
     """Contact entries pointing at the person's entities, and their referrer email guards."""
-    entity_sks = {pk for pk in footprint.partitions}  # LEAD#x / JOB#x / REFERRER#x are also the contact sks
-    found = [(contact_pk(h), c["sk"]) for h in sorted(hashes) for c in repo.contacts(h) if c["sk"] in entity_sks]
+    entity_sks = set(footprint.partitions)  # LEAD#x / JOB#x / REFERRER#x are also the contact sks
+    found = [(contact_pk(h), c["sk"]) for h in sorted(hashes) for c in repo.contacts(h)
+             if c["sk"] in entity_sks]
     guards = [(f"UNIQUE#REFEMAIL#{i['email_hash']}", "UNIQUE") for items in footprint.of("REFERRER#").values()
               for i in items if i.get("type") == "referrer" and i.get("email_hash")]
     return found + guards

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from referral_core.dal.cursors import decode_cursor, encode_cursor
@@ -18,7 +19,7 @@ def funnel_row(stats: dict[str, Any]) -> dict[str, Any]:
     steps = [("clicks", clicks), ("leads", counts["leads"]), ("jobs", counts["jobs"]),
              ("paid", counts["paid"]), ("rewarded", counts["rewarded"])]
     conversion = {f"{a}_to_{b}": round(nb / na, 4) if na else None
-                  for (a, na), (b, nb) in zip(steps, steps[1:], strict=False)}
+                  for (a, na), (b, nb) in itertools.pairwise(steps)}
     return {"code": stats.get("code"), "placement": stats.get("placement") or None, "clicks": clicks,
             **counts, "conversion": conversion}
 

@@ -1,0 +1,81 @@
+# One entry point for people and CI. `make run` starts the local stack; `make test` sets itself up on a
+# fresh machine and runs the whole suite. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+PORT ?= 3000
+PYTEST_ARGS ?=
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+# `sam build` for python3.13 needs that interpreter on PATH: pyenv's when present.
+PY313_PREFIX := $(shell pyenv prefix 3.13.0 2>/dev/null || pyenv prefix 3.13 2>/dev/null)
+BUILD_PATH := $(if $(PY313_PREFIX),$(PY313_PREFIX)/bin:,)$(PATH)
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt shared/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create .venv with everything the app, tests and tools need
+
+.PHONY: browser
+browser: ## Install Debian's Chromium for the browser tests (when missing)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
+	  else echo "Chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
+
+.PHONY: run
+run: venv ## Start the local stack on http://127.0.0.1:$(PORT) (moto + gateway + stream poller)
+	PORT=$(PORT) $(PY) -m local
+
+.PHONY: test
+test: venv browser $(SAM_VENV)/.installed ## Set up and run the whole suite (unit, integration, template, e2e, browser)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: test-fast
+test-fast: venv ## Unit and integration tests only
+	$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: venv ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+.PHONY: validate
+validate: venv $(SAM_VENV)/.installed ## cfn-lint, sam validate, sam validate --lint
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --region $(AWS_DEFAULT_REGION)
+	$(SAM) validate --lint --region $(AWS_DEFAULT_REGION)
+
+.PHONY: build
+build: $(SAM_VENV)/.installed ## sam build (python3.13, arm64)
+	PATH="$(BUILD_PATH)" $(SAM) build
+
+.PHONY: openapi
+openapi: venv ## Regenerate docs/openapi.json from the code
+	PYTHONPATH=shared $(PY) -m scripts.openapi --write
+
+.PHONY: bench
+bench: venv ## Benchmarks; results in bench/RESULTS.md
+	$(PY) -m bench
+
+.PHONY: clean
+clean: ## Remove build output and local data (not the venvs)
+	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache test-artifacts

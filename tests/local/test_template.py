@@ -1,0 +1,162 @@
+"""Template loading and resolution: short tags, Globals, parameters, intrinsics, the typed model."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.template import (
+    Template,
+    TemplateError,
+    create_table_kwargs,
+    load_template,
+    load_yaml,
+    table_ttl_attribute,
+)
+from tests.local.conftest import FIXTURE_TEMPLATE
+
+pytestmark = pytest.mark.unit
+
+
+def test_short_tags_become_long_form(tmp_path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "A: !Ref X\nB: !GetAtt T.Arn\nC: !Sub ['${a}', {a: !Ref Y}]\nD: !Join [',', [a, b]]\nE: !If [c, 1, 2]\n"
+    )
+    data = load_yaml(path)
+    assert data["A"] == {"Ref": "X"}
+    assert data["B"] == {"Fn::GetAtt": ["T", "Arn"]}
+    assert data["C"] == {"Fn::Sub": ["${a}", {"a": {"Ref": "Y"}}]}
+    assert data["D"] == {"Fn::Join": [",", ["a", "b"]]}
+    assert data["E"] == {"Fn::If": ["c", 1, 2]}
+
+
+def test_intrinsics_and_globals_resolve_to_local_values(fixture_template: Template) -> None:
+    echo = fixture_template.function("EchoFunction")
+    assert echo.env == {
+        # from Globals.Function, merged with the function's own variables
+        "TABLE_NAME": "referral-local-Table",
+        "SEEN_QUEUE_URL": "http://127.0.0.1/123456789012/referral-local-SeenQueue",
+        "STAGE": "test",
+        "GREETING": "hello",
+        "HOSTS": "a.example,b.example",
+        "MODE": "local",
+        "RETRIES": "2",
+        "FIRST_HOST": "x.example",
+        "POOL_ARN": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_localPool",
+        "SUB_LIST": "hello-us-east-1",
+    }
+    assert echo.timeout_s == 5
+    assert echo.handler == "echo_fixture.handler"
+    assert echo.code_uri == FIXTURE_TEMPLATE.parent / "functions" / "echo"
+
+
+def test_parameters_take_local_overrides() -> None:
+    template = load_template(FIXTURE_TEMPLATE, environ={"LOCAL_PARAM_Greeting": "hi", "LOCAL_PARAM_Stage": "prod"})
+    env = template.function("EchoFunction").env
+    assert env["GREETING"] == "hi"
+    assert env["MODE"] == "live"
+    assert env["RETRIES"] == "5"
+    real = load_template(port=4321, environ={})
+    assert real.parameters["PublicBaseUrl"] == "http://127.0.0.1:4321"
+    assert real.pseudo["AWS::StackName"] == "referral-local"
+
+
+def test_physical_ids_replace_placeholders(fixture_template: Template) -> None:
+    fixture_template.set_physical("Pool", "us-east-1_abc", Arn="arn:pool")
+    fixture_template.set_physical("PoolClient", "client123")
+    fixture_template.set_physical("Table", "tbl", Arn="arn:tbl", StreamArn="arn:tbl/stream/1")
+    authorizer = fixture_template.http_apis["Api"].authorizers["Jwt"]
+    assert authorizer.issuer == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"
+    assert authorizer.audience == ("client123",)
+    assert fixture_template.function("EchoFunction").env["TABLE_NAME"] == "tbl"
+    assert {t.stream_arn for t in fixture_template.stream_triggers()} == {"arn:tbl/stream/1"}
+
+
+def test_http_routes_and_authorizers(fixture_template: Template) -> None:
+    routes = {(r.route_key, r.function_id, r.authorizer) for r in fixture_template.routes()}
+    assert routes == {
+        ("GET /echo/{id}", "EchoFunction", None),
+        ("GET /echo/me", "EchoFunction", None),
+        ("ANY /files/{proxy+}", "EchoFunction", None),
+        ("POST /items", "EchoFunction", None),
+        ("GET /secure", "EchoFunction", "Jwt"),
+    }
+
+
+def test_stream_triggers_carry_the_mapping_settings(fixture_template: Template) -> None:
+    triggers = {t.function_id: t for t in fixture_template.stream_triggers()}
+    picky = triggers["PickyConsumer"]
+    assert picky.table_id == "Table"
+    assert picky.batch_size == 10
+    assert picky.report_batch_item_failures
+    assert picky.maximum_retry_attempts == 2
+    assert picky.on_failure_arn == "arn:aws:sqs:us-east-1:123456789012:referral-local-FailureQueue"
+    assert picky.filter_patterns == ({"dynamodb": {"NewImage": {"kind": {"S": ["job"]}}}},)
+    assert triggers["CrashConsumer"].bisect_on_error
+    assert triggers["AllConsumer"].filter_patterns == ()
+    assert triggers["AllConsumer"].maximum_retry_attempts == -1
+
+
+def test_schedules(fixture_template: Template) -> None:
+    schedules = fixture_template.function("Ticker").schedules
+    assert [(s.event_id, s.kind, s.expression, s.enabled) for s in schedules] == [
+        ("Daily", "ScheduleV2", "rate(1 day)", True),
+        ("Disabled", "Schedule", "rate(1 hour)", False),
+    ]
+
+
+def test_missing_parameter_default_is_an_error(tmp_path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Parameters:\n  Needed: {Type: String}\nResources: {}\n")
+    with pytest.raises(TemplateError, match="LOCAL_PARAM_Needed"):
+        load_template(path, environ={})
+    assert load_template(path, environ={"LOCAL_PARAM_Needed": "x"}).parameters["Needed"] == "x"
+
+
+def test_real_template_model() -> None:
+    template = load_template(environ={})
+    functions = template.functions
+    assert {"LinkRedirectFunction", "StaffAdminFunction", "NotifyStatusFunction"} <= set(functions)
+    staff_routes = [r for r in template.routes() if r.function_id == "StaffAdminFunction"]
+    assert staff_routes
+    assert all(r.authorizer == "StaffJwt" for r in staff_routes)
+    authorizer = template.http_apis["HttpApi"].authorizers["StaffJwt"]
+    assert authorizer.issuer.startswith("https://cognito-idp.us-east-1.amazonaws.com/")
+    for function in functions.values():
+        assert function.layer_dirs == (template.root / "shared",)
+        assert function.env["TABLE_NAME"] == "referral-local-Table"
+        assert function.env["PUBLIC_BASE_URL"] == "http://127.0.0.1:3000"
+    notify = {t.function_id: t for t in template.stream_triggers()}["NotifyStatusFunction"]
+    assert notify.table_id == "Table"
+    assert notify.report_batch_item_failures
+    assert table_ttl_attribute(template, "Table") == "expiration"
+
+
+@pytest.mark.parametrize("path", [None, FIXTURE_TEMPLATE], ids=["real", "fixture"])
+def test_create_table_kwargs_build_the_templates_table_on_moto(path) -> None:
+    template = load_template(path, environ={})
+    kwargs = create_table_kwargs(template, "Table", table_name="t-under-test")
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        table = ddb.create_table(**kwargs)["TableDescription"]
+    props = template.properties("Table")
+    assert table["TableName"] == "t-under-test"
+    assert table["KeySchema"] == props["KeySchema"]
+    assert {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])} == {
+        i["IndexName"] for i in props.get("GlobalSecondaryIndexes", [])
+    }
+    assert table["StreamSpecification"]["StreamViewType"] == props["StreamSpecification"]["StreamViewType"]
+    assert kwargs["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_resource_lists(fixture_template: Template) -> None:
+    assert [r.logical_id for r in fixture_template.tables] == ["Table"]
+    assert [r.logical_id for r in fixture_template.queues] == ["SeenQueue", "FailureQueue"]
+    assert [r.properties["Name"] for r in fixture_template.ssm_parameters] == ["/referral-local/pepper"]
+    assert [r.logical_id for r in fixture_template.secrets] == ["HookSecret"]
+    assert [r.properties["EmailIdentity"] for r in fixture_template.email_identities] == ["sender@example.com"]
+    assert [r.properties["UserPoolName"] for r in fixture_template.user_pools] == ["referral-local-pool"]
+    assert [r.properties["UserPoolId"] for r in fixture_template.user_pool_clients] == ["us-east-1_localPool"]
+    assert fixture_template.user_pool_users == []

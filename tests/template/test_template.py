@@ -1,0 +1,114 @@
+"""template.yaml is the single source of truth: it must lint, validate and translate, and follow the
+project's own rules for every function (runtime, architecture, logs, stream consumer safety)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.template import load_yaml
+
+pytestmark = pytest.mark.template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+ENV = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+
+
+
+@pytest.fixture
+def sam_cli() -> Path:
+    assert SAM.exists(), "aws-sam-cli lives in its own venv: run `make test` (it creates .venv-sam)"
+    return SAM
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300, check=False)
+
+
+@cache
+def raw() -> dict[str, Any]:
+    return load_yaml(TEMPLATE)
+
+
+@cache
+def translated() -> dict[str, Any]:
+    out = _run(str(SAM_PYTHON), "tests/template/translate.py", str(TEMPLATE))
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in raw()["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def test_cfn_lint_is_clean():
+    out = _run(str(ROOT / ".venv" / "bin" / "cfn-lint"), str(TEMPLATE))
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("args", [(), ("--lint",)], ids=["validate", "validate-lint"])
+def test_sam_validate(sam_cli, args):
+    out = _run(str(sam_cli), "validate", "--region", "us-east-1", *args)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "is a valid SAM Template" in out.stdout + out.stderr
+
+
+def test_translation_gives_arm64_python313_functions_with_the_layer(sam_cli):
+    resources = translated()["Resources"]
+    lambdas = {k: v["Properties"] for k, v in resources.items() if v["Type"] == "AWS::Lambda::Function"}
+    assert set(lambdas) == set(functions())
+    for props in lambdas.values():
+        assert props["Runtime"] == "python3.13"
+        assert props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["Layers"], "every function runs with the shared layer"
+
+
+def test_every_stream_consumer_is_safe_against_poison_records(sam_cli):
+    mappings = [v["Properties"] for v in translated()["Resources"].values()
+                if v["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mappings, "DynamoDB Streams drive the checks and notifications"
+    for props in mappings:
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert props["BisectBatchOnFunctionError"] is True
+        assert 0 <= props["MaximumRetryAttempts"] <= 10
+        assert props["MaximumRecordAgeInSeconds"] > 0
+        assert "OnFailure" in props["DestinationConfig"]
+        assert props["FilterCriteria"]["Filters"], "consumers only see the records they handle"
+        for flt in props["FilterCriteria"]["Filters"]:
+            json.loads(flt["Pattern"])
+
+
+def test_every_function_has_a_log_group_with_retention_and_its_own_service_name():
+    resources = raw()["Resources"]
+    log_groups = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    named = {json.dumps(g.get("LogGroupName")) for g in log_groups}
+    services = set()
+    for logical_id, fn in functions().items():
+        assert any(logical_id in name for name in named), f"{logical_id} has no log group"
+        service = fn["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+        services.add(service)
+        handler = fn["Properties"]["Handler"]
+        code_uri = fn["Properties"]["CodeUri"]
+        assert (ROOT / code_uri / f"{handler.rsplit('.', 1)[0]}.py").exists(), handler
+    assert len(services) == len(functions())
+    assert all(g.get("RetentionInDays") for g in log_groups)
+
+
+def test_the_table_is_one_on_demand_table_with_streams_ttl_and_pitr():
+    tables = [r["Properties"] for r in raw()["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert len(tables) == 1
+    table = tables[0]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True

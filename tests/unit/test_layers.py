@@ -1,0 +1,62 @@
+"""The layering rules of docs/architecture.md, checked on the source so they stay true."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ROOT / "shared" / "referral_core"
+FUNCTIONS = ROOT / "functions"
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def sources(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.py"))
+
+
+def test_only_the_data_access_layer_imports_boto3():
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sources(CORE) + sources(FUNCTIONS)
+        if (CORE / "dal") not in path.parents
+        and any(name.split(".")[0] in {"boto3", "botocore"} for name in imports(path))
+    ]
+    assert offenders == []
+
+
+def test_logic_does_not_depend_on_the_wiring():
+    for path in sources(CORE):
+        assert not any(name.startswith("functions") for name in imports(path)), path
+
+
+def test_only_config_reads_the_environment():
+    offenders = [str(p.relative_to(ROOT)) for p in sources(CORE) + sources(FUNCTIONS)
+                 if "os.environ" in p.read_text() and p.name != "config.py"]
+    assert offenders == []
+
+
+def test_handler_modules_are_named_after_their_folder():
+    for folder in FUNCTIONS.iterdir():
+        if folder.is_dir() and not folder.name.startswith(("_", ".")):
+            assert (folder / f"{folder.name}.py").exists(), folder.name
+
+
+def test_no_scan_in_application_code():
+    offenders = [str(p.relative_to(ROOT)) for p in sources(CORE) + sources(FUNCTIONS)
+                 if ".scan(" in p.read_text()]
+    assert offenders == []
