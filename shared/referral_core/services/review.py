@@ -103,7 +103,7 @@ def referral_evidence(repo: ReviewRepository, lead_id: str) -> dict[str, Any]:
         "referrer": view(repo.referrer(referrer_id)) if referrer_id else None,
         "click": view(repo.click(click_id)) if click_id else None,
         "share_code": view(repo.share_code(code)) if code else None,
-        "job": view((job.get("job") or [None])[0]),
+        "job": view(job["job"][0]) if job.get("job") else None,
         "job_events": [view(i) for i in job.get("job_event", [])],
         "reward": view(repo.reward(job_id)) if job_id else None,
         "ledger": [view(i) for i in repo.ledger_for_job(referrer_id, job_id)]
