@@ -23,6 +23,7 @@ from referral_core.dal.links import LinkRepository
 from referral_core.dal.mail import Email, send_email
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
+from referral_core.dal.rewards import RewardRepos
 from referral_core.dal.secrets import secret_string
 from referral_core.dal.sessions import SessionRepository
 from referral_core.http import create_resolver, json_response
@@ -37,6 +38,7 @@ from referral_core.models.portal import (
     SessionRequest,
     SessionResponse,
 )
+from referral_core.models.rewards import WithdrawalRequest
 from referral_core.models.share_codes import CreateShareCodeRequest
 from referral_core.observability import logger, tracer
 from referral_core.origin import request_origin
@@ -50,6 +52,7 @@ from referral_core.placements import Placement
 from referral_core.services import auth_links, portal, qr
 from referral_core.services.leads import CaptureRules, Requester, submit_refer_a_job
 from referral_core.services.share_codes import create_share_code
+from referral_core.services.withdrawals import request_withdrawal
 
 PUBLIC_ROUTES = frozenset({
     "POST /auth/magic-link", "POST /auth/session", "GET /dashboard",
@@ -165,7 +168,7 @@ def post_session(body: SessionRequest) -> SessionResponse:
 def get_me() -> Me:
     table = api.table()
     return portal.dashboard(signed_in(), links=LinkRepository(table), referrals=ReferralRepository(table),
-                            origin=origin())
+                            rewards=RewardRepos.on(table), origin=origin(), currency=settings().currency)
 
 
 @app.post("/me/share-codes", responses={201: {"description": "Code created"}})
@@ -211,6 +214,15 @@ def post_referral(body: ReferAJobRequest) -> Response[str]:
                                  Requester(source_ip=app.current_event.request_context.http.source_ip,
                                            channel="portal"))
     return json_response(201, created.model_dump())
+
+
+@app.post("/me/withdrawals", responses={201: {"description": "Withdrawal requested"}})
+@tracer.capture_method
+def post_withdrawal(body: WithdrawalRequest) -> Response[str]:
+    signed_in()
+    withdrawal = request_withdrawal(RewardRepos.on(api.table()), referrer_id(), body.amount_cents,
+                                    currency=settings().currency)
+    return json_response(201, withdrawal.model_dump(mode="json"))
 
 
 @app.get("/me/referrals")

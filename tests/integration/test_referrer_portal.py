@@ -233,7 +233,7 @@ def test_dashboard_page_is_html_with_a_strict_policy_and_no_data(portal_stack):
 
 
 # -- acting as a referrer ---------------------------------------------------------------------------------
-def test_me_has_share_codes_with_link_qr_message_and_counters(portal_stack):
+def test_me_has_share_codes_with_counters_balances_tier_and_withdrawals(portal_stack):
     stack = portal_stack
     jo = create_referrer(stack, email="jo@example.com")
     Table(stack.table_name).update(f"STATS#{jo['code']}", "PLACEMENT#-", "SET clicks_link = :l, clicks_qr = :q, "
@@ -248,6 +248,9 @@ def test_me_has_share_codes_with_link_qr_message_and_counters(portal_stack):
     assert code["qr"]["png"] == f"http://127.0.0.1:3000/me/share-codes/{jo['code']}/qr.png"
     assert jo["link"] in code["share_message"] and "not guaranteed" in code["share_message"]
     assert code["stats"] == {"clicks": 5, "clicks_qr": 2, "leads": 1, "jobs": 1}
+    assert me["balance"]["pending_cents"] == me["balance"]["available_cents"] == me["balance"]["paid_cents"] == 0
+    assert me["tier"]["name"] == "Bronze" and me["tier"]["next_tier"] == "Silver"
+    assert me["withdrawals"] == [] and me["currency"] == "AUD"
 
 
 def test_a_referrer_creates_a_share_code_and_downloads_only_their_own_qr_codes(portal_stack):
@@ -274,6 +277,27 @@ def test_a_referrer_creates_a_share_code_and_downloads_only_their_own_qr_codes(p
     assert qr("NOPE-404", "svg")["statusCode"] == 404
 
 
+def test_withdrawals_need_the_minimum_and_the_available_balance(portal_stack):
+    stack = portal_stack
+    jo = create_referrer(stack, email="jo@example.com")
+    Table(stack.table_name).update(f"REFERRER#{jo['referrer_id']}", "BALANCE", "SET available_cents = :a",
+                                   values={":a": 6_000})
+    session = sign_in(stack, "jo@example.com")
+    minimum = json_body(portal(stack, "GET", "/me", session=session))["min_withdrawal_cents"]
+
+    def withdraw(cents):
+        return portal(stack, "POST", "/me/withdrawals", session=session, body={"amount_cents": cents})
+
+    assert withdraw(minimum - 1)["statusCode"] == 422
+    assert withdraw(6_001)["statusCode"] == 409
+    done = withdraw(6_000)
+    assert done["statusCode"] == 201
+    assert json_body(done)["status"] == "requested"
+    me = json_body(portal(stack, "GET", "/me", session=session))
+    assert (me["balance"]["available_cents"], me["balance"]["held_cents"]) == (0, 6_000)
+    assert [w["amount_cents"] for w in me["withdrawals"]] == [6_000]
+
+
 def test_refer_a_job_saves_a_lead_attributed_to_the_referrer(portal_stack):
     stack = portal_stack
     jo = create_referrer(stack, email="jo@example.com")
@@ -293,6 +317,7 @@ def test_refer_a_job_saves_a_lead_attributed_to_the_referrer(portal_stack):
 
 @pytest.mark.parametrize(("method", "path", "body"), [
     ("POST", "/me/share-codes", {"visibility": "public"}),
+    ("POST", "/me/withdrawals", {"amount_cents": 5000}),
     ("POST", "/me/referrals", {"friend_name": "A", "friend_email": "a@example.net", "postcode": "2000",
                                "issue": "x", "friend_agreed": True}),
     ("GET", "/me/referrals", None),
@@ -300,4 +325,4 @@ def test_refer_a_job_saves_a_lead_attributed_to_the_referrer(portal_stack):
 def test_every_me_route_needs_a_session(portal_stack, method, path, body):
     response = portal(portal_stack, method, path, body=body)
     assert response["statusCode"] == 401
-    assert portal_stack.items_of_type("lead") == []
+    assert portal_stack.items_of_type("lead") == [] and portal_stack.items_of_type("withdrawal") == []

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from referral_core.models.rewards import RewardsSummary
 from referral_core.models.share_codes import ShareCodeView
 
 
@@ -79,8 +80,8 @@ class MyShareCode(ShareCodeView):
     stats: CodeStats
 
 
-class Me(BaseModel):
-    """``GET /me``: the whole dashboard."""
+class Me(RewardsSummary):
+    """``GET /me``: the whole dashboard (rewards summary fields at the top level)."""
 
     referrer: ProfileView
     share_codes: list[MyShareCode]

@@ -16,6 +16,7 @@ from typing import Any
 from referral_core.clock import epoch, parse_iso
 from referral_core.dal.leads import LeadRepository, Window
 from referral_core.dal.referrals import ReferralRepository
+from referral_core.services.share_codes import zone_allows
 from referral_core.stages import FlagType, Severity
 
 CONTACT_KINDS = ("email", "phone", "address")
@@ -39,18 +40,6 @@ class Finding:
 
 def is_referral_candidate(lead: Mapping[str, Any]) -> bool:
     return any(lead.get(name) for name in ("referrer_id", "ref", "cid", "referred_by"))
-
-
-def zone_allows(code_item: Mapping[str, Any], postcode: str) -> bool:
-    """A code's zone lock: no ``zones`` allows every postcode; an entry ending in ``*`` is a prefix.
-
-    Here until the share-code tools' ``services.share_codes.zone_allows`` (same signature) is on main.
-    """
-    zones = [str(zone).strip().upper() for zone in code_item.get("zones") or ()]
-    if not zones:
-        return True
-    postcode = postcode.strip().upper()
-    return any(postcode.startswith(zone[:-1]) if zone.endswith("*") else postcode == zone for zone in zones)
 
 
 def claim_matches(claim: str, *, code: str | None, referrer_name: str | None) -> bool:

@@ -16,11 +16,13 @@ from typing import Any
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
+from referral_core.dal.rewards import RewardRepos
 from referral_core.errors import InvalidInput, NotFound, Unauthorized
 from referral_core.models.portal import CodeStats, Me, MyShareCode, ProfileView, ReferralsPage, ReferralView
 from referral_core.services import qr
 from referral_core.services.notifications import lead_id_of, reason_label, stage_label
 from referral_core.services.share_codes import get_share_code, share_code_view
+from referral_core.services.withdrawals import referrer_summary
 
 REFERRALS_PER_PAGE = 20
 #: Where the portal serves QR images of a referrer's own codes: ``{QR_PREFIX}/{code}/qr.png|svg``.
@@ -106,9 +108,10 @@ def my_share_codes(links: LinkRepository, referrer_id: str, *, origin: str) -> l
 
 
 def dashboard(referrer: Mapping[str, Any], *, links: LinkRepository, referrals: ReferralRepository,
-              origin: str) -> Me:
+              rewards: RewardRepos, origin: str, currency: str) -> Me:
     referrer_id = str(referrer["referrer_id"])
-    return Me(referrer=profile_view(referrer),
+    summary = referrer_summary(rewards, referrer_id, currency=currency)
+    return Me(**summary.model_dump(), referrer=profile_view(referrer),
               share_codes=my_share_codes(links, referrer_id, origin=origin),
               referrals=referrals_page(referrals, referrer_id))
 
