@@ -24,9 +24,10 @@ class FakeSessions:
         self.links: list[Any] = []
         self.hits: dict[tuple[str, str], int] = {}
 
-    def count_hit(self, scope: str, key: str, *, window: int, expires_epoch: int) -> int:
-        self.hits[scope, key] = self.hits.get((scope, key), 0) + 1
-        return self.hits[scope, key]
+    def count_hit(self, window: Any) -> int:
+        key = (window.scope, window.key)
+        self.hits[key] = self.hits.get(key, 0) + 1
+        return self.hits[key]
 
     def referrer_by_email_hash(self, email_hash: str) -> dict[str, Any] | None:
         return self.referrers.get(email_hash)

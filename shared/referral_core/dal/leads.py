@@ -1,4 +1,4 @@
-"""Stored leads, the contact index beside them, and fixed-window counters (docs/data-model.md).
+"""Stored leads and the contact index beside them (docs/data-model.md); counters in ``dal.rates``.
 
 A lead is written with its ``CONTACT#{hash}`` index items (and, when needed, the share code's use and the
 code's rate counter) in ONE TransactWriteItems, so the index never disagrees with the leads it points at.
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from referral_core import keys
 from referral_core.dal.dynamo import ConditionFailed, Item, Put, Table, Update
+from referral_core.dal.rates import Window, count_hit
 from referral_core.dal.referrals import lead_pk
 
 LEAD_SK = "LEAD"
@@ -18,24 +19,6 @@ LEAD_SK = "LEAD"
 
 def contact_pk(contact_hash: str) -> str:
     return f"CONTACT#{contact_hash}"
-
-
-def rate_key(scope: str, key: str, window: int) -> tuple[str, str]:
-    return f"RATE#{scope}#{key}#{window}", "RATE"
-
-
-@dataclass(frozen=True)
-class Window:
-    """One fixed window of a counter: ``RATE#{scope}#{key}#{index}``, expiring after the window ends."""
-
-    scope: str
-    key: str
-    index: int
-    expires_epoch: int
-
-    @property
-    def item_key(self) -> tuple[str, str]:
-        return rate_key(self.scope, self.key, self.index)
 
 
 @dataclass(frozen=True)
@@ -64,12 +47,7 @@ class LeadRepository:
 
     def count_hit(self, window: Window) -> int:
         """Add one to the window's counter (one UpdateItem) and return the new count."""
-        pk, sk = window.item_key
-        new = self.table.update(
-            pk, sk, "ADD hits :one SET #type = :type, expiration = :exp",
-            names={"#type": "type"}, values={":one": 1, ":type": "rate", ":exp": window.expires_epoch},
-            return_new=True)
-        return int((new or {}).get("hits", 1))
+        return count_hit(self.table, window)
 
     def create(self, lead: Item, contacts: Sequence[ContactRef], *, use_code_of: Item | None = None,
                code_window: Window | None = None, code_limit: int = 0) -> None:

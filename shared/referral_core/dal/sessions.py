@@ -1,7 +1,7 @@
 """Passwordless sign-in as stored: one-time magic links and the fixed-window counters that rate-limit them.
 
 Items (docs/data-model.md): ``magic_link`` ``MAGIC#{sha256(token)}``/``MAGIC`` (only the token's hash is
-stored; TTL ``expiration``) and ``rate`` ``RATE#{scope}#{key}#{window}``/``RATE`` (ADD counter, TTL).
+stored; TTL ``expiration``) and the sign-in ``rate`` counters (``dal.rates``).
 The referrer is found by its email hash on gsi1 (``REFEMAIL#{hash}``, access pattern 4).
 """
 
@@ -12,14 +12,11 @@ from typing import Any
 
 from referral_core import keys
 from referral_core.dal.dynamo import ConditionFailed, Table
+from referral_core.dal.rates import Window, count_hit
 
 
 def magic_link_key(token_hash: str) -> tuple[str, str]:
     return f"MAGIC#{token_hash}", "MAGIC"
-
-
-def rate_key(scope: str, key: str, window: int) -> tuple[str, str]:
-    return f"RATE#{scope}#{key}#{window}", "RATE"
 
 
 @dataclass(frozen=True)
@@ -62,10 +59,5 @@ class SessionRepository:
             return None
         return str(item["referrer_id"]) if item else None
 
-    def count_hit(self, scope: str, key: str, *, window: int, expires_epoch: int) -> int:
-        """Add one to the (scope, key, window) counter and return the new count (one UpdateItem)."""
-        pk, sk = rate_key(scope, key, window)
-        item = self.table.update(pk, sk, "ADD hits :one SET #type = :type, expiration = :exp",
-                                 names={"#type": "type"},
-                                 values={":one": 1, ":type": "rate", ":exp": expires_epoch}, return_new=True)
-        return int((item or {}).get("hits", 1))
+    def count_hit(self, window: Window) -> int:
+        return count_hit(self.table, window)

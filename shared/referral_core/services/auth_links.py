@@ -24,6 +24,7 @@ import jwt
 from referral_core.clock import epoch, iso, now
 from referral_core.contacts import clean_email
 from referral_core.dal.mail import Email
+from referral_core.dal.rates import Window
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.sessions import MagicLink, SessionRepository
 from referral_core.errors import NotFound, RateLimited, Unauthorized
@@ -71,11 +72,10 @@ def magic_link_email(referrer: dict[str, Any], url: str) -> Email:
 
 
 def _limit(repo: SessionRepository, scope: str, key: str, maximum: int, window_seconds: int) -> None:
-    index = epoch() // window_seconds
-    ends = (index + 1) * window_seconds
-    if repo.count_hit(scope, key, window=index, expires_epoch=ends) > maximum:
+    window = Window.current(scope, key, window_seconds)
+    if repo.count_hit(window) > maximum:
         raise RateLimited("too many sign-in requests, please try again later",
-                          retry_after=max(1, ends - epoch()))
+                          retry_after=max(1, window.expires_epoch - epoch()))
 
 
 def request_magic_link(repo: SessionRepository, email_address: str, *, pepper: str, source_ip: str, origin: str,

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from referral_core.clock import epoch, parse_iso
-from referral_core.dal.leads import LeadRepository, Window
+from referral_core.dal.leads import LeadRepository
+from referral_core.dal.rates import Window
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.services.share_codes import zone_allows
 from referral_core.stages import FlagType, Severity

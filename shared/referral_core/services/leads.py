@@ -17,7 +17,8 @@ from typing import Any, Literal
 from referral_core import ids
 from referral_core.clock import epoch, iso
 from referral_core.contacts import clean_email, clean_phone
-from referral_core.dal.leads import CodeRateExceeded, CodeUsedUp, ContactRef, LeadRepository, Window
+from referral_core.dal.leads import CodeRateExceeded, CodeUsedUp, ContactRef, LeadRepository
+from referral_core.dal.rates import Window
 from referral_core.errors import Forbidden, InvalidInput, RateLimited
 from referral_core.hashing import email_hash, peppered_hash
 from referral_core.ids import normalise_code
