@@ -17,6 +17,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from local import moto_fixes
 from local.gateway import Gateway, JwtVerifier
 from local.persistence import Outbox, TableSnapshots
 from local.resources import CreatedResources, ResourceBuilder, aws_client
@@ -89,6 +90,7 @@ class LocalStack:
 
     def start(self) -> None:
         quiet_servers()
+        moto_fixes.install()
         self.local_dir.mkdir(parents=True, exist_ok=True)
         port = self._gateway.serve("127.0.0.1", self.settings.port)  # health answers 503 until ready
         self.base_url = f"http://127.0.0.1:{port}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from tests.support.admin import bulk_queue, flag, seed_job, seed_lead, seed_referrer, seed_reward
@@ -94,9 +96,11 @@ def test_unknown_referral_is_404(stack):
     assert decide(stack, "nope", "accept", "x", 0)["statusCode"] == 404
 
 
-def test_accept_calls_the_rewards_hook_once(stack, monkeypatch):
+def test_accept_asks_the_rewards_service_to_credit_once(stack, monkeypatch):
     accepted: list[str] = []
-    monkeypatch.setattr("referral_core.services.review.rewards_accept_hook", lambda: accepted.append)
+    stack.function("StaffAdminFunction")  # cold start: loads the admin_reviews router module
+    monkeypatch.setattr(sys.modules["admin_reviews"], "on_staff_accept",
+                        lambda repos, lead_id: accepted.append(lead_id))
     lead = seed_lead(stack)
     flag(stack, lead.lead_id, "velocity")
     assert decide(stack, lead.lead_id, "accept", "fine", 0)["statusCode"] == 200

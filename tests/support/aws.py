@@ -130,6 +130,9 @@ def _clear_caches() -> None:
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     from moto import mock_aws
 
+    from local import moto_fixes
+
+    moto_fixes.install()  # atomic requests and stream-safe rollback, as DynamoDB (and the local stack)
     for key, value in BASE_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

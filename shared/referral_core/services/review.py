@@ -6,8 +6,6 @@ deferred referrals stay findable and accepted/dismissed ones keep their history.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -52,15 +50,6 @@ def view(item: Item | None) -> dict[str, Any] | None:
     if item is None:
         return None
     return {k: sorted(v) if isinstance(v, set) else v for k, v in item.items() if k not in _INTERNAL}
-
-
-def rewards_accept_hook() -> AcceptHook | None:
-    """``referral_core.services.rewards.on_staff_accept`` if the rewards service (issue 6) is installed."""
-    name = "referral_core.services.rewards"
-    if importlib.util.find_spec(name) is None:
-        return None
-    hook: AcceptHook | None = getattr(importlib.import_module(name), "on_staff_accept", None)
-    return hook
 
 
 def review_queue(repo: ReviewRepository, *, status: ReviewStatus, limit: int, cursor: str | None = None,
