@@ -51,7 +51,7 @@ class Table:
 def seed_code_lead(table: Table, referrer_id: str) -> str:
     lead_id = f"L{uuid.uuid4().hex[:16].upper()}"
     table.put({"pk": f"LEAD#{lead_id}", "sk": "LEAD", "type": "lead", "lead_id": lead_id, "source": "quick_help",
-               "ref": "K7QX3MZ", "code_valid": True, "referrer_id": referrer_id, "name": "Sam Customer",
+               "ref": "K7QX3MZ", "ref_status": "attributed", "referrer_id": referrer_id, "name": "Sam Customer",
                "postcode": "3000", "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())})
     return lead_id
 

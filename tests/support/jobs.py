@@ -142,7 +142,8 @@ def lead_item(lead_id: str | None = None, *, source: str = "quick_help", ref: st
     lead_id = lead_id or f"L{uuid.uuid4().hex[:12].upper()}"
     item: dict[str, Any] = {
         "pk": f"LEAD#{lead_id}", "sk": "LEAD", "type": "lead", "lead_id": lead_id, "source": source,
-        "ref": ref, "code_valid": code_valid, "referrer_id": referrer_id, "cid": cid,
+        "ref": ref, "ref_status": "attributed" if code_valid else ("unknown" if ref else None),
+        "referrer_id": referrer_id, "cid": cid,
         "referred_by": referred_by, "name": name, "postcode": postcode,
         "created_at": created_at or iso_days_ago(0), **contact_hashes(email, phone),
     }

@@ -116,7 +116,7 @@ def lead(**fields):
     return {"lead_id": "L1", "source": "quick_help", "created_at": AT, **fields}
 
 
-CODE = {"ref": "K7QX3MZ", "code_valid": True, "referrer_id": "R1"}
+CODE = {"ref": "K7QX3MZ", "ref_status": "attributed", "referrer_id": "R1"}
 
 
 def click(referrer="R2", at="2026-11-20T09:00:00.000000Z"):
@@ -148,7 +148,7 @@ PRIOR = PriorReferral("L0", "refer_a_job", "R3", None, "2026-11-01T09:00:00.0000
         pytest.param({"referred_by": "Jo"}, {}, Outcome.REVIEW, None, "claim_only", id="claim-only"),
         pytest.param({**CODE, "referred_by": "Jo"}, {}, Outcome.ATTRIBUTED, "R1", "valid code",
                      id="claim-never-beats-code"),
-        pytest.param({"ref": "NOPE", "code_valid": False}, {}, Outcome.NONE, None, "no_source",
+        pytest.param({"ref": "NOPE", "ref_status": "unknown"}, {}, Outcome.NONE, None, "no_source",
                      id="unknown-code"),
         pytest.param(CODE, {"existing_customer": True}, Outcome.NOT_ELIGIBLE, "R1", "existing_customer",
                      id="existing-customer"),

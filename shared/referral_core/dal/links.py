@@ -190,6 +190,19 @@ class LinkRepository:
         self.table.update(update.key["pk"], update.key["sk"], update.expression, names=update.names,
                           values=update.values)
 
+    def count_milestone(self, lead_id: str, counter: str, code: str, placement: str) -> bool:
+        """Add 1 to ``counter`` of (code, placement) once per referral; False when counted before."""
+        marker = {"pk": f"FUNNEL#{lead_id}", "sk": counter, "type": "funnel_counted", "code": code,
+                  "at": iso()}
+        try:
+            self.table.transact([Put(marker, condition="attribute_not_exists(pk)"),
+                                 stats_update(code, placement, **{counter: 1})])
+        except ConditionFailed as exc:
+            if exc.failed_index() == 0:
+                return False
+            raise
+        return True
+
     def code_stats(self, code: str) -> list[dict[str, Any]]:
         """Every placement's counters of one code (one Query on ``STATS#{CODE}``)."""
         return self.table.partition(keys.code_stats(code, "")[0])

@@ -73,7 +73,7 @@ def lead_evidence(lead: Item, click: Item | None, rules: AttributionRules) -> li
     at = lead["created_at"]
     found: list[Evidence] = []
     if lead.get("ref"):
-        valid = bool(lead.get("code_valid")) and bool(lead.get("referrer_id"))
+        valid = lead.get("ref_status") == "attributed" and bool(lead.get("referrer_id"))
         found.append(Evidence("code", lead["ref"], lead.get("referrer_id") if valid else None, at, valid,
                               "valid code" if valid else "unknown_code"))
     if lead.get("cid"):
