@@ -93,7 +93,7 @@ def build() -> dict[str, Any]:
     spec["components"]["schemas"]["ErrorResponse"] = ERROR_SCHEMA
     for path, item in spec["paths"].items():
         for operation in item.values():
-            if path.startswith("/admin"):
+            if path.startswith("/admin/"):  # GET /admin, the staff page itself, is public
                 operation["security"] = [{"staffJwt": []}]
             responses = operation.setdefault("responses", {})
             if "422" in responses:  # ours, not Powertools' default validation body (referral_core.http)

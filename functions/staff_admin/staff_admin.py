@@ -8,6 +8,7 @@ No ``from __future__ import annotations`` here: Powertools reads the route signa
 from typing import Any
 
 import admin_disputes
+import admin_exports
 import admin_privacy
 import admin_program
 import admin_reports
@@ -45,6 +46,7 @@ app.include_router(admin_privacy.router)
 app.include_router(admin_share_codes.router)
 app.include_router(admin_program.router)
 app.include_router(admin_withdrawals.router)
+app.include_router(admin_exports.router)
 
 
 @app.post("/admin/referrers", responses={201: {"description": "Referrer created"}})

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from referral_core.dal.dynamo import ConditionFailed, Delete, Item, Put, Table
+from referral_core.dal.dynamo import ConditionFailed, Delete, Item, Put, Table, Update
+from referral_core.dal.exports import ExportKind, export_pointer
 from referral_core.dal.jobs import JOB_SK, contact_pk, job_pk
 from referral_core.dal.referrals import REFERRAL_SK, lead_pk
 
@@ -99,8 +100,13 @@ class AttributionRepository:
     def stop_awaiting(self, lead_id: str) -> None:
         self.table.delete(lead_pk(lead_id), AWAITING_SK)
 
-    def mark_applied(self, lead_id: str, at: str) -> None:
-        """The decision's consequences (hold, flag, awaiting entry) are in place: replays skip them."""
-        self.table.update(lead_pk(lead_id), REFERRAL_SK, "SET attribution_applied_at = :at",
-                          condition="attribute_exists(stage_rank)", values={":at": at})
+    def mark_applied(self, lead_id: str, created_at: str, at: str) -> None:
+        """The decision's consequences (hold, flag, awaiting entry) are in place: replays skip them. The
+        referral's export pointer (month of ``created_at``) goes in the same transaction."""
+        key = {"pk": lead_pk(lead_id), "sk": REFERRAL_SK}
+        self.table.transact([
+            Update(key=key, expression="SET attribution_applied_at = :at",
+                   condition="attribute_exists(stage_rank)", values={":at": at}),
+            export_pointer(ExportKind.REFERRALS, at=created_at, record_id=lead_id, target=key),
+        ])
 

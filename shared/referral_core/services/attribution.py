@@ -226,7 +226,7 @@ def _apply(repo: AttributionRepository, referrals: ReferralRepository, referral:
         job = repo.job(job_id)
         if job:
             advance_with_job(repo, referrals, lead_id, job)
-    repo.mark_applied(lead_id, iso())
+    repo.mark_applied(lead_id, referral["created_at"], iso())
 
 
 # -- jobs --------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from referral_core.clock import iso, now, parse_iso
+from referral_core.dal.exports import ExportKind, export_pointer
 from referral_core.dal.referrals import review_gsi
 from referral_core.dal.rewards import (
     AlreadyPosted,
@@ -28,6 +29,7 @@ from referral_core.dal.rewards import (
     RewardState,
     eligibility_update,
     referee_credit_note,
+    reward_key,
 )
 from referral_core.errors import Unavailable
 from referral_core.models.program import Program
@@ -234,7 +236,9 @@ def _credit(repos: RewardRepos, facts: Facts, program: Program, eligibility: dic
         reward = {"job_id": job_id, "lead_id": lead_id, "referrer_id": referrer_id, "amount_cents": amount,
                   "currency": job.get("currency"), "tier": tier, "state": str(RewardState.PENDING),
                   "created_at": at, "release_at": release_at, "program_version": program.version}
-        also: list[Operation] = [eligibility_update(lead_id, eligibility, at=at)]
+        also: list[Operation] = [eligibility_update(lead_id, eligibility, at=at),
+                                 export_pointer(ExportKind.REWARDS, at=at, record_id=job_id,
+                                                target=reward_key(job_id))]
         referee = program.rules.referee_reward
         if referee.enabled and referee.amount_cents > 0:
             also.append(referee_credit_note(job_id, lead_id, referee.amount_cents, at))
