@@ -74,7 +74,7 @@ openapi: venv ## Regenerate docs/openapi.json from the code
 
 .PHONY: bench
 bench: venv ## Benchmarks; results in bench/RESULTS.md
-	$(PY) -m bench
+	PYTHONPATH=shared $(PY) -m bench
 
 .PHONY: clean
 clean: ## Remove build output and local data (not the venvs)
