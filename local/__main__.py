@@ -3,49 +3,58 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 from types import FrameType
 
+from local.gateway import Router
+from local.resources import DEMO_PASSWORD, STAFF_EMAIL, STAFF_GROUP, VIEWER_EMAIL
 from local.stack import LocalStack, StackSettings
+
+MAIN_ROUTES = (
+    ("Quick Help", "GET", "/quick-help", ""),
+    ("Referral link", "GET", "/r/{code}", ""),
+    ("Staff API", "POST", "/admin/referrers", "  (Authorization: Bearer <staff token>)"),
+    ("API docs", "GET", "/docs", ""),
+)
 
 
 def banner(stack: LocalStack) -> str:
     """What a developer needs to start clicking around."""
     base = stack.base_url
     local_dir = stack.local_dir
-    resources = stack.resources
-    token = resources.tokens.get("staff") if resources else None
-    lines = [
-        "",
-        f"Local stack ready on {base}  (AWS services on moto at {stack.aws_endpoint})",
-        "",
-        f"  Quick Help       {base}/quick-help",
-        f"  Referral link    {base}/r/{{code}}",
-        f"  Staff API        {base}/admin/...  (Authorization: Bearer <staff token>)",
-        f"  API docs         {base}/docs",
+    routes = list(stack.template.routes()) if stack.template is not None else []
+    router = Router(routes)
+    lines = ["", f"Local stack ready on {base}  (AWS services on moto at {stack.aws_endpoint})", ""]
+    for label, method, path, note in MAIN_ROUTES:
+        sample = path.replace("{code}", "CODE")
+        missing = "" if router.match(method, sample) else "  (not in template.yaml yet)"
+        shown = "/admin/..." if path.startswith("/admin/") else path
+        lines.append(f"  {label:<16} {base}{shown}{note}{missing}")
+    lines += [
         f"  Sent emails      {base}/_local/outbox",
         f"  Run schedules    curl -X POST {base}/_local/tick",
-        f"  Stream status    {base}/_local/streams   (POST {base}/_local/streams/drain waits until idle)",
+        f"  Streams          {base}/_local/streams  (curl -X POST {base}/_local/streams/drain waits until idle)",
         "",
         "  Routes from template.yaml:",
     ]
-    if stack.template is not None:
-        for route in stack.template.routes():
-            auth = f"  [{route.authorizer}]" if route.authorizer else ""
-            lines.append(f"    {route.route_key:<40} -> {route.function_id}{auth}")
+    for route in routes:
+        auth = f"  [{route.authorizer}]" if route.authorizer else ""
+        lines.append(f"    {route.route_key:<40} -> {route.function_id}{auth}")
     lines += [
         "",
-        f"  Staff token      {local_dir / 'staff-token'}  (staff@example.com, group staff)",
-        f"  Viewer token     {local_dir / 'viewer-token'}  (viewer@example.com, no group)",
-        "  Demo password    Local-Passw0rd-123",
+        f"  Staff token      {local_dir / 'staff-token'}  ({STAFF_EMAIL}, group {STAFF_GROUP})",
+        f"  Viewer token     {local_dir / 'viewer-token'}  ({VIEWER_EMAIL}, no group)",
+        f"  Demo password    {DEMO_PASSWORD}",
         f"  Webhook secret   {local_dir / 'webhook-secret'}",
         f"  Local data       {local_dir}  (delete it to start afresh)",
         "",
     ]
+    token = stack.resources.tokens.get("staff") if stack.resources else None
     if token:
-        lines += ["  Staff bearer token (valid 1 h, refreshed in the file every 30 min):", f"  {token}", ""]
+        lines += ["  Staff bearer token (valid 1 h; the file is refreshed every 30 min):", f"  {token}", ""]
     lines.append("Ctrl-C to stop.")
     return "\n".join(lines)
 
@@ -64,7 +73,9 @@ def main() -> int:
     try:
         stack.start()
         print(banner(stack), flush=True)
-        stop.wait()
+        # Wake up regularly: a signal delivered to another thread would not interrupt an endless wait.
+        while not stop.wait(0.5):
+            pass
     finally:
         print("Stopping the local stack...", file=sys.stderr, flush=True)
         stack.stop()
@@ -72,4 +83,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is saved and stopped by now. Skip the interpreter's teardown of moto's many modules and
+    # objects, which takes seconds and would make every restart (and test fixture) that much slower.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -120,20 +120,19 @@ class JwtVerifier:
         self._lock = threading.Lock()
 
     def _key(self, kid: str | None) -> Any:
+        """The JWKS key with this id; the JWKS is fetched again once for an unknown id (rotation)."""
         with self._lock:
             if kid not in self._keys:
                 with urllib.request.urlopen(self.jwks_url, timeout=5) as resp:  # noqa: S310 - local moto URL
                     jwks = jwt.PyJWKSet.from_dict(json.load(resp))
-                self._keys = {k.key_id: k for k in jwks.keys}
+                self._keys = {k.key_id: k for k in jwks.keys if k.key_id}
             if kid not in self._keys:
                 raise Unauthorized("unknown signing key")
             return self._keys[kid]
 
     def token_from(self, headers: Mapping[str, str]) -> str:
         source = self.authorizer.identity_source
-        header = (
-            source.rsplit(".", 1)[-1].lower() if source.startswith("$request.header.") else "authorization"
-        )
+        header = source.rsplit(".", 1)[-1].lower() if source.startswith("$request.header.") else "authorization"
         value = headers.get(header, "").strip()
         if not value:
             raise Unauthorized("missing token")
@@ -263,11 +262,11 @@ def map_result(result: Any) -> Response:
             headers.add(key, str(value))
     for cookie in result.get("cookies") or []:
         headers.add("set-cookie", cookie)
-    body = result.get("body")
+    raw_body = result.get("body")
     payload: bytes | str = ""
-    if body is not None:
-        body = body if isinstance(body, str) else json.dumps(body)
-        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body
+    if raw_body is not None:
+        text = raw_body if isinstance(raw_body, str) else json.dumps(raw_body)
+        payload = base64.b64decode(text) if result.get("isBase64Encoded") else text
     return _Response(payload, status=int(result["statusCode"]), headers=headers)
 
 
@@ -355,14 +354,10 @@ class Gateway:
         if route.authorizer is not None:
             verifier = self.verifiers.get(route.authorizer)
             if verifier is None:
-                log.error(
-                    "route %s uses authorizer %s which is not emulated", route.route_key, route.authorizer
-                )
+                log.error("route %s uses authorizer %s which is not emulated", route.route_key, route.authorizer)
                 return json_response(500, {"message": "Internal Server Error"})
             try:
-                claims = verifier.verify(
-                    verifier.token_from({k.lower(): v for k, v in request.headers.items()})
-                )
+                claims = verifier.verify(verifier.token_from({k.lower(): v for k, v in request.headers.items()}))
             except Unauthorized as exc:
                 log.info("401 on %s: %s", route.route_key, exc)
                 return json_response(
@@ -370,9 +365,7 @@ class Gateway:
                     {"message": "Unauthorized"},
                     {"www-authenticate": f'Bearer scope="" error="invalid_token" error_description="{exc}"'},
                 )
-            authorizer_context = {
-                "jwt": {"claims": {k: stringify_claim(v) for k, v in claims.items()}, "scopes": None}
-            }
+            authorizer_context = {"jwt": {"claims": {k: stringify_claim(v) for k, v in claims.items()}, "scopes": None}}
         if len(request.get_data(cache=True)) > MAX_BODY_BYTES:
             return json_response(413, {"message": "Request Entity Too Large"})
         event = build_event(request, route, params, authorizer=authorizer_context)
@@ -432,9 +425,7 @@ class Gateway:
         if key == ("POST", "/_local/streams/drain"):
             timeout = float(request.args.get("timeout", "30"))
             drained = tools.drain(timeout)
-            return json_response(
-                200 if drained else 504, {"drained": drained, "consumers": tools.streams_status()}
-            )
+            return json_response(200 if drained else 504, {"drained": drained, "consumers": tools.streams_status()})
         if key == ("GET", "/_local/info"):
             return json_response(200, tools.info())
         return json_response(404, {"message": "Not Found"})

@@ -13,6 +13,7 @@ import email.policy
 import hashlib
 import html as html_lib
 import json
+import logging
 import re
 import threading
 import time
@@ -20,8 +21,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from local.resources import write_private
 from local.template import ACCOUNT_ID, REGION
+
+log = logging.getLogger("local.persistence")
 
 
 def _encode(value: Any) -> Any:
@@ -66,18 +71,27 @@ class TableSnapshots:
                 continue
             text = path.read_text(encoding="utf-8")
             items = [_decode(i) for i in json.loads(text)]
-            for start in range(0, len(items), 25):
-                request = {name: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
-                while request:
-                    request = self._ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+            try:
+                self._put_all(name, items)
+            except ClientError as exc:  # e.g. the key schema changed in template.yaml
+                kept = path.with_name(f"{path.stem}.rejected-{int(time.time())}.json")
+                path.replace(kept)
+                log.warning("could not restore %s (%s); the snapshot was moved to %s", logical_id, exc, kept)
+                continue
             self._digests[logical_id] = hashlib.sha256(text.encode()).hexdigest()
             counts[logical_id] = len(items)
         return counts
 
+    def _put_all(self, table_name: str, items: list[Any]) -> None:
+        for start in range(0, len(items), 25):
+            request = {table_name: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
+            while request:
+                request = self._ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
     def snapshot(self) -> None:
         """Write each table whose content changed since the last snapshot."""
         for logical_id, name in self._tables.items():
-            items = []
+            items: list[Any] = []
             for page in self._ddb.get_paginator("scan").paginate(TableName=name):
                 items.extend(_encode(i) for i in page.get("Items", []))
             items.sort(key=lambda i: json.dumps(i, sort_keys=True))
@@ -173,9 +187,7 @@ class Outbox:
         self._sent: _StampedList = backend.sent_messages
 
     def messages(self) -> list[dict[str, Any]]:
-        current = [
-            e for m in list(self._sent) if (e := _entry(m, self._sent.sent_at.get(id(m), time.time())))
-        ]
+        current = [e for m in list(self._sent) if (e := _entry(m, self._sent.sent_at.get(id(m), time.time())))]
         return [*self._saved, *current]
 
     def save(self) -> None:

@@ -140,14 +140,10 @@ class ResourceBuilder:
             props = {k: v for k, v in raw.items() if k != "RedrivePolicy"}
             props = self.template.resolve(props)
             attributes = {
-                k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
-                for k in simple
-                if k in props
+                k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k]) for k in simple if k in props
             }
             url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             self.template.set_physical(logical_id, url, Arn=arn, QueueName=name, QueueUrl=url)
             self.created.queues[logical_id] = url
             if "RedrivePolicy" in raw:
@@ -192,12 +188,8 @@ class ResourceBuilder:
         for logical_id in self.template.logical_ids("AWS::SecretsManager::Secret"):
             props = self.template.properties(logical_id)
             name = str(props.get("Name") or self.template.physical_name(logical_id))
-            value = self._generated(
-                f"secret:{logical_id}", lambda p=props, lid=logical_id: self._secret_value(lid, p)
-            )
-            arn = sm.create_secret(
-                Name=name, SecretString=value, Description=str(props.get("Description", ""))
-            )["ARN"]
+            value = self._generated(f"secret:{logical_id}", lambda p=props, lid=logical_id: self._secret_value(lid, p))
+            arn = sm.create_secret(Name=name, SecretString=value, Description=str(props.get("Description", "")))["ARN"]
             self.template.set_physical(logical_id, arn, Id=arn)
             self.created.secrets[logical_id] = arn
             try:
@@ -238,9 +230,7 @@ class ResourceBuilder:
         for logical_id in self.template.logical_ids("AWS::Cognito::UserPool"):
             props = self.template.properties(logical_id)
             kwargs = {k: props[k] for k in pool_keys if k in props}
-            pool = idp.create_user_pool(PoolName=self.template.physical_name(logical_id), **kwargs)[
-                "UserPool"
-            ]
+            pool = idp.create_user_pool(PoolName=self.template.physical_name(logical_id), **kwargs)["UserPool"]
             self.template.set_physical(
                 logical_id,
                 pool["Id"],
@@ -285,9 +275,7 @@ class ResourceBuilder:
             self.template.set_physical(logical_id, name)
         for logical_id in self.template.logical_ids("AWS::Cognito::UserPoolUser"):
             props = self.template.properties(logical_id)
-            self._create_user(
-                idp, props["UserPoolId"], str(props["Username"]), props.get("UserAttributes") or []
-            )
+            self._create_user(idp, props["UserPoolId"], str(props["Username"]), props.get("UserAttributes") or [])
             self.template.set_physical(logical_id, str(props["Username"]))
         for logical_id in self.template.logical_ids("AWS::Cognito::UserPoolUserToGroupAttachment"):
             props = self.template.properties(logical_id)
@@ -312,9 +300,7 @@ class ResourceBuilder:
         idp.admin_create_user(
             UserPoolId=pool_id, Username=username, UserAttributes=attributes, MessageAction="SUPPRESS"
         )
-        idp.admin_set_user_password(
-            UserPoolId=pool_id, Username=username, Password=DEMO_PASSWORD, Permanent=True
-        )
+        idp.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=DEMO_PASSWORD, Permanent=True)
 
     def _demo_users(self, idp: Any, pool_id: str, client_id: str) -> None:
         groups = {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}

@@ -10,6 +10,7 @@ exception or timeout becomes an error result, never a crash of the stack.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import json
@@ -38,7 +39,7 @@ INIT_TIMEOUT_S = 30.0
 def lambda_environment(function: Function, aws_endpoint: str | None) -> dict[str, str]:
     """The environment a worker sees: the function's variables plus what the Lambda service sets."""
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.defpath]),  # no host PATH, like Lambda
         "LANG": "C.UTF-8",
         "TZ": "UTC",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -176,14 +177,11 @@ class _Worker:
         except subprocess.TimeoutExpired:  # pragma: no cover - kill() does not fail in practice
             log.warning("worker %s did not exit", self.proc.pid)
 
-    def stop(self) -> None:
+    def close_stdin(self) -> None:
+        """Ask the worker to exit (EOF on its request pipe)."""
         if self.alive and self.proc.stdin is not None:
-            try:
+            with contextlib.suppress(OSError):  # already gone
                 self.proc.stdin.close()
-                self.proc.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        self.kill()
 
 
 @dataclass
@@ -215,8 +213,7 @@ class Runtime:
         self.aws_endpoint = aws_endpoint
         self.timeout_scale = timeout_scale
         self._pools = {
-            lid: _Pool(fn, lambda_environment(fn, aws_endpoint), max_concurrency)
-            for lid, fn in self.functions.items()
+            lid: _Pool(fn, lambda_environment(fn, aws_endpoint), max_concurrency) for lid, fn in self.functions.items()
         }
         self._closed = False
 
@@ -282,13 +279,25 @@ class Runtime:
         with pool.lock:
             return sum(1 for w in pool.all if w.alive)
 
-    def close(self) -> None:
+    def close(self, grace_s: float = 0.3) -> None:
+        """Stop every worker: EOF to all at once, then kill those still running after `grace_s`
+
+        (workers hold no state worth a slow interpreter teardown; Lambda freezes and kills them too).
+        """
         self._closed = True
+        workers: list[_Worker] = []
         for pool in self._pools.values():
             with pool.lock:
-                workers, pool.all, pool.idle = list(pool.all), [], []
-            for worker in workers:
-                worker.stop()
+                workers += pool.all
+                pool.all, pool.idle = [], []
+        for worker in workers:
+            worker.close_stdin()
+        deadline = time.monotonic() + grace_s
+        for worker in workers:
+            try:
+                worker.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.kill()
 
 
 # --------------------------------------------------------------------------------------------- in-process

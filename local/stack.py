@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,9 +53,7 @@ class StackSettings:
         environ = os.environ if environ is None else environ
         defaults = cls()
         return cls(
-            template_path=Path(environ["LOCAL_TEMPLATE"])
-            if environ.get("LOCAL_TEMPLATE")
-            else defaults.template_path,
+            template_path=Path(environ["LOCAL_TEMPLATE"]) if environ.get("LOCAL_TEMPLATE") else defaults.template_path,
             port=int(environ["PORT"]) if environ.get("PORT") else defaults.port,
             local_dir=Path(environ["LOCAL_DIR"]) if environ.get("LOCAL_DIR") else defaults.local_dir,
         )
@@ -124,8 +123,14 @@ class LocalStack:
         for api in template.http_apis.values():
             for name, authorizer in api.authorizers.items():
                 verifiers[name] = JwtVerifier(authorizer, self._jwks_url(authorizer.issuer))
+        routes = list(template.routes())
+        for route in routes:
+            if route.payload_format != "2.0":
+                log.warning(
+                    "%s uses payload format %s; the local stack sends 2.0", route.route_key, route.payload_format
+                )
         self._gateway.configure(
-            routes=list(template.routes()),
+            routes=routes,
             apis=template.http_apis,
             invoke=self._runtime.invoke,
             verifiers=verifiers,
@@ -138,6 +143,7 @@ class LocalStack:
         """Stop serving, finish with a snapshot, then stop workers and moto."""
         if self._stopping.is_set():
             return
+        started = time.monotonic()
         self._stopping.set()
         self._ready.clear()
         self._gateway.shutdown()
@@ -150,6 +156,7 @@ class LocalStack:
             self._runtime.close()
         if self._moto is not None:
             self._moto.stop()
+        log.info("local stack stopped in %.1fs", time.monotonic() - started)
 
     def _housekeeping(self) -> None:
         since_refresh = 0.0

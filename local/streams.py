@@ -244,16 +244,12 @@ class StreamConsumer:
         if max_age < 0:
             return batch
         now = time.time()
-        expired = [
-            i for i in batch if now - i.record["dynamodb"].get("ApproximateCreationDateTime", now) > max_age
-        ]
+        expired = [i for i in batch if now - i.record["dynamodb"].get("ApproximateCreationDateTime", now) > max_age]
         if expired:
             self._give_up(expired, None, 0, "RecordAgeExceeded")
         return [i for i in batch if i not in expired]
 
-    def _give_up(
-        self, batch: list[_Item], result: InvokeResult | None, attempts: int, condition: str
-    ) -> None:
+    def _give_up(self, batch: list[_Item], result: InvokeResult | None, attempts: int, condition: str) -> None:
         log.warning("%s: %s for %d record(s)", self.name, condition, len(batch))
         destination = self.trigger.on_failure_arn
         if not destination:
@@ -323,8 +319,13 @@ class StreamPoller:
 
     def _refresh_shards(self, initial: bool = False) -> None:
         self._last_refresh = time.monotonic()
-        for stream_arn in self._by_stream:
-            description = self._client.describe_stream(StreamArn=stream_arn)["StreamDescription"]
+        for stream_arn in list(self._by_stream):
+            try:
+                description = self._client.describe_stream(StreamArn=stream_arn)["StreamDescription"]
+            except self._client.exceptions.ResourceNotFoundException:
+                names = ", ".join(c.name for c in self._by_stream.pop(stream_arn))
+                log.error("no stream %s (a StreamSpecification missing on the table?); %s disabled", stream_arn, names)
+                continue
             for shard in description.get("Shards", []):
                 key = (stream_arn, shard["ShardId"])
                 if key in self._iterators:
@@ -428,9 +429,7 @@ def sqs_failure_sender(sqs_client: Any) -> Callable[[str, dict[str, Any]], None]
             log.warning("OnFailure destination %s is not an SQS queue; dropped", destination_arn)
             return
         if destination_arn not in urls:
-            urls[destination_arn] = sqs_client.get_queue_url(QueueName=destination_arn.rsplit(":", 1)[1])[
-                "QueueUrl"
-            ]
+            urls[destination_arn] = sqs_client.get_queue_url(QueueName=destination_arn.rsplit(":", 1)[1])["QueueUrl"]
         sqs_client.send_message(QueueUrl=urls[destination_arn], MessageBody=json.dumps(record))
 
     return send

@@ -208,6 +208,15 @@ def _env_str(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _resources_of(resource_type: str) -> property:
+    """A read-only `Template` attribute listing every resource of one type, resolved."""
+
+    def getter(self: Template) -> list[Resource]:
+        return self.of_type(resource_type)
+
+    return property(getter, doc=f"Every {resource_type} of the template, with resolved properties.")
+
+
 class Template:
     """A parsed template plus the local values its intrinsics resolve to."""
 
@@ -282,9 +291,7 @@ class Template:
             resource = copy.deepcopy(resource)
             defaults = by_type.get(resource.get("Type", ""))
             if defaults:
-                resource["Properties"] = _merge_globals(
-                    copy.deepcopy(defaults), resource.get("Properties") or {}
-                )
+                resource["Properties"] = _merge_globals(copy.deepcopy(defaults), resource.get("Properties") or {})
             resources[logical_id] = resource
         if globals_.get("HttpApi") is not None and "ServerlessHttpApi" not in resources:
             implicit = any(
@@ -426,9 +433,7 @@ class Template:
     _SUB_VAR = re.compile(r"\$\{([^}]+)\}")
 
     def _fn_sub(self, arg: Any) -> str:
-        text, variables = (
-            (arg[0], self.resolve(arg[1] if len(arg) > 1 else {})) if isinstance(arg, list) else (arg, {})
-        )
+        text, variables = (arg[0], self.resolve(arg[1] if len(arg) > 1 else {})) if isinstance(arg, list) else (arg, {})
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
@@ -519,49 +524,18 @@ class Template:
         return [lid for lid, res in self.resources.items() if res.get("Type") in types]
 
     def of_type(self, *types: str) -> list[Resource]:
-        return [
-            Resource(lid, self.resource_type(lid), self.properties(lid)) for lid in self.logical_ids(*types)
-        ]
+        return [Resource(lid, self.resource_type(lid), self.properties(lid)) for lid in self.logical_ids(*types)]
 
-    @property
-    def tables(self) -> list[Resource]:
-        return self.of_type("AWS::DynamoDB::Table")
-
-    @property
-    def queues(self) -> list[Resource]:
-        return self.of_type("AWS::SQS::Queue")
-
-    @property
-    def ssm_parameters(self) -> list[Resource]:
-        return self.of_type("AWS::SSM::Parameter")
-
-    @property
-    def secrets(self) -> list[Resource]:
-        return self.of_type("AWS::SecretsManager::Secret")
-
-    @property
-    def email_identities(self) -> list[Resource]:
-        return self.of_type("AWS::SES::EmailIdentity")
-
-    @property
-    def user_pools(self) -> list[Resource]:
-        return self.of_type("AWS::Cognito::UserPool")
-
-    @property
-    def user_pool_clients(self) -> list[Resource]:
-        return self.of_type("AWS::Cognito::UserPoolClient")
-
-    @property
-    def user_pool_groups(self) -> list[Resource]:
-        return self.of_type("AWS::Cognito::UserPoolGroup")
-
-    @property
-    def user_pool_users(self) -> list[Resource]:
-        return self.of_type("AWS::Cognito::UserPoolUser")
-
-    @property
-    def user_group_attachments(self) -> list[Resource]:
-        return self.of_type("AWS::Cognito::UserPoolUserToGroupAttachment")
+    tables = _resources_of("AWS::DynamoDB::Table")
+    queues = _resources_of("AWS::SQS::Queue")
+    ssm_parameters = _resources_of("AWS::SSM::Parameter")
+    secrets = _resources_of("AWS::SecretsManager::Secret")
+    email_identities = _resources_of("AWS::SES::EmailIdentity")
+    user_pools = _resources_of("AWS::Cognito::UserPool")
+    user_pool_clients = _resources_of("AWS::Cognito::UserPoolClient")
+    user_pool_groups = _resources_of("AWS::Cognito::UserPoolGroup")
+    user_pool_users = _resources_of("AWS::Cognito::UserPoolUser")
+    user_group_attachments = _resources_of("AWS::Cognito::UserPoolUserToGroupAttachment")
 
     @property
     def http_apis(self) -> dict[str, HttpApi]:
@@ -594,10 +568,7 @@ class Template:
         dirs = []
         for layer in layers:
             logical_id = layer.get("Ref") if isinstance(layer, dict) else None
-            if (
-                logical_id
-                and self.resources.get(logical_id, {}).get("Type") == "AWS::Serverless::LayerVersion"
-            ):
+            if logical_id and self.resources.get(logical_id, {}).get("Type") == "AWS::Serverless::LayerVersion":
                 content = self.resolve(self._raw_props(logical_id).get("ContentUri"))
                 if isinstance(content, str):
                     dirs.append((self.root / content).resolve())
@@ -626,21 +597,15 @@ class Template:
             etype, ep = event.get("Type"), event.get("Properties") or {}
             if etype == "HttpApi":
                 raw_api = (raw_props["Events"][event_id].get("Properties") or {}).get("ApiId")
-                api_id = (
-                    raw_api["Ref"] if isinstance(raw_api, dict) and "Ref" in raw_api else "ServerlessHttpApi"
-                )
+                api_id = raw_api["Ref"] if isinstance(raw_api, dict) and "Ref" in raw_api else "ServerlessHttpApi"
                 api = apis.get(api_id)
-                authorizer = (ep.get("Auth") or {}).get("Authorizer") or (
-                    api.default_authorizer if api else None
-                )
+                authorizer = (ep.get("Auth") or {}).get("Authorizer") or (api.default_authorizer if api else None)
                 routes.append(
                     HttpRoute(
                         function_id=logical_id,
                         event_id=event_id,
                         api_id=api_id,
-                        method=str(ep.get("Method", "ANY"))
-                        .upper()
-                        .replace("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY"),
+                        method=str(ep.get("Method", "ANY")).upper().replace("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY"),
                         path=str(ep.get("Path", "$default")),
                         authorizer=None if authorizer in (None, "NONE") else str(authorizer),
                         payload_format=str(ep.get("PayloadFormatVersion", "2.0")),
@@ -663,14 +628,11 @@ class Template:
                         batching_window_s=float(ep.get("MaximumBatchingWindowInSeconds", 0)),
                         starting_position=str(ep.get("StartingPosition", "LATEST")),
                         filter_patterns=patterns,
-                        report_batch_item_failures="ReportBatchItemFailures"
-                        in (ep.get("FunctionResponseTypes") or []),
+                        report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
                         maximum_retry_attempts=int(ep.get("MaximumRetryAttempts", -1)),
                         maximum_record_age_s=int(ep.get("MaximumRecordAgeInSeconds", -1)),
                         bisect_on_error=bool(ep.get("BisectBatchOnFunctionError", False)),
-                        on_failure_arn=((ep.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
-                            "Destination"
-                        ),
+                        on_failure_arn=((ep.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
                         enabled=bool(ep.get("Enabled", True)),
                     )
                 )

@@ -11,6 +11,7 @@ from tests.support.events import (
     VIEWER_CLAIMS,
     http_event,
     json_body,
+    load_event,
     stream_event,
     stream_record,
 )
@@ -150,3 +151,31 @@ def test_a_poison_record_is_reported_alone(stack):
                          stream_record("INSERT", new=poison, sequence="2"))
     assert stack.invoke(NOTIFY, event) == {"batchItemFailures": [{"itemIdentifier": "2"}]}
     assert len(stack.sent_emails()) == 1
+
+
+def _with_code(event, code):
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/r/{code}"
+    event["pathParameters"] = {"code": code}
+    return event
+
+
+def test_the_sample_events_drive_each_function(stack):
+    # The files in events/ are what `sam local invoke -e` uses; they must work as they are.
+    created = stack.invoke(ADMIN, load_event("staff_admin/create_referrer.json"))
+    assert created["statusCode"] == 201
+    code = json_body(created)["code"]
+
+    assert stack.invoke(REDIRECT, _with_code(load_event("link_redirect/get_code.json"), code))["statusCode"] == 302
+    scan = stack.invoke(REDIRECT, _with_code(load_event("link_redirect/qr_scan.json"), code))
+    assert scan["statusCode"] == 302
+    preview = stack.invoke(REDIRECT, _with_code(load_event("link_redirect/head_preview.json"), code))
+    assert preview["statusCode"] == 302
+    [click] = stack.items_of_type("click")  # same visitor: one click; the HEAD preview is not counted
+    assert click["code"] == code
+
+    assert stack.invoke(NOTIFY, load_event("notify_status/referrer_inserted.json")) == {"batchItemFailures": []}
+    assert stack.sent_emails()[0]["to"] == ["jo@example.com"]
+
+    docs = stack.invoke("ApiDocsFunction", load_event("api_docs/get_openapi.json"))
+    assert docs["statusCode"] == 200
+    assert "/r/{code}" in json_body(docs)["paths"]

@@ -50,9 +50,7 @@ def read_queue(stack: StackProcess, logical_id: str) -> list[dict[str, Any]]:
     url = stack.info()["queues"][logical_id]
     messages: list[dict[str, Any]] = []
     while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
-            "Messages", []
-        )
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
         if not batch:
             return messages
         for message in batch:

@@ -93,9 +93,7 @@ def good_claims(stack: StackProcess) -> dict[str, Any]:
 
 
 def test_staff_token_reaches_the_function_with_stringified_claims(fixture_stack: StackProcess) -> None:
-    event = echo(fixture_stack, "/secure", headers={"Authorization": f"Bearer {fixture_stack.staff_token}"})[
-        "event"
-    ]
+    event = echo(fixture_stack, "/secure", headers={"Authorization": f"Bearer {fixture_stack.staff_token}"})["event"]
     authorizer = event["requestContext"]["authorizer"]
     assert authorizer["jwt"]["scopes"] is None
     claims = authorizer["jwt"]["claims"]
@@ -225,7 +223,5 @@ def test_generated_local_files(fixture_stack: StackProcess) -> None:
     ssm = fixture_stack.aws("ssm")
     assert ssm.get_parameter(Name="/referral-local/pepper")["Parameter"]["Value"] == pepper != "change-me"
     secret_arn = fixture_stack.info()["secrets"]["HookSecret"]
-    value = json.loads(
-        fixture_stack.aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
-    )
+    value = json.loads(fixture_stack.aws("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
     assert value == {"secrets": [fixture_stack.webhook_secret]}

@@ -58,9 +58,7 @@ def test_most_specific_route_wins(method: str, path: str, function: str, params:
     assert (found[0].function_id, found[1]) == (function, params)
 
 
-@pytest.mark.parametrize(
-    ("method", "path"), [("POST", "/r/abc"), ("GET", "/r"), ("GET", "/r/a/b"), ("GET", "/x")]
-)
+@pytest.mark.parametrize(("method", "path"), [("POST", "/r/abc"), ("GET", "/r"), ("GET", "/r/a/b"), ("GET", "/x")])
 def test_no_route(method: str, path: str) -> None:
     assert ROUTER.match(method, path) is None
 
@@ -72,9 +70,7 @@ def test_default_route_catches_the_rest() -> None:
 
 
 def make_request(method: str, url: str, **kwargs: Any) -> Request:
-    return Request(
-        EnvironBuilder(method=method, path=url, base_url="http://127.0.0.1:3000", **kwargs).get_environ()
-    )
+    return Request(EnvironBuilder(method=method, path=url, base_url="http://127.0.0.1:3000", **kwargs).get_environ())
 
 
 def test_v2_event_shape() -> None:
@@ -144,9 +140,7 @@ def test_result_mapping() -> None:
     assert response.headers["location"] == "/x"
     assert response.headers.getlist("x-m") == ["1", "2"]
     assert response.headers.getlist("set-cookie") == ["a=1", "b=2"]
-    binary = map_result(
-        {"statusCode": 200, "isBase64Encoded": True, "body": base64.b64encode(b"\x00\x01").decode()}
-    )
+    binary = map_result({"statusCode": 200, "isBase64Encoded": True, "body": base64.b64encode(b"\x00\x01").decode()})
     assert binary.get_data() == b"\x00\x01"
 
 
@@ -190,9 +184,7 @@ def verifier(signing_key: rsa.RSAPrivateKey, tmp_path: Path) -> JwtVerifier:
 def token(key: rsa.RSAPrivateKey, kid: str = "k1", **overrides: Any) -> str:
     claims = {"iss": ISSUER, "aud": "client-1", "exp": int(time.time()) + 300, "cognito:groups": ["staff"]}
     claims.update(overrides)
-    return jwt.encode(
-        {k: v for k, v in claims.items() if v is not None}, key, algorithm="RS256", headers={"kid": kid}
-    )
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm="RS256", headers={"kid": kid})
 
 
 def test_valid_token(verifier: JwtVerifier, signing_key: rsa.RSAPrivateKey) -> None:

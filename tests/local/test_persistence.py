@@ -9,9 +9,9 @@ import pytest
 
 from tests.local.conftest import read_queue, start_fixture_stack
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-
+@pytest.mark.integration
+@pytest.mark.slow
 def test_restart_keeps_items_outbox_and_generated_secrets(tmp_path: Path) -> None:
     # Given a stack with an item, an email and generated secrets
     first = start_fixture_stack(tmp_path)
@@ -45,3 +45,25 @@ def test_restart_keeps_items_outbox_and_generated_secrets(tmp_path: Path) -> Non
         assert read_queue(second, "SeenQueue") == []
     finally:
         second.stop()
+
+
+@pytest.mark.unit
+def test_a_snapshot_that_no_longer_fits_the_table_is_kept_aside(tmp_path: Path) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from local.persistence import TableSnapshots
+
+    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables" / "Table.json").write_text(json.dumps([{"old_key": {"S": "x"}}]))
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        assert TableSnapshots(ddb, {"Table": "t"}, tmp_path).restore() == {}
+    assert not (tmp_path / "tables" / "Table.json").exists()
+    assert len(list((tmp_path / "tables").glob("Table.rejected-*.json"))) == 1

@@ -37,9 +37,7 @@ def test_every_http_route_resolves_to_its_function(route) -> None:
     assert (matched.function_id, matched.authorizer) == (route.function_id, route.authorizer)
     if route.authorizer:
         api = TEMPLATE.http_apis[route.api_id]
-        assert route.authorizer in api.authorizers, (
-            "the authorizer must be a JWT authorizer the stack emulates"
-        )
+        assert route.authorizer in api.authorizers, "the authorizer must be a JWT authorizer the stack emulates"
     function = TEMPLATE.function(route.function_id)
     assert (function.code_uri / f"{function.module.replace('.', '/')}.py").exists()
 
@@ -52,9 +50,9 @@ def test_every_stream_trigger_gets_a_consumer_with_its_settings() -> None:
     assert [c.trigger for c in consumers] == [t for t in triggers if t.enabled]
     raw_resources = TEMPLATE.raw["Resources"]
     for consumer in consumers:
-        props = raw_resources[consumer.trigger.function_id]["Properties"]["Events"][
-            consumer.trigger.event_id
-        ]["Properties"]
+        props = raw_resources[consumer.trigger.function_id]["Properties"]["Events"][consumer.trigger.event_id][
+            "Properties"
+        ]
         status = consumer.status()
         assert status["batch_size"] == props.get("BatchSize", 100)
         patterns = [f["Pattern"] for f in (props.get("FilterCriteria") or {}).get("Filters", [])]

@@ -27,9 +27,7 @@ def http_event(path: str, query: dict[str, str] | None = None) -> dict[str, Any]
 
 @pytest.fixture
 def runtime(fixture_template: Template) -> Iterator[Runtime]:
-    rt = Runtime(
-        fixture_template.functions, aws_endpoint="http://127.0.0.1:9", max_concurrency=2, timeout_scale=0.2
-    )
+    rt = Runtime(fixture_template.functions, aws_endpoint="http://127.0.0.1:9", max_concurrency=2, timeout_scale=0.2)
     try:
         yield rt
     finally:
@@ -67,9 +65,7 @@ def test_worker_environment(runtime: Runtime, fixture_template: Template) -> Non
 def test_pool_is_bounded(runtime: Runtime) -> None:
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(
-            pool.map(
-                lambda _: runtime.invoke("EchoFunction", http_event("/files/sleep", {"s": "0.2"})), range(6)
-            )
+            pool.map(lambda _: runtime.invoke("EchoFunction", http_event("/files/sleep", {"s": "0.2"})), range(6))
         )
     assert all(r.ok for r in results)
     assert runtime.worker_count("EchoFunction") <= 2

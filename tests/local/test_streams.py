@@ -29,9 +29,7 @@ def trigger(**overrides: Any) -> StreamTrigger:
     return StreamTrigger(**{**base, **overrides})
 
 
-FUNCTION = Function(
-    "Fn", "fn", "arn:aws:lambda:us-east-1:123456789012:function:fn", None, "m.h", {}, 3, 128, ()
-)  # type: ignore[arg-type]
+FUNCTION = Function("Fn", "fn", "arn:aws:lambda:us-east-1:123456789012:function:fn", None, "m.h", {}, 3, 128, ())  # type: ignore[arg-type]
 
 
 def item(seq: int, value: str, kind: str = "job", shard: str = "shard-1") -> _Item:

@@ -22,8 +22,7 @@ pytestmark = pytest.mark.unit
 def test_short_tags_become_long_form(tmp_path) -> None:
     path = tmp_path / "t.yaml"
     path.write_text(
-        "A: !Ref X\nB: !GetAtt T.Arn\nC: !Sub ['${a}', {a: !Ref Y}]\n"
-        "D: !Join [',', [a, b]]\nE: !If [c, 1, 2]\n"
+        "A: !Ref X\nB: !GetAtt T.Arn\nC: !Sub ['${a}', {a: !Ref Y}]\nD: !Join [',', [a, b]]\nE: !If [c, 1, 2]\n"
     )
     data = load_yaml(path)
     assert data["A"] == {"Ref": "X"}
@@ -54,9 +53,7 @@ def test_intrinsics_and_globals_resolve_to_local_values(fixture_template: Templa
 
 
 def test_parameters_take_local_overrides() -> None:
-    template = load_template(
-        FIXTURE_TEMPLATE, environ={"LOCAL_PARAM_Greeting": "hi", "LOCAL_PARAM_Stage": "prod"}
-    )
+    template = load_template(FIXTURE_TEMPLATE, environ={"LOCAL_PARAM_Greeting": "hi", "LOCAL_PARAM_Stage": "prod"})
     env = template.function("EchoFunction").env
     assert env["GREETING"] == "hi"
     assert env["MODE"] == "live"
@@ -152,3 +149,14 @@ def test_create_table_kwargs_build_the_templates_table_on_moto(path) -> None:
     }
     assert table["StreamSpecification"]["StreamViewType"] == props["StreamSpecification"]["StreamViewType"]
     assert kwargs["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_resource_lists(fixture_template: Template) -> None:
+    assert [r.logical_id for r in fixture_template.tables] == ["Table"]
+    assert [r.logical_id for r in fixture_template.queues] == ["SeenQueue", "FailureQueue"]
+    assert [r.properties["Name"] for r in fixture_template.ssm_parameters] == ["/referral-local/pepper"]
+    assert [r.logical_id for r in fixture_template.secrets] == ["HookSecret"]
+    assert [r.properties["EmailIdentity"] for r in fixture_template.email_identities] == ["sender@example.com"]
+    assert [r.properties["UserPoolName"] for r in fixture_template.user_pools] == ["referral-local-pool"]
+    assert [r.properties["UserPoolId"] for r in fixture_template.user_pool_clients] == ["us-east-1_localPool"]
+    assert fixture_template.user_pool_users == []
