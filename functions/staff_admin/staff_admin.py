@@ -51,7 +51,10 @@ def staff() -> StaffIdentity:
     return identity
 
 
-@app.post("/admin/referrers", responses={201: {"description": "Referrer created"}})
+@app.post("/admin/referrers", responses={
+    201: {"description": "Referrer created", "content": {"application/json": {"model": CreateReferrerResponse}}},
+    409: {"description": "A referrer with this email already exists"},
+})
 @tracer.capture_method
 def post_referrer(body: CreateReferrerRequest) -> Response[str]:
     created: CreateReferrerResponse = create_referrer(

@@ -56,6 +56,14 @@ def create_resolver(*, title: str) -> APIGatewayHttpResolver:
         fields = validation_fields(errors)
         return error_response(422, "invalid_input", f"invalid fields: {', '.join(fields)}", fields)
 
+    @app.exception_handler(ValueError)
+    def _unreadable(exc: ValueError) -> Response[str]:
+        # Powertools' body parser raises a bare ValueError for a multipart Content-Type without a boundary.
+        if "boundary" not in str(exc):
+            raise exc
+        return error_response(400, "malformed_request", "the body cannot be read as its Content-Type says",
+                              {"body": "unreadable"})
+
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:
         headers: dict[str, str] = {}

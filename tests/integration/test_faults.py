@@ -146,3 +146,13 @@ def test_transient_fault_at_each_call_is_retried_by_the_sdk(stack, flow_name: st
         assert fault.fired
         assert not problems, f"call {index} ({call.operation}): {problems}"
         assert response["statusCode"] == clean["statusCode"], f"call {index} ({call.operation})"
+
+
+def test_a_multipart_content_type_without_boundary_is_a_400_not_a_crash(stack) -> None:
+    # Found by schemathesis (tests/e2e/test_schemathesis.py): Powertools raised a bare ValueError -> 500.
+    event = http_event("POST", "/admin/referrers", raw_body='{"name": "A", "email": "a@example.com"}',
+                       headers={"content-type": "multipart/form-data"}, claims=STAFF_CLAIMS)
+    response = stack.invoke(ADMIN, event)
+    assert response["statusCode"] == 400
+    assert json_body(response)["error"]["code"] == "malformed_request"
+    assert stack.items() == []

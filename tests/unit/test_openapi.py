@@ -24,3 +24,34 @@ def test_every_public_json_route_of_the_template_is_described():
                 continue
             assert route.path in spec["paths"], route.path
     assert any(path.startswith("/admin/") for path in spec["paths"])
+
+
+def test_json_answers_are_documented_with_their_model():
+    spec = json.loads(openapi.OUTPUT.read_text())
+    assert openapi.undocumented_bodies(spec) == [], "declare the response model in the route's responses="
+
+
+def test_errors_have_the_one_error_body_and_staff_routes_document_401_and_403():
+    spec = json.loads(openapi.OUTPUT.read_text())
+    assert not {"HTTPValidationError", "ValidationError", "ResponseValidationError"} & set(
+        spec["components"]["schemas"])
+    for path, item in spec["paths"].items():
+        for operation in item.values():
+            responses = operation["responses"]
+            if path.startswith("/admin"):
+                assert {"401", "403"} <= set(responses), path
+                assert responses["401"]["content"]["application/json"]["schema"]["$ref"].endswith("GatewayError")
+            for status, response in responses.items():
+                schema = (response.get("content") or {}).get("application/json", {}).get("schema")
+                if status.startswith(("4", "5")) and status != "401" and schema is not None:
+                    assert schema == openapi.ERROR_REF, (path, status)
+
+
+def test_error_documentation_is_added_to_resolver_routes():
+    operation = {"requestBody": {}, "security": [{"staffJwt": []}],
+                 "responses": {"201": {"description": "ok"}, "409": {"description": "taken",
+                               "content": {"application/json": {"schema": openapi.RETURN_ARTIFACT}}}}}
+    openapi._document_errors(operation, resolver=True)
+    assert list(operation["responses"]) == ["201", "400", "401", "403", "409", "422", "503"]
+    assert operation["responses"]["409"]["content"]["application/json"]["schema"] == openapi.ERROR_REF
+    assert operation["responses"]["409"]["description"] == "taken"
