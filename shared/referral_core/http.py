@@ -58,8 +58,9 @@ def create_resolver(*, title: str) -> APIGatewayHttpResolver:
 
     @app.exception_handler(ValueError)
     def _unreadable(exc: ValueError) -> Response[str]:
-        # Powertools' body parser raises a bare ValueError for a multipart Content-Type without a boundary.
-        if "boundary" not in str(exc):
+        # Powertools' body parsing raises bare ValueErrors: a body that is not UTF-8, a multipart
+        # Content-Type without a boundary. Anything else is a bug: let it fail loudly.
+        if not isinstance(exc, UnicodeDecodeError) and "boundary" not in str(exc):
             raise exc
         return error_response(400, "malformed_request", "the body cannot be read as its Content-Type says",
                               {"body": "unreadable"})

@@ -148,10 +148,14 @@ def test_transient_fault_at_each_call_is_retried_by_the_sdk(stack, flow_name: st
         assert response["statusCode"] == clean["statusCode"], f"call {index} ({call.operation})"
 
 
-def test_a_multipart_content_type_without_boundary_is_a_400_not_a_crash(stack) -> None:
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("multipart/form-data", '{"name": "A", "email": "a@example.com"}'),
+    ("application/json", b"\xff\xfe\x05\x1a<"),
+], ids=["multipart-without-boundary", "not-utf8"])
+def test_an_unreadable_body_is_a_400_not_a_crash(stack, content_type: str, body: str | bytes) -> None:
     # Found by schemathesis (tests/e2e/test_schemathesis.py): Powertools raised a bare ValueError -> 500.
-    event = http_event("POST", "/admin/referrers", raw_body='{"name": "A", "email": "a@example.com"}',
-                       headers={"content-type": "multipart/form-data"}, claims=STAFF_CLAIMS)
+    event = http_event("POST", "/admin/referrers", raw_body=body, headers={"content-type": content_type},
+                       claims=STAFF_CLAIMS)
     response = stack.invoke(ADMIN, event)
     assert response["statusCode"] == 400
     assert json_body(response)["error"]["code"] == "malformed_request"
