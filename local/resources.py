@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import string
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,16 +31,23 @@ VIEWER_EMAIL = "viewer@example.com"
 STAFF_GROUP = "staff"
 
 
+_clients: dict[tuple[str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
 def aws_client(service: str, endpoint: str) -> Any:
-    """A boto3 client for the local moto server (fake credentials, us-east-1)."""
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
-        config=Config(retries={"max_attempts": 2}, account_id_endpoint_mode="disabled"),
-    )
+    """A boto3 client for the local moto server (fake credentials, us-east-1), created once per service."""
+    with _clients_lock:
+        if (service, endpoint) not in _clients:
+            _clients[service, endpoint] = boto3.session.Session().client(
+                service,  # type: ignore[call-overload]
+                endpoint_url=endpoint,
+                region_name=REGION,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
+                config=Config(retries={"max_attempts": 2}, account_id_endpoint_mode="disabled"),
+            )
+        return _clients[service, endpoint]
 
 
 def _random_string(length: int, punctuation: bool = False) -> str:
