@@ -119,8 +119,15 @@ def _run(stack: Any, flow: Flow, fault: Fault | None) -> tuple[Any, list[str], A
     return response, problems, calls
 
 
-@pytest.mark.parametrize("kind", FAULT_KINDS)
-@pytest.mark.parametrize("flow_name", sorted(FLOWS))
+# Known defect, reported to the links owner: the raw redirect handler lets Unavailable escape (API Gateway
+# would answer 500); it should answer 503 with Retry-After, or still 302 when only the click write failed.
+# strict: this turns red when fixed, so that the mark is removed.
+REDIRECT_503 = pytest.mark.xfail(strict=True, reason="redirect: DynamoDB Unavailable escapes as a 500")
+CASES = [pytest.param(flow, kind, marks=REDIRECT_503 if flow == "redirect" and kind != "ConditionalCheckFailed"
+                      else (), id=f"{flow}-{kind}") for flow in sorted(FLOWS) for kind in FAULT_KINDS]
+
+
+@pytest.mark.parametrize(("flow_name", "kind"), CASES)
 def test_persistent_fault_at_each_call_answers_cleanly_without_partial_state(stack, flow_name: str,
                                                                             kind: FaultKind) -> None:
     flow = FLOWS[flow_name]
