@@ -1,23 +1,28 @@
 """GET|HEAD /r/{code} -> 302 to the landing page (Quick Help) with ``ref`` and ``cid``.
 
-Deliberately not an APIGatewayHttpResolver: this is the hottest, most latency-sensitive route, so the
-wiring is a few lines over the raw HTTP API event (bench/ measures the cold-start cost).
+Deliberately not an APIGatewayHttpResolver, and no Powertools at all: this is the hottest, most
+latency-sensitive route, so the wiring is a few lines over the raw HTTP API event. Logs go through the
+standard library to the Lambda runtime, which writes them as JSON with the request id (the template's
+LoggingConfig); importing Powertools here cost more cold start than all of this function's own code
+(bench/RESULTS.md). The API access log already records every request, so a redirect logs at DEBUG.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.secrets import ssm_parameter
-from referral_core.observability import logger
 from referral_core.origin import request_origin
-from referral_core.pages import not_found_page
-from referral_core.services.redirect import Visit, resolve
+from referral_core.services.redirect import CodeCache, Visit, resolve
+
+logger = logging.getLogger("link_redirect")
 
 _COMMON_HEADERS = {
     "Cache-Control": "private, no-store",
@@ -48,19 +53,20 @@ OPENAPI_PATHS: dict[str, Any] = {
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RedirectSettings(BaseSettings):
-    landing_url: str = ""
-    click_ttl_days: int = 120
+    landing_url: str
+    click_ttl_days: int
+    allowed_redirect_hosts: tuple[str, ...]
+    code_cache_seconds: int
 
 
 @cache
-def _deps() -> tuple[RedirectSettings, LinkRepository]:
+def _deps() -> tuple[RedirectSettings, LinkRepository, CodeCache]:
     settings = read_settings(RedirectSettings)
-    return settings, LinkRepository(Table(settings.table_name))
+    return settings, LinkRepository(Table(settings.table_name)), CodeCache(settings.code_cache_seconds)
 
 
-@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    settings, repo = _deps()
+    settings, repo, codes = _deps()
     http = event["requestContext"]["http"]
     query = event.get("queryStringParameters") or {}
     origin = request_origin(event, settings.public_base_url)
@@ -73,11 +79,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         src=query.get("src"),
         placement=query.get("p"),
     )
-    decision = resolve(repo, visit, pepper=ssm_parameter(settings.pepper_param), landing_url=landing,
-                       click_ttl_days=settings.click_ttl_days)
-    logger.info("redirect", extra={"status": decision.status, "counted": decision.counted})
+    decision = resolve(repo, visit, codes=codes, pepper=ssm_parameter(settings.pepper_param),
+                       landing_url=landing, click_ttl_days=settings.click_ttl_days,
+                       allowed_hosts=settings.allowed_redirect_hosts, own_host=urlsplit(origin).netloc)
+    logger.debug("redirect %s counted=%s", decision.status, decision.counted)
     if decision.status == 302:
         return {"statusCode": 302, "headers": {**_COMMON_HEADERS, "Location": decision.location}, "body": ""}
+    from referral_core.pages import not_found_page  # only 404s render HTML
+
     return {
         "statusCode": 404,
         "headers": {**_COMMON_HEADERS, "Content-Type": "text/html; charset=utf-8"},

@@ -9,6 +9,9 @@ import dataclasses
 from functools import cache
 from typing import Any
 
+import admin_program
+import admin_share_codes
+import admin_withdrawals
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
@@ -44,6 +47,9 @@ def require_staff(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:
 
 
 app.use(middlewares=[require_staff])
+app.include_router(admin_share_codes.router)
+app.include_router(admin_program.router)
+app.include_router(admin_withdrawals.router)
 
 
 def staff() -> StaffIdentity:

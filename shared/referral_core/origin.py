@@ -12,5 +12,5 @@ def request_origin(event: Mapping[str, Any], configured: str) -> str:
         return configured.rstrip("/")
     headers = event.get("headers") or {}
     host = (event.get("requestContext") or {}).get("domainName") or headers.get("host", "localhost")
-    proto = headers.get("x-forwarded-proto", "https")
+    proto = "http" if headers.get("x-forwarded-proto") == "http" else "https"
     return f"{proto}://{host}"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -94,6 +95,7 @@ class Stack:
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
+        _forget_modules_in(fn.code_uri)  # a cold start imports the sibling modules (routers) afresh
         # Lambda puts the function's code folder on the path: sibling modules (routers) import by name.
         self.monkeypatch.syspath_prepend(str(fn.code_uri))
         spec.loader.exec_module(module)
@@ -105,6 +107,13 @@ class Stack:
         module = self.function(logical_id)
         handler: Callable[[dict[str, Any], Any], Any] = getattr(module, fn.func_name)
         return handler(event, LambdaContext(function_name=fn.name))
+
+
+def _forget_modules_in(directory: Path) -> None:
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).parent == directory and not name.startswith("_fn_"):
+            del sys.modules[name]
 
 
 def _clear_caches() -> None:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 FUNCTIONS = sorted(load_template().functions.values(), key=lambda f: f.logical_id)
-TEST_SOURCES = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
+TEST_SOURCES = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("*.py") if p.name != Path(__file__).name)
 
 
 def _samples(folder: str) -> list[Path]:
@@ -51,5 +51,6 @@ def test_every_function_has_sample_events_of_its_trigger_type(function) -> None:
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda f: f.logical_id)
 def test_some_test_loads_the_function_samples(function) -> None:
     folder = function.code_uri.name
-    used = re.search(rf"""["'](events/)?{re.escape(folder)}/[\w.-]+\.json["']""", TEST_SOURCES)
+    # load_event("folder/name.json") or load_event(f"folder/{name}.json"), in a test or a tests/support helper
+    used = re.search(rf"""load_event\(f?["']{re.escape(folder)}/[\w.{{}}-]+\.json["']""", TEST_SOURCES)
     assert used, f"{function.logical_id}: no test loads events/{folder}/*.json (use load_event)"

@@ -96,9 +96,11 @@ class ReferralRepository:
         }
         queue = Update(
             key={"pk": lead_pk(lead_id), "sk": REFERRAL_SK},
-            expression=("SET review_status = :open, gsi2pk = :queue, gsi2sk = :order, updated_at = :at, "
-                        "lead_id = :lead ADD flag_types :types"),
-            values={":open": str(ReviewStatus.OPEN), ":queue": review_gsi(ReviewStatus.OPEN),
+            expression=("SET #type = :referral, review_status = :open, gsi2pk = :queue, gsi2sk = :order, "
+                        "updated_at = :at, lead_id = :lead ADD flag_types :types"),
+            names={"#type": "type"},
+            values={":referral": "referral", ":open": str(ReviewStatus.OPEN),
+                    ":queue": review_gsi(ReviewStatus.OPEN),
                     ":order": f"{at}#{lead_id}", ":at": at, ":lead": lead_id, ":types": {flag_type}},
         )
         try:

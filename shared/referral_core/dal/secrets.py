@@ -23,13 +23,16 @@ def secret_json(secret_id: str) -> Any:
     return json.loads(secret_string(secret_id))
 
 
-@cache
-def secret_string(secret_id: str) -> str:
+def read_secret_string(secret_id: str) -> str:
+    """The secret's current value, uncached (for a deliberate refresh, e.g. after a rotation)."""
     try:
         out = client("secretsmanager").get_secret_value(SecretId=secret_id)
     except Exception as exc:
         raise translate(exc) from exc
     return str(out["SecretString"])
+
+
+secret_string = cache(read_secret_string)
 
 
 def clear_caches() -> None:

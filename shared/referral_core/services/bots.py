@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 BOT_PATTERN = re.compile(
-    r"bot\b|crawler|spider|slurp|preview|facebookexternalhit|facebot|whatsapp|slackbot|slack-imgproxy|"
-    r"twitterbot|discordbot|telegrambot|linkedinbot|skypeuripreview|applebot|googlebot|google-inspectiontool|"
-    r"bingbot|yandex|baiduspider|duckduckbot|embedly|pinterest|redditbot|vkshare|iframely|outbrain|"
-    r"mastodon|bitlybot|tumblr|quora link preview|curl/|wget/|python-requests|go-http-client",
+    r"bot\b|bot/|crawler|spider|slurp|preview|facebookexternalhit|facebot|meta-externalagent|whatsapp|"
+    r"slackbot|slack-imgproxy|twitterbot|discordbot|telegrambot|linkedinbot|skypeuripreview|microsoftpreview|"
+    r"applebot|googlebot|google-inspectiontool|googleother|google-pagerenderer|feedfetcher-google|"
+    r"apis-google|adsbot-google|mediapartners-google|bingbot|bingpreview|yandex|baiduspider|duckduckbot|"
+    r"embedly|pinterest|redditbot|vkshare|iframely|outbrain|mastodon|bitlybot|tumblr|quora link preview|"
+    r"viber|snapchat|zoominfo|headlesschrome|lighthouse|curl/|wget/|python-requests|python-urllib|"
+    r"go-http-client|okhttp|axios/|node-fetch|java/",
     re.IGNORECASE,
 )

@@ -8,15 +8,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from referral_core.clock import epoch, iso, parse_iso
 from referral_core.dal.links import LinkRepository
 from referral_core.ids import normalise_code
+from referral_core.placements import known_placement
+from referral_core.services.landing import is_allowed_landing
 
+Item = dict[str, object]
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")
-PLACEMENT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 DEDUP_SECONDS = 3600
 
 
@@ -38,6 +42,38 @@ class RedirectDecision:
     counted: bool = False
 
 
+class CodeCache:
+    """Share codes this container read in the last ``ttl_seconds`` (0: always read).
+
+    A viral code is one item: uncached, every click reads it (a hot read key, ~0.5 RCU per click on one
+    partition) and pays a second SDK call. Cached, a warm container reads it once per TTL. The price: a
+    disable or a max_uses reached is seen up to ``ttl_seconds`` late (expiry is checked on every request).
+    Unknown codes are not cached, so a code created after a miss works at once.
+    """
+
+    def __init__(self, ttl_seconds: int, *, max_entries: int = 1024,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[str, tuple[float, Item]] = {}
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def get(self, code: str, load: Callable[[str], Item | None]) -> Item | None:
+        now = self._clock()
+        hit = self._entries.get(code)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        item = load(code)
+        if item is not None and self.ttl_seconds > 0:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[code] = (now + self.ttl_seconds, item)
+        return item
+
+
 def visitor_hash(pepper: str, source_ip: str, user_agent: str) -> str:
     """Who clicked, without storing the IP: HMAC(pepper, ip|ua)."""
     return hmac.new(pepper.encode(), f"{source_ip}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -55,7 +91,7 @@ def with_query(url: str, params: dict[str, str]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
-def is_live(item: dict[str, object], now_iso: str) -> bool:
+def is_live(item: Item, now_iso: str) -> bool:
     if item.get("status") != "active":
         return False
     expires = item.get("expires_at")
@@ -66,17 +102,32 @@ def is_live(item: dict[str, object], now_iso: str) -> bool:
 
 
 def is_bot(user_agent: str) -> bool:
+    """Crawlers, link-preview fetchers and clients that send no user agent at all."""
     from referral_core.services.bots import BOT_PATTERN
 
-    return bool(BOT_PATTERN.search(user_agent))
+    return not user_agent.strip() or bool(BOT_PATTERN.search(user_agent))
 
 
-def resolve(repo: LinkRepository, visit: Visit, *, pepper: str, landing_url: str,
-            click_ttl_days: int) -> RedirectDecision:
+def destination(item: Item, *, landing_url: str, allowed_hosts: Iterable[str],
+                own_host: str) -> str:
+    """The code's stored landing if it is (still) allowed, else the configured landing. Never the request's.
+
+    The stored landing was checked when written; checking again means a host removed from
+    ALLOWED_REDIRECT_HOSTS, or an item edited by hand, cannot turn a share link into an open redirect.
+    """
+    stored = item.get("landing_url")
+    if isinstance(stored, str) and stored and is_allowed_landing(stored, allowed_hosts=allowed_hosts,
+                                                                 own_host=own_host):
+        return stored
+    return landing_url
+
+
+def resolve(repo: LinkRepository, visit: Visit, *, codes: CodeCache, pepper: str, landing_url: str,
+            click_ttl_days: int, allowed_hosts: Iterable[str], own_host: str) -> RedirectDecision:
     code = normalise_code(visit.code)
     if not CODE_PATTERN.match(code):
         return RedirectDecision(status=404)
-    item = repo.get_code(code)
+    item = codes.get(code, repo.get_code)
     now_iso = iso()
     if item is None or not is_live(item, now_iso):
         return RedirectDecision(status=404)
@@ -84,8 +135,7 @@ def resolve(repo: LinkRepository, visit: Visit, *, pepper: str, landing_url: str
     visitor = visitor_hash(pepper, visit.source_ip, visit.user_agent)
     click_id = click_id_for(pepper, code, visitor)
     src = "qr" if visit.src == "qr" else "link"
-    placement = visit.placement if visit.placement and PLACEMENT_PATTERN.match(visit.placement) else None
-    placement = placement or str(item.get("placement") or "")
+    placement = known_placement(visit.placement) or str(item.get("placement") or "")
     counted = False
     if visit.method == "GET" and not is_bot(visit.user_agent):
         now_epoch = epoch()
@@ -94,8 +144,6 @@ def resolve(repo: LinkRepository, visit: Visit, *, pepper: str, landing_url: str
             "placement": placement, "visitor_hash": visitor, "clicked_at": now_iso,
             "clicked_epoch": now_epoch, "expiration": now_epoch + click_ttl_days * 86400,
         }, dedup_before_epoch=now_epoch - DEDUP_SECONDS)
-    # Only the stored landing (validated against AllowedRedirectHosts when written) or the configured
-    # one: nothing from the request decides the destination.
-    destination = str(item.get("landing_url") or landing_url)
-    location = with_query(destination, {"ref": code, "cid": click_id})
+    target = destination(item, landing_url=landing_url, allowed_hosts=allowed_hosts, own_host=own_host)
+    location = with_query(target, {"ref": code, "cid": click_id})
     return RedirectDecision(status=302, location=location, click_id=click_id, counted=counted)

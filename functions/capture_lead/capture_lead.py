@@ -1,0 +1,239 @@
+"""Quick Help: ``GET /quick-help`` (form), ``POST /leads`` (JSON or form post), ``GET /policy``.
+
+Wiring only: settings, the Idempotency-Key (Powertools Idempotency on the single table) and HTML/JSON
+rendering; the rules live in ``referral_core.services.leads``.
+
+No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
+"""
+
+import dataclasses
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from pydantic import BaseModel
+
+from referral_core import api
+from referral_core.bodies import FORM, read_submission, validate
+from referral_core.config import BaseSettings, read_settings
+from referral_core.dal.leads import LeadRepository
+from referral_core.errors import InvalidInput
+from referral_core.http import create_resolver, error_response, json_response
+from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest, lead_fields_from_form
+from referral_core.observability import logger, tracer
+from referral_core.pages.leads import lead_received_page, policy_page, quick_help_page
+from referral_core.policy import policy_document
+from referral_core.services.leads import CaptureRules, Requester, capture_lead, carried_params
+
+HTML_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+HTML = "text/html; charset=utf-8"
+IDEMPOTENCY_PARTITION = "idempotency#capture_lead"
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema with its nested models inlined (the OpenAPI document has no $defs)."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            return resolve(defs[ref.rsplit("/", 1)[-1]]) if ref else {k: resolve(v) for k, v in node.items()}
+        return [resolve(v) for v in node] if isinstance(node, list) else node
+
+    return dict(resolve(schema))
+
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+_HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
+_FORM_FIELDS_SCHEMA = {
+    "type": "object",
+    "required": ["name", "postcode", "issue", "consent_contact", "policy_version"],
+    "properties": {**{name: {"type": "string"} for name in FORM_FIELDS},
+                   "consent_contact": {"type": "string", "enum": ["on"]},
+                   "policy_version": {"type": "string"}},
+}
+OPENAPI_PATHS: dict[str, Any] = {
+    "/quick-help": {"get": {
+        "summary": "Quick Help form",
+        "description": "HTML form (no JavaScript needed) with the policy and a consent checkbox; `ref` and "
+                       "`cid` from the referral redirect are carried in hidden fields.",
+        "parameters": [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                       for name in ("ref", "cid")],
+        "responses": {"200": {"description": "The form", "content": _HTML_PAGE}},
+    }},
+    "/leads": {"post": {
+        "summary": "Send a Quick Help request",
+        "description": "JSON, or the form post of /quick-help. At most 16 KB. An unknown or inactive `ref` "
+                       "still saves the lead, unattributed. `Idempotency-Key` makes retries safe.",
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": inline_schema(LeadRequest)},
+            FORM: {"schema": _FORM_FIELDS_SCHEMA}}},
+        "responses": {
+            "201": {"description": "Received (JSON for JSON posts, a thank-you page for form posts)",
+                    "content": {"application/json": {"schema": inline_schema(LeadCreated)}, **_HTML_PAGE}},
+            **{status: {"description": text, "content": {"application/json": {"schema": ERROR_REF}}}
+               for status, text in (("400", "Malformed body"), ("413", "Body too large"),
+                                    ("415", "Not JSON or a form"), ("422", "A field is not valid"),
+                                    ("429", "Too many requests (Retry-After)"))},
+        },
+    }},
+    "/policy": {"get": {
+        "summary": "Current policy wording and version",
+        "description": "JSON by default; an HTML page when the client prefers text/html.",
+        "responses": {"200": {"description": "The policy", "content": {
+            "application/json": {"schema": {"type": "object", "required": ["version", "text"], "properties": {
+                "version": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
+                "paragraphs": {"type": "array", "items": {"type": "string"}}}}},
+            **_HTML_PAGE}}},
+    }},
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CaptureSettings(BaseSettings):
+    default_phone_region: str
+    postcode_pattern: str
+    max_body_bytes: int
+    rate_window_seconds: int
+    max_leads_per_ip: int
+    max_leads_per_code: int
+    idempotency_ttl_seconds: int
+
+
+@cache
+def settings() -> CaptureSettings:
+    return read_settings(CaptureSettings)
+
+
+def rules() -> CaptureRules:
+    s = settings()
+    return CaptureRules(pepper=api.pepper(), phone_region=s.default_phone_region,
+                        postcode_pattern=re.compile(s.postcode_pattern),
+                        rate_window_seconds=s.rate_window_seconds, max_leads_per_ip=s.max_leads_per_ip,
+                        max_leads_per_code=s.max_leads_per_code)
+
+
+@cache
+def idempotency_config() -> IdempotencyConfig:
+    # The key is the client's Idempotency-Key; the same key with a different body is refused (422).
+    return IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="request",
+                             expires_after_seconds=settings().idempotency_ttl_seconds)
+
+
+@cache
+def idempotent_capture() -> Callable[..., LeadCreated]:
+    # One static partition (``idempotency#capture_lead``) with the key hash as sort key: simple and
+    # queryable, at the price of one partition's write limit (~1,000 writes/s), far above lead volume.
+    store = DynamoDBPersistenceLayer(table_name=settings().table_name, key_attr="pk", sort_key_attr="sk",
+                                     expiry_attr="expiration", static_pk_value=IDEMPOTENCY_PARTITION)
+
+    @idempotent_function(data_keyword_argument="submission", persistence_store=store,
+                         config=idempotency_config(), output_serializer=PydanticSerializer(LeadCreated))
+    def capture(*, submission: dict[str, Any], requester: Requester) -> LeadCreated:
+        request = LeadRequest.model_validate(submission["request"])
+        return capture_lead(LeadRepository(api.table()), request, rules(), requester)
+
+    return capture
+
+
+app = create_resolver(title="Quick Help")
+
+
+def html(status: int, body: str) -> Response[str]:
+    return Response(status_code=status, content_type=HTML, body=body, headers=HTML_HEADERS)
+
+
+@app.get("/quick-help", include_in_schema=False)
+def get_quick_help() -> Response[str]:
+    event = app.current_event
+    ref, cid = carried_params(event.get_query_string_value("ref"), event.get_query_string_value("cid"))
+    return html(200, quick_help_page(ref=ref, cid=cid))
+
+
+@app.post("/leads", include_in_schema=False)
+@tracer.capture_method
+def post_lead() -> Response[str]:
+    event = app.current_event
+    submission = read_submission(event.raw_event, max_bytes=settings().max_body_bytes)
+    app.append_context(form=submission.data if submission.is_form else None)
+    data = lead_fields_from_form(submission.data) if submission.is_form else submission.data
+    request = validate(LeadRequest, data)
+    requester = Requester(source_ip=event.request_context.http.source_ip,
+                          channel="form" if submission.is_form else "api")
+    key = event.headers.get("idempotency-key")
+    if key:
+        created = idempotent_capture()(submission={"key": key, "request": request.model_dump(mode="json")},
+                                       requester=requester)
+    else:
+        created = capture_lead(LeadRepository(api.table()), request, rules(), requester)
+    logger.info("lead captured", extra={"lead_id": created.lead_id, "channel": requester.channel,
+                                        "with_ref": bool(request.ref)})
+    if submission.is_form:
+        return html(201, lead_received_page(name=request.name, lead_id=created.lead_id))
+    return json_response(201, created.model_dump())
+
+
+@app.get("/policy", include_in_schema=False)
+def get_policy() -> Response[str]:
+    if prefers_html(app.current_event.headers.get("accept", "")):
+        return html(200, policy_page())
+    return json_response(200, policy_document(), headers={"Cache-Control": "public, max-age=300"})
+
+
+def prefers_html(accept: str) -> bool:
+    """``text/html`` listed before any JSON type (browsers); JSON otherwise (API clients, ``*/*``)."""
+    kinds = [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
+    if "text/html" not in kinds:
+        return False
+    json_at = [i for i, kind in enumerate(kinds) if kind in ("application/json", "application/*")]
+    return not json_at or kinds.index("text/html") < json_at[0]
+
+
+@app.exception_handler(InvalidInput)
+def invalid_input(exc: InvalidInput) -> Response[str]:
+    """A form post gets the form back, filled in, with each problem by its field (422)."""
+    form = app.context.get("form")
+    if form is None:
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+    return html(422, quick_help_page(values=form, errors=exc.fields or {"body": exc.message}))
+
+
+@app.exception_handler(IdempotencyValidationError)
+def idempotency_key_reused(exc: IdempotencyValidationError) -> Response[str]:
+    return error_response(422, "invalid_input", "this Idempotency-Key was used with a different body",
+                          {"idempotency-key": "already used with a different body"})
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[str]:
+    return error_response(409, "conflict", "a request with this Idempotency-Key is in progress",
+                          {"idempotency-key": "in progress"}, headers={"Retry-After": "1"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    idempotency_config().register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,29 @@
+"""Scheduled (daily): flag referred leads still without a job after the programme's missing_job_days."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from referral_core.clock import now
+from referral_core.config import BaseSettings, read_settings
+from referral_core.dal.attribution import AttributionRepository
+from referral_core.dal.dynamo import Table
+from referral_core.dal.referrals import ReferralRepository
+from referral_core.observability import logger, tracer
+from referral_core.services.missing_jobs import flag_missing_job_links
+
+
+@cache
+def _deps() -> tuple[AttributionRepository, ReferralRepository]:
+    table = Table(read_settings(BaseSettings).table_name)
+    return AttributionRepository(table), ReferralRepository(table)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    repo, referrals = _deps()
+    flagged = flag_missing_job_links(repo, referrals, now=now())
+    logger.info("missing job links flagged", extra={"count": len(flagged)})
+    return {"flagged": flagged}

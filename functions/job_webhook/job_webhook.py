@@ -1,0 +1,154 @@
+"""POST /webhooks/jobs: the job system's signed events (Standard Webhooks).
+
+Order matters: the signature is checked on the raw body before anything parses it (401, nothing
+written); then the delivery runs once per ``webhook-id`` (Powertools Idempotency on the table): a
+redelivery gets the first answer, the same id with a different body is 409.
+
+No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
+"""
+
+import base64
+import dataclasses
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from referral_core import api
+from referral_core.clock import epoch
+from referral_core.config import BaseSettings, read_settings
+from referral_core.dal.idempotency import persistence_layer
+from referral_core.dal.jobs import JobRepository
+from referral_core.dal.signing_secrets import SigningSecrets
+from referral_core.http import create_resolver, error_response, json_response
+from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
+from referral_core.observability import logger, tracer
+from referral_core.services.jobs import parse_event, record_job_event
+from referral_core.services.webhook_signature import verify
+
+#: Standard Webhooks senders retry for about a day; keep the first answer a little longer.
+REPLAY_WINDOW_S = 3 * 24 * 3600
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema with its ``$defs`` inlined (for the OpenAPI document)."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    return dict(resolve(schema))
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/webhooks/jobs": {
+        "post": {
+            "summary": "Job event from the job system (Standard Webhooks)",
+            "description": "Signed with `webhook-signature: v1,<base64 HMAC-SHA256 of {id}.{timestamp}.{body}>` "
+                           "(space-separated list while rotating); timestamp within 300 s. Once per "
+                           "`webhook-id`: a redelivery gets the first answer. See docs/jobs.md.",
+            "parameters": [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+                           for name in ("webhook-id", "webhook-timestamp", "webhook-signature")],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _inline(JobWebhookEvent.model_json_schema())}}},
+            "responses": {
+                "200": {"description": "Recorded (`applied: false`: this job already had this event type)",
+                        "content": {"application/json": {
+                            "schema": _inline(JobWebhookResponse.model_json_schema(mode="serialization"))}}},
+                "400": _error("The body is not JSON"),
+                "401": _error("Missing or bad signature, or timestamp more than 300 s off"),
+                "409": _error("Same webhook-id with a different body (`conflict`) or still in progress "
+                              "(`in_progress`, Retry-After)"),
+                "422": _error("Unknown event type or an invalid field (named in error.fields)"),
+            },
+        },
+    },
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WebhookSettings(BaseSettings):
+    webhook_secret_arn: str
+    default_phone_region: str
+
+
+@cache
+def settings() -> WebhookSettings:
+    return read_settings(WebhookSettings)
+
+
+@cache
+def signing_secrets() -> SigningSecrets:
+    return SigningSecrets(settings().webhook_secret_arn)
+
+
+idempotency = IdempotencyConfig(event_key_jmespath="webhook_id", payload_validation_jmespath="body",
+                                expires_after_seconds=REPLAY_WINDOW_S, raise_on_no_idempotency_key=True)
+app = create_resolver(title="Job webhook")
+
+
+@app.exception_handler(IdempotencyValidationError)
+def _different_body(_: IdempotencyValidationError) -> Response[str]:
+    return error_response(409, "conflict", "this webhook-id was delivered before with a different body")
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response[str]:
+    return error_response(409, "in_progress", "this webhook-id is being processed, retry shortly",
+                          headers={"Retry-After": "1"})
+
+
+def apply_delivery(*, delivery: dict[str, str]) -> dict[str, Any]:
+    event = parse_event(delivery["body"].encode())
+    answer = record_job_event(JobRepository(api.table()), event, webhook_id=delivery["webhook_id"],
+                              pepper=api.pepper(), phone_region=settings().default_phone_region)
+    logger.info("job event", extra={"job_id": answer.job_id, "type": answer.type, "applied": answer.applied})
+    return answer.model_dump(mode="json")
+
+
+@cache
+def apply_once() -> Callable[..., dict[str, Any]]:
+    """``apply_delivery`` once per webhook-id (built on first use: the store needs the table's client)."""
+    once: Callable[..., dict[str, Any]] = idempotent_function(
+        data_keyword_argument="delivery", config=idempotency,
+        persistence_store=persistence_layer(settings().table_name))(apply_delivery)
+    return once
+
+
+@app.post("/webhooks/jobs")
+@tracer.capture_method
+def post_job_event() -> Response[str]:
+    event = app.current_event
+    body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    secrets = signing_secrets()
+    delivery = verify(event.headers, body, now=epoch(), secrets=secrets.current(),
+                      refreshed=secrets.refreshed)
+    logger.append_keys(webhook_id=delivery.webhook_id)
+    answer = apply_once()(delivery={"webhook_id": delivery.webhook_id,
+                                      "body": body.decode("utf-8", errors="replace")})
+    return json_response(200, answer)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    return app.resolve(event, context)

@@ -1,0 +1,117 @@
+"""Staff routes for share codes: create for a referrer, disable/enable, usage review and QR images.
+
+No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
+"""
+
+import dataclasses
+from functools import cache
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from referral_core import api
+from referral_core.auth import StaffIdentity
+from referral_core.config import BaseSettings, read_settings
+from referral_core.dal.links import LinkRepository
+from referral_core.http import json_response
+from referral_core.models.share_codes import CreateShareCodeRequest
+from referral_core.observability import tracer
+from referral_core.origin import request_origin
+from referral_core.placements import Placement
+from referral_core.services import qr
+from referral_core.services.share_codes import (
+    create_share_code,
+    get_share_code,
+    set_share_code_enabled,
+    usage_review,
+)
+
+QR_PREFIX = "/admin/share-codes"
+# A QR image depends only on the code, placement and options: cacheable, but only by the staff browser.
+QR_CACHE_CONTROL = "private, max-age=86400"
+
+router = Router()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ShareCodeSettings(BaseSettings):
+    allowed_redirect_hosts: tuple[str, ...]
+
+
+@cache
+def settings() -> ShareCodeSettings:
+    return read_settings(ShareCodeSettings)
+
+
+def _repo() -> LinkRepository:
+    return LinkRepository(api.table())
+
+
+def _origin() -> str:
+    return request_origin(router.current_event.raw_event, settings().public_base_url)
+
+
+def _actor() -> str:
+    identity: StaffIdentity = router.context["staff"]
+    return identity.actor
+
+
+@router.post("/admin/referrers/<referrer_id>/share-codes", responses={201: {"description": "Code created"}})
+@tracer.capture_method
+def post_share_code(referrer_id: str, body: CreateShareCodeRequest) -> Response[str]:
+    view = create_share_code(_repo(), referrer_id, body, origin=_origin(), actor=_actor(),
+                             allowed_hosts=settings().allowed_redirect_hosts, qr_prefix=QR_PREFIX)
+    return json_response(201, view.model_dump())
+
+
+@router.post("/admin/share-codes/<code>/disable")
+@tracer.capture_method
+def disable_share_code(code: str) -> Response[str]:
+    view = set_share_code_enabled(_repo(), code, False, origin=_origin(), actor=_actor(), qr_prefix=QR_PREFIX)
+    return json_response(200, view.model_dump())
+
+
+@router.post("/admin/share-codes/<code>/enable")
+@tracer.capture_method
+def enable_share_code(code: str) -> Response[str]:
+    view = set_share_code_enabled(_repo(), code, True, origin=_origin(), actor=_actor(), qr_prefix=QR_PREFIX)
+    return json_response(200, view.model_dump())
+
+
+@router.get("/admin/share-codes/<code>")
+@tracer.capture_method
+def get_usage_review(code: str) -> Response[str]:
+    review = usage_review(_repo(), code, origin=_origin(), qr_prefix=QR_PREFIX)
+    return json_response(200, review.model_dump())
+
+
+# The image routes declare no return type on purpose: with one, Powertools' response validation would
+# JSON-serialise the body; without, a non-JSON Response passes through (bytes -> base64 by Powertools).
+Size = Annotated[int, Query(ge=qr.BOX_SIZE[0], le=qr.BOX_SIZE[1], description="Pixels per module")]
+Border = Annotated[int, Query(ge=qr.BORDER[0], le=qr.BORDER[1], description="Quiet zone, in modules")]
+
+
+def _qr_target(code: str, placement: Placement | None) -> str:
+    item = get_share_code(_repo(), code)
+    chosen = placement.value if placement else str(item.get("placement") or "") or None
+    return qr.qr_target(_origin(), str(item["code"]), chosen)
+
+
+@router.get("/admin/share-codes/<code>/qr.png")
+@tracer.capture_method
+def get_qr_png(code: str, size: Size = qr.BOX_SIZE[2], border: Border = qr.BORDER[2],
+               placement: Annotated[Placement | None, Query()] = None):  # type: ignore[no-untyped-def]
+    png = qr.qr_png(_qr_target(code, placement), box_size=size, border=border)
+    return Response(status_code=200, content_type="image/png", body=png,
+                    headers={"Cache-Control": QR_CACHE_CONTROL})
+
+
+@router.get("/admin/share-codes/<code>/qr.svg")
+@tracer.capture_method
+def get_qr_svg(code: str, size: Size = qr.BOX_SIZE[2], border: Border = qr.BORDER[2],
+               placement: Annotated[Placement | None, Query()] = None):  # type: ignore[no-untyped-def]
+    svg = qr.qr_svg(_qr_target(code, placement), box_size=size, border=border)
+    return Response(status_code=200, content_type="image/svg+xml", body=svg,
+                    headers={"Cache-Control": QR_CACHE_CONTROL})

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Send one signed job event to the referral system, the way a job system should (Standard Webhooks).
+
+Standard library only: copy this file into your job system's tooling and adapt ``build_body``.
+
+    python scripts/send_job_event.py job.created --job-id J-1001 --lead-id 01J... --email sam@example.com
+    python scripts/send_job_event.py job.paid --job-id J-1001 --amount-cents 48000
+    # the same delivery again (a replay): the same answer, no second effect
+    python scripts/send_job_event.py job.paid --job-id J-1001 --amount-cents 48000 --webhook-id msg_1
+
+The secret (``whsec_...``) is read from $WEBHOOK_SECRET, else from .local/webhook-secret (written by the
+local stack). Exit status: 0 for a 2xx answer, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+EVENT_TYPES = ("job.created", "job.quoted", "job.invoiced", "job.paid", "job.completed", "job.refunded",
+               "job.cancelled")
+DEFAULT_URL = "http://127.0.0.1:3000/webhooks/jobs"
+DEFAULT_SECRET_FILE = Path(".local/webhook-secret")
+
+
+def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`` with the key inside ``whsec_<base64>``."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = webhook_id.encode() + b"." + str(timestamp).encode() + b"." + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def build_body(args: argparse.Namespace) -> dict[str, object]:
+    customer = {k: v for k, v in {"email": args.email, "phone": args.phone, "postcode": args.postcode}.items()
+                if v}
+    data: dict[str, object] = {
+        "job_id": args.job_id, "customer": customer, "currency": args.currency,
+        "occurred_at": args.occurred_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if args.lead_id:
+        data["lead_id"] = args.lead_id
+    if args.amount_cents is not None:
+        data["amount_cents"] = args.amount_cents
+    return {"type": args.type, "data": data}
+
+
+def read_secret(path: Path) -> str:
+    secret = os.environ.get("WEBHOOK_SECRET") or (path.read_text().strip() if path.exists() else "")
+    if not secret.startswith("whsec_"):
+        sys.exit(f"no whsec_ secret: set WEBHOOK_SECRET or create {path} (the local stack writes it)")
+    return secret
+
+
+def send(url: str, secret: str, body: bytes, webhook_id: str) -> tuple[int, str]:
+    timestamp = int(time.time())
+    request = urllib.request.Request(url, data=body, method="POST", headers={  # noqa: S310 - http(s) URL
+        "content-type": "application/json", "webhook-id": webhook_id, "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, webhook_id, timestamp, body),
+    })
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - URL given by the user
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("type", choices=EVENT_TYPES)
+    parser.add_argument("--job-id", required=True)
+    parser.add_argument("--lead-id")
+    parser.add_argument("--email")
+    parser.add_argument("--phone")
+    parser.add_argument("--postcode")
+    parser.add_argument("--amount-cents", type=int)
+    parser.add_argument("--currency", default="AUD")
+    parser.add_argument("--occurred-at", help="ISO-8601 UTC; default now")
+    parser.add_argument("--webhook-id", help="reuse an id to replay a delivery; default a new one")
+    parser.add_argument("--url", default=os.environ.get("JOB_WEBHOOK_URL", DEFAULT_URL))
+    parser.add_argument("--secret-file", type=Path, default=DEFAULT_SECRET_FILE)
+    args = parser.parse_args(argv)
+
+    body = json.dumps(build_body(args), separators=(",", ":")).encode()
+    webhook_id = args.webhook_id or f"msg_{uuid.uuid4().hex}"
+    status, answer = send(args.url, read_secret(args.secret_file), body, webhook_id)
+    print(f"{status} webhook-id={webhook_id}\n{answer}")
+    return 0 if 200 <= status < 300 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Jobs as the job system reports them: the events (each type once) and the state derived from them.
+
+``JOB#{job_id}`` holds ``JOB`` (derived state, optimistic ``version``) and ``EVENT#{type}`` items; the
+customer's hashes point back at the job through ``CONTACT#{hash}`` / ``JOB#{job_id}`` items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from referral_core.dal.dynamo import ConditionFailed, Item, Put, Table, Update
+
+JOB_SK = "JOB"
+EVENT_PREFIX = "EVENT#"
+
+
+def job_pk(job_id: str) -> str:
+    return f"JOB#{job_id}"
+
+
+def contact_pk(contact_hash: str) -> str:
+    return f"CONTACT#{contact_hash}"
+
+
+@dataclass
+class JobRecord:
+    """The job item (None before its first event) and its recorded events."""
+
+    job: Item | None
+    events: list[Item]
+
+    @property
+    def version(self) -> int:
+        return int((self.job or {}).get("version", 0))
+
+
+class DuplicateEvent(Exception):
+    """This job already has an event of that type (a redelivery or a duplicate from the job system)."""
+
+
+class JobRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def get(self, job_id: str) -> Item | None:
+        return self.table.get(job_pk(job_id), JOB_SK, consistent=True)
+
+    def load(self, job_id: str) -> JobRecord:
+        items = self.table.partition(job_pk(job_id), consistent=True)
+        job = next((i for i in items if i["sk"] == JOB_SK), None)
+        return JobRecord(job, [i for i in items if i["sk"].startswith(EVENT_PREFIX)])
+
+    def record_event(self, event: Item, state: Item, *, expected_version: int,
+                     contact_hashes: Iterable[str], at: str) -> None:
+        """In one transaction: the event (once per type), the job's derived ``state`` (only if the job is
+        still at ``expected_version``) and the customer's contact items.
+
+        Raises :class:`DuplicateEvent` if the event type is recorded already, and ``ConditionFailed`` if
+        the job changed since it was read (the caller re-reads and derives again).
+        """
+        job_id = state["job_id"]
+        names = {f"#f{i}": key for i, key in enumerate(state)}
+        values: dict[str, Any] = {f":f{i}": value for i, value in enumerate(state.values())}
+        sets = [f"#f{i} = :f{i}" for i in range(len(state))]
+        names.update({"#type": "type", "#version": "version"})
+        values.update({":type": "job", ":expected": expected_version, ":next": expected_version + 1})
+        sets += ["#type = :type", "#version = :next", "created_at = if_not_exists(created_at, :at)"]
+        values[":at"] = at
+        operations: list[Put | Update] = [
+            Put({"pk": job_pk(job_id), "sk": f"{EVENT_PREFIX}{event['event_type']}", "type": "job_event",
+                 **event}, condition="attribute_not_exists(pk)"),
+            Update(key={"pk": job_pk(job_id), "sk": JOB_SK}, expression="SET " + ", ".join(sets),
+                   condition="attribute_not_exists(#version) OR #version = :expected",
+                   names=names, values=values),
+        ]
+        operations += [
+            Update(key={"pk": contact_pk(h), "sk": job_pk(job_id)},
+                   expression=("SET #type = :contact, job_id = :job, "
+                               "created_at = if_not_exists(created_at, :at)"),
+                   names={"#type": "type"}, values={":contact": "contact", ":job": job_id, ":at": at})
+            for h in sorted(set(contact_hashes))
+        ]
+        try:
+            self.table.transact(operations)
+        except ConditionFailed as exc:
+            if exc.failed_index() == 0:
+                raise DuplicateEvent(event["event_type"]) from exc
+            raise

@@ -1,0 +1,65 @@
+"""The job system's webhook payload (API.md "Job system") and the webhook's answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+
+# Ids become parts of keys (``JOB#{id}``): no separators, no spaces.
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
+                                              pattern=r"^[A-Za-z0-9._:\-]+$")]
+
+
+class JobEventType(StrEnum):
+    CREATED = "job.created"
+    QUOTED = "job.quoted"
+    INVOICED = "job.invoiced"
+    PAID = "job.paid"
+    COMPLETED = "job.completed"
+    REFUNDED = "job.refunded"
+    CANCELLED = "job.cancelled"
+
+    @property
+    def status(self) -> str:
+        """The status this event adds to a job: ``job.paid`` -> ``paid``."""
+        return self.value.removeprefix("job.")
+
+
+class JobCustomer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] | None = None
+
+
+class JobEventData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    job_id: ExternalId
+    lead_id: ExternalId | None = None
+    customer: JobCustomer = Field(default_factory=JobCustomer)
+    amount_cents: Annotated[int, Field(ge=0, strict=True)] | None = None
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    occurred_at: AwareDatetime
+
+    @field_serializer("occurred_at")
+    def _utc(self, value: datetime) -> str:
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class JobWebhookEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: JobEventType
+    data: JobEventData
+
+
+class JobWebhookResponse(BaseModel):
+    job_id: str
+    type: JobEventType
+    applied: bool = Field(description="False when this event type was already recorded for the job")
+    statuses: list[str]

@@ -1,0 +1,119 @@
+"""Programme rules: what an eligible job earns, how rewards are held and withdrawn (``/admin/program``).
+
+Stored as one versioned record (``PROGRAM``/``CURRENT``); :data:`DEFAULT_RULES` apply until staff save rules.
+Money is integer cents; percentages are basis points (``1000`` = 10 %) so no floats touch money.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+Cents = Annotated[int, Field(ge=0, le=100_000_000)]
+Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RewardAmount(_Strict):
+    """Either a flat amount or a percentage of the paid job amount (optionally capped)."""
+
+    flat_cents: Cents | None = None
+    percent_bp: Annotated[int, Field(ge=1, le=10_000)] | None = Field(
+        default=None, description="basis points of the paid amount: 1000 = 10 %")
+    cap_cents: Cents | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RewardAmount:
+        if (self.flat_cents is None) == (self.percent_bp is None):
+            raise ValueError("give exactly one of flat_cents or percent_bp")
+        if self.cap_cents is not None and self.percent_bp is None:
+            raise ValueError("cap_cents only applies to percent_bp")
+        return self
+
+    def for_job(self, paid_cents: int) -> int:
+        if self.flat_cents is not None:
+            return self.flat_cents
+        amount = paid_cents * (self.percent_bp or 0) // 10_000
+        return min(amount, self.cap_cents) if self.cap_cents is not None else amount
+
+
+class Tier(_Strict):
+    """A level reached after ``min_rewarded`` rewarded referrals; its ``reward`` applies from then on."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    min_rewarded: Annotated[int, Field(ge=0, le=100_000)]
+    reward: RewardAmount
+
+
+class Attribution(_Strict):
+    """Read by attribution (another function): keep this shape."""
+
+    model: Literal["first_touch", "last_touch"] = "last_touch"
+    window_days: Annotated[int, Field(ge=1, le=365)] = 90
+    precedence: tuple[Literal["referral_form", "link", "code", "referred_by"], ...] = (
+        "referral_form", "link", "code", "referred_by")
+
+
+class RefereeReward(_Strict):
+    """Double-sided programmes: a credit for the friend, recorded for staff to issue by hand."""
+
+    enabled: bool = False
+    amount_cents: Cents = 0
+
+
+class ProgramRules(_Strict):
+    tiers: Annotated[tuple[Tier, ...], Field(min_length=1, max_length=10)]
+    min_job_value_cents: Cents = 0
+    attribution: Attribution = Attribution()
+    holding_days: Annotated[int, Field(ge=0, le=365, description="cover the refund/warranty window")] = 30
+    min_withdrawal_cents: Annotated[int, Field(ge=1, le=100_000_000)] = 2_000
+    require_review: bool = Field(
+        default=True, description="every reward waits for a staff decision before it is credited")
+    referee_reward: RefereeReward = RefereeReward()
+    zones: tuple[Postcode, ...] = Field(default=(), description="postcodes served; empty: everywhere")
+    allow_negative_balance: bool = False
+
+    @field_validator("tiers")
+    @classmethod
+    def _ordered_tiers(cls, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        if tiers[0].min_rewarded != 0:
+            raise ValueError("the first tier must start at min_rewarded 0")
+        thresholds = [t.min_rewarded for t in tiers]
+        if thresholds != sorted(set(thresholds)):
+            raise ValueError("tiers must have strictly increasing min_rewarded")
+        if len({t.name.casefold() for t in tiers}) != len(tiers):
+            raise ValueError("tier names must be unique")
+        return tiers
+
+    def tier_index(self, rewarded_count: int) -> int:
+        """Index of the tier a referrer with ``rewarded_count`` rewards is in."""
+        return max(i for i, tier in enumerate(self.tiers) if tier.min_rewarded <= rewarded_count)
+
+
+DEFAULT_RULES = ProgramRules(tiers=(
+    Tier(name="Bronze", min_rewarded=0, reward=RewardAmount(flat_cents=2_500)),
+    Tier(name="Silver", min_rewarded=3, reward=RewardAmount(flat_cents=3_500)),
+    Tier(name="Gold", min_rewarded=10, reward=RewardAmount(flat_cents=5_000)),
+))
+
+
+class Program(BaseModel):
+    """The rules in force and which saved version they are (0: the defaults, never saved)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rules: ProgramRules
+    version: int
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+
+class UpdateProgramRequest(ProgramRules):
+    expected_version: Annotated[int, Field(ge=0, description="the version you read; 409 if it changed")]
+
+    def rules(self) -> ProgramRules:
+        return ProgramRules.model_validate(self.model_dump(exclude={"expected_version"}))

@@ -1,0 +1,69 @@
+"""API models for share codes: the create request, the code as shown, and its usage review."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from referral_core.placements import Placement
+
+Visibility = Literal["public", "private"]
+CodeStatus = Literal["active", "disabled"]
+Zone = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=21)]
+
+
+class CreateShareCodeRequest(BaseModel):
+    """``POST /me/share-codes`` and ``POST /admin/referrers/{id}/share-codes``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = Field(
+        default=None, description="Custom code (4-20 letters, digits or '-'); generated when absent")
+    visibility: Visibility
+    zones: Annotated[list[Zone], Field(max_length=50)] = Field(
+        default_factory=list, description="Postcodes, postcode prefixes ('20*') or ranges ('2000-2234')")
+    expires_at: AwareDatetime | None = None
+    max_uses: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    placement: Placement | None = None
+    landing_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048)] | None = None
+
+
+class QrLinks(BaseModel):
+    png: str
+    svg: str
+
+
+class ShareCodeView(BaseModel):
+    code: str
+    referrer_id: str
+    url: str = Field(description="The link to share: {origin}/r/{code}")
+    qr: QrLinks
+    qr_target: str = Field(description="What the QR code encodes: the link with src=qr and the placement")
+    share_message: str
+    visibility: Visibility
+    zones: list[str]
+    expires_at: str | None
+    max_uses: int | None
+    uses: int = Field(description="Counted visits (one per visitor per hour), from the click counter")
+    placement: str | None
+    landing_url: str | None
+    status: CodeStatus
+    personal: bool
+    created_at: str
+
+
+class PlacementUsage(BaseModel):
+    placement: str
+    clicks_link: int = 0
+    clicks_qr: int = 0
+    leads: int = 0
+    jobs: int = 0
+    paid: int = 0
+    rewarded: int = 0
+
+
+class UsageReview(BaseModel):
+    share_code: ShareCodeView
+    placements: list[PlacementUsage]
+    totals: PlacementUsage

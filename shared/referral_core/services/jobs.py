@@ -1,0 +1,125 @@
+"""Job events from the job system: record each event once and derive the job's state from all of them.
+
+Events may come twice or out of order (``job.paid`` before ``job.completed``): the state is a pure
+function of the *set* of recorded events (:func:`derive_job`), re-derived in the same transaction that
+records a new event, with an optimistic version check so concurrent deliveries for one job serialise.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterable
+from contextlib import suppress
+from typing import Any
+
+from pydantic import ValidationError
+
+from referral_core.clock import iso
+from referral_core.contacts import clean_phone
+from referral_core.dal.dynamo import ConditionFailed, Item
+from referral_core.dal.jobs import DuplicateEvent, JobRepository
+from referral_core.errors import InvalidInput, MalformedRequest, Unavailable
+from referral_core.hashing import email_hash, peppered_hash
+from referral_core.http import validation_fields
+from referral_core.models.jobs import JobCustomer, JobEventType, JobWebhookEvent, JobWebhookResponse
+
+#: Later in the list = closer to the money actually paid: its amount wins.
+AMOUNT_ORDER = (JobEventType.CREATED, JobEventType.QUOTED, JobEventType.INVOICED, JobEventType.COMPLETED,
+                JobEventType.PAID)
+#: Status -> the job attribute holding when it happened.
+TIMESTAMPS = {JobEventType.CREATED: "booked_at", JobEventType.PAID: "paid_at",
+              JobEventType.COMPLETED: "completed_at", JobEventType.REFUNDED: "refunded_at",
+              JobEventType.CANCELLED: "cancelled_at"}
+MAX_ATTEMPTS = 25
+
+
+def parse_event(body: bytes) -> JobWebhookEvent:
+    """The webhook body as a model: 400 if it is not JSON, 422 naming the fields that are wrong."""
+    try:
+        raw = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise MalformedRequest("the body is not valid JSON", fields={"body": "not valid JSON"}) from None
+    try:
+        return JobWebhookEvent.model_validate(raw)
+    except ValidationError as exc:
+        fields = validation_fields([dict(error) for error in exc.errors()])
+        raise InvalidInput(f"invalid fields: {', '.join(fields)}", fields=fields) from None
+
+
+def customer_hashes(customer: JobCustomer, *, pepper: str, phone_region: str) -> list[str]:
+    """The peppered email/phone hashes of the customer (the same ones leads are indexed by).
+
+    A phone number that cannot be read is left out rather than refusing the job system's event.
+    """
+    hashes = []
+    if customer.email:
+        hashes.append(email_hash(pepper, customer.email))
+    if customer.phone:
+        with suppress(InvalidInput):
+            hashes.append(peppered_hash(pepper, "phone", clean_phone(customer.phone, phone_region)))
+    return hashes
+
+
+def event_item(event: JobWebhookEvent, *, webhook_id: str, hashes: list[str], received_at: str) -> Item:
+    data = event.data.model_dump(mode="json", exclude_none=True, exclude={"customer"})
+    if event.data.customer.postcode:
+        data["postcode"] = event.data.customer.postcode
+    return {**data, "event_type": str(event.type), "webhook_id": webhook_id, "contact_hashes": hashes,
+            "received_at": received_at}
+
+
+def derive_job(job_id: str, events: Iterable[Item]) -> Item:
+    """The job's state from its events, whatever order they arrived in (no None values)."""
+    ordered = sorted(events, key=lambda e: (e["occurred_at"], e["event_type"]))
+    by_type = {JobEventType(e["event_type"]): e for e in ordered}
+    state: Item = {"job_id": job_id, "statuses": sorted(t.status for t in by_type)}
+    for event_type, attribute in TIMESTAMPS.items():
+        if event_type in by_type:
+            state[attribute] = by_type[event_type]["occurred_at"]
+    priced = [by_type[t] for t in AMOUNT_ORDER if t in by_type and "amount_cents" in by_type[t]]
+    if priced:
+        state["amount_cents"] = priced[-1]["amount_cents"]
+        state["currency"] = priced[-1]["currency"]
+    refund = by_type.get(JobEventType.REFUNDED)
+    if refund is not None:
+        state["refunded_cents"] = refund.get("amount_cents", state.get("amount_cents", 0))
+    lead_ids = [e["lead_id"] for e in ordered if e.get("lead_id")]
+    if lead_ids:
+        state["lead_id"] = lead_ids[0]
+    postcodes = [e["postcode"] for e in ordered if e.get("postcode")]
+    if postcodes:
+        state["postcode"] = postcodes[-1]
+    state["contact_hashes"] = sorted({h for e in ordered for h in e.get("contact_hashes", [])})
+    state["first_event_at"] = ordered[0]["occurred_at"]
+    return state
+
+
+def record_job_event(repo: JobRepository, event: JobWebhookEvent, *, webhook_id: str, pepper: str,
+                     phone_region: str) -> JobWebhookResponse:
+    """Record the event once and re-derive the job; a repeated event type changes nothing."""
+    job_id = event.data.job_id
+    hashes = customer_hashes(event.data.customer, pepper=pepper, phone_region=phone_region)
+    for attempt in range(MAX_ATTEMPTS):
+        record = repo.load(job_id)
+        if any(e["event_type"] == event.type for e in record.events):
+            return _answer(event, record.job, applied=False)
+        now = iso()
+        item = event_item(event, webhook_id=webhook_id, hashes=hashes, received_at=now)
+        state = {**derive_job(job_id, [*record.events, item]), "updated_at": now}
+        try:
+            repo.record_event(item, state, expected_version=record.version, contact_hashes=hashes, at=now)
+        except DuplicateEvent:
+            return _answer(event, repo.get(job_id), applied=False)
+        except ConditionFailed:
+            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # noqa: S311 - jitter, not security
+            continue
+        return _answer(event, state, applied=True)
+    raise Unavailable("the job is being updated by other events, please retry", retry_after=1)
+
+
+def _answer(event: JobWebhookEvent, job: Item | None, *, applied: bool) -> JobWebhookResponse:
+    statuses: list[Any] = list((job or {}).get("statuses", []))
+    return JobWebhookResponse(job_id=event.data.job_id, type=event.type, applied=applied,
+                              statuses=sorted(statuses))

@@ -1,0 +1,210 @@
+"""Capturing leads: Quick Help (``POST /leads``) and refer-a-job (``POST /me/referrals``).
+
+At most three DynamoDB calls per lead (bench/RESULTS.md): the per-IP rate counter (UpdateItem), the share
+code (GetItem, only with ``ref``), and one TransactWriteItems holding the lead, its contact index items,
+the code's use (when it has ``max_uses``) and the code's rate counter. Checks against other records
+(duplicates, self-referral, velocity...) run later from the stream (``services.lead_checks``); the
+``referral`` item is written there too, never here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from referral_core import ids
+from referral_core.clock import epoch, iso
+from referral_core.contacts import clean_email, clean_phone
+from referral_core.dal.leads import CodeRateExceeded, CodeUsedUp, ContactRef, LeadRepository, Window
+from referral_core.errors import Forbidden, InvalidInput, RateLimited
+from referral_core.hashing import email_hash, peppered_hash
+from referral_core.ids import normalise_code
+from referral_core.models.leads import LeadCreated, LeadRequest, ReferAJobRequest
+from referral_core.policy import POLICY_VERSION
+from referral_core.services.redirect import CODE_PATTERN, is_live
+
+Source = Literal["quick_help", "refer_a_job"]
+Channel = Literal["form", "api", "portal"]  # how consent was given: the Quick Help form, JSON, the portal
+CONSENT_PURPOSE = "contact_about_this_request"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaptureRules:
+    """Settings of a capture, from the function's settings."""
+
+    pepper: str
+    phone_region: str
+    postcode_pattern: re.Pattern[str]
+    rate_window_seconds: int
+    max_leads_per_ip: int
+    max_leads_per_code: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Requester:
+    """Where a request came from: only the hash of the IP is ever stored."""
+
+    source_ip: str
+    channel: Channel
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contact:
+    name: str
+    email: str | None
+    phone: str | None
+    postcode: str
+    street: str | None
+    issue: str
+
+
+def capture_lead(repo: LeadRepository, request: LeadRequest, rules: CaptureRules,
+                 requester: Requester) -> LeadCreated:
+    """Save a Quick Help request. An unknown, inactive or used-up ``ref`` never fails the request: the
+    lead is saved without attribution and ``ref_status`` says why (the checks flag it for staff)."""
+    if request.consent.policy_version != POLICY_VERSION:
+        raise InvalidInput("the policy has changed: please read it again and agree",
+                           fields={"consent.policy_version": f"current version is {POLICY_VERSION}"})
+    contact = _clean(rules, name=request.name, email=request.email, phone=request.phone,
+                     postcode=request.postcode, street=request.street, issue=request.issue,
+                     email_field="email", phone_field="phone")
+    refs = contact_refs(rules.pepper, contact)
+    ip_hash = _limit_ip(repo, rules, requester.source_ip)
+    at = iso()
+    lead = _lead_item(contact, refs, source="quick_help", at=at, ip_hash=ip_hash, consent={
+        "purpose": CONSENT_PURPOSE, "policy_version": request.consent.policy_version, "given_at": at,
+        "given_by": "customer", "channel": requester.channel,
+    })
+    lead.update({"cid": request.cid, "referred_by": request.referred_by})
+    code_item = _code_for(repo, request.ref, lead)
+    return _save(repo, rules, lead, refs, code_item)
+
+
+def submit_refer_a_job(referrer: Mapping[str, Any], request: ReferAJobRequest, repo: LeadRepository,
+                       rules: CaptureRules, requester: Requester) -> LeadCreated:
+    """A signed-in referrer passes on a friend who agreed to be contacted (``POST /me/referrals``).
+
+    The lead is attributed to ``referrer`` directly (source ``refer_a_job``); consent is recorded as
+    the friend's agreement as confirmed by the referrer, against the current policy version.
+    """
+    if referrer.get("status") != "active":
+        raise Forbidden("this referrer account is not active")
+    contact = _clean(rules, name=request.friend_name, email=request.friend_email,
+                     phone=request.friend_phone, postcode=request.postcode, street=request.street,
+                     issue=request.issue, email_field="friend_email", phone_field="friend_phone")
+    refs = contact_refs(rules.pepper, contact)
+    ip_hash = _limit_ip(repo, rules, requester.source_ip)
+    at = iso()
+    lead = _lead_item(contact, refs, source="refer_a_job", at=at, ip_hash=ip_hash, consent={
+        "purpose": CONSENT_PURPOSE, "policy_version": POLICY_VERSION, "given_at": at,
+        "given_by": "referrer_for_friend", "channel": requester.channel,
+    })
+    lead.update({"referrer_id": referrer["referrer_id"], "ref_status": "attributed"})
+    return _save(repo, rules, lead, refs, None)
+
+
+# -- steps --------------------------------------------------------------------------------------------
+def _clean(rules: CaptureRules, *, name: str, email: str | None, phone: str | None, postcode: str,
+           street: str | None, issue: str, email_field: str, phone_field: str) -> Contact:
+    if not email and not phone:
+        need = "give an email address or a phone number"
+        raise InvalidInput(need, fields={email_field: need, phone_field: need})
+    postcode = re.sub(r"\s+", "", postcode).upper()
+    if not rules.postcode_pattern.fullmatch(postcode):
+        raise InvalidInput("postcode is not valid", fields={"postcode": "not a valid postcode"})
+    return Contact(
+        name=name, email=clean_email(email, email_field) if email else None,
+        phone=clean_phone(phone, rules.phone_region, phone_field) if phone else None,
+        postcode=postcode, street=street, issue=issue,
+    )
+
+
+def contact_refs(pepper: str, contact: Contact) -> list[ContactRef]:
+    """The peppered hashes a contact is matched by: email, E.164 phone, postcode + street."""
+    refs = []
+    if contact.email:
+        refs.append(ContactRef("email", email_hash(pepper, contact.email)))
+    if contact.phone:
+        refs.append(ContactRef("phone", peppered_hash(pepper, "phone", contact.phone)))
+    if contact.street:
+        street = " ".join(re.sub(r"[^a-z0-9 ]", " ", contact.street.lower()).split())
+        refs.append(ContactRef("address", peppered_hash(pepper, "address", f"{contact.postcode}|{street}")))
+    return refs
+
+
+def _limit_ip(repo: LeadRepository, rules: CaptureRules, source_ip: str) -> str:
+    ip_hash = peppered_hash(rules.pepper, "ip", source_ip)
+    window = _window(rules, "lead-ip", ip_hash)
+    if repo.count_hit(window) > rules.max_leads_per_ip:
+        raise RateLimited("too many requests, please try again later",
+                          retry_after=max(1, window.expires_epoch - epoch()))
+    return ip_hash
+
+
+def _window(rules: CaptureRules, scope: str, key: str) -> Window:
+    index = epoch() // rules.rate_window_seconds
+    return Window(scope=scope, key=key, index=index,
+                  expires_epoch=(index + 1) * rules.rate_window_seconds)
+
+
+def _lead_item(contact: Contact, refs: list[ContactRef], *, source: Source, at: str, ip_hash: str,
+               consent: dict[str, Any]) -> dict[str, Any]:
+    hashes = {f"{ref.kind}_hash": ref.hash for ref in refs}
+    return {
+        "lead_id": ids.new_id(), "source": source, "status": "received", "created_at": at,
+        "name": contact.name, "email": contact.email, "phone": contact.phone,
+        "postcode": contact.postcode, "street": contact.street, "issue": contact.issue,
+        "ip_hash": ip_hash, "consent": consent, **hashes,
+    }
+
+
+def _code_for(repo: LeadRepository, ref: str | None, lead: dict[str, Any]) -> dict[str, Any] | None:
+    """Attribute the lead to a live share code (sets ``code``/``referrer_id``); else record why not."""
+    if not ref:
+        return None
+    code = normalise_code(ref)
+    lead["ref"] = code
+    item = repo.get_code(code) if CODE_PATTERN.match(code) else None
+    if item is None:
+        lead["ref_status"] = "unknown"
+        return None
+    if not is_live(item, lead["created_at"]):
+        lead["ref_status"] = "used_up" if _used_up(item) else "inactive"
+        return None
+    lead.update({"code": code, "referrer_id": item["referrer_id"], "ref_status": "attributed"})
+    return item
+
+
+def _used_up(code_item: Mapping[str, Any]) -> bool:
+    max_uses = code_item.get("max_uses")
+    return isinstance(max_uses, int) and int(code_item.get("uses") or 0) >= max_uses
+
+
+def _save(repo: LeadRepository, rules: CaptureRules, lead: dict[str, Any], refs: list[ContactRef],
+          code_item: dict[str, Any] | None) -> LeadCreated:
+    window = _window(rules, "lead-code", code_item["code"]) if code_item else None
+    uses = code_item if code_item and code_item.get("max_uses") else None
+    try:
+        repo.create(lead, refs, use_code_of=uses, code_window=window, code_limit=rules.max_leads_per_code)
+    except CodeUsedUp:
+        # Lost the race for the last use: keep the lead, unattributed (one more transaction).
+        for name in ("code", "referrer_id"):
+            lead.pop(name)
+        lead["ref_status"] = "used_up"
+        repo.create(lead, refs)
+    except CodeRateExceeded:
+        raise RateLimited("too many requests for this code, please try again later",
+                          retry_after=max(1, window.expires_epoch - epoch()) if window else 1) from None
+    return LeadCreated(lead_id=lead["lead_id"])
+
+
+CLICK_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def carried_params(ref: str | None, cid: str | None) -> tuple[str | None, str | None]:
+    """``ref``/``cid`` from the redirect, kept for the form only when they look like a code and a click."""
+    code = normalise_code(ref) if ref else None
+    return (code if code and CODE_PATTERN.match(code) else None,
+            cid if cid and CLICK_ID_PATTERN.match(cid) else None)

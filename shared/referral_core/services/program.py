@@ -1,0 +1,25 @@
+"""Reading and changing the programme rules (staff)."""
+
+from __future__ import annotations
+
+from referral_core.clock import iso
+from referral_core.dal.program import ProgramRepository
+from referral_core.models.program import DEFAULT_RULES, Program, ProgramRules, UpdateProgramRequest
+
+
+def current_program(repo: ProgramRepository) -> Program:
+    """The saved rules, or the defaults (version 0) before staff first save any."""
+    stored = repo.current()
+    if stored is None:
+        return Program(rules=DEFAULT_RULES, version=0)
+    return Program(rules=ProgramRules.model_validate(stored["rules"]), version=stored["version"],
+                   updated_at=stored.get("updated_at"), updated_by=stored.get("updated_by"))
+
+
+def update_program(repo: ProgramRepository, request: UpdateProgramRequest, *, actor: str) -> Program:
+    """Save new rules as the next version (409 if ``expected_version`` is stale), audited."""
+    rules = request.rules()
+    at = iso()
+    version = repo.save(rules.model_dump(mode="json"), expected_version=request.expected_version,
+                        actor=actor, at=at)
+    return Program(rules=rules, version=version, updated_at=at, updated_by=actor)

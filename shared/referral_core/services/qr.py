@@ -1,0 +1,49 @@
+"""QR codes of share links, as PNG (pure-Python pypng writer) or SVG, with bounded size options."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode
+
+import qrcode
+from qrcode.image.pure import PyPNGImage
+from qrcode.image.svg import SvgPathImage
+
+from referral_core.errors import InvalidInput
+
+BOX_SIZE = (1, 40, 10)  # min, max, default pixels per module
+BORDER = (1, 16, 4)  # min, max, default modules of quiet zone (the QR standard asks for 4)
+
+
+def qr_target(origin: str, code: str, placement: str | None) -> str:
+    """What a printed QR code encodes: the share link marked as a QR scan, with its placement."""
+    params = {"src": "qr", **({"p": placement} if placement else {})}
+    return f"{origin.rstrip('/')}/r/{code}?{urlencode(params)}"
+
+
+def _checked(name: str, value: int, bounds: tuple[int, int, int]) -> int:
+    low, high, _ = bounds
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}",
+                           fields={name: f"must be between {low} and {high}"})
+    return value
+
+
+def _qr(url: str, box_size: int, border: int) -> qrcode.QRCode:  # type: ignore[type-arg]
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
+                         box_size=_checked("size", box_size, BOX_SIZE),
+                         border=_checked("border", border, BORDER))
+    code.add_data(url)
+    code.make(fit=True)
+    return code
+
+
+def qr_png(url: str, *, box_size: int = BOX_SIZE[2], border: int = BORDER[2]) -> bytes:
+    buffer = io.BytesIO()
+    _qr(url, box_size, border).make_image(image_factory=PyPNGImage).save(buffer)
+    return buffer.getvalue()
+
+
+def qr_svg(url: str, *, box_size: int = BOX_SIZE[2], border: int = BORDER[2]) -> str:
+    image = _qr(url, box_size, border).make_image(image_factory=SvgPathImage)
+    return str(image.to_string(encoding="unicode"))

@@ -1,0 +1,126 @@
+"""Manual withdrawals: a referrer asks, the amount is held, staff record the payout or reject it.
+
+Nothing is paid automatically: ``mark_withdrawal_paid`` records a payout staff made outside the system.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from referral_core.clock import iso
+from referral_core.dal.rewards import (
+    AlreadyPosted,
+    Deltas,
+    Entry,
+    EntryKind,
+    RewardRepos,
+    WithdrawalStatus,
+)
+from referral_core.errors import Conflict, InvalidInput, NotFound
+from referral_core.ids import new_id
+from referral_core.models.rewards import (
+    Balance,
+    MarkPaidRequest,
+    RejectRequest,
+    RewardsSummary,
+    RewardView,
+    TierProgress,
+    Withdrawal,
+    WithdrawalPage,
+)
+from referral_core.services.program import current_program
+from referral_core.services.rewards import mark_rewards_paid
+
+
+def request_withdrawal(repos: RewardRepos, referrer_id: str, amount_cents: int, *, currency: str
+                       ) -> Withdrawal:
+    """Hold ``amount_cents`` of the available balance for a payout (``POST /me/withdrawals``, 201).
+
+    422 below the programme's minimum; 409 when more than is available (the balance update's condition
+    decides, so concurrent requests can never overdraw).
+    """
+    rules = current_program(repos.program).rules
+    if amount_cents < rules.min_withdrawal_cents:
+        raise InvalidInput(f"the minimum withdrawal is {rules.min_withdrawal_cents} cents",
+                           fields={"amount_cents": f"below the minimum of {rules.min_withdrawal_cents}"})
+    repos.ledger.balance(referrer_id)  # 404 for an unknown referrer
+    at, withdrawal_id = iso(), new_id()
+    withdrawal = {"withdrawal_id": withdrawal_id, "referrer_id": referrer_id, "amount_cents": amount_cents,
+                  "currency": currency, "status": str(WithdrawalStatus.REQUESTED), "created_at": at}
+    entry = Entry(referrer_id=referrer_id, kind=EntryKind.WITHDRAWAL_HOLD, source_id=withdrawal_id,
+                  amount_cents=amount_cents, at=at,
+                  deltas=Deltas(available_cents=-amount_cents, held_cents=amount_cents))
+    repos.ledger.post(entry, guards=[repos.withdrawals.new(withdrawal)])
+    return Withdrawal.of(withdrawal)
+
+
+def _requested(repos: RewardRepos, withdrawal_id: str) -> dict[str, Any]:
+    withdrawal = repos.withdrawals.get(withdrawal_id)
+    if withdrawal is None:
+        raise NotFound("no such withdrawal")
+    if withdrawal["status"] != WithdrawalStatus.REQUESTED:
+        raise Conflict(f"the withdrawal is already {withdrawal['status']}")
+    return withdrawal
+
+
+def _decide(repos: RewardRepos, withdrawal_id: str, status: WithdrawalStatus, *, actor: str,
+            attributes: dict[str, str]) -> Withdrawal:
+    withdrawal = _requested(repos, withdrawal_id)
+    amount, referrer_id, at = int(withdrawal["amount_cents"]), str(withdrawal["referrer_id"]), iso()
+    if status is WithdrawalStatus.PAID:
+        kind, deltas = EntryKind.WITHDRAWAL_PAID, Deltas(held_cents=-amount, paid_cents=amount)
+    else:
+        kind = EntryKind.WITHDRAWAL_REJECTED_RELEASE
+        deltas = Deltas(held_cents=-amount, available_cents=amount)
+    guard, audit = repos.withdrawals.decide(withdrawal, status, actor=actor, at=at, attributes=attributes)
+    entry = Entry(referrer_id=referrer_id, kind=kind, source_id=withdrawal_id, amount_cents=amount, at=at,
+                  deltas=deltas, detail={"actor": actor, **attributes})
+    try:
+        repos.ledger.post(entry, guards=[guard], also=[audit])
+    except AlreadyPosted as exc:
+        raise Conflict("the withdrawal was decided meanwhile") from exc
+    if status is WithdrawalStatus.PAID:
+        mark_rewards_paid(repos, referrer_id, at=at)
+    return Withdrawal.of({**withdrawal, "status": str(status), "decided_at": at, "decided_by": actor,
+                          **attributes})
+
+
+def mark_withdrawal_paid(repos: RewardRepos, withdrawal_id: str, request: MarkPaidRequest, *,
+                         actor: str) -> Withdrawal:
+    """Staff paid it by hand: held → paid, with the payout reference (audited)."""
+    return _decide(repos, withdrawal_id, WithdrawalStatus.PAID, actor=actor,
+                   attributes={"payout_reference": request.payout_reference, "note": request.note})
+
+
+def reject_withdrawal(repos: RewardRepos, withdrawal_id: str, request: RejectRequest, *,
+                      actor: str) -> Withdrawal:
+    """Staff will not pay it: held → available again (audited)."""
+    return _decide(repos, withdrawal_id, WithdrawalStatus.REJECTED, actor=actor,
+                   attributes={"note": request.note})
+
+
+def list_withdrawals(repos: RewardRepos, status: WithdrawalStatus, *, cursor: str | None = None,
+                     limit: int = 50) -> WithdrawalPage:
+    items, next_cursor = repos.withdrawals.by_status(status, limit=limit, cursor=cursor)
+    return WithdrawalPage(items=[Withdrawal.of(i) for i in items], next_cursor=next_cursor)
+
+
+def referrer_summary(repos: RewardRepos, referrer_id: str, *, currency: str) -> RewardsSummary:
+    """Balances, tier and progress to the next one, withdrawals and rewards, for the dashboard."""
+    program = current_program(repos.program)
+    balance = repos.ledger.balance(referrer_id)
+    count = int(balance.get("rewarded_count", 0))
+    tiers = program.rules.tiers
+    index = program.rules.tier_index(count)
+    upcoming = tiers[index + 1] if index + 1 < len(tiers) else None
+    return RewardsSummary(
+        currency=currency,
+        balance=Balance(**{f: int(balance.get(f, 0)) for f in Balance.model_fields}),
+        tier=TierProgress(name=tiers[index].name, rewarded_count=count,
+                          next_tier=upcoming.name if upcoming else None,
+                          rewards_to_next_tier=upcoming.min_rewarded - count if upcoming else None),
+        min_withdrawal_cents=program.rules.min_withdrawal_cents,
+        withdrawals=[Withdrawal.of(w) for w in repos.withdrawals.of_referrer(referrer_id)],
+        rewards=[RewardView.model_validate({k: r.get(k) for k in RewardView.model_fields})
+                 for r in repos.rewards.of_referrer(referrer_id)],
+    )

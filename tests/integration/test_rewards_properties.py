@@ -1,0 +1,173 @@
+"""Properties of the ledger under any sequence of operations, and under concurrency (threads in-process).
+
+``atomic_requests`` makes moto apply each request atomically, as DynamoDB does (moto itself does not
+lock), so what races here is our code's reads and conditional writes — as between Lambda containers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from threading import Barrier
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from referral_core.clock import iso, now
+from referral_core.dal.rewards import RewardState, WithdrawalStatus
+from referral_core.errors import Conflict, InvalidInput
+from referral_core.models.rewards import MarkPaidRequest, RejectRequest
+from referral_core.services.rewards import on_job_refunded, on_staff_accept, release_due, settle
+from referral_core.services.withdrawals import mark_withdrawal_paid, reject_withdrawal, request_withdrawal
+from tests.support.rewards import (
+    assert_balance_matches_ledger,
+    atomic_requests,  # noqa: F401  (fixture)
+    empty_table,
+    refund,
+    repos,
+    save_rules,
+    seed_job,
+    seed_referral,
+    seed_referrer,
+)
+
+pytestmark = pytest.mark.integration
+
+LATER = iso(now() + timedelta(days=400))
+
+operations = st.lists(st.one_of(
+    st.tuples(st.just("credit"), st.integers(0, 5), st.integers(0, 100_000)),
+    st.tuples(st.just("release")),
+    st.tuples(st.just("refund"), st.integers(0, 5)),
+    st.tuples(st.just("withdraw"), st.integers(0, 20_000)),
+    st.tuples(st.just("pay"), st.integers(0, 5)),
+    st.tuples(st.just("reject"), st.integers(0, 5)),
+), min_size=1, max_size=14)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations, allow_negative=st.booleans())
+def test_balance_is_the_sum_of_the_ledger_for_any_sequence(stack, ops, allow_negative):
+    empty_table(stack)
+    save_rules(stack, require_review=True, allow_negative_balance=allow_negative, min_withdrawal_cents=1_000,
+               tiers=[{"name": "Bronze", "min_rewarded": 0, "reward": {"flat_cents": 2_500}},
+                      {"name": "Silver", "min_rewarded": 2,
+                       "reward": {"percent_bp": 1_500, "cap_cents": 9_000}}])
+    book, run = repos(stack), uuid.uuid4().hex[:8]
+    referrer = seed_referrer(stack, f"ref-{run}")
+    withdrawals: list[str] = []
+    for op in ops:
+        # Every operation is applied twice: a replayed event or a retried request changes nothing more.
+        for _ in range(2):
+            apply(stack, op, run, referrer, withdrawals)
+        check_invariants(book, referrer, allow_negative)
+
+
+def apply(stack, op, run, referrer, withdrawals):
+    book = repos(stack)
+    kind = op[0]
+    if kind == "credit":
+        job, lead = f"job-{run}-{op[1]}", f"lead-{run}-{op[1]}"
+        if book.jobs.get(job) is None:
+            seed_job(stack, job, lead, amount_cents=op[2])
+            seed_referral(stack, lead, referrer, job)
+        on_staff_accept(book, lead)
+    elif kind == "release":
+        release_due(book, at=LATER)
+    elif kind == "refund":
+        job = f"job-{run}-{op[1]}"
+        if book.jobs.get(job) is not None:
+            refund(stack, job)
+            on_job_refunded(book, job)
+    elif kind == "withdraw":
+        with contextlib.suppress(Conflict, InvalidInput):  # below the minimum or more than available
+            withdrawals.append(request_withdrawal(book, referrer, op[1], currency="AUD").withdrawal_id)
+    elif withdrawals:
+        withdrawal_id = withdrawals[op[1] % len(withdrawals)]
+        try:
+            if kind == "pay":
+                mark_withdrawal_paid(book, withdrawal_id, MarkPaidRequest(payout_reference="P"), actor="test")
+            else:
+                reject_withdrawal(book, withdrawal_id, RejectRequest(note="no"), actor="test")
+        except Conflict:
+            pass  # already decided
+
+
+def check_invariants(book, referrer, allow_negative):
+    balance = book.ledger.balance(referrer)
+    entries = book.ledger.entries(referrer)
+    for name in ("pending_cents", "available_cents", "held_cents", "paid_cents", "rewarded_count",
+                 "clawback_outstanding_cents"):
+        assert int(balance.get(name, 0)) == sum(e["deltas"][name] for e in entries), name
+    assert allow_negative or balance["available_cents"] >= 0
+    assert min(balance["pending_cents"], balance["held_cents"], balance["paid_cents"],
+               balance.get("clawback_outstanding_cents", 0)) >= 0
+    rewards = book.rewards.all_of_referrer(referrer)
+    live = {RewardState.PENDING, RewardState.AVAILABLE, RewardState.PAID}
+    assert balance["rewarded_count"] == sum(1 for r in rewards if r["state"] in live)
+    pending = sum(r["amount_cents"] for r in rewards if r["state"] == RewardState.PENDING)
+    assert balance["pending_cents"] == pending
+    withdrawals = book.withdrawals.of_referrer(referrer, limit=100)
+    assert balance["held_cents"] == sum(w["amount_cents"] for w in withdrawals
+                                        if w["status"] == WithdrawalStatus.REQUESTED)
+    assert balance["paid_cents"] == sum(w["amount_cents"] for w in withdrawals
+                                        if w["status"] == WithdrawalStatus.PAID)
+    credits = [e["source_id"] for e in entries if e["kind"] == "credit_pending"]
+    assert len(credits) == len(set(credits)) == len(rewards)
+
+
+def run_together(count, task):
+    barrier = Barrier(count)
+
+    def start(index):
+        barrier.wait()
+        return task(index)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(start, range(count)))
+
+
+@pytest.mark.usefixtures("atomic_requests")
+def test_concurrent_withdrawals_never_overdraw(stack):
+    # Given 100.00 available
+    save_rules(stack, require_review=False,
+               tiers=[{"name": "Bronze", "min_rewarded": 0, "reward": {"flat_cents": 2_500}}])
+    seed_referrer(stack)
+    for n in range(4):
+        seed_job(stack, f"job-{n}", f"lead-{n}")
+        seed_referral(stack, f"lead-{n}", job_id=f"job-{n}")
+        settle(repos(stack), f"lead-{n}")
+    release_due(repos(stack), at=LATER)
+
+    # When 20 withdrawals of 25.00 arrive at once
+    def withdraw(_):
+        try:
+            return request_withdrawal(repos(stack), "ref-0001", 2_500, currency="AUD").status
+        except Conflict as exc:
+            return exc.status
+
+    results = run_together(20, withdraw)
+
+    # Then exactly the four that fit succeed and the others are 409
+    assert sorted(results, key=str) == [409] * 16 + ["requested"] * 4
+    current = assert_balance_matches_ledger(stack)
+    assert (current["available_cents"], current["held_cents"]) == (0, 10_000)
+
+
+@pytest.mark.usefixtures("atomic_requests")
+def test_concurrent_completion_events_credit_once(stack):
+    save_rules(stack, require_review=False)
+    seed_referrer(stack)
+    seed_job(stack)
+    seed_referral(stack)
+
+    results = run_together(50, lambda _: settle(repos(stack), "lead-0001"))
+
+    assert results.count("credited") == 1
+    assert set(results) == {"credited", "already_credited"}
+    current = assert_balance_matches_ledger(stack)
+    assert (current["pending_cents"], current["rewarded_count"]) == (2_500, 1)
+    assert [e["kind"] for e in repos(stack).ledger.entries("ref-0001")] == ["credit_pending"]
