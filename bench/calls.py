@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -28,7 +29,8 @@ from bench.support import ROOT, Section, table
 from local.template import create_table_kwargs
 from tests.support.aws import Stack, moto_stack, template
 from tests.support.dynamo_calls import watch
-from tests.support.events import STAFF_CLAIMS, http_event
+from tests.support.events import STAFF_CLAIMS, http_event, load_event
+from tests.support.jobs import configure_webhook_secrets, signed_event
 from tests.support.stream_pump import StreamPump, batches, consumers
 
 Context = dict[str, Any]
@@ -89,6 +91,27 @@ def _keep_code(ctx: Context, response: dict[str, Any]) -> None:
     ctx["code"] = json.loads(response["body"])["code"]
 
 
+def _keep_cid(ctx: Context, response: dict[str, Any]) -> None:
+    query = parse_qs(urlsplit(response["headers"]["Location"]).query)
+    ctx["cid"] = query["cid"][0]
+
+
+def _lead(ctx: Context) -> dict[str, Any]:
+    event = load_event("capture_lead/post_lead_json.json")
+    body = {**json.loads(event["body"]), "ref": ctx["code"], "cid": ctx["cid"],
+            "email": f"sam-{uuid.uuid4().hex[:8]}@example.com", "phone": f"0412 {uuid.uuid4().int % 900 + 100} 678"}
+    event["body"] = json.dumps(body)
+    return event
+
+
+def _job(event_type: str) -> Callable[[Context], dict[str, Any]]:
+    def build(ctx: Context) -> dict[str, Any]:
+        body = json.loads(load_event(f"job_webhook/{event_type}.json")["body"])
+        body["data"].update(job_id=ctx.setdefault("job_id", f"J-{uuid.uuid4().hex[:8]}"), lead_id=ctx["lead_id"])
+        return signed_event(body)
+    return build
+
+
 JOURNEYS: dict[str, list[Step]] = {
     "referrer and link": [
         Step("POST /admin/referrers", "staff create a referrer", "StaffAdminFunction",
@@ -104,6 +127,22 @@ JOURNEYS: dict[str, list[Step]] = {
         Step("GET /openapi.json", "API description", "ApiDocsFunction",
              lambda ctx: http_event("GET", "/openapi.json")),
         Step("GET /docs", "API docs page", "ApiDocsFunction", lambda ctx: http_event("GET", "/docs")),
+    ],
+    "referral": [
+        Step("POST /admin/referrers", "referral: staff create a referrer", "StaffAdminFunction",
+             lambda ctx: _admin("POST", "/admin/referrers",
+                                {"name": "Jo Smith", "email": f"jo-{uuid.uuid4().hex[:8]}@example.com"}), _keep_code),
+        Step("GET /r/{code}", "referral: a friend follows the link", "LinkRedirectFunction",
+             lambda ctx: _redirect(ctx["code"], ip=f"198.51.100.{uuid.uuid4().int % 250}"), _keep_cid),
+        Step("GET /quick-help", "referral: Quick Help page", "CaptureLeadFunction",
+             lambda ctx: load_event("capture_lead/get_quick_help_with_ref.json")),
+        Step("POST /leads", "referral: the friend asks for help", "CaptureLeadFunction", _lead,
+             lambda ctx, response: ctx.update(lead_id=json.loads(response["body"])["lead_id"])),
+        Step("POST /webhooks/jobs", "referral: job created", "JobWebhookFunction", _job("job.created")),
+        Step("POST /webhooks/jobs", "referral: job completed", "JobWebhookFunction", _job("job.completed")),
+        Step("POST /webhooks/jobs", "referral: job paid", "JobWebhookFunction", _job("job.paid")),
+        Step("GET /policy", "privacy policy", "CaptureLeadFunction",
+             lambda ctx: load_event("capture_lead/get_policy.json")),
     ],
 }
 
@@ -175,6 +214,7 @@ def measure(rounds: int = 5) -> Measurements:
     """Warm up, measure calls once, then time ``rounds`` more journeys (request ms are their medians)."""
     out = Measurements([], {}, {})
     with pytest.MonkeyPatch.context() as mp, moto_stack(mp) as stack:
+        configure_webhook_secrets(stack)
         pump = StreamPump(stack)
         for steps in JOURNEYS.values():
             times: dict[str, list[float]] = {}

@@ -80,9 +80,13 @@ def scenario_cost(m: Measurements, scenario: str) -> Cost:
 
 
 # What each modelled unit is made of: (label, how many, [(scenario, times per unit)]).
+REFERRAL = ["referral: a friend follows the link", "referral: Quick Help page", "referral: the friend asks for help",
+            "referral: job created", "referral: job completed", "referral: job paid"]
 UNITS = [
     ("1M redirects (every visit counted: the dearest case)", 1_000_000, [("first visit (counted)", 1)]),
     ("1k referrers created (with welcome email)", 1_000, [("staff create a referrer", 1)]),
+    ("1k referrals (click, Quick Help, lead, job created/completed/paid, all stream checks)", 1_000,
+     [(scenario, 1) for scenario in REFERRAL]),
 ]
 
 
