@@ -10,6 +10,7 @@ the SDK's retries: the flow answers exactly as in the clean run.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ import pytest
 
 from tests.support.dynamo_calls import FAULT_KINDS, Fault, FaultKind, inject, is_conditional, watch
 from tests.support.events import STAFF_CLAIMS, http_event, json_body
+from tests.support.jobs import configure_webhook_secrets, post_job_event
+from tests.support.leads import lead_body, post_lead
 
 pytestmark = pytest.mark.integration
 
@@ -71,10 +74,42 @@ def _seed_code(stack: Any) -> dict[str, Any]:
     return {"code": json_body(_create_referrer(stack))["code"]}
 
 
+def _kinds(stack: Any) -> Counter[str]:
+    return Counter(str(i.get("type", "")) for i in stack.items())
+
+
+def _all_or_nothing(*kinds: str, success: int) -> Callable[[Any, dict[str, Any], Any], list[str]]:
+    """All ``kinds`` written or none (a success may write none: a lost condition read as "already done");
+    a refusal writes none."""
+    def check(stack: Any, ctx: dict[str, Any], response: Any) -> list[str]:
+        grown = _kinds(stack) - ctx["before"]
+        written = {kind for kind in kinds if grown[kind]}
+        ok = written in (set(), set(kinds)) if response["statusCode"] == success else not written
+        return [] if ok else [f"status {response['statusCode']} left new items {dict(grown)}"]
+    return check
+
+
+def _seed_lead_flow(stack: Any) -> dict[str, Any]:
+    code = _seed_code(stack)["code"]
+    return {"code": code, "before": _kinds(stack)}
+
+
+def _seed_job_flow(stack: Any) -> dict[str, Any]:
+    configure_webhook_secrets(stack)
+    lead = post_lead(stack, lead_body(ref=None, cid=None))
+    return {"lead_id": json_body(lead)["lead_id"], "before": _kinds(stack)}
+
+
 FLOWS: dict[str, Flow] = {
     "create_referrer": Flow(setup=lambda stack: {}, act=lambda stack, ctx: _create_referrer(stack),
                             check=_check_referrer, success=(201,)),
     "redirect": Flow(setup=_seed_code, act=_redirect, check=_check_redirect, success=(302,)),
+    "capture_lead": Flow(setup=_seed_lead_flow,
+                         act=lambda stack, ctx: post_lead(stack, lead_body(ref=ctx["code"], cid=None)),
+                         check=_all_or_nothing("lead", "contact", success=201), success=(201,)),
+    "job_webhook": Flow(setup=_seed_job_flow,
+                        act=lambda stack, ctx: post_job_event(stack, "job.created", lead_id=ctx["lead_id"]),
+                        check=_all_or_nothing("job", "job_event", success=200), success=(200,)),
 }
 
 
@@ -123,8 +158,12 @@ def _run(stack: Any, flow: Flow, fault: Fault | None) -> tuple[Any, list[str], A
 # would answer 500); it should answer 503 with Retry-After, or still 302 when only the click write failed.
 # strict: this turns red when fixed, so that the mark is removed.
 REDIRECT_503 = pytest.mark.xfail(strict=True, reason="redirect: DynamoDB Unavailable escapes as a 500")
-CASES = [pytest.param(flow, kind, marks=REDIRECT_503 if flow == "redirect" and kind != "ConditionalCheckFailed"
-                      else (), id=f"{flow}-{kind}") for flow in sorted(FLOWS) for kind in FAULT_KINDS]
+# Known defect, reported to the jobs owner: Powertools' idempotency store errors (its PutItem before, its
+# UpdateItem after the work) escape as IdempotencyPersistenceLayerError -> 500 instead of a clean 503.
+WEBHOOK_503 = pytest.mark.xfail(strict=True, reason="job_webhook: idempotency store errors escape as a 500")
+KNOWN = {"redirect": REDIRECT_503, "job_webhook": WEBHOOK_503}
+CASES = [pytest.param(flow, kind, marks=KNOWN[flow] if flow in KNOWN and kind != "ConditionalCheckFailed" else (),
+                      id=f"{flow}-{kind}") for flow in sorted(FLOWS) for kind in FAULT_KINDS]
 
 
 @pytest.mark.parametrize(("flow_name", "kind"), CASES)
