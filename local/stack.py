@@ -17,6 +17,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from local import moto_fixes
 from local.gateway import Gateway, JwtVerifier
 from local.persistence import Outbox, TableSnapshots
 from local.resources import CreatedResources, ResourceBuilder, aws_client
@@ -64,21 +65,6 @@ def quiet_servers() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
-def serialize_requests(moto: ThreadedMotoServer) -> None:
-    """Let moto answer one request at a time. Its backends are not thread-safe: concurrent
-    TransactWriteItems both pass their conditions (duplicates DynamoDB never allows) and corrupt the
-    stream; DynamoDB's own atomicity is what the app relies on (tests/e2e/test_concurrency.py)."""
-    server = moto._server
-    assert server is not None
-    app, lock = server.app, threading.Lock()
-
-    def serialized(environ: Any, start_response: Any) -> Any:
-        with lock:
-            return list(app(environ, start_response))
-
-    server.app = serialized
-
-
 class LocalStack:
     """Starts and stops everything; also serves the `/_local/*` tools of the gateway."""
 
@@ -104,12 +90,12 @@ class LocalStack:
 
     def start(self) -> None:
         quiet_servers()
+        moto_fixes.install()
         self.local_dir.mkdir(parents=True, exist_ok=True)
         port = self._gateway.serve("127.0.0.1", self.settings.port)  # health answers 503 until ready
         self.base_url = f"http://127.0.0.1:{port}"
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
-        serialize_requests(self._moto)
         host, moto_port = self._moto.get_host_and_port()
         self.aws_endpoint = f"http://{host}:{moto_port}"
 

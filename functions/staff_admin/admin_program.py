@@ -5,20 +5,15 @@ No ``from __future__ import annotations``: Powertools reads the route signatures
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from staff_context import current_actor
 
 from referral_core import api
-from referral_core.auth import StaffIdentity
 from referral_core.dal.program import ProgramRepository
 from referral_core.http import json_response
 from referral_core.models.program import UpdateProgramRequest
 from referral_core.services.program import current_program, update_program
 
 router = APIGatewayHttpRouter()
-
-
-def _actor() -> str:
-    staff: StaffIdentity = router.context["staff"]  # set by staff_admin's require_staff middleware
-    return staff.actor
 
 
 @router.get("/admin/program")
@@ -28,5 +23,5 @@ def get_program() -> Response[str]:
 
 @router.put("/admin/program", responses={409: {"description": "expected_version is stale"}})
 def put_program(body: UpdateProgramRequest) -> Response[str]:
-    saved = update_program(ProgramRepository(api.table()), body, actor=_actor())
+    saved = update_program(ProgramRepository(api.table()), body, actor=current_actor(router))
     return json_response(200, saved.model_dump(mode="json"))

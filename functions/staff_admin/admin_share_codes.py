@@ -3,17 +3,14 @@
 No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
-import dataclasses
-from functools import cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from staff_context import current_actor, settings
 
 from referral_core import api
-from referral_core.auth import StaffIdentity
-from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.links import LinkRepository
 from referral_core.http import json_response
 from referral_core.models.share_codes import CreateShareCodeRequest
@@ -35,16 +32,6 @@ QR_CACHE_CONTROL = "private, max-age=86400"
 router = Router()
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class ShareCodeSettings(BaseSettings):
-    allowed_redirect_hosts: tuple[str, ...]
-
-
-@cache
-def settings() -> ShareCodeSettings:
-    return read_settings(ShareCodeSettings)
-
-
 def _repo() -> LinkRepository:
     return LinkRepository(api.table())
 
@@ -53,15 +40,10 @@ def _origin() -> str:
     return request_origin(router.current_event.raw_event, settings().public_base_url)
 
 
-def _actor() -> str:
-    identity: StaffIdentity = router.context["staff"]
-    return identity.actor
-
-
 @router.post("/admin/referrers/<referrer_id>/share-codes", responses={201: {"description": "Code created"}})
 @tracer.capture_method
 def post_share_code(referrer_id: str, body: CreateShareCodeRequest) -> Response[str]:
-    view = create_share_code(_repo(), referrer_id, body, origin=_origin(), actor=_actor(),
+    view = create_share_code(_repo(), referrer_id, body, origin=_origin(), actor=current_actor(router),
                              allowed_hosts=settings().allowed_redirect_hosts, qr_prefix=QR_PREFIX)
     return json_response(201, view.model_dump())
 
@@ -69,14 +51,16 @@ def post_share_code(referrer_id: str, body: CreateShareCodeRequest) -> Response[
 @router.post("/admin/share-codes/<code>/disable")
 @tracer.capture_method
 def disable_share_code(code: str) -> Response[str]:
-    view = set_share_code_enabled(_repo(), code, False, origin=_origin(), actor=_actor(), qr_prefix=QR_PREFIX)
+    view = set_share_code_enabled(_repo(), code, False, origin=_origin(), actor=current_actor(router),
+                                  qr_prefix=QR_PREFIX)
     return json_response(200, view.model_dump())
 
 
 @router.post("/admin/share-codes/<code>/enable")
 @tracer.capture_method
 def enable_share_code(code: str) -> Response[str]:
-    view = set_share_code_enabled(_repo(), code, True, origin=_origin(), actor=_actor(), qr_prefix=QR_PREFIX)
+    view = set_share_code_enabled(_repo(), code, True, origin=_origin(), actor=current_actor(router),
+                                  qr_prefix=QR_PREFIX)
     return json_response(200, view.model_dump())
 
 

@@ -8,20 +8,15 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from staff_context import current_actor
 
 from referral_core import api
-from referral_core.auth import StaffIdentity
 from referral_core.dal.rewards import RewardRepos, WithdrawalStatus
 from referral_core.http import json_response
 from referral_core.models.rewards import MarkPaidRequest, RejectRequest
 from referral_core.services.withdrawals import list_withdrawals, mark_withdrawal_paid, reject_withdrawal
 
 router = APIGatewayHttpRouter()
-
-
-def _actor() -> str:
-    staff: StaffIdentity = router.context["staff"]  # set by staff_admin's require_staff middleware
-    return staff.actor
 
 
 @router.get("/admin/withdrawals")
@@ -34,11 +29,11 @@ def get_withdrawals(status: Annotated[WithdrawalStatus, Query()] = WithdrawalSta
 
 @router.post("/admin/withdrawals/<withdrawal_id>/paid")
 def post_paid(withdrawal_id: str, body: MarkPaidRequest) -> Response[str]:
-    paid = mark_withdrawal_paid(RewardRepos.on(api.table()), withdrawal_id, body, actor=_actor())
+    paid = mark_withdrawal_paid(RewardRepos.on(api.table()), withdrawal_id, body, actor=current_actor(router))
     return json_response(200, paid.model_dump(mode="json"))
 
 
 @router.post("/admin/withdrawals/<withdrawal_id>/rejected")
 def post_rejected(withdrawal_id: str, body: RejectRequest) -> Response[str]:
-    rejected = reject_withdrawal(RewardRepos.on(api.table()), withdrawal_id, body, actor=_actor())
+    rejected = reject_withdrawal(RewardRepos.on(api.table()), withdrawal_id, body, actor=current_actor(router))
     return json_response(200, rejected.model_dump(mode="json"))

@@ -5,38 +5,29 @@ No ``from __future__ import annotations`` here: Powertools reads the route signa
 """
 
 
-import dataclasses
-from functools import cache
 from typing import Any
 
+import admin_disputes
+import admin_privacy
 import admin_program
+import admin_reports
+import admin_reviews
 import admin_share_codes
 import admin_withdrawals
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
+from staff_context import current_actor, settings
 
 from referral_core import api
-from referral_core.auth import StaffIdentity, staff_from_event
-from referral_core.config import BaseSettings, read_settings
+from referral_core.auth import staff_from_event
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.http import create_resolver, json_response
+from referral_core.errors import Forbidden, Unauthorized
+from referral_core.http import create_resolver, error_payload, json_response
 from referral_core.models.referrers import CreateReferrerRequest, CreateReferrerResponse
 from referral_core.observability import logger, tracer
 from referral_core.origin import request_origin
 from referral_core.services.referrers import create_referrer
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class AdminSettings(BaseSettings):
-    allowed_redirect_hosts: tuple[str, ...] = ()
-    default_phone_region: str = "AU"
-
-
-@cache
-def settings() -> AdminSettings:
-    return read_settings(AdminSettings)
-
 
 app = create_resolver(title="Staff admin")
 
@@ -47,14 +38,13 @@ def require_staff(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:
 
 
 app.use(middlewares=[require_staff])
+app.include_router(admin_reviews.router)
+app.include_router(admin_disputes.router)
+app.include_router(admin_reports.router)
+app.include_router(admin_privacy.router)
 app.include_router(admin_share_codes.router)
 app.include_router(admin_program.router)
 app.include_router(admin_withdrawals.router)
-
-
-def staff() -> StaffIdentity:
-    identity: StaffIdentity = app.context["staff"]
-    return identity
 
 
 @app.post("/admin/referrers", responses={
@@ -66,7 +56,7 @@ def post_referrer(body: CreateReferrerRequest) -> Response[str]:
     created: CreateReferrerResponse = create_referrer(
         ReferrerRepository(api.table()), body, pepper=api.pepper(),
         origin=request_origin(app.current_event.raw_event, settings().public_base_url),
-        phone_region=settings().default_phone_region, actor=staff().actor,
+        phone_region=settings().default_phone_region, actor=current_actor(app),
     )
     return json_response(201, created.model_dump())
 
@@ -74,4 +64,10 @@ def post_referrer(body: CreateReferrerRequest) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # Who is calling is settled before anything reads the request: Powertools validates the body before
+    # route middlewares run, and a caller without a staff token must get 401/403, never a 422.
+    try:
+        staff_from_event(event)
+    except (Unauthorized, Forbidden) as exc:
+        return error_payload(exc)
     return app.resolve(event, context)

@@ -24,6 +24,12 @@ def error_response(status: int, code: str, message: str, fields: dict[str, str] 
                     headers={"Cache-Control": "no-store", **(headers or {})})
 
 
+def error_payload(exc: DomainError) -> dict[str, Any]:
+    """The same error as an API Gateway proxy result, for handlers that answer before a resolver runs."""
+    return {"statusCode": exc.status, "headers": {"Content-Type": JSON, "Cache-Control": "no-store"},
+            "body": json.dumps({"error": {"code": exc.code, "message": exc.message, "fields": exc.fields}})}
+
+
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     # Powertools prefixes body errors with ("body", ...); query/path with ("query", name) etc.
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]

@@ -1,8 +1,8 @@
 """Races against the real local stack (several warm workers per function, moto behind them).
 
 Code creation: many referrers created at once all get distinct codes; the same email sent concurrently
-creates one referrer and the others get 409. The races run on a stack of their own: moto's rollback of a
-failed transaction leaves the session stack's stream poller on a stale shard (see docs/quality.md).
+creates one referrer and the others get 409. The races run on a stack of their own, so that their load
+and their cancelled transactions stay out of the session stack.
 """
 
 from __future__ import annotations

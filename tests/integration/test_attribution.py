@@ -11,7 +11,6 @@ from tests.support.jobs import (
     ATTRIBUTE,
     MISSING_JOBS,
     WEBHOOK,
-    atomic_dynamodb,
     configure_webhook_secrets,
     contact_hashes,
     invoke_concurrently,
@@ -278,7 +277,6 @@ def test_linked_lead_is_not_flagged_as_missing_a_job(webhook):
 
 # -- concurrency ---------------------------------------------------------------------------------------
 def test_fifty_concurrent_deliveries_of_one_lead_make_one_attribution(stack, monkeypatch):
-    atomic_dynamodb(monkeypatch)
     lead = code_and_other_click(stack)
     records = [stream_event(stream_record("INSERT", new=lead)) for _ in range(50)]
     results = invoke_concurrently(stack, ATTRIBUTE, records)
@@ -289,7 +287,6 @@ def test_fifty_concurrent_deliveries_of_one_lead_make_one_attribution(stack, mon
 
 
 def test_concurrent_job_events_and_stream_records_make_one_state_and_one_link(webhook, monkeypatch):
-    atomic_dynamodb(monkeypatch)
     lead = given_code_lead(webhook)
     lead_inserted(webhook, lead)
     events = [signed_event(job_body(kind, lead_id=lead["lead_id"],

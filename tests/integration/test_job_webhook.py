@@ -13,7 +13,6 @@ from tests.support.aws import WEBHOOK_SECRET
 from tests.support.events import json_body, load_event
 from tests.support.jobs import (
     WEBHOOK,
-    atomic_dynamodb,
     configure_webhook_secrets,
     contact_hashes,
     invoke_concurrently,
@@ -240,7 +239,6 @@ def test_body_that_is_not_json_is_400(webhook):
 
 
 def test_fifty_concurrent_deliveries_of_one_event_have_one_effect(webhook, monkeypatch):
-    atomic_dynamodb(monkeypatch)
     event = signed_event(job_body("job.completed"))
     responses = invoke_concurrently(webhook, WEBHOOK, [event] * 50)
     codes = {r["statusCode"] for r in responses}
@@ -253,7 +251,6 @@ def test_fifty_concurrent_deliveries_of_one_event_have_one_effect(webhook, monke
 
 
 def test_fifty_distinct_deliveries_of_completed_and_paid_make_one_job_state(webhook, monkeypatch):
-    atomic_dynamodb(monkeypatch)
     events = [signed_event(job_body(kind, amount_cents=48000 if kind == "job.paid" else None))
               for kind in ["job.completed", "job.paid"] * 25]
     responses = invoke_concurrently(webhook, WEBHOOK, events)

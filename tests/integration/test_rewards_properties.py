@@ -1,7 +1,7 @@
 """Properties of the ledger under any sequence of operations, and under concurrency (threads in-process).
 
-``atomic_requests`` makes moto apply each request atomically, as DynamoDB does (moto itself does not
-lock), so what races here is our code's reads and conditional writes — as between Lambda containers.
+moto applies each request atomically here (local.moto_fixes, as DynamoDB does), so what races is our
+code's reads and conditional writes, as between Lambda containers.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from referral_core.services.rewards import on_job_refunded, on_staff_accept, rel
 from referral_core.services.withdrawals import mark_withdrawal_paid, reject_withdrawal, request_withdrawal
 from tests.support.rewards import (
     assert_balance_matches_ledger,
-    atomic_requests,  # noqa: F401  (fixture)
     empty_table,
     refund,
     repos,
@@ -130,7 +129,6 @@ def run_together(count, task):
         return list(pool.map(start, range(count)))
 
 
-@pytest.mark.usefixtures("atomic_requests")
 def test_concurrent_withdrawals_never_overdraw(stack):
     # Given 100.00 available
     save_rules(stack, require_review=False,
@@ -157,7 +155,6 @@ def test_concurrent_withdrawals_never_overdraw(stack):
     assert (current["available_cents"], current["held_cents"]) == (0, 10_000)
 
 
-@pytest.mark.usefixtures("atomic_requests")
 def test_concurrent_completion_events_credit_once(stack):
     save_rules(stack, require_review=False)
     seed_referrer(stack)

@@ -138,6 +138,9 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """The ``stack`` fixture's body, also usable outside pytest (bench/: ``pytest.MonkeyPatch.context()``)."""
     from moto import mock_aws
 
+    from local import moto_fixes
+
+    moto_fixes.install()  # atomic requests and stream-safe rollback, as DynamoDB (and the local stack)
     for key, value in BASE_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

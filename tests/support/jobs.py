@@ -7,14 +7,12 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
-import pytest
 from standardwebhooks.webhooks import Webhook
 
 from referral_core.hashing import email_hash, peppered_hash
@@ -26,24 +24,6 @@ ATTRIBUTE = "AttributeReferralFunction"
 MISSING_JOBS = "FlagMissingJobLinksFunction"
 
 
-def atomic_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make each moto DynamoDB request atomic, as DynamoDB's are, for tests with concurrent threads.
-
-    moto applies a transaction to a deep copy of the table and restores that copy when a condition
-    fails, which loses writes other threads made meanwhile. Serialising whole requests keeps every
-    interleaving *between* requests (what the application's conditional writes must survive) while
-    giving each request the atomicity the real service has.
-    """
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.RLock()
-    original = DynamoHandler.call_action
-
-    def call_action(self: DynamoHandler) -> Any:
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
 
 
 def invoke_concurrently(stack: Stack, logical_id: str, events: list[dict[str, Any]], *,

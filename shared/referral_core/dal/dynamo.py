@@ -151,6 +151,7 @@ class Delete:
 class Page:
     items: list[Item] = field(default_factory=list)
     last_key: dict[str, Any] | None = None
+    scanned: int = 0  # items read before any FilterExpression (what the page cost)
 
 
 def _opt(**kwargs: Any) -> dict[str, Any]:
@@ -228,7 +229,7 @@ class Table:
             raise translate(exc) from exc
         last = out.get("LastEvaluatedKey")
         return Page(items=[deserialize(i) for i in out.get("Items", [])],
-                    last_key=deserialize(last) if last else None)
+                    last_key=deserialize(last) if last else None, scanned=out.get("ScannedCount", 0))
 
     def query_all(self, key_condition: str, values: Mapping[str, Any], **kwargs: Any) -> Iterator[Item]:
         start: Mapping[str, Any] | None = None

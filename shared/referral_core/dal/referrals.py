@@ -7,6 +7,7 @@ are conditional on ``stage_rank`` so they only move forward, whatever order the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from referral_core.clock import iso
@@ -26,6 +27,26 @@ def referrals_of_referrer_gsi(referrer_id: str) -> str:
 
 def review_gsi(status: ReviewStatus | str) -> str:
     return f"REVIEW#{status}"
+
+
+@dataclass(frozen=True)
+class HoldClauses:
+    """UpdateExpression parts (name ``#stage``) that put a hold on the visible stage or release it, so a
+    staff decision can change the hold in the same UpdateItem as the rest of the referral."""
+
+    sets: tuple[str, ...]
+    removes: tuple[str, ...]
+    values: dict[str, Any]
+
+
+def hold_clauses(stage: Stage | None, *, reason: str | None = None) -> HoldClauses:
+    """``stage`` None releases the hold (back to the progress stage); otherwise holds at ``stage``."""
+    if stage is None:
+        return HoldClauses(sets=("#stage = if_not_exists(progress_stage, :received)",),
+                           removes=("hold_stage", "not_eligible_reason"),
+                           values={":received": str(Stage.RECEIVED)})
+    return HoldClauses(sets=("#stage = :hold", "hold_stage = :hold", "not_eligible_reason = :hold_reason"),
+                       removes=(), values={":hold": str(stage), ":hold_reason": reason or ""})
 
 
 class ReferralRepository:
@@ -67,20 +88,18 @@ class ReferralRepository:
 
     def hold(self, lead_id: str, stage: Stage, *, reason: str | None = None, at: str | None = None) -> None:
         """Show ``under_review`` or ``not_eligible`` (with a public reason) instead of progress."""
-        at = at or iso()
-        self.table.update(
-            lead_pk(lead_id), REFERRAL_SK,
-            "SET #stage = :stage, hold_stage = :stage, not_eligible_reason = :reason, updated_at = :at",
-            names={"#stage": "stage"}, values={":stage": str(stage), ":reason": reason or "", ":at": at})
+        self._set_hold(lead_id, hold_clauses(stage, reason=reason), at or iso())
 
     def release_hold(self, lead_id: str, *, at: str | None = None) -> None:
         """Back to the progress stage after a staff decision clears the hold."""
-        at = at or iso()
-        self.table.update(
-            lead_pk(lead_id), REFERRAL_SK,
-            "SET #stage = if_not_exists(progress_stage, :received), updated_at = :at "
-            "REMOVE hold_stage, not_eligible_reason",
-            names={"#stage": "stage"}, values={":received": str(Stage.RECEIVED), ":at": at})
+        self._set_hold(lead_id, hold_clauses(None), at or iso())
+
+    def _set_hold(self, lead_id: str, clauses: HoldClauses, at: str) -> None:
+        expression = "SET " + ", ".join([*clauses.sets, "updated_at = :at"])
+        if clauses.removes:
+            expression += " REMOVE " + ", ".join(clauses.removes)
+        self.table.update(lead_pk(lead_id), REFERRAL_SK, expression, names={"#stage": "stage"},
+                          values={**clauses.values, ":at": at})
 
     def raise_flag(self, lead_id: str, flag_type: str, severity: Severity, evidence: dict[str, Any], *,
                    at: str | None = None) -> bool:
@@ -97,11 +116,11 @@ class ReferralRepository:
         queue = Update(
             key={"pk": lead_pk(lead_id), "sk": REFERRAL_SK},
             expression=("SET #type = :referral, review_status = :open, gsi2pk = :queue, gsi2sk = :order, "
-                        "updated_at = :at, lead_id = :lead ADD flag_types :types"),
+                        "updated_at = :at, lead_id = :lead ADD flag_types :types, flag_severities :severities"),
             names={"#type": "type"},
             values={":referral": "referral", ":open": str(ReviewStatus.OPEN),
-                    ":queue": review_gsi(ReviewStatus.OPEN),
-                    ":order": f"{at}#{lead_id}", ":at": at, ":lead": lead_id, ":types": {flag_type}},
+                    ":queue": review_gsi(ReviewStatus.OPEN), ":order": f"{at}#{lead_id}", ":at": at,
+                    ":lead": lead_id, ":types": {flag_type}, ":severities": {str(severity)}},
         )
         try:
             self.table.transact([Put(flag, condition="attribute_not_exists(pk)"), queue])

@@ -77,7 +77,7 @@ def zone_allows(code_item: Mapping[str, Any], postcode: str | None) -> bool:
     if not zones:
         return True
     normal = (postcode or "").strip().upper().replace(" ", "")
-    return bool(normal) and any(_zone_matches(str(zone), normal) for zone in zones)
+    return bool(normal) and any(_zone_matches(str(zone).strip().upper(), normal) for zone in zones)
 
 
 def _zone_is_valid(zone: str) -> bool:

@@ -1,0 +1,186 @@
+"""Privacy requests: export everything about a person, or erase it.
+
+A person is found through their peppered contact hashes (``CONTACT#{hash}`` lists their leads, jobs and
+referrer profiles; a referrer is also found by ``REFEMAIL#{hash}``). Erasure overwrites raw contact fields
+with ``[erased]``, removes hashes and lookup items, and scrubs the raw values out of free text, but keeps
+ledger entries, balances and audit entries: the money trail stays whole and nobody can be found from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from referral_core.clock import iso
+from referral_core.contacts import clean_email, clean_phone
+from referral_core.dal.dynamo import Item
+from referral_core.dal.privacy import ItemChange, PrivacyRepository, contact_pk
+from referral_core.errors import InvalidInput
+from referral_core.hashing import email_hash, peppered_hash
+from referral_core.ids import new_id
+from referral_core.services.review import view
+
+ERASED = "[erased]"
+#: Attributes that hold a person's raw details on leads, referrals, jobs and referrer profiles.
+PII_FIELDS = frozenset({"name", "email", "phone", "postcode", "issue", "referred_by", "masked_name",
+                        "address", "suburb", "friend_name", "friend_email", "friend_phone"})
+#: Kept as they are: the money trail and the record of who did what.
+KEEP_TYPES = frozenset({"audit", "ledger", "balance"})
+_GSI_KEYS = (("gsi1pk", "gsi1sk"), ("gsi2pk", "gsi2sk"))
+_ENTITY_PREFIXES = {"LEAD": "LEAD#", "JOB": "JOB#", "REFERRER": "REFERRER#"}
+MIN_NAME_CHARS = 3  # shorter names are not scrubbed from free text (too many false matches)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who the request is about: hashes to find them, raw values to recognise them in free text."""
+
+    hashes: frozenset[str]
+    email_hash: str | None
+    raw: frozenset[str]
+
+
+@dataclass
+class Footprint:
+    """Every partition that holds data about the person, keyed by pk."""
+
+    partitions: dict[str, list[Item]] = field(default_factory=dict)
+
+    def of(self, prefix: str) -> dict[str, list[Item]]:
+        return {pk: items for pk, items in self.partitions.items() if pk.startswith(prefix)}
+
+
+def person(*, email: str | None, phone: str | None, pepper: str, phone_region: str) -> Person:
+    if not email and not phone:
+        raise InvalidInput("give an email or a phone number", fields={"email": "email or phone required"})
+    hashes, raw = set(), set()
+    the_email_hash = None
+    if email:
+        cleaned = clean_email(email)
+        the_email_hash = email_hash(pepper, cleaned)
+        hashes.add(the_email_hash)
+        raw |= {email, cleaned}
+    if phone:
+        e164 = clean_phone(phone, phone_region)
+        hashes.add(peppered_hash(pepper, "phone", e164))
+        raw |= {phone, e164}
+    return Person(hashes=frozenset(hashes), email_hash=the_email_hash, raw=frozenset(raw))
+
+
+def find(repo: PrivacyRepository, who: Person) -> Footprint:
+    """The person's lead, job and referrer partitions (jobs also through their leads' referrals)."""
+    entity_pks: set[str] = set()
+    for value_hash in who.hashes:
+        for contact in repo.contacts(value_hash):
+            kind, _, entity_id = contact["sk"].partition("#")
+            if kind in _ENTITY_PREFIXES:
+                entity_pks.add(_ENTITY_PREFIXES[kind] + entity_id)
+    if who.email_hash:
+        entity_pks |= {f"REFERRER#{r['referrer_id']}" for r in repo.referrers_by_email(who.email_hash)}
+    footprint = Footprint({pk: repo.partition(pk) for pk in sorted(entity_pks)})
+    for items in list(footprint.of("LEAD#").values()):
+        for item in items:
+            job_pk = f"JOB#{item['job_id']}" if item.get("job_id") else None
+            if job_pk and job_pk not in footprint.partitions:
+                footprint.partitions[job_pk] = repo.partition(job_pk)
+    return footprint
+
+
+def export_person(repo: PrivacyRepository, who: Person, *, actor: str) -> dict[str, Any]:
+    """Everything stored about the person, as JSON (the export itself is audited, without the PII)."""
+    footprint = find(repo, who)
+    request_id = new_id()
+    sections = {name: [{"id": pk.partition("#")[2], "items": [view(i) for i in items]}
+                       for pk, items in footprint.of(prefix).items()]
+                for name, prefix in (("leads", "LEAD#"), ("jobs", "JOB#"), ("referrers", "REFERRER#"))}
+    repo.record(f"PRIVACY#{request_id}", actor=actor, action="person.exported", at=iso(),
+                detail={name: len(entries) for name, entries in sections.items()})
+    return {"request_id": request_id, **sections}
+
+
+def erase_person(repo: PrivacyRepository, who: Person, *, note: str, actor: str) -> dict[str, Any]:
+    """Anonymise the person everywhere, delete their lookup items, keep ledger totals and audit."""
+    footprint = find(repo, who)
+    request_id, at = new_id(), iso()
+    items = [i for partition in footprint.partitions.values() for i in partition]
+    hashes = set(who.hashes) | {str(v) for i in items for k, v in i.items() if _is_hash_field(k) and v}
+    raw = set(who.raw) | {str(i[k]) for i in items if i.get("type") in {"lead", "referrer"}
+                          for k in ("email", "phone", "name") if i.get(k) and i[k] != ERASED}
+    scrubber = _Scrubber(hashes=hashes, raw={r for r in raw if len(r) >= MIN_NAME_CHARS})
+    detail = {"request_id": request_id, "note": note}
+    changed = 0
+    for pk, partition in footprint.partitions.items():
+        changes = [c for c in (scrubber.change(i) for i in partition) if c is not None]
+        if changes:
+            repo.apply(pk, changes, actor=actor, action="person.erased", at=at, detail=detail)
+            changed += len(changes)
+    lookups = _lookup_keys(repo, footprint, hashes)
+    repo.delete(f"PRIVACY#{request_id}", lookups, actor=actor, action="person.lookups_deleted", at=at,
+                detail=detail)
+    summary = {"leads": len(footprint.of("LEAD#")), "jobs": len(footprint.of("JOB#")),
+               "referrers": len(footprint.of("REFERRER#")), "items_changed": changed,
+               "lookups_deleted": len(lookups)}
+    repo.record(f"PRIVACY#{request_id}", actor=actor, action="person.erasure_completed", at=at,
+                detail={**detail, **summary})
+    return {"request_id": request_id, **summary}
+
+
+def _is_hash_field(name: str) -> bool:
+    return name.endswith("_hash") or name == "hashes"
+
+
+def _lookup_keys(repo: PrivacyRepository, footprint: Footprint,
+                 hashes: Iterable[str]) -> list[tuple[str, str]]:
+    """Contact entries pointing at the person's entities, and their referrer email guards."""
+    entity_sks = set(footprint.partitions)  # LEAD#x / JOB#x / REFERRER#x are also the contact sks
+    found = [(contact_pk(h), c["sk"]) for h in sorted(hashes) for c in repo.contacts(h)
+             if c["sk"] in entity_sks]
+    guards = [(f"UNIQUE#REFEMAIL#{i['email_hash']}", "UNIQUE") for items in footprint.of("REFERRER#").values()
+              for i in items if i.get("type") == "referrer" and i.get("email_hash")]
+    return found + guards
+
+
+@dataclass(frozen=True)
+class _Scrubber:
+    hashes: set[str]
+    raw: set[str]
+
+    def change(self, item: Item) -> ItemChange | None:
+        if item.get("type") in KEEP_TYPES:
+            return None
+        sets: dict[str, Any] = {}
+        removes: list[str] = []
+        for pk_name, sk_name in _GSI_KEYS:
+            if any(h in str(item.get(pk_name, "")) for h in self.hashes):
+                removes += [pk_name, sk_name]
+        for name, value in item.items():
+            if name in {"pk", "sk", "type"} or name in removes or name.startswith("gsi"):
+                continue
+            if _is_hash_field(name):
+                removes.append(name)
+            elif name in PII_FIELDS and value not in (None, "", ERASED):
+                sets[name] = ERASED
+            elif (clean := self.scrub(value)) != value:
+                sets[name] = clean
+        if item.get("type") == "referrer":
+            sets["status"] = "erased"
+        if not sets and not removes:
+            return None
+        return ItemChange(pk=item["pk"], sk=item["sk"], sets=sets, removes=tuple(removes))
+
+    def scrub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            if value in self.hashes:
+                return ERASED
+            for secret in sorted(self.raw, key=len, reverse=True):
+                value = re.sub(re.escape(secret), ERASED, value, flags=re.IGNORECASE)
+            return value
+        if isinstance(value, dict):
+            return {k: ERASED if k in PII_FIELDS and v else self.scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.scrub(v) for v in value]
+        if isinstance(value, set):
+            return {self.scrub(v) for v in value}
+        return value
