@@ -66,8 +66,11 @@ def _document_errors(operation: dict[str, Any], *, resolver: bool) -> None:
     if resolver:
         for status, description in COMMON_ERRORS.items():
             responses.setdefault(status, {"description": description})
-        if "requestBody" in operation:
-            responses.setdefault("400", {"description": "The body is not valid JSON"})
+        if any(param.get("in") == "path" for param in operation.get("parameters", [])):
+            responses.setdefault("404", {"description": "Nothing with that id"})
+        if "requestBody" in operation or operation.get("parameters"):
+            responses.setdefault("400", {"description": "The body is not valid JSON, or a parameter (a cursor) "
+                                                        "cannot be read"})
     if operation.get("security"):
         responses["401"] = _error("No valid token (answered by API Gateway's JWT authorizer)",
                                   {"$ref": "#/components/schemas/GatewayError"})

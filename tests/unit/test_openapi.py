@@ -80,5 +80,8 @@ def test_error_documentation_is_added_to_resolver_routes():
                                "content": {"application/json": {"schema": openapi.RETURN_ARTIFACT}}}}}
     openapi._document_errors(operation, resolver=True)
     assert list(operation["responses"]) == ["201", "400", "401", "403", "409", "422", "503"]
+    by_id = {"parameters": [{"name": "id", "in": "path"}], "responses": {"200": {"description": "ok"}}}
+    openapi._document_errors(by_id, resolver=True)
+    assert by_id["responses"]["404"]["content"]["application/json"]["schema"] == openapi.ERROR_REF
     assert operation["responses"]["409"]["content"]["application/json"]["schema"] == openapi.ERROR_REF
     assert operation["responses"]["409"]["description"] == "taken"
