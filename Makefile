@@ -72,9 +72,13 @@ build: $(SAM_VENV)/.installed ## sam build (python3.13, arm64)
 openapi: venv ## Regenerate docs/openapi.json from the code
 	PYTHONPATH=shared $(PY) -m scripts.openapi --write
 
+.PHONY: soak
+soak: venv ## Long reliability run: >= 1,000 schemathesis requests, bigger races, plus the fault and replay suites
+	SOAK=1 $(PY) -m pytest tests/e2e tests/integration/test_faults.py tests/integration/test_stream_replay.py $(PYTEST_ARGS)
+
 .PHONY: bench
 bench: venv ## Benchmarks; results in bench/RESULTS.md
-	$(PY) -m bench
+	PYTHONPATH=shared $(PY) -m bench
 
 .PHONY: clean
 clean: ## Remove build output and local data (not the venvs)

@@ -43,6 +43,59 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
+GATEWAY_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["message"], "properties": {"message": {"type": "string"}},
+}
+# Powertools documents a ``Response[str]`` return as this: it says nothing about the JSON actually sent.
+RETURN_ARTIFACT = {"type": "string", "title": "Return"}
+# Answers every resolver route can give (referral_core.http maps them), by status.
+COMMON_ERRORS = {
+    "422": "A field is not valid (named in error.fields)",
+    "503": "A dependency is busy or slow; retry after Retry-After seconds",
+}
+
+
+def _error(description: str, ref: dict[str, str] = ERROR_REF) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ref}}}
+
+
+def _document_errors(operation: dict[str, Any], *, resolver: bool) -> None:
+    """Error answers carry the one error body (referral_core.http), not Powertools' shapes or its
+    ``Response[str]`` placeholder; routes behind the JWT authorizer also answer 401 and 403."""
+    responses = operation.setdefault("responses", {})
+    if resolver:
+        for status, description in COMMON_ERRORS.items():
+            responses.setdefault(status, {"description": description})
+        if any(param.get("in") == "path" for param in operation.get("parameters", [])):
+            responses.setdefault("404", {"description": "Nothing with that id"})
+        if "requestBody" in operation or operation.get("parameters"):
+            responses.setdefault("400", {"description": "The body is not valid JSON, or a parameter (a cursor) "
+                                                        "cannot be read"})
+    if operation.get("security"):
+        responses["401"] = _error("No valid token (answered by API Gateway's JWT authorizer)",
+                                  {"$ref": "#/components/schemas/GatewayError"})
+        responses.setdefault("403", {"description": "The token is not a staff member's"})
+    for status, response in responses.items():
+        if status.startswith(("4", "5")) and status != "401" and resolver:
+            responses[status] = _error(response.get("description") or COMMON_ERRORS.get(status, "Error"))
+    if "422" in responses:
+        responses["422"]["description"] = COMMON_ERRORS["422"]
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def undocumented_bodies(spec: dict[str, Any]) -> list[str]:
+    """Operations whose JSON success answer is documented only as Powertools' ``Response[str]`` placeholder
+    (declare the model: ``responses={201: {"content": {"application/json": {"model": Model}}}}``)."""
+    found = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation.get("responses", {}).items():
+                schema = (response.get("content") or {}).get("application/json", {}).get("schema")
+                if status.startswith("2") and schema == RETURN_ARTIFACT:
+                    found.append(f"{method.upper()} {path} {status}")
+    return found
+
+
 @contextmanager
 def _function_env(fn: Function):
     saved = dict(os.environ)
@@ -77,6 +130,7 @@ def build() -> dict[str, Any]:
             "securitySchemes": {"staffJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+    resolver_paths: set[str] = set()  # served by a Powertools resolver (referral_core.http's error mapping)
     for fn in sorted(template.functions.values(), key=lambda f: f.logical_id):
         if not fn.routes:
             continue
@@ -85,21 +139,20 @@ def build() -> dict[str, Any]:
         if app is not None and hasattr(app, "get_openapi_schema"):
             schema = app.get_openapi_schema(title="part").model_dump(mode="json", by_alias=True,
                                                                        exclude_none=True)
+            resolver_paths.update(schema.get("paths") or {})
             for path, item in (schema.get("paths") or {}).items():
                 spec["paths"].setdefault(path, {}).update(item)
             spec["components"]["schemas"].update((schema.get("components") or {}).get("schemas") or {})
         for path, item in getattr(module, "OPENAPI_PATHS", {}).items():
             spec["paths"].setdefault(path, {}).update(item)
     spec["components"]["schemas"]["ErrorResponse"] = ERROR_SCHEMA
+    spec["components"]["schemas"]["GatewayError"] = GATEWAY_ERROR_SCHEMA
     for path, item in spec["paths"].items():
         for operation in item.values():
             if path.startswith("/admin/"):  # GET /admin, the staff page itself, is public
                 operation["security"] = [{"staffJwt": []}]
-            responses = operation.setdefault("responses", {})
-            if "422" in responses:  # ours, not Powertools' default validation body (referral_core.http)
-                responses["422"] = {"description": "A field is not valid (named in error.fields)",
-                                    "content": {"application/json": {"schema": ERROR_REF}}}
-    for unused in ("HTTPValidationError", "ValidationError"):
+            _document_errors(operation, resolver=path in resolver_paths)
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         spec["components"]["schemas"].pop(unused, None)
     spec["paths"] = dict(sorted(spec["paths"].items()))
     spec["components"]["schemas"] = dict(sorted(spec["components"]["schemas"].items()))

@@ -49,7 +49,10 @@ app.include_router(admin_withdrawals.router)
 app.include_router(admin_exports.router)
 
 
-@app.post("/admin/referrers", responses={201: {"description": "Referrer created"}})
+@app.post("/admin/referrers", responses={
+    201: {"description": "Referrer created", "content": {"application/json": {"model": CreateReferrerResponse}}},
+    409: {"description": "A referrer with this email already exists"},
+})
 @tracer.capture_method
 def post_referrer(body: CreateReferrerRequest) -> Response[str]:
     created: CreateReferrerResponse = create_referrer(

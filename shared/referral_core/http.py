@@ -62,6 +62,15 @@ def create_resolver(*, title: str) -> APIGatewayHttpResolver:
         fields = validation_fields(errors)
         return error_response(422, "invalid_input", f"invalid fields: {', '.join(fields)}", fields)
 
+    @app.exception_handler(ValueError)
+    def _unreadable(exc: ValueError) -> Response[str]:
+        # Powertools' body parsing raises bare ValueErrors: a body that is not UTF-8, a multipart
+        # Content-Type without a boundary. Anything else is a bug: let it fail loudly.
+        if not isinstance(exc, UnicodeDecodeError) and "boundary" not in str(exc):
+            raise exc
+        return error_response(400, "malformed_request", "the body cannot be read as its Content-Type says",
+                              {"body": "unreadable"})
+
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:
         headers: dict[str, str] = {}

@@ -28,3 +28,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
         yield process
     finally:
         process.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """test_privacy reads what the whole session logged: run it after every other test."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/test_privacy.py"))

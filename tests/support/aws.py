@@ -10,6 +10,7 @@ import importlib.util
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -128,6 +129,13 @@ def _clear_caches() -> None:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with moto_stack(monkeypatch) as opened:
+        yield opened
+
+
+@contextmanager
+def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The ``stack`` fixture's body, also usable outside pytest (bench/: ``pytest.MonkeyPatch.context()``)."""
     from moto import mock_aws
 
     from local import moto_fixes
