@@ -93,7 +93,8 @@ OPENAPI_PATHS: dict[str, Any] = {
         "responses": {
             "201": {"description": "Received (JSON for JSON posts, a thank-you page for form posts)",
                     "content": {"application/json": {"schema": inline_schema(LeadCreated)}, **_HTML_PAGE}},
-            **{status: {"description": text, "content": {"application/json": {"schema": ERROR_REF}}}
+            # A form post with a problem gets the form back (HTML), a JSON post the error JSON.
+            **{status: {"description": text, "content": {"application/json": {"schema": ERROR_REF}, **_HTML_PAGE}}
                for status, text in (("400", "Malformed body"), ("413", "Body too large"),
                                     ("415", "Not JSON or a form"), ("422", "A field is not valid"),
                                     ("429", "Too many requests (Retry-After)"))},

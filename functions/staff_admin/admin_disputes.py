@@ -28,7 +28,8 @@ def get_disputes(
     return json_response(200, page)
 
 
-@router.post("/admin/disputes", responses={201: {"description": "Dispute recorded"}})
+@router.post("/admin/disputes", responses={201: {"description": "Dispute recorded"},
+                                           404: {"description": "No such referral or referrer"}})
 def post_dispute(body: OpenDisputeRequest) -> Response[str]:
     table = api.table()
     dispute = disputes.open_dispute(DisputeRepository(table), ReferralRepository(table),

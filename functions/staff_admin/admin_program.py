@@ -21,7 +21,8 @@ def get_program() -> Response[str]:
     return json_response(200, current_program(ProgramRepository(api.table())).model_dump(mode="json"))
 
 
-@router.put("/admin/program", responses={409: {"description": "expected_version is stale"}})
+@router.put("/admin/program", responses={200: {"description": "The rules now in force"},
+                                         409: {"description": "expected_version is stale"}})
 def put_program(body: UpdateProgramRequest) -> Response[str]:
     saved = update_program(ProgramRepository(api.table()), body, actor=current_actor(router))
     return json_response(200, saved.model_dump(mode="json"))
