@@ -61,7 +61,7 @@ def _error(description: str, ref: dict[str, str] = ERROR_REF) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ref}}}
 
 
-def _document_errors(operation: dict[str, Any], *, resolver: bool) -> None:
+def _document_errors(operation: dict[str, Any], *, resolver: bool, session: bool = False) -> None:
     """Error answers carry the one error body (referral_core.http), not Powertools' shapes or its
     ``Response[str]`` placeholder; routes behind the JWT authorizer also answer 401 and 403."""
     responses = operation.setdefault("responses", {})
@@ -73,6 +73,8 @@ def _document_errors(operation: dict[str, Any], *, resolver: bool) -> None:
         if "requestBody" in operation or operation.get("parameters"):
             responses.setdefault("400", {"description": "The body is not valid JSON, or a parameter (a cursor) "
                                                         "cannot be read"})
+    if session:  # referrer routes check their session in the function: the one error body
+        responses.setdefault("401", {"description": "No valid referrer session"})
     if operation.get("security"):
         responses["401"] = _error("No valid token (answered by API Gateway's JWT authorizer)",
                                   {"$ref": "#/components/schemas/GatewayError"})
@@ -82,6 +84,10 @@ def _document_errors(operation: dict[str, Any], *, resolver: bool) -> None:
             responses[status] = _error(response.get("description") or COMMON_ERRORS.get(status, "Error"))
     if "422" in responses:
         responses["422"]["description"] = COMMON_ERRORS["422"]
+    if resolver and "404" in responses and any(p.get("in") == "path" for p in operation.get("parameters", [])):
+        # An id that cannot form a route (an empty or odd segment) is answered by API Gateway itself.
+        responses["404"] = _error(responses["404"].get("description", "Nothing with that id"),
+                                  {"oneOf": [ERROR_REF, {"$ref": "#/components/schemas/GatewayError"}]})
     for status, response in responses.items():
         json_body = (response.get("content") or {}).get("application/json")
         if status.startswith("2") and json_body and json_body.get("schema") == RETURN_ARTIFACT:
@@ -157,7 +163,8 @@ def build() -> dict[str, Any]:
         for operation in item.values():
             if path.startswith("/admin/"):  # GET /admin, the staff page itself, is public
                 operation["security"] = [{"staffJwt": []}]
-            _document_errors(operation, resolver=path in resolver_paths)
+            _document_errors(operation, resolver=path in resolver_paths,
+                             session=path in {"/me", "/auth/session"} or path.startswith("/me/"))
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         spec["components"]["schemas"].pop(unused, None)
     spec["paths"] = dict(sorted(spec["paths"].items()))

@@ -71,6 +71,10 @@ def create_resolver(*, title: str) -> APIGatewayHttpResolver:
         return error_response(400, "malformed_request", "the body cannot be read as its Content-Type says",
                               {"body": "unreadable"})
 
+    @app.not_found
+    def _no_route(exc: Exception) -> Response[str]:
+        return error_response(404, "not_found", "no such resource")
+
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:
         headers: dict[str, str] = {}
