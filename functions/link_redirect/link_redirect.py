@@ -19,6 +19,8 @@ from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.secrets import ssm_parameter
+from referral_core.errors import Unavailable
+from referral_core.http_errors import error_payload
 from referral_core.origin import request_origin
 from referral_core.services.redirect import CodeCache, Visit, resolve
 
@@ -79,9 +81,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         src=query.get("src"),
         placement=query.get("p"),
     )
-    decision = resolve(repo, visit, codes=codes, pepper=ssm_parameter(settings.pepper_param),
-                       landing_url=landing, click_ttl_days=settings.click_ttl_days,
-                       allowed_hosts=settings.allowed_redirect_hosts, own_host=urlsplit(origin).netloc)
+    try:
+        decision = resolve(repo, visit, codes=codes, pepper=ssm_parameter(settings.pepper_param),
+                           landing_url=landing, click_ttl_days=settings.click_ttl_days,
+                           allowed_hosts=settings.allowed_redirect_hosts, own_host=urlsplit(origin).netloc)
+    except Unavailable as exc:  # the code could not be read: a clean 503 the browser may retry
+        return error_payload(exc)
     logger.debug("redirect %s counted=%s", decision.status, decision.counted)
     if decision.status == 302:
         return {"statusCode": 302, "headers": {**_COMMON_HEADERS, "Location": decision.location}, "body": ""}

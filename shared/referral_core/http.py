@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from referral_core.errors import DomainError, RateLimited, Unavailable
+from referral_core.http_errors import error_payload  # noqa: F401  (re-exported for raw handlers)
 from referral_core.observability import logger
 
 JSON = "application/json"
@@ -22,12 +23,6 @@ def error_response(status: int, code: str, message: str, fields: dict[str, str] 
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
     return Response(status_code=status, content_type=JSON, body=json.dumps(body),
                     headers={"Cache-Control": "no-store", **(headers or {})})
-
-
-def error_payload(exc: DomainError) -> dict[str, Any]:
-    """The same error as an API Gateway proxy result, for handlers that answer before a resolver runs."""
-    return {"statusCode": exc.status, "headers": {"Content-Type": JSON, "Cache-Control": "no-store"},
-            "body": json.dumps({"error": {"code": exc.code, "message": exc.message, "fields": exc.fields}})}
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:

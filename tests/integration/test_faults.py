@@ -154,14 +154,10 @@ def _run(stack: Any, flow: Flow, fault: Fault | None) -> tuple[Any, list[str], A
     return response, problems, calls
 
 
-# Known defect, reported to the links owner: the raw redirect handler lets Unavailable escape (API Gateway
-# would answer 500); it should answer 503 with Retry-After, or still 302 when only the click write failed.
-# strict: this turns red when fixed, so that the mark is removed.
-REDIRECT_503 = pytest.mark.xfail(strict=True, reason="redirect: DynamoDB Unavailable escapes as a 500")
 # Known defect, reported to the jobs owner: Powertools' idempotency store errors (its PutItem before, its
 # UpdateItem after the work) escape as IdempotencyPersistenceLayerError -> 500 instead of a clean 503.
 WEBHOOK_503 = pytest.mark.xfail(strict=True, reason="job_webhook: idempotency store errors escape as a 500")
-KNOWN = {"redirect": REDIRECT_503, "job_webhook": WEBHOOK_503}
+KNOWN = {"job_webhook": WEBHOOK_503}
 CASES = [pytest.param(flow, kind, marks=KNOWN[flow] if flow in KNOWN and kind != "ConditionalCheckFailed" else (),
                       id=f"{flow}-{kind}") for flow in sorted(FLOWS) for kind in FAULT_KINDS]
 

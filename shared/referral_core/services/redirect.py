@@ -15,6 +15,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from referral_core.clock import epoch, iso, parse_iso
 from referral_core.dal.links import LinkRepository
+from referral_core.errors import Unavailable
 from referral_core.ids import normalise_code
 from referral_core.placements import known_placement
 from referral_core.services.landing import is_allowed_landing
@@ -139,11 +140,15 @@ def resolve(repo: LinkRepository, visit: Visit, *, codes: CodeCache, pepper: str
     counted = False
     if visit.method == "GET" and not is_bot(visit.user_agent):
         now_epoch = epoch()
-        counted = repo.record_click({
-            "click_id": click_id, "code": code, "referrer_id": item["referrer_id"], "src": src,
-            "placement": placement, "visitor_hash": visitor, "clicked_at": now_iso,
-            "clicked_epoch": now_epoch, "expiration": now_epoch + click_ttl_days * 86400,
-        }, dedup_before_epoch=now_epoch - DEDUP_SECONDS)
+        try:
+            counted = repo.record_click({
+                "click_id": click_id, "code": code, "referrer_id": item["referrer_id"], "src": src,
+                "placement": placement, "visitor_hash": visitor, "clicked_at": now_iso,
+                "clicked_epoch": now_epoch, "expiration": now_epoch + click_ttl_days * 86400,
+            }, dedup_before_epoch=now_epoch - DEDUP_SECONDS)
+        except Unavailable:
+            # The visitor still gets where they were going; only this click goes uncounted.
+            counted = False
     target = destination(item, landing_url=landing_url, allowed_hosts=allowed_hosts, own_host=own_host)
     location = with_query(target, {"ref": code, "cid": click_id})
     return RedirectDecision(status=302, location=location, click_id=click_id, counted=counted)
