@@ -18,6 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 
@@ -113,6 +114,14 @@ def _different_body(_: IdempotencyValidationError) -> Response[str]:
 @app.exception_handler(IdempotencyAlreadyInProgressError)
 def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response[str]:
     return error_response(409, "in_progress", "this webhook-id is being processed, retry shortly",
+                          headers={"Retry-After": "1"})
+
+
+@app.exception_handler(IdempotencyPersistenceLayerError)
+def _store_unavailable(_: IdempotencyPersistenceLayerError) -> Response[str]:
+    # The idempotency record could not be read or written (throttling, timeout): the job system retries
+    # the same webhook-id, and the record's condition keeps the effect single.
+    return error_response(503, "temporarily_unavailable", "the database is busy, please retry",
                           headers={"Retry-After": "1"})
 
 
