@@ -374,12 +374,6 @@ class StreamPoller:
         self._iterators[key] = response.get("NextShardIterator")
         records = response.get("Records", [])
         if not records:
-            if key in self._last_seq:
-                # moto replaces a table (and its stream shard) with a copy when a transaction is cancelled;
-                # an iterator on the old shard would never see another record: take a fresh one.
-                self._iterators[key] = self._client.get_shard_iterator(
-                    StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                    SequenceNumber=self._last_seq[key])["ShardIterator"]
             return False
         self._last_seq[key] = records[-1]["dynamodb"]["SequenceNumber"]
         items = [_Item(shard_id, lambda_record(r, stream_arn)) for r in records]

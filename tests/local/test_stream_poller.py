@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from local import moto_fixes
 from local.streams import StreamPoller
 
 pytestmark = pytest.mark.integration
@@ -53,6 +54,7 @@ def test_records_after_a_cancelled_transaction_still_arrive(monkeypatch: pytest.
     for name, value in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": REGION,
                         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}.items():
         monkeypatch.setenv(name, value)
+    moto_fixes.install()  # as the local stack does: a cancelled transaction keeps the table's stream
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name=REGION)
         stream_arn = ddb.create_table(
