@@ -128,6 +128,9 @@ def _load(fn: Function) -> Any:
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
+        lazy = getattr(module, "routers", None)
+        if lazy is not None:  # route modules loaded on first use (referral_core.http.LazyRouters): all of them
+            lazy.load_all()
     return module
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,3 +30,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                                "Cache-Control": "public, max-age=300"}, "body": _spec()}
     return {"statusCode": 200, "headers": {"Content-Type": "text/html; charset=utf-8",
                                            "Cache-Control": "public, max-age=300"}, "body": _DOCS}
+
+
+init_complete()

@@ -6,6 +6,8 @@ rendering; the rules live in ``referral_core.services.leads``.
 No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 import dataclasses
 import re
 from collections.abc import Callable
@@ -238,3 +240,6 @@ def idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency_config().register_lambda_context(context)
     return app.resolve(event, context)
+
+
+init_complete()

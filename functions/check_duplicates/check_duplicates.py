@@ -7,6 +7,8 @@ record is reported alone; flags are raised once per type, so retries and replays
 
 from __future__ import annotations
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 import dataclasses
 from functools import cache
 from typing import Any
@@ -58,3 +60,6 @@ def record_handler(record: DynamoDBRecord) -> None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)
+
+
+init_complete()

@@ -8,6 +8,8 @@ code's ``uses``. A failed write fails exactly the records of its group. Replays 
 
 from __future__ import annotations
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 import dataclasses
 import sys
 from functools import cache
@@ -68,3 +70,6 @@ processor = ClickBatchProcessor(event_type=EventType.DynamoDBStreams)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)
+
+
+init_complete()

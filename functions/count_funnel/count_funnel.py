@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 import dataclasses
 from functools import cache
 from typing import Any
@@ -45,3 +47,6 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)
+
+
+init_complete()

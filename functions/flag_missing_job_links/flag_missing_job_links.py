@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 from functools import cache
 from typing import Any
 
@@ -27,3 +29,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     flagged = flag_missing_job_links(repo, referrals, now=now())
     logger.info("missing job links flagged", extra={"count": len(flagged)})
     return {"flagged": flagged}
+
+
+init_complete()

@@ -7,6 +7,8 @@ redelivery gets the first answer, the same id with a different body is 409.
 No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 import base64
 import dataclasses
 from collections.abc import Callable
@@ -161,3 +163,6 @@ def post_job_event() -> Response[str]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
     return app.resolve(event, context)
+
+
+init_complete()

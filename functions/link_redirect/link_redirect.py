@@ -9,6 +9,8 @@ LoggingConfig); importing Powertools here cost more cold start than all of this 
 
 from __future__ import annotations
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 import dataclasses
 import logging
 from functools import cache
@@ -97,3 +99,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "headers": {**_COMMON_HEADERS, "Content-Type": "text/html; charset=utf-8"},
         "body": "" if visit.method == "HEAD" else not_found_page(landing),
     }
+
+
+init_complete()

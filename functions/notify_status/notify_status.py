@@ -10,6 +10,8 @@ Partial batch responses: a failing record is reported alone and retried; the res
 
 from __future__ import annotations
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 import dataclasses
 from collections.abc import Mapping
 from functools import cache
@@ -83,3 +85,6 @@ def record_handler(record: DynamoDBRecord) -> None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)
+
+
+init_complete()

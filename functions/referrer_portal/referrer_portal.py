@@ -6,6 +6,8 @@ Every route needs a session except the ones in ``PUBLIC_ROUTES`` (deny by defaul
 No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 import dataclasses
 import re
 from functools import cache
@@ -266,3 +268,6 @@ def post_opt_out(token: Annotated[str, Query(min_length=16, max_length=1024)]) -
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+init_complete()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 from functools import cache
 from typing import Any
 
@@ -23,3 +25,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     released = release_due(_repos())
     logger.info("rewards released", extra={"released": released})
     return {"released": released}
+
+
+init_complete()

@@ -6,6 +6,8 @@ new images, so replays and no-op writes do nothing, and every ledger write happe
 
 from __future__ import annotations
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 from functools import cache
 from typing import Any
 
@@ -42,3 +44,6 @@ def record_handler(record: DynamoDBRecord) -> None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)
+
+
+init_complete()

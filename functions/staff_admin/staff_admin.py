@@ -5,16 +5,10 @@ No ``from __future__ import annotations`` here: Powertools reads the route signa
 """
 
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 from typing import Any
 
-import admin_disputes
-import admin_exports
-import admin_privacy
-import admin_program
-import admin_reports
-import admin_reviews
-import admin_share_codes
-import admin_withdrawals
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
@@ -24,7 +18,7 @@ from referral_core import api
 from referral_core.auth import staff_from_event
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.errors import Forbidden, Unauthorized
-from referral_core.http import create_resolver, error_payload, json_response
+from referral_core.http import LazyRouters, create_resolver, error_payload, json_response
 from referral_core.models.referrers import CreateReferrerRequest, CreateReferrerResponse
 from referral_core.observability import logger, tracer
 from referral_core.origin import request_origin
@@ -39,14 +33,19 @@ def require_staff(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:
 
 
 app.use(middlewares=[require_staff])
-app.include_router(admin_reviews.router)
-app.include_router(admin_disputes.router)
-app.include_router(admin_reports.router)
-app.include_router(admin_privacy.router)
-app.include_router(admin_share_codes.router)
-app.include_router(admin_program.router)
-app.include_router(admin_withdrawals.router)
-app.include_router(admin_exports.router)
+
+# The route modules, by the path segment after /admin/, each loaded by the first request it serves: a cold
+# container answering the review queue does not load the CSV exports, the privacy tools or the QR library.
+routers = LazyRouters(app, prefix="/admin/", modules={
+    "reviews": "admin_reviews", "referrals": "admin_reviews",
+    "disputes": "admin_disputes",
+    "reports": "admin_reports",
+    "people": "admin_privacy",
+    "referrers": "admin_share_codes", "share-codes": "admin_share_codes",  # POST /admin/referrers is below
+    "program": "admin_program",
+    "withdrawals": "admin_withdrawals",
+    "exports": "admin_exports",
+})
 
 
 @app.post("/admin/referrers", responses={
@@ -72,4 +71,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         staff_from_event(event)
     except (Unauthorized, Forbidden) as exc:
         return error_payload(exc)
+    routers.load_for(event)
     return app.resolve(event, context)
+
+
+init_complete()

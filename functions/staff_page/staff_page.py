@@ -6,6 +6,8 @@ authorizer. Data is only ever inserted with ``textContent``; the CSP allows just
 
 from __future__ import annotations
 
+from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+
 import base64
 import hashlib
 from typing import Any
@@ -155,3 +157,6 @@ OPENAPI_PATHS = {"/admin": {"get": {
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"statusCode": 200, "headers": HEADERS, "body": PAGE}
+
+
+init_complete()

@@ -5,7 +5,9 @@ Error body (../shared/API.md): ``{"error": {"code", "message", "fields"}}``. Rou
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -82,3 +84,34 @@ def create_resolver(*, title: str) -> APIGatewayHttpResolver:
 
     app.openapi_title = title  # type: ignore[attr-defined]
     return app
+
+
+class LazyRouters:
+    """The route modules of one resolver, each imported and included on the first request it serves.
+
+    A function that serves many routes (the staff endpoint) would otherwise load every module, model and
+    library of every route at each cold start, while one request needs one module. ``modules`` maps the
+    first path segment after ``prefix`` to the module (with a module-level Powertools ``router``) serving
+    it; a path matching none loads nothing and gets the resolver's 404. ``load_all`` is for the OpenAPI
+    generator and for tests that look at the whole route table.
+    """
+
+    def __init__(self, app: APIGatewayHttpResolver, *, prefix: str, modules: Mapping[str, str]) -> None:
+        self.app, self.prefix, self.modules = app, prefix, dict(modules)
+        self._included: set[str] = set()
+
+    def load_for(self, event: Mapping[str, Any]) -> None:
+        path = str(event.get("rawPath") or event.get("path") or "")
+        if path.startswith(self.prefix):
+            name = self.modules.get(path[len(self.prefix):].split("/", 1)[0])
+            if name is not None:
+                self._include(name)
+
+    def load_all(self) -> None:
+        for name in dict.fromkeys(self.modules.values()):
+            self._include(name)
+
+    def _include(self, name: str) -> None:
+        if name not in self._included:
+            self.app.include_router(importlib.import_module(name).router)
+            self._included.add(name)

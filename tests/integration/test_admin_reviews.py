@@ -98,7 +98,7 @@ def test_unknown_referral_is_404(stack):
 
 def test_accept_asks_the_rewards_service_to_credit_once(stack, monkeypatch):
     accepted: list[str] = []
-    stack.function("StaffAdminFunction")  # cold start: loads the admin_reviews router module
+    stack.function("StaffAdminFunction").routers.load_for({"rawPath": "/admin/referrals"})  # admin_reviews
     monkeypatch.setattr(sys.modules["admin_reviews"], "on_staff_accept",
                         lambda repos, lead_id: accepted.append(lead_id))
     lead = seed_lead(stack)
@@ -168,8 +168,10 @@ def test_a_cursor_from_another_queue_is_400(stack):
 def resolve(stack, query):
     """The function's resolver (router, staff middleware, validation) without the Logger/Tracer handler
     decorators: under them moto's response serialisation is ~15x slower, too slow for 5,000 items."""
-    return stack.function(ADMIN).app.resolve(http_event("GET", "/admin/reviews", query=query,
-                                                        claims=STAFF_CLAIMS), LambdaContext())
+    event = http_event("GET", "/admin/reviews", query=query, claims=STAFF_CLAIMS)
+    function = stack.function(ADMIN)
+    function.routers.load_for(event)  # what the handler does before resolving
+    return function.app.resolve(event, LambdaContext())
 
 
 def pages(stack, query):

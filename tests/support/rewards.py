@@ -11,7 +11,7 @@ from typing import Any
 from referral_core.clock import iso
 from referral_core.dal.dynamo import Table
 from referral_core.dal.rewards import BALANCE_FIELDS, RewardRepos
-from referral_core.models.program import DEFAULT_RULES, ProgramRules
+from referral_core.models.program import ProgramRules, default_rules
 from referral_core.stages import RANK, Stage
 from tests.support.events import load_event, stream_event, stream_record
 
@@ -30,7 +30,7 @@ def save_rules(stack: Any, **changes: Any) -> ProgramRules:
     """Save programme rules (defaults + ``changes``) as the next version."""
     program = repos(stack).program
     current = program.current()
-    rules = ProgramRules.model_validate({**DEFAULT_RULES.model_dump(mode="json"), **changes})
+    rules = ProgramRules.model_validate({**default_rules().model_dump(mode="json"), **changes})
     program.save(rules.model_dump(mode="json"), expected_version=current["version"] if current else 0,
                  actor="test", at=iso())
     return rules

@@ -17,7 +17,8 @@ from referral_core.services.click_counts import UnreadableClick, click_event, gr
 from referral_core.services.landing import landing_problem
 from referral_core.services.qr import qr_png, qr_svg, qr_target
 from referral_core.services.redirect import CodeCache, is_bot
-from referral_core.services.share_codes import custom_code_problem, share_message, zone_allows
+from referral_core.services.share_codes import custom_code_problem, share_message
+from referral_core.zones import zone_allows
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from referral_core.dal.rewards import decode_cursor, encode_cursor
 from referral_core.errors import MalformedRequest
-from referral_core.models.program import DEFAULT_RULES, Program, ProgramRules, RewardAmount
+from referral_core.models.program import Program, ProgramRules, RewardAmount, default_rules
 from referral_core.services.rewards import Facts, Outcome, became, evaluate, reached_paid, reward_amount
 
 pytestmark = pytest.mark.unit
@@ -16,7 +16,7 @@ AT = "2026-11-01T10:00:00.000000Z"
 
 
 def program(**changes):
-    rules = ProgramRules.model_validate({**DEFAULT_RULES.model_dump(mode="json"), "require_review": False,
+    rules = ProgramRules.model_validate({**default_rules().model_dump(mode="json"), "require_review": False,
                                          **changes})
     return Program(rules=rules, version=3)
 

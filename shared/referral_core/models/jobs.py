@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_serializer
+
+from referral_core.models.base import Model
 
 # Ids become parts of keys (``JOB#{id}``): no separators, no spaces.
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
@@ -28,7 +30,7 @@ class JobEventType(StrEnum):
         return self.value.removeprefix("job.")
 
 
-class JobCustomer(BaseModel):
+class JobCustomer(Model):
     model_config = ConfigDict(extra="ignore")
 
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
@@ -36,7 +38,7 @@ class JobCustomer(BaseModel):
     postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] | None = None
 
 
-class JobEventData(BaseModel):
+class JobEventData(Model):
     model_config = ConfigDict(extra="ignore")
 
     job_id: ExternalId
@@ -51,14 +53,14 @@ class JobEventData(BaseModel):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class JobWebhookEvent(BaseModel):
+class JobWebhookEvent(Model):
     model_config = ConfigDict(extra="ignore")
 
     type: JobEventType
     data: JobEventData
 
 
-class JobWebhookResponse(BaseModel):
+class JobWebhookResponse(Model):
     job_id: str
     type: JobEventType
     applied: bool = Field(description="False when this event type was already recorded for the job")

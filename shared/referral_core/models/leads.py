@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
+
+from referral_core.models.base import Model
 
 
 def _blank_to_none(value: object) -> object:
@@ -35,7 +37,7 @@ ClickId = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, patt
 Claim = Annotated[Annotated[str, _text(200)] | None, Blank]
 
 
-class Consent(BaseModel):
+class Consent(Model):
     """Consent to be contacted about this request, given to one version of the policy."""
 
     model_config = ConfigDict(extra="forbid")
@@ -44,7 +46,7 @@ class Consent(BaseModel):
     policy_version: Annotated[str, _text(32)]
 
 
-class LeadRequest(BaseModel):
+class LeadRequest(Model):
     """``POST /leads``: a Quick Help request (email and/or phone: at least one)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -61,7 +63,7 @@ class LeadRequest(BaseModel):
     consent: Consent
 
 
-class ReferAJobRequest(BaseModel):
+class ReferAJobRequest(Model):
     """``POST /me/referrals``: a signed-in referrer passes on a friend who agreed to be contacted."""
 
     model_config = ConfigDict(extra="forbid")
@@ -75,7 +77,7 @@ class ReferAJobRequest(BaseModel):
     friend_agreed: Literal[True] = Field(description="Must be true: the friend agreed to be contacted.")
 
 
-class LeadCreated(BaseModel):
+class LeadCreated(Model):
     lead_id: str
     status: Literal["received"] = "received"
 

@@ -8,34 +8,35 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from referral_core.models.base import Model
 from referral_core.models.rewards import RewardsSummary
 from referral_core.models.share_codes import ShareCodeView
 
 
-class MagicLinkRequest(BaseModel):
+class MagicLinkRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
 
 
-class MagicLinkAccepted(BaseModel):
+class MagicLinkAccepted(Model):
     message: str = "If this email belongs to a referrer, a sign-in link is on its way."
 
 
-class SessionRequest(BaseModel):
+class SessionRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=16, max_length=256)]
 
 
-class SessionResponse(BaseModel):
+class SessionResponse(Model):
     session_token: str = Field(description="Send as `Authorization: Bearer <session_token>`")
     expires_at: str = Field(description="ISO-8601 UTC")
 
 
-class ReferralView(BaseModel):
+class ReferralView(Model):
     """One referral as its referrer sees it: enough to recognise a friend, nothing to contact them."""
 
     referral_id: str
@@ -50,12 +51,12 @@ class ReferralView(BaseModel):
     updated_at: str
 
 
-class ReferralsPage(BaseModel):
+class ReferralsPage(Model):
     items: list[ReferralView]
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next (older) page")
 
 
-class ProfileView(BaseModel):
+class ProfileView(Model):
     referrer_id: str
     name: str
     personal_code: str
@@ -63,11 +64,11 @@ class ProfileView(BaseModel):
     notifications_opt_out: bool
 
 
-class NotificationsOptedOut(BaseModel):
+class NotificationsOptedOut(Model):
     notifications_opt_out: bool = True
 
 
-class CodeStats(BaseModel):
+class CodeStats(Model):
     """A code's counters over all its placements (``STATS#{CODE}``)."""
 
     clicks: int = Field(description="Counted visits, link and QR")

@@ -1,20 +1,23 @@
 """Programme rules: what an eligible job earns, how rewards are held and withdrawn (``/admin/program``).
 
-Stored as one versioned record (``PROGRAM``/``CURRENT``); :data:`DEFAULT_RULES` apply until staff save rules.
+Stored as one versioned record (``PROGRAM``/``CURRENT``); :func:`default_rules` apply until staff save rules.
 Money is integer cents; percentages are basis points (``1000`` = 10 %) so no floats touch money.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from referral_core.models.base import Model
 
 Cents = Annotated[int, Field(ge=0, le=100_000_000)]
 Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10)]
 
 
-class _Strict(BaseModel):
+class _Strict(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -68,12 +71,12 @@ class RefereeReward(_Strict):
 class ProgramRules(_Strict):
     tiers: Annotated[tuple[Tier, ...], Field(min_length=1, max_length=10)]
     min_job_value_cents: Cents = 0
-    attribution: Attribution = Attribution()
+    attribution: Attribution = Field(default_factory=Attribution)
     holding_days: Annotated[int, Field(ge=0, le=365, description="cover the refund/warranty window")] = 30
     min_withdrawal_cents: Annotated[int, Field(ge=1, le=100_000_000)] = 2_000
     require_review: bool = Field(
         default=True, description="every reward waits for a staff decision before it is credited")
-    referee_reward: RefereeReward = RefereeReward()
+    referee_reward: RefereeReward = Field(default_factory=RefereeReward)
     zones: tuple[Postcode, ...] = Field(default=(), description="postcodes served; empty: everywhere")
     allow_negative_balance: bool = False
 
@@ -94,14 +97,17 @@ class ProgramRules(_Strict):
         return max(i for i, tier in enumerate(self.tiers) if tier.min_rewarded <= rewarded_count)
 
 
-DEFAULT_RULES = ProgramRules(tiers=(
-    Tier(name="Bronze", min_rewarded=0, reward=RewardAmount(flat_cents=2_500)),
-    Tier(name="Silver", min_rewarded=3, reward=RewardAmount(flat_cents=3_500)),
-    Tier(name="Gold", min_rewarded=10, reward=RewardAmount(flat_cents=5_000)),
-))
+@cache
+def default_rules() -> ProgramRules:
+    """The rules until staff save their own (built on first use: models are validated lazily, base.py)."""
+    return ProgramRules(tiers=(
+        Tier(name="Bronze", min_rewarded=0, reward=RewardAmount(flat_cents=2_500)),
+        Tier(name="Silver", min_rewarded=3, reward=RewardAmount(flat_cents=3_500)),
+        Tier(name="Gold", min_rewarded=10, reward=RewardAmount(flat_cents=5_000)),
+    ))
 
 
-class Program(BaseModel):
+class Program(Model):
     """The rules in force and which saved version they are (0: the defaults, never saved)."""
 
     model_config = ConfigDict(frozen=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
+
+from referral_core.models.base import Model
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 
 
-class CreateReferrerRequest(BaseModel):
+class CreateReferrerRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
@@ -17,7 +19,7 @@ class CreateReferrerRequest(BaseModel):
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
 
 
-class CreateReferrerResponse(BaseModel):
+class CreateReferrerResponse(Model):
     referrer_id: str
     code: str
     link: str

@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
+
+from referral_core.models.base import Model
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 EntityId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -19,7 +21,7 @@ class DecisionKind(StrEnum):
     DEFER = "defer"
 
 
-class DecisionRequest(BaseModel):
+class DecisionRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     decision: DecisionKind
@@ -27,7 +29,7 @@ class DecisionRequest(BaseModel):
     expected_version: Version
 
 
-class AttributionRequest(BaseModel):
+class AttributionRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     referrer_id: EntityId | None = Field(description="the referrer the lead came from, or null for none")
@@ -35,7 +37,7 @@ class AttributionRequest(BaseModel):
     expected_version: Version
 
 
-class StaffChangeResponse(BaseModel):
+class StaffChangeResponse(Model):
     lead_id: str
     review_status: str | None
     stage: str | None
@@ -55,7 +57,7 @@ class DisputeOutcome(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class OpenDisputeRequest(BaseModel):
+class OpenDisputeRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     referral_id: EntityId | None = Field(default=None, description="the disputed referral (lead id)")
@@ -64,14 +66,14 @@ class OpenDisputeRequest(BaseModel):
     note: Note
 
 
-class ResolveDisputeRequest(BaseModel):
+class ResolveDisputeRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     outcome: DisputeOutcome
     note: Note
 
 
-class EraseRequest(BaseModel):
+class EraseRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)] | None = (

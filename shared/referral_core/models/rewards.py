@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
+
+from referral_core.models.base import Model
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 
 
-class _Request(BaseModel):
+class _Request(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -26,7 +28,7 @@ class RejectRequest(_Request):
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
-class Withdrawal(BaseModel):
+class Withdrawal(Model):
     withdrawal_id: str
     referrer_id: str
     amount_cents: int
@@ -43,12 +45,12 @@ class Withdrawal(BaseModel):
         return cls.model_validate({k: item.get(k) for k in cls.model_fields if item.get(k) is not None})
 
 
-class WithdrawalPage(BaseModel):
+class WithdrawalPage(Model):
     items: list[Withdrawal]
     next_cursor: str | None = None
 
 
-class Balance(BaseModel):
+class Balance(Model):
     pending_cents: int = Field(description="credited, still in the holding period")
     available_cents: int = Field(description="may be withdrawn")
     held_cents: int = Field(description="in withdrawals waiting for a payout")
@@ -56,14 +58,14 @@ class Balance(BaseModel):
     clawback_outstanding_cents: int = Field(description="refunded rewards still to recover from new ones")
 
 
-class TierProgress(BaseModel):
+class TierProgress(Model):
     name: str
     rewarded_count: int
     next_tier: str | None = None
     rewards_to_next_tier: int | None = None
 
 
-class RewardView(BaseModel):
+class RewardView(Model):
     """A reward as its referrer sees it (no customer details)."""
 
     amount_cents: int
@@ -74,7 +76,7 @@ class RewardView(BaseModel):
     release_at: str
 
 
-class RewardsSummary(BaseModel):
+class RewardsSummary(Model):
     currency: str
     balance: Balance
     tier: TierProgress

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
+from referral_core.models.base import Model
 from referral_core.placements import Placement
 
 Visibility = Literal["public", "private"]
@@ -13,7 +14,7 @@ CodeStatus = Literal["active", "disabled"]
 Zone = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=21)]
 
 
-class CreateShareCodeRequest(BaseModel):
+class CreateShareCodeRequest(Model):
     """``POST /me/share-codes`` and ``POST /admin/referrers/{id}/share-codes``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -29,12 +30,12 @@ class CreateShareCodeRequest(BaseModel):
     landing_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048)] | None = None
 
 
-class QrLinks(BaseModel):
+class QrLinks(Model):
     png: str
     svg: str
 
 
-class ShareCodeView(BaseModel):
+class ShareCodeView(Model):
     code: str
     referrer_id: str
     url: str = Field(description="The link to share: {origin}/r/{code}")
@@ -53,7 +54,7 @@ class ShareCodeView(BaseModel):
     created_at: str
 
 
-class PlacementUsage(BaseModel):
+class PlacementUsage(Model):
     placement: str
     clicks_link: int = 0
     clicks_qr: int = 0
@@ -63,7 +64,7 @@ class PlacementUsage(BaseModel):
     rewarded: int = 0
 
 
-class UsageReview(BaseModel):
+class UsageReview(Model):
     share_code: ShareCodeView
     placements: list[PlacementUsage]
     totals: PlacementUsage

@@ -17,8 +17,8 @@ from referral_core.clock import epoch, parse_iso
 from referral_core.dal.leads import LeadRepository
 from referral_core.dal.rates import Window
 from referral_core.dal.referrals import ReferralRepository
-from referral_core.services.share_codes import zone_allows
 from referral_core.stages import FlagType, Severity
+from referral_core.zones import zone_allows
 
 CONTACT_KINDS = ("email", "phone", "address")
 MAX_EVIDENCE_MATCHES = 10

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from referral_core.clock import iso
 from referral_core.dal.program import ProgramRepository
-from referral_core.models.program import DEFAULT_RULES, Program, ProgramRules, UpdateProgramRequest
+from referral_core.models.program import Program, ProgramRules, UpdateProgramRequest, default_rules
 
 
 def current_program(repo: ProgramRepository) -> Program:
     """The saved rules, or the defaults (version 0) before staff first save any."""
     stored = repo.current()
     if stored is None:
-        return Program(rules=DEFAULT_RULES, version=0)
+        return Program(rules=default_rules(), version=0)
     return Program(rules=ProgramRules.model_validate(stored["rules"]), version=stored["version"],
                    updated_at=stored.get("updated_at"), updated_by=stored.get("updated_by"))
 

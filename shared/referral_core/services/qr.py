@@ -1,15 +1,19 @@
-"""QR codes of share links, as PNG (pure-Python pypng writer) or SVG, with bounded size options."""
+"""QR codes of share links, as PNG (pure-Python pypng writer) or SVG, with bounded size options.
+
+``qrcode`` is imported by the functions that draw, not by this module: the functions that serve QR images
+serve other routes too, and the library (with its image back ends) costs ~15 ms of every cold start.
+"""
 
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-import qrcode
-from qrcode.image.pure import PyPNGImage
-from qrcode.image.svg import SvgPathImage
-
 from referral_core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import qrcode
 
 BOX_SIZE = (1, 40, 10)  # min, max, default pixels per module
 BORDER = (1, 16, 4)  # min, max, default modules of quiet zone (the QR standard asks for 4)
@@ -30,6 +34,8 @@ def _checked(name: str, value: int, bounds: tuple[int, int, int]) -> int:
 
 
 def _qr(url: str, box_size: int, border: int) -> qrcode.QRCode:  # type: ignore[type-arg]
+    import qrcode
+
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
                          box_size=_checked("size", box_size, BOX_SIZE),
                          border=_checked("border", border, BORDER))
@@ -39,11 +45,15 @@ def _qr(url: str, box_size: int, border: int) -> qrcode.QRCode:  # type: ignore[
 
 
 def qr_png(url: str, *, box_size: int = BOX_SIZE[2], border: int = BORDER[2]) -> bytes:
+    from qrcode.image.pure import PyPNGImage
+
     buffer = io.BytesIO()
     _qr(url, box_size, border).make_image(image_factory=PyPNGImage).save(buffer)
     return buffer.getvalue()
 
 
 def qr_svg(url: str, *, box_size: int = BOX_SIZE[2], border: int = BORDER[2]) -> str:
+    from qrcode.image.svg import SvgPathImage
+
     image = _qr(url, box_size, border).make_image(image_factory=SvgPathImage)
     return str(image.to_string(encoding="unicode"))

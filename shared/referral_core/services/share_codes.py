@@ -1,4 +1,4 @@
-"""Share codes: create (custom or generated), enable/disable, zone rule, share message and usage review.
+"""Share codes: create (custom or generated), enable/disable, share message and usage review.
 
 Plain functions over :class:`LinkRepository`; the staff routes and the referrer portal call the same ones,
 passing the caller's ``origin`` (for links) and ``qr_prefix`` (the route that serves its QR images).
@@ -28,6 +28,7 @@ from referral_core.services.landing import landing_problem
 from referral_core.services.notifications import POLICY_LINE
 from referral_core.services.qr import qr_target
 from referral_core.services.referrers import CODE_ATTEMPTS, short_link
+from referral_core.zones import zone_is_valid
 
 CUSTOM_CODE = re.compile(r"^[A-Z0-9](?:[A-Z0-9-]{2,18})[A-Z0-9]$")
 RESERVED_CODES = frozenset({
@@ -35,11 +36,6 @@ RESERVED_CODES = frozenset({
     "QR", "QUICK-HELP", "REFER", "REFERRAL", "REFERRALS", "ROOT", "STAFF", "SUPPORT", "TEST", "UNDEFINED",
     "WEBHOOK", "WEBHOOKS",
 })
-_ZONE = re.compile(
-    r"^(?P<exact>[A-Z0-9]{2,10})$"  # a postcode
-    r"|^(?P<prefix>[A-Z0-9]{1,9})\*$"  # postcodes starting with...
-    r"|^(?P<low>\d{3,10})-(?P<high>\d{3,10})$"  # a numeric range
-)
 
 
 # -- rules ---------------------------------------------------------------------------------------
@@ -54,42 +50,8 @@ def custom_code_problem(code: str) -> str | None:
     return None
 
 
-def _zone_matches(zone: str, postcode: str) -> bool:
-    match = _ZONE.match(zone)
-    if match is None:
-        return False
-    if match["exact"]:
-        return postcode == zone
-    if match["prefix"]:
-        return postcode.startswith(match["prefix"])
-    return postcode.isdigit() and len(postcode) == len(match["low"]) and \
-        int(match["low"]) <= int(postcode) <= int(match["high"])
-
-
-def zone_allows(code_item: Mapping[str, Any], postcode: str | None) -> bool:
-    """Whether a lead from ``postcode`` is eligible through this code.
-
-    A code without zones allows everyone. A zoned code allows a postcode equal to a zone, starting with a
-    ``prefix*`` zone, or inside a ``low-high`` range; a missing postcode is outside every zone. Callers
-    record a refusal as a flag (the lead is kept), never drop it.
-    """
-    zones = code_item.get("zones") or []
-    if not zones:
-        return True
-    normal = (postcode or "").strip().upper().replace(" ", "")
-    return bool(normal) and any(_zone_matches(str(zone).strip().upper(), normal) for zone in zones)
-
-
-def _zone_is_valid(zone: str) -> bool:
-    match = _ZONE.match(zone)
-    if match is None:
-        return False
-    low, high = match["low"], match["high"]
-    return low is None or (len(low) == len(high) and int(low) <= int(high))
-
-
 def _clean_zones(zones: Sequence[str]) -> list[str]:
-    bad = [zone for zone in zones if not _zone_is_valid(zone)]
+    bad = [zone for zone in zones if not zone_is_valid(zone)]
     if bad:
         raise InvalidInput("invalid zones", fields={"zones": f"not a postcode, prefix* or range: {bad[0]}"})
     return list(dict.fromkeys(zones))

@@ -1,0 +1,59 @@
+"""Every function loads with the cyclic GC paused and turns it back on (referral_core/init_phase.py)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+
+import pytest
+
+from local.runtime import lambda_environment
+from local.template import Function, load_template
+
+pytestmark = pytest.mark.unit
+
+FUNCTIONS = load_template().functions
+INIT = "referral_core.init_phase"
+
+
+def _handler_module(function: Function) -> ast.Module:
+    path = function.code_uri / f"{function.module}.py"
+    return ast.parse(path.read_text(), filename=str(path))
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_the_function_module_pauses_the_gc_first_and_resumes_it_last(logical_id: str) -> None:
+    body = _handler_module(FUNCTIONS[logical_id]).body
+    imports = [n for n in body if isinstance(n, ast.Import | ast.ImportFrom)
+               and not (isinstance(n, ast.ImportFrom) and n.module == "__future__")]
+    assert isinstance(imports[0], ast.ImportFrom) and imports[0].module == INIT, "import init_phase first"
+    last = body[-1]
+    assert isinstance(last, ast.Expr) and isinstance(last.value, ast.Call), "end with init_complete()"
+    assert isinstance(last.value.func, ast.Name) and last.value.func.id == "init_complete"
+
+
+PROBE = """
+import gc, json, sys
+sys.path[:0] = {paths!r}
+import {module}
+names = list(sys.modules)
+print(json.dumps({{"enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
+                   "before_init": [n for n in names[:names.index({init!r})] if n.split(".")[0] in
+                                   ("boto3", "botocore", "pydantic", "aws_lambda_powertools")]}}))
+"""
+
+
+@pytest.mark.parametrize("logical_id", ["LinkRedirectFunction", "StaffAdminFunction"])
+def test_after_init_the_collector_is_on_and_what_init_built_is_frozen(logical_id: str) -> None:
+    function = FUNCTIONS[logical_id]
+    paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", PROBE.format(paths=paths, module=function.module, init=INIT)],
+        env=lambda_environment(function, None), cwd=str(function.code_uri), capture_output=True, text=True,
+        check=True, timeout=60)
+    probe = json.loads(out.stdout)
+    assert probe["enabled"] is True
+    assert probe["frozen"] > 10_000  # the objects init built, out of later collections
+    assert probe["before_init"] == []  # nothing heavy loaded before the pause
