@@ -60,3 +60,24 @@ def test_no_scan_in_application_code():
     offenders = [str(p.relative_to(ROOT)) for p in sources(CORE) + sources(FUNCTIONS)
                  if ".scan(" in p.read_text()]
     assert offenders == []
+
+
+def test_every_api_model_is_built_on_first_use_not_at_import():
+    """Models derive from referral_core.models.base.Model (``defer_build``): cold starts build none."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    import referral_core.models
+    from referral_core.models.base import Model
+
+    eager = []
+    for info in pkgutil.iter_modules(referral_core.models.__path__):
+        module = importlib.import_module(f"referral_core.models.{info.name}")
+        for name, value in vars(module).items():
+            if inspect.isclass(value) and issubclass(value, BaseModel) and value.__module__ == module.__name__ \
+                    and value is not Model and not issubclass(value, Model):
+                eager.append(f"{module.__name__}.{name}")
+    assert eager == []
