@@ -97,7 +97,7 @@ def _document_errors(operation: dict[str, Any], *, resolver: bool, session: bool
 
 def undocumented_bodies(spec: dict[str, Any]) -> list[str]:
     """Operations whose JSON success answer is documented only as Powertools' ``Response[str]`` placeholder
-    (declare the model: ``responses={201: {"content": {"application/json": {"model": Model}}}}``)."""
+    (declare the model: ``responses={201: json_answer(Model, "Created")}``, from ``referral_core.http``)."""
     found = []
     for path, item in spec["paths"].items():
         for method, operation in item.items():

@@ -28,8 +28,8 @@ from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.rewards import RewardRepos
 from referral_core.dal.secrets import secret_string
 from referral_core.dal.sessions import SessionRepository
-from referral_core.http import create_resolver, json_response
-from referral_core.models.leads import ReferAJobRequest
+from referral_core.http import create_resolver, json_answer, json_response
+from referral_core.models.leads import LeadCreated, ReferAJobRequest
 from referral_core.models.portal import (
     MagicLinkAccepted,
     MagicLinkRequest,
@@ -40,8 +40,8 @@ from referral_core.models.portal import (
     SessionRequest,
     SessionResponse,
 )
-from referral_core.models.rewards import WithdrawalRequest
-from referral_core.models.share_codes import CreateShareCodeRequest
+from referral_core.models.rewards import Withdrawal, WithdrawalRequest
+from referral_core.models.share_codes import CreateShareCodeRequest, ShareCodeView
 from referral_core.observability import logger, tracer
 from referral_core.origin import request_origin
 from referral_core.pages.portal import (
@@ -143,7 +143,8 @@ def capture_rules() -> CaptureRules:
 
 
 # -- sign-in --------------------------------------------------------------------------------------
-@app.post("/auth/magic-link", responses={202: {"description": "Accepted, whether or not the email is known"}})
+@app.post("/auth/magic-link",
+          responses={202: json_answer(MagicLinkAccepted, "Accepted, whether or not the email is known")})
 @tracer.capture_method
 def post_magic_link(body: MagicLinkRequest) -> Response[str]:
     s = settings()
@@ -153,7 +154,7 @@ def post_magic_link(body: MagicLinkRequest) -> Response[str]:
     auth_links.request_magic_link(SessionRepository(api.table()), body.email, pepper=api.pepper(),
                                   source_ip=app.current_event.request_context.http.source_ip, origin=origin(),
                                   limits=limits, send=_send)
-    return json_response(202, MagicLinkAccepted().model_dump())
+    return json_response(202, MagicLinkAccepted().model_dump(mode="json"))
 
 
 @app.post("/auth/session")
@@ -173,13 +174,13 @@ def get_me() -> Me:
                             rewards=RewardRepos.on(table), origin=origin(), currency=settings().currency)
 
 
-@app.post("/me/share-codes", responses={201: {"description": "Code created"}})
+@app.post("/me/share-codes", responses={201: json_answer(ShareCodeView, "Code created")})
 @tracer.capture_method
 def post_share_code(body: CreateShareCodeRequest) -> Response[str]:
     signed_in()
     view = create_share_code(LinkRepository(api.table()), referrer_id(), body, origin=origin(), actor=actor(),
                              allowed_hosts=settings().allowed_redirect_hosts, qr_prefix=portal.QR_PREFIX)
-    return json_response(201, view.model_dump())
+    return json_response(201, view.model_dump(mode="json"))
 
 
 Size = Annotated[int, Query(ge=qr.BOX_SIZE[0], le=qr.BOX_SIZE[1], description="Pixels per module")]
@@ -209,16 +210,16 @@ def get_qr_svg(code: str, size: Size = qr.BOX_SIZE[2], border: Border = qr.BORDE
     return Response(status_code=200, content_type="image/svg+xml", body=svg, headers=QR_HEADERS)
 
 
-@app.post("/me/referrals", responses={201: {"description": "Referral passed on"}})
+@app.post("/me/referrals", responses={201: json_answer(LeadCreated, "Referral passed on")})
 @tracer.capture_method
 def post_referral(body: ReferAJobRequest) -> Response[str]:
     created = submit_refer_a_job(signed_in(), body, LeadRepository(api.table()), capture_rules(),
                                  Requester(source_ip=app.current_event.request_context.http.source_ip,
                                            channel="portal"))
-    return json_response(201, created.model_dump())
+    return json_response(201, created.model_dump(mode="json"))
 
 
-@app.post("/me/withdrawals", responses={201: {"description": "Withdrawal requested"}})
+@app.post("/me/withdrawals", responses={201: json_answer(Withdrawal, "Withdrawal requested")})
 @tracer.capture_method
 def post_withdrawal(body: WithdrawalRequest) -> Response[str]:
     signed_in()
@@ -255,7 +256,9 @@ def get_opt_out(token: Annotated[str, Query(min_length=16, max_length=1024)]) ->
     return html(200, opt_out_confirm_page(token))
 
 
-@app.post("/me/notifications/opt-out", responses={200: {**HTML_PAGE, "description": "Stage emails stopped"}})
+@app.post("/me/notifications/opt-out", responses={200: {
+    "description": "Stage emails stopped: an HTML page, or JSON with `Accept: application/json`",
+    "content": {**HTML_PAGE["content"], "application/json": {"model": NotificationsOptedOut}}}})
 @tracer.capture_method
 def post_opt_out(token: Annotated[str, Query(min_length=16, max_length=1024)]) -> Response[str]:
     auth_links.opt_out(ReferrerRepository(api.table()), token, signing_key=signing_key())

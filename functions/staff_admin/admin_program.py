@@ -9,19 +9,19 @@ from staff_context import current_actor
 
 from referral_core import api
 from referral_core.dal.program import ProgramRepository
-from referral_core.http import json_response
-from referral_core.models.program import UpdateProgramRequest
+from referral_core.http import json_answer, json_response
+from referral_core.models.program import Program, UpdateProgramRequest
 from referral_core.services.program import current_program, update_program
 
 router = APIGatewayHttpRouter()
 
 
-@router.get("/admin/program")
+@router.get("/admin/program", responses={200: json_answer(Program, "The rules in force (version 0: the defaults)")})
 def get_program() -> Response[str]:
     return json_response(200, current_program(ProgramRepository(api.table())).model_dump(mode="json"))
 
 
-@router.put("/admin/program", responses={200: {"description": "The rules now in force"},
+@router.put("/admin/program", responses={200: json_answer(Program, "The rules now in force"),
                                          409: {"description": "expected_version is stale"}})
 def put_program(body: UpdateProgramRequest) -> Response[str]:
     saved = update_program(ProgramRepository(api.table()), body, actor=current_actor(router))

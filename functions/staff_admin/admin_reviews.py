@@ -10,8 +10,14 @@ from staff_context import current_actor
 from referral_core import api
 from referral_core.dal.review import ReviewRepository
 from referral_core.dal.rewards import RewardRepos
-from referral_core.http import json_response
-from referral_core.models.review import AttributionRequest, DecisionRequest
+from referral_core.http import json_answer, json_response
+from referral_core.models.review import (
+    AttributionRequest,
+    DecisionRequest,
+    ReferralEvidence,
+    ReviewQueuePage,
+    StaffChangeResponse,
+)
 from referral_core.services import review
 from referral_core.services.rewards import on_staff_accept
 from referral_core.stages import FlagType, ReviewStatus, Severity
@@ -31,7 +37,7 @@ def _credit_if_eligible(lead_id: str) -> None:
     on_staff_accept(RewardRepos.on(api.table()), lead_id)
 
 
-@router.get("/admin/reviews")
+@router.get("/admin/reviews", responses={200: json_answer(ReviewQueuePage, "Referrals in that queue, newest first")})
 def get_reviews(
     status: Annotated[ReviewStatus, Query()] = ReviewStatus.OPEN,
     flag_type: Annotated[FlagType | None, Query()] = None,
@@ -41,23 +47,26 @@ def get_reviews(
 ) -> Response[str]:
     page = review.review_queue(_repo(), status=status, flag_type=flag_type, severity=severity,
                                cursor=cursor, limit=limit)
-    return json_response(200, page)
+    return json_response(200, page.model_dump(mode="json", exclude_unset=True))
 
 
-@router.get("/admin/referrals/<lead_id>")
+@router.get("/admin/referrals/<lead_id>", responses={200: json_answer(ReferralEvidence, "The evidence chain")})
 def get_referral(lead_id: LeadId) -> Response[str]:
-    return json_response(200, review.referral_evidence(_repo(), lead_id))
+    evidence = review.referral_evidence(_repo(), lead_id)
+    return json_response(200, evidence.model_dump(mode="json", exclude_unset=True))
 
 
-@router.post("/admin/referrals/<lead_id>/decisions")
+@router.post("/admin/referrals/<lead_id>/decisions",
+             responses={200: json_answer(StaffChangeResponse, "Decision recorded: the referral now")})
 def post_decision(lead_id: LeadId, body: DecisionRequest) -> Response[str]:
     result = review.decide(_repo(), lead_id, body, actor=current_actor(router),
                            on_accept=_credit_if_eligible)
-    return json_response(200, result.model_dump())
+    return json_response(200, result.model_dump(mode="json"))
 
 
-@router.post("/admin/referrals/<lead_id>/attribution")
+@router.post("/admin/referrals/<lead_id>/attribution",
+             responses={200: json_answer(StaffChangeResponse, "Attribution recorded: the referral now")})
 def post_attribution(lead_id: LeadId, body: AttributionRequest) -> Response[str]:
     result = review.attribute(_repo(), lead_id, body, actor=current_actor(router))
-    return json_response(200, result.model_dump())
+    return json_response(200, result.model_dump(mode="json"))
 

@@ -12,8 +12,8 @@ from staff_context import current_actor, settings
 
 from referral_core import api
 from referral_core.dal.links import LinkRepository
-from referral_core.http import json_response
-from referral_core.models.share_codes import CreateShareCodeRequest
+from referral_core.http import json_answer, json_response
+from referral_core.models.share_codes import CreateShareCodeRequest, ShareCodeView, UsageReview
 from referral_core.observability import tracer
 from referral_core.origin import request_origin
 from referral_core.placements import Placement
@@ -40,35 +40,36 @@ def _origin() -> str:
     return request_origin(router.current_event.raw_event, settings().public_base_url)
 
 
-@router.post("/admin/referrers/<referrer_id>/share-codes", responses={201: {"description": "Code created"}})
+@router.post("/admin/referrers/<referrer_id>/share-codes", responses={201: json_answer(ShareCodeView, "Code created")})
 @tracer.capture_method
 def post_share_code(referrer_id: str, body: CreateShareCodeRequest) -> Response[str]:
     view = create_share_code(_repo(), referrer_id, body, origin=_origin(), actor=current_actor(router),
                              allowed_hosts=settings().allowed_redirect_hosts, qr_prefix=QR_PREFIX)
-    return json_response(201, view.model_dump())
+    return json_response(201, view.model_dump(mode="json"))
 
 
-@router.post("/admin/share-codes/<code>/disable")
+@router.post("/admin/share-codes/<code>/disable", responses={200: json_answer(ShareCodeView, "The code, disabled")})
 @tracer.capture_method
 def disable_share_code(code: str) -> Response[str]:
     view = set_share_code_enabled(_repo(), code, False, origin=_origin(), actor=current_actor(router),
                                   qr_prefix=QR_PREFIX)
-    return json_response(200, view.model_dump())
+    return json_response(200, view.model_dump(mode="json"))
 
 
-@router.post("/admin/share-codes/<code>/enable")
+@router.post("/admin/share-codes/<code>/enable", responses={200: json_answer(ShareCodeView, "The code, active")})
 @tracer.capture_method
 def enable_share_code(code: str) -> Response[str]:
     view = set_share_code_enabled(_repo(), code, True, origin=_origin(), actor=current_actor(router),
                                   qr_prefix=QR_PREFIX)
-    return json_response(200, view.model_dump())
+    return json_response(200, view.model_dump(mode="json"))
 
 
-@router.get("/admin/share-codes/<code>")
+@router.get("/admin/share-codes/<code>",
+            responses={200: json_answer(UsageReview, "The code and its counters per placement")})
 @tracer.capture_method
 def get_usage_review(code: str) -> Response[str]:
     review = usage_review(_repo(), code, origin=_origin(), qr_prefix=QR_PREFIX)
-    return json_response(200, review.model_dump())
+    return json_response(200, review.model_dump(mode="json"))
 
 
 # The image routes declare no return type on purpose: with one, Powertools' response validation would

@@ -12,14 +12,14 @@ from staff_context import current_actor
 
 from referral_core import api
 from referral_core.dal.rewards import RewardRepos, WithdrawalStatus
-from referral_core.http import json_response
-from referral_core.models.rewards import MarkPaidRequest, RejectRequest
+from referral_core.http import json_answer, json_response
+from referral_core.models.rewards import MarkPaidRequest, RejectRequest, Withdrawal, WithdrawalPage
 from referral_core.services.withdrawals import list_withdrawals, mark_withdrawal_paid, reject_withdrawal
 
 router = APIGatewayHttpRouter()
 
 
-@router.get("/admin/withdrawals")
+@router.get("/admin/withdrawals", responses={200: json_answer(WithdrawalPage, "Withdrawals, newest first")})
 def get_withdrawals(status: Annotated[WithdrawalStatus, Query()] = WithdrawalStatus.REQUESTED,
                     cursor: Annotated[str | None, Query(max_length=2048)] = None,
                     limit: Annotated[int, Query(ge=1, le=100)] = 50) -> Response[str]:
@@ -27,13 +27,15 @@ def get_withdrawals(status: Annotated[WithdrawalStatus, Query()] = WithdrawalSta
     return json_response(200, page.model_dump(mode="json"))
 
 
-@router.post("/admin/withdrawals/<withdrawal_id>/paid")
+@router.post("/admin/withdrawals/<withdrawal_id>/paid",
+             responses={200: json_answer(Withdrawal, "The withdrawal, now paid")})
 def post_paid(withdrawal_id: str, body: MarkPaidRequest) -> Response[str]:
     paid = mark_withdrawal_paid(RewardRepos.on(api.table()), withdrawal_id, body, actor=current_actor(router))
     return json_response(200, paid.model_dump(mode="json"))
 
 
-@router.post("/admin/withdrawals/<withdrawal_id>/rejected")
+@router.post("/admin/withdrawals/<withdrawal_id>/rejected",
+             responses={200: json_answer(Withdrawal, "The withdrawal, now rejected (its amount is available again)")})
 def post_rejected(withdrawal_id: str, body: RejectRequest) -> Response[str]:
     rejected = reject_withdrawal(RewardRepos.on(api.table()), withdrawal_id, body, actor=current_actor(router))
     return json_response(200, rejected.model_dump(mode="json"))

@@ -46,6 +46,13 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
                     headers={"Cache-Control": "no-store", **(headers or {})})
 
 
+def json_answer(model: type[Any], description: str) -> dict[str, Any]:
+    """A route's documented JSON answer, for ``responses={201: json_answer(Model, "Created")}``: the OpenAPI
+    document shows ``model``'s schema. Build the body through the same model (``.model_dump(mode="json")``)
+    so that what is documented is what is sent (tests/support/response_models.py checks every answer)."""
+    return {"description": description, "content": {JSON: {"model": model}}}
+
+
 def create_resolver(*, title: str) -> APIGatewayHttpResolver:
     """An HTTP API resolver with pydantic validation and this project's error mapping registered."""
     app = APIGatewayHttpResolver(enable_validation=True)

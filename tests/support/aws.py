@@ -21,6 +21,7 @@ import boto3
 import pytest
 
 from local.template import Template, create_table_kwargs, load_template
+from tests.support.response_models import check_answer
 
 REGION = "us-east-1"
 PEPPER = "test-pepper"
@@ -51,13 +52,16 @@ class LambdaContext:
 
 @dataclass
 class Stack:
-    """Handles on the moto resources a test may look at."""
+    """Handles on the moto resources a test may look at. ``invoke`` also checks every answer of a route that
+    documents its JSON model against that model (tests/support/response_models.py)."""
 
     table_name: str
     dynamodb: Any
     monkeypatch: pytest.MonkeyPatch
     env: dict[str, str]
     _modules: dict[str, ModuleType] = field(default_factory=dict)
+    #: ``"METHOD /path status"`` of the answers checked against their route's declared model.
+    checked_answers: set[str] = field(default_factory=set)
 
     def items(self) -> list[dict[str, Any]]:
         """Every item (tests only: a Scan is fine here, never in app code)."""
@@ -106,7 +110,13 @@ class Stack:
         fn = template().functions[logical_id]
         module = self.function(logical_id)
         handler: Callable[[dict[str, Any], Any], Any] = getattr(module, fn.func_name)
-        return handler(event, LambdaContext(function_name=fn.name))
+        response = handler(event, LambdaContext(function_name=fn.name))
+        app = getattr(module, "app", None)
+        if app is not None and hasattr(app, "_static_routes"):  # a Powertools resolver: check the answer
+            checked = check_answer(app, event, response)
+            if checked:
+                self.checked_answers.add(checked)
+        return response
 
 
 def _forget_modules_in(directory: Path) -> None:

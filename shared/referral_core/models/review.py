@@ -1,13 +1,16 @@
-"""API models for staff review, attribution and disputes."""
+"""API models for staff review, attribution, disputes and privacy requests.
 
-from __future__ import annotations
+Answers built from stored items (records, disputes, queue entries) leave out the attributes an item does not
+have, as DynamoDB does (it stores no nulls): their optional fields are dumped with ``exclude_unset=True``.
+"""
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
 from referral_core.models.base import Model
+from referral_core.stages import FlagType, ReviewStatus, Severity, Stage
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 EntityId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -45,6 +48,62 @@ class StaffChangeResponse(Model):
     version: int
 
 
+class StoredRecord(Model):
+    """An item as stored, for staff: every attribute but the table's keys (``pk``, ``sk``, ``gsi*``), sets as
+    sorted lists. Which attributes it has depends on ``type`` (docs/data-model.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str | None = Field(default=None, description="The entity: lead, referral, flag, note, audit, job...")
+
+
+class ReferralRecord(StoredRecord):
+    """The referral as stored: stage, review status, attribution, flags... (docs/data-model.md)."""
+
+    version: int | None = Field(default=None, description="Send it back as `expected_version`; absent = 0")
+
+
+class ReferralEvidence(Model):
+    """``GET /admin/referrals/{id}``: the evidence chain of one referral, each part as stored (null or empty
+    when there is none)."""
+
+    lead_id: str
+    referral: ReferralRecord | None
+    lead: StoredRecord | None = Field(description="The only record with the customer's contact details")
+    flags: list[StoredRecord]
+    notes: list[StoredRecord]
+    decisions: list[StoredRecord]
+    audit: list[StoredRecord]
+    referrer: StoredRecord | None
+    click: StoredRecord | None = Field(description="The click the lead came with (`cid`)")
+    share_code: StoredRecord | None
+    job: StoredRecord | None
+    job_events: list[StoredRecord]
+    reward: StoredRecord | None
+    ledger: list[StoredRecord] = Field(description="The referrer's ledger entries for this job")
+
+
+class ReviewQueueItem(Model):
+    """A referral in the review queue (absent attributes are left out)."""
+
+    lead_id: str | None = None
+    review_status: ReviewStatus | None = None
+    stage: Stage | None = None
+    flag_types: list[FlagType] | None = Field(default=None, description="Its flags' types, sorted")
+    flag_severities: list[Severity] | None = None
+    referrer_id: str | None = None
+    masked_name: str | None = Field(default=None, examples=["Jo S."])
+    postcode: str | None = None
+    updated_at: str | None = None
+    version: int | None = Field(default=None, description="Send it back as `expected_version`; absent = 0")
+
+
+class ReviewQueuePage(Model):
+    status: ReviewStatus
+    items: list[ReviewQueueItem] = Field(description="Newest change first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
+
+
 class DisputeStatus(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
@@ -73,6 +132,35 @@ class ResolveDisputeRequest(Model):
     note: Note
 
 
+class DisputeNote(Model):
+    at: str = Field(description="ISO-8601 UTC")
+    by: str = Field(description="Who wrote it", examples=["staff:sam@example.com"])
+    text: str
+
+
+class Dispute(Model):
+    """A dispute record (absent attributes are left out)."""
+
+    type: Literal["dispute"] | None = Field(default=None, description="On stored records (lists, resolve)")
+    dispute_id: str
+    status: DisputeStatus
+    subject: str
+    referral_id: str | None = Field(default=None, description="The disputed referral (lead id)")
+    referrer_id: str | None = Field(default=None, description="The referrer who disputes")
+    created_at: str
+    created_by: str
+    notes: list[DisputeNote] = Field(description="Oldest first; the first is the note it was opened with")
+    outcome: DisputeOutcome | None = Field(default=None, description="Once resolved")
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+
+
+class DisputesPage(Model):
+    status: DisputeStatus
+    items: list[Dispute] = Field(description="Newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
+
+
 class EraseRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
@@ -81,3 +169,28 @@ class EraseRequest(Model):
     phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32)] | None = (
         None)
     note: Note = Field(description="why (the request's reference): kept in the audit trail")
+
+
+class ExportedPartition(Model):
+    id: str = Field(description="The lead, job or referrer id")
+    items: list[StoredRecord]
+
+
+class PersonExport(Model):
+    """``GET /admin/people/export``: every stored item about the person, by the entity that holds it."""
+
+    request_id: str = Field(description="Also in the audit trail (`PRIVACY#{request_id}`)")
+    leads: list[ExportedPartition]
+    jobs: list[ExportedPartition]
+    referrers: list[ExportedPartition]
+
+
+class ErasureSummary(Model):
+    """``POST /admin/people/erase``: what was anonymised (ledger entries, balances and audit are kept)."""
+
+    request_id: str = Field(description="Also in the audit trail (`PRIVACY#{request_id}`)")
+    leads: int
+    jobs: int
+    referrers: int
+    items_changed: int = Field(description="Items whose personal details were overwritten with `[erased]`")
+    lookups_deleted: int = Field(description="Contact lookups and email guards deleted")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from referral_core.clock import iso
 from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.disputes import AlreadyResolved, DisputeRepository, disputes_gsi
@@ -11,20 +9,26 @@ from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.ids import new_id
-from referral_core.models.review import DisputeStatus, OpenDisputeRequest, ResolveDisputeRequest
+from referral_core.models.review import (
+    Dispute,
+    DisputesPage,
+    DisputeStatus,
+    OpenDisputeRequest,
+    ResolveDisputeRequest,
+)
 from referral_core.services.review import view
 
 
 def list_disputes(repo: DisputeRepository, *, status: DisputeStatus, limit: int,
-                  cursor: str | None) -> dict[str, Any]:
+                  cursor: str | None) -> DisputesPage:
     page = repo.page(str(status), limit=limit,
                      start_key=decode_cursor(cursor, index="gsi1", partition=disputes_gsi(status)))
-    return {"status": str(status), "items": [view(i) for i in page.items],
-            "next_cursor": encode_cursor(page.last_key)}
+    return DisputesPage.model_validate({"status": status, "items": [view(i) for i in page.items],
+                                        "next_cursor": encode_cursor(page.last_key)})
 
 
 def open_dispute(repo: DisputeRepository, referrals: ReferralRepository, referrers: ReferrerRepository,
-                 request: OpenDisputeRequest, *, actor: str) -> dict[str, Any]:
+                 request: OpenDisputeRequest, *, actor: str) -> Dispute:
     """Record a dispute about a referral and/or a referrer (at least one, and each must exist)."""
     if not request.referral_id and not request.referrer_id:
         raise InvalidInput("a dispute is about a referral or a referrer",
@@ -38,11 +42,11 @@ def open_dispute(repo: DisputeRepository, referrals: ReferralRepository, referre
                "referral_id": request.referral_id, "referrer_id": request.referrer_id, "created_at": at,
                "created_by": actor, "notes": [{"at": at, "by": actor, "text": request.note}]}
     repo.open(dispute, actor=actor)
-    return {k: v for k, v in dispute.items() if v is not None}
+    return Dispute.model_validate({k: v for k, v in dispute.items() if v is not None})
 
 
 def resolve_dispute(repo: DisputeRepository, dispute_id: str, request: ResolveDisputeRequest, *,
-                    actor: str) -> dict[str, Any]:
+                    actor: str) -> Dispute:
     dispute = repo.get(dispute_id)
     if dispute is None:
         raise NotFound("no such dispute", fields={"id": "unknown dispute"})
@@ -53,4 +57,4 @@ def resolve_dispute(repo: DisputeRepository, dispute_id: str, request: ResolveDi
                      referral_id=dispute.get("referral_id"))
     except AlreadyResolved:
         raise Conflict("the dispute is already resolved", fields={"id": "already resolved"}) from None
-    return view(repo.get(dispute_id)) or {}
+    return Dispute.model_validate(view(repo.get(dispute_id)))

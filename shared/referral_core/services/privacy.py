@@ -20,6 +20,7 @@ from referral_core.dal.privacy import ItemChange, PrivacyRepository, contact_pk
 from referral_core.errors import InvalidInput
 from referral_core.hashing import email_hash, peppered_hash
 from referral_core.ids import new_id
+from referral_core.models.review import ErasureSummary, PersonExport
 from referral_core.services.review import view
 
 ERASED = "[erased]"
@@ -88,7 +89,7 @@ def find(repo: PrivacyRepository, who: Person) -> Footprint:
     return footprint
 
 
-def export_person(repo: PrivacyRepository, who: Person, *, actor: str) -> dict[str, Any]:
+def export_person(repo: PrivacyRepository, who: Person, *, actor: str) -> PersonExport:
     """Everything stored about the person, as JSON (the export itself is audited, without the PII)."""
     footprint = find(repo, who)
     request_id = new_id()
@@ -97,10 +98,10 @@ def export_person(repo: PrivacyRepository, who: Person, *, actor: str) -> dict[s
                 for name, prefix in (("leads", "LEAD#"), ("jobs", "JOB#"), ("referrers", "REFERRER#"))}
     repo.record(f"PRIVACY#{request_id}", actor=actor, action="person.exported", at=iso(),
                 detail={name: len(entries) for name, entries in sections.items()})
-    return {"request_id": request_id, **sections}
+    return PersonExport.model_validate({"request_id": request_id, **sections})
 
 
-def erase_person(repo: PrivacyRepository, who: Person, *, note: str, actor: str) -> dict[str, Any]:
+def erase_person(repo: PrivacyRepository, who: Person, *, note: str, actor: str) -> ErasureSummary:
     """Anonymise the person everywhere, delete their lookup items, keep ledger totals and audit."""
     footprint = find(repo, who)
     request_id, at = new_id(), iso()
@@ -124,7 +125,7 @@ def erase_person(repo: PrivacyRepository, who: Person, *, note: str, actor: str)
                "lookups_deleted": len(lookups)}
     repo.record(f"PRIVACY#{request_id}", actor=actor, action="person.erasure_completed", at=at,
                 detail={**detail, **summary})
-    return {"request_id": request_id, **summary}
+    return ErasureSummary(request_id=request_id, **summary)
 
 
 def _is_hash_field(name: str) -> bool:

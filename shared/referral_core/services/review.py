@@ -26,6 +26,8 @@ from referral_core.models.review import (
     AttributionRequest,
     DecisionKind,
     DecisionRequest,
+    ReferralEvidence,
+    ReviewQueuePage,
     StaffChangeResponse,
 )
 from referral_core.stages import FlagType, ReviewStatus, Severity, Stage
@@ -41,8 +43,6 @@ _OUTCOMES: dict[DecisionKind, tuple[ReviewStatus, Stage | None, bool]] = {
     DecisionKind.DISMISS: (ReviewStatus.DISMISSED, Stage.NOT_ELIGIBLE, True),
 }
 _INTERNAL = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"})
-QUEUE_FIELDS = ("lead_id", "review_status", "stage", "flag_types", "flag_severities", "referrer_id",
-                "masked_name", "postcode", "updated_at", "version")
 
 
 def view(item: Item | None) -> dict[str, Any] | None:
@@ -53,12 +53,12 @@ def view(item: Item | None) -> dict[str, Any] | None:
 
 
 def review_queue(repo: ReviewRepository, *, status: ReviewStatus, limit: int, cursor: str | None = None,
-                 flag_type: FlagType | None = None, severity: Severity | None = None) -> dict[str, Any]:
+                 flag_type: FlagType | None = None, severity: Severity | None = None) -> ReviewQueuePage:
+    """A page of the queue; each entry has the attributes of ``ReviewQueueItem`` that the referral has."""
     page = repo.queue_page(status, limit=limit, flag_type=flag_type, severity=severity,
                            start_key=decode_cursor(cursor, index="gsi2", partition=review_gsi(status)))
-    items = [{name: value for name, value in (view(item) or {}).items() if name in QUEUE_FIELDS}
-             for item in page.items]
-    return {"status": str(status), "items": items, "next_cursor": encode_cursor(page.last_key)}
+    return ReviewQueuePage.model_validate({"status": status, "items": [view(item) for item in page.items],
+                                           "next_cursor": encode_cursor(page.last_key)})
 
 
 def _by_type(items: Iterable[Item]) -> dict[str, list[Item]]:
@@ -68,7 +68,7 @@ def _by_type(items: Iterable[Item]) -> dict[str, list[Item]]:
     return grouped
 
 
-def referral_evidence(repo: ReviewRepository, lead_id: str) -> dict[str, Any]:
+def referral_evidence(repo: ReviewRepository, lead_id: str) -> ReferralEvidence:
     """The evidence chain: lead (with contact details), referral, flags, notes, decisions, audit, the
     job and its events, the click, the share code, the reward and the referrer's ledger for the job."""
     own = _by_type(repo.lead_partition(lead_id))
@@ -81,7 +81,7 @@ def referral_evidence(repo: ReviewRepository, lead_id: str) -> dict[str, Any]:
     code = referral.get("code") or lead.get("ref")
     click_id = referral.get("click_id") or lead.get("cid")
     job = _by_type(repo.job_partition(job_id)) if job_id else {}
-    return {
+    return ReferralEvidence.model_validate({
         "lead_id": lead_id,
         "referral": view(referral or None),
         "lead": view(lead or None),
@@ -97,7 +97,7 @@ def referral_evidence(repo: ReviewRepository, lead_id: str) -> dict[str, Any]:
         "reward": view(repo.reward(job_id)) if job_id else None,
         "ledger": [view(i) for i in repo.ledger_for_job(referrer_id, job_id)]
         if referrer_id and job_id else [],
-    }
+    })
 
 
 def _current(repo: ReviewRepository, lead_id: str) -> tuple[Item, list[Item]]:

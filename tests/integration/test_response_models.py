@@ -1,0 +1,95 @@
+"""Every JSON answer the staff and referrer APIs document with a model is checked against a real answer.
+
+``Stack.invoke`` checks each answer against its route's declared model (tests/support/response_models.py);
+this walk through both APIs makes sure every such route has answered at least once, in a state where its
+optional parts (a job, a reward, a resolved dispute, a paid withdrawal) are filled in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from referral_core.dal.dynamo import Table
+from referral_core.services.auth_links import opt_out_token
+from tests.support.admin import flag, seed_job, seed_lead, seed_reward, seed_stats
+from tests.support.events import STAFF_CLAIMS, http_event, json_body
+from tests.support.portal import ADMIN, PORTAL, SIGNING_KEY, create_referrer, portal, seed_referral, sign_in
+from tests.support.response_models import declared
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def ok(response: dict[str, Any], status: int = 200) -> Any:
+    assert response["statusCode"] == status, response.get("body")
+    return json_body(response)
+
+
+def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_model(portal_stack):
+    stack = portal_stack
+
+    def admin(method: str, path: str, status: int = 200, *, body: Any = None, query: Any = None) -> Any:
+        return ok(stack.invoke(ADMIN, http_event(method, path, body=body, query=query, claims=STAFF_CLAIMS)), status)
+
+    # A referrer signs in, shares a code, passes on a friend and asks for two payouts
+    jo = create_referrer(stack, name="Jo Smith", email="jo@example.com")
+    session = sign_in(stack, "jo@example.com")
+    ok(portal(stack, "POST", "/me/share-codes", session=session,
+              body={"code": "JO-VAN", "visibility": "public", "placement": "van"}), 201)
+    friend = ok(portal(stack, "POST", "/me/referrals", session=session, body={
+        "friend_name": "Sam Lee", "friend_email": "sam@example.net", "postcode": "2000",
+        "issue": "Printer offline", "friend_agreed": True}), 201)
+    Table(stack.table_name).update(f"REFERRER#{jo['referrer_id']}", "BALANCE", "SET available_cents = :a",
+                                   values={":a": 6_000})
+    first, second = (ok(portal(stack, "POST", "/me/withdrawals", session=session, body={"amount_cents": 3_000}),
+                        201) for _ in range(2))
+    seed_referral(stack, friend["lead_id"], jo["referrer_id"])  # what attribution makes of the lead
+    assert ok(portal(stack, "GET", "/me/referrals", session=session))["items"]
+    ok(portal(stack, "GET", f"/me/referrals/{friend['lead_id']}", session=session))
+    assert ok(portal(stack, "GET", "/me", session=session))["withdrawals"]
+
+    # Staff review a flagged referral with a paid job and a reward, decide, and fix its attribution
+    lead = seed_lead(stack, name="Pat Person", email="pat@example.com", phone="+61412555666",
+                     referrer_id=jo["referrer_id"], code=jo["code"])
+    flag(stack, lead.lead_id, "duplicate_contact")
+    seed_reward(stack, jo["referrer_id"], seed_job(stack, lead))
+    assert admin("GET", "/admin/reviews")["items"]
+    evidence = admin("GET", f"/admin/referrals/{lead.lead_id}")
+    assert evidence["job"] and evidence["reward"] and evidence["flags"]
+    decided = admin("POST", f"/admin/referrals/{lead.lead_id}/decisions",
+                    body={"decision": "question", "note": "Called the customer", "expected_version": 0})
+    admin("POST", f"/admin/referrals/{lead.lead_id}/attribution",
+          body={"referrer_id": None, "note": "Came from the website", "expected_version": decided["version"]})
+
+    # ... a dispute, opened and resolved
+    dispute = admin("POST", "/admin/disputes", 201,
+                    body={"referral_id": lead.lead_id, "subject": "Reward missing", "note": "Jo called"})
+    admin("POST", f"/admin/disputes/{dispute['dispute_id']}/resolve", body={"outcome": "upheld", "note": "Paid"})
+    assert admin("GET", "/admin/disputes", query={"status": "resolved"})["items"]
+
+    # ... payouts, share codes, programme rules and the funnel
+    assert admin("GET", "/admin/withdrawals")["items"]
+    admin("POST", f"/admin/withdrawals/{first['withdrawal_id']}/paid", body={"payout_reference": "EFT-1"})
+    admin("POST", f"/admin/withdrawals/{second['withdrawal_id']}/rejected", body={"note": "Wrong account"})
+    created = admin("POST", f"/admin/referrers/{jo['referrer_id']}/share-codes", 201,
+                    body={"visibility": "private", "zones": ["2000-2234"], "max_uses": 5})
+    admin("POST", f"/admin/share-codes/{created['code']}/disable")
+    admin("POST", f"/admin/share-codes/{created['code']}/enable")
+    seed_stats(stack, "JO-VAN", "van", clicks_link=4, clicks_qr=2, leads=1)
+    admin("GET", "/admin/share-codes/JO-VAN")
+    assert admin("GET", "/admin/reports/funnel")["rows"]
+    admin("GET", "/admin/reports/funnel", query={"code": "JO-VAN"})
+    program = admin("GET", "/admin/program")
+    admin("PUT", "/admin/program", body={**program["rules"], "holding_days": 14, "expected_version": 0})
+
+    # ... and a person's export and erasure
+    assert admin("GET", "/admin/people/export", query={"email": "pat@example.com"})["leads"]
+    admin("POST", "/admin/people/erase", body={"email": "pat@example.com", "note": "Request #7"})
+
+    # The opt-out link, answered as JSON
+    ok(portal(stack, "POST", "/me/notifications/opt-out", headers={"accept": "application/json"},
+              query={"token": opt_out_token(jo["referrer_id"], signing_key=SIGNING_KEY)}))
+
+    documented = set(declared(stack.function(ADMIN).app)) | set(declared(stack.function(PORTAL).app))
+    assert documented - stack.checked_answers == set()
