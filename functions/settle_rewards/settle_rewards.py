@@ -1,7 +1,9 @@
-"""DynamoDB stream consumer: settles rewards when a referral's job is completed and paid, or refunded.
+"""DynamoDB stream consumer: settles rewards when a referral's job is completed and paid, or refunded, when
+staff accept a referral, and marks the rewards a payout covers as paid.
 
-The template's FilterCriteria pass referral and job MODIFY/INSERT records; the service compares old and
-new images, so replays and no-op writes do nothing, and every ledger write happens once per job.
+The template's FilterCriteria pass referral and job MODIFY/INSERT records and withdrawals recorded paid; the
+service compares old and new images, so replays and no-op writes do nothing, and every ledger write happens
+once per job.
 """
 
 from __future__ import annotations

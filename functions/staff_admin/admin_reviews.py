@@ -9,7 +9,6 @@ from staff_context import current_actor
 
 from referral_core import api
 from referral_core.dal.review import ReviewRepository
-from referral_core.dal.rewards import RewardRepos
 from referral_core.http import json_answer, json_response
 from referral_core.models.review import (
     AttributionRequest,
@@ -19,7 +18,6 @@ from referral_core.models.review import (
     StaffChangeResponse,
 )
 from referral_core.services import review
-from referral_core.services.rewards import on_staff_accept
 from referral_core.stages import FlagType, ReviewStatus, Severity
 
 router = Router()
@@ -30,11 +28,6 @@ LeadId = Annotated[str, Path(min_length=1, max_length=64)]
 def _repo() -> ReviewRepository:
     return ReviewRepository(api.table())
 
-
-
-def _credit_if_eligible(lead_id: str) -> None:
-    """After an accept: credit the reward now if the job already qualifies (once; safe to repeat)."""
-    on_staff_accept(RewardRepos.on(api.table()), lead_id)
 
 
 @router.get("/admin/reviews", responses={200: json_answer(ReviewQueuePage, "Referrals in that queue, newest first")})
@@ -59,8 +52,7 @@ def get_referral(lead_id: LeadId) -> Response[str]:
 @router.post("/admin/referrals/<lead_id>/decisions",
              responses={200: json_answer(StaffChangeResponse, "Decision recorded: the referral now")})
 def post_decision(lead_id: LeadId, body: DecisionRequest) -> Response[str]:
-    result = review.decide(_repo(), lead_id, body, actor=current_actor(router),
-                           on_accept=_credit_if_eligible)
+    result = review.decide(_repo(), lead_id, body, actor=current_actor(router))
     return json_response(200, result.model_dump(mode="json"))
 
 

@@ -136,7 +136,8 @@ def test_paid_job_is_credited_released_on_tick_and_paid_out_once(local):
     assert [local.call("POST", path, body)[0] for _ in range(2)] == [200, 409]
     balance = local.table.get(f"REFERRER#{referrer}", "BALANCE")
     assert (balance["available_cents"], balance["held_cents"], balance["paid_cents"]) == (0, 0, 2_500)
-    assert local.table.get(f"LEAD#{lead}", "REFERRAL")["stage"] == Stage.REWARD_PAID
+    # and the payout's stream record marks the reward it covers paid
+    eventually(lambda: local.table.get(f"LEAD#{lead}", "REFERRAL")["stage"] == Stage.REWARD_PAID)
 
 
 def test_programme_versions_over_http(local):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
+from referral_core.stages import Stage
+from tests.support import rewards
 from tests.support.admin import bulk_queue, flag, seed_job, seed_lead, seed_referrer, seed_reward
 from tests.support.aws import LambdaContext
 from tests.support.events import STAFF_CLAIMS, http_event, json_body
+from tests.support.stream_pump import StreamPump, consumers
 
 pytestmark = pytest.mark.integration
 
@@ -96,15 +97,28 @@ def test_unknown_referral_is_404(stack):
     assert decide(stack, "nope", "accept", "x", 0)["statusCode"] == 404
 
 
-def test_accept_asks_the_rewards_service_to_credit_once(stack, monkeypatch):
-    accepted: list[str] = []
-    stack.function("StaffAdminFunction").routers.load_for({"rawPath": "/admin/referrals"})  # admin_reviews
-    monkeypatch.setattr(sys.modules["admin_reviews"], "on_staff_accept",
-                        lambda repos, lead_id: accepted.append(lead_id))
-    lead = seed_lead(stack)
-    flag(stack, lead.lead_id, "velocity")
-    assert decide(stack, lead.lead_id, "accept", "fine", 0)["statusCode"] == 200
-    assert accepted == [lead.lead_id]
+def test_accept_credits_the_paid_job_once_from_the_stream(stack):
+    # Given a flagged referral whose job is completed and paid (held for review)
+    referrer_id, _ = seed_referrer(stack)
+    rewards.seed_job(stack, "job-1", "lead-1")
+    rewards.seed_referral(stack, "lead-1", referrer_id, "job-1", stage=Stage.CUSTOMER_PAID)
+    flag(stack, "lead-1", "velocity")
+    pump = StreamPump(stack)
+    pump.new_records()
+
+    # When staff accept it: the route commits the decision only
+    response = decide(stack, "lead-1", "accept", "fine", 0)
+    assert response["statusCode"] == 200
+    assert json_body(response)["stage"] == Stage.CUSTOMER_PAID
+    assert stack.items_of_type("ledger") == []
+
+    # Then the accept's stream record credits the reward, once, even delivered twice
+    records = pump.new_records()
+    settle = next(t for t in consumers() if t.function_id == "SettleRewardsFunction")
+    for _ in range(2):
+        pump.deliver(records, settle)
+    assert [e["kind"] for e in stack.items_of_type("ledger")] == ["credit_pending"]
+    assert rewards.referral(stack, "lead-1")["stage"] == Stage.REWARD_PENDING
 
 
 def test_evidence_chain_has_job_click_code_reward_and_the_ledger_for_the_job(stack):

@@ -24,6 +24,7 @@ from tests.support.rewards import (
     seed_referral,
     seed_referrer,
 )
+from tests.support.stream_pump import StreamPump
 
 pytestmark = pytest.mark.integration
 
@@ -153,6 +154,8 @@ def test_staff_list_and_record_a_payout(earned):
     assert [w["withdrawal_id"] for w in rest["items"]] == [first.withdrawal_id]
 
     # and record the first as paid (the sample event, aimed at this withdrawal)
+    pump = StreamPump(earned)
+    pump.new_records()
     event = copy.deepcopy(load_event("staff_admin/withdrawal_paid.json"))
     path = f"/admin/withdrawals/{first.withdrawal_id}/paid"
     event["rawPath"] = event["requestContext"]["http"]["path"] = path
@@ -168,7 +171,9 @@ def test_staff_list_and_record_a_payout(earned):
     assert [w["withdrawal_id"] for w in listed["items"]] == [first.withdrawal_id]
     audit = [i for i in earned.items_of_type("audit") if i["pk"] == f"WITHDRAWAL#{first.withdrawal_id}"]
     assert audit[0]["action"] == "withdrawal.paid"
-    # the oldest reward the payout covers is now reward_paid
+    # the payout's stream record marks the oldest reward it covers reward_paid
+    assert referral(earned, "lead-0")["stage"] == Stage.REWARD_AVAILABLE
+    pump.drain()
     assert referral(earned, "lead-0")["stage"] == Stage.REWARD_PAID
     assert referral(earned, "lead-1")["stage"] == Stage.REWARD_AVAILABLE
 

@@ -8,7 +8,16 @@ from pydantic import ValidationError
 from referral_core.dal.rewards import decode_cursor, encode_cursor
 from referral_core.errors import MalformedRequest
 from referral_core.models.program import Program, ProgramRules, RewardAmount, default_rules
-from referral_core.services.rewards import Facts, Outcome, became, evaluate, reached_paid, reward_amount
+from referral_core.services.rewards import (
+    Facts,
+    Outcome,
+    became,
+    became_accepted,
+    became_paid_out,
+    evaluate,
+    reached_paid,
+    reward_amount,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -143,6 +152,11 @@ def test_triggers_compare_old_and_new_images():
     refunded = frozenset({"refunded"})
     assert became(refunded, {"statuses": {"paid"}}, {"statuses": {"paid", "refunded"}})
     assert not became(refunded, {"statuses": {"refunded"}}, {"statuses": {"refunded", "cancelled"}})
+    assert became_accepted({"review_status": "open"}, {"review_status": "accepted"})
+    assert not became_accepted({"review_status": "accepted"}, {"review_status": "accepted"})  # a later write
+    assert not became_accepted({"review_status": "open"}, {"review_status": "questioned"})
+    assert became_paid_out({"status": "requested"}, {"status": "paid"})
+    assert not became_paid_out({"status": "paid"}, {"status": "paid"})
 
 
 def test_cursor_round_trip_and_rejects_garbage():

@@ -49,6 +49,29 @@ def hold_clauses(stage: Stage | None, *, reason: str | None = None) -> HoldClaus
                        removes=(), values={":hold": str(stage), ":hold_reason": reason or ""})
 
 
+def _advance(lead_id: str, stage: Stage, *, at: str, condition: str,
+             attributes: dict[str, Any] | None = None) -> Update:
+    rank = RANK[stage]
+    names = {"#stage": "stage", "#rank": "stage_rank", "#progress": "progress_stage", "#updated": "updated_at"}
+    values: dict[str, Any] = {":rank": rank, ":progress": str(stage), ":updated": at, ":stage": str(stage)}
+    # While held, the visible stage stays the hold (under_review / not_eligible).
+    sets = ["#rank = :rank", "#progress = :progress", "#updated = :updated",
+            "#stage = if_not_exists(hold_stage, :stage)"]
+    for index, (key, value) in enumerate((attributes or {}).items()):
+        names[f"#a{index}"] = key
+        values[f":a{index}"] = value
+        sets.append(f"#a{index} = :a{index}")
+    return Update(key={"pk": lead_pk(lead_id), "sk": REFERRAL_SK}, expression="SET " + ", ".join(sets),
+                  condition=condition, names=names, values=values)
+
+
+def reward_paid_update(lead_id: str, *, at: str) -> Update:
+    """The referral to ``reward_paid``, as a transaction item beside the reward's own change. The last stage
+    of the progress order: nothing is further along, so only the referral's existence is a condition and
+    writing it again changes nothing."""
+    return _advance(lead_id, Stage.REWARD_PAID, at=at, condition="attribute_exists(pk)")
+
+
 class ReferralRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -65,23 +88,11 @@ class ReferralRepository:
         """Move the referral forward to ``stage`` (and set ``attributes``); False if it is already there
         or further along. A referral in ``under_review``/``not_eligible`` keeps that visible stage but its
         progress rank still advances (``progress_stage``), so the true position is never lost."""
-        at = at or iso()
-        rank = RANK[stage]
-        names = {"#stage": "stage", "#rank": "stage_rank", "#progress": "progress_stage",
-                 "#updated": "updated_at"}
-        values: dict[str, Any] = {":rank": rank, ":progress": str(stage), ":updated": at,
-                                  ":stage": str(stage)}
-        # While held, the visible stage stays the hold (under_review / not_eligible).
-        sets = ["#rank = :rank", "#progress = :progress", "#updated = :updated",
-                "#stage = if_not_exists(hold_stage, :stage)"]
-        for index, (key, value) in enumerate((attributes or {}).items()):
-            names[f"#a{index}"] = key
-            values[f":a{index}"] = value
-            sets.append(f"#a{index} = :a{index}")
+        update = _advance(lead_id, stage, at=at or iso(), attributes=attributes,
+                          condition="attribute_not_exists(#rank) OR #rank < :rank")
         try:
-            self.table.update(lead_pk(lead_id), REFERRAL_SK, "SET " + ", ".join(sets),
-                              condition="attribute_not_exists(#rank) OR #rank < :rank",
-                              names=names, values=values)
+            self.table.update(lead_pk(lead_id), REFERRAL_SK, update.expression, condition=update.condition,
+                              names=update.names, values=update.values)
         except ConditionFailed:
             return False
         return True

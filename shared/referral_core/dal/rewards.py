@@ -17,7 +17,7 @@ from typing import Any
 from referral_core.dal.audit import audit_entry
 from referral_core.dal.dynamo import ConditionCheck, ConditionFailed, Delete, Item, Put, Table, Update
 from referral_core.dal.program import ProgramRepository
-from referral_core.dal.referrals import REFERRAL_SK, ReferralRepository, lead_pk
+from referral_core.dal.referrals import REFERRAL_SK, ReferralRepository, lead_pk, reward_paid_update
 from referral_core.errors import Conflict, MalformedRequest, NotFound
 
 Operation = Put | Update | ConditionCheck | Delete
@@ -247,11 +247,16 @@ class RewardRepository:
         update = eligibility_update(lead_id, eligibility, at=at, review_queue=review_queue)
         self.table.update(update.key["pk"], update.key["sk"], update.expression, values=update.values)
 
-    def mark_paid(self, job_id: str, *, at: str) -> bool:
+    def mark_paid(self, job_id: str, lead_id: str, *, at: str) -> bool:
+        """available → paid, and the referral to ``reward_paid``, together (a retry after a failure finds
+        neither done, never one without the other); False if the reward is not available (any more)."""
         try:
-            self.table.transact([self.transition(job_id, [RewardState.AVAILABLE], RewardState.PAID, at=at)])
-        except ConditionFailed:
-            return False
+            self.table.transact([self.transition(job_id, [RewardState.AVAILABLE], RewardState.PAID, at=at),
+                                 reward_paid_update(lead_id, at=at)])
+        except ConditionFailed as exc:
+            if exc.failed_index() == 0:
+                return False
+            raise
         return True
 
 

@@ -51,10 +51,14 @@ def resolve_dispute(repo: DisputeRepository, dispute_id: str, request: ResolveDi
     if dispute is None:
         raise NotFound("no such dispute", fields={"id": "unknown dispute"})
     at = iso()
+    note = {"at": at, "by": actor, "text": request.note}
     try:
-        repo.resolve(dispute_id, outcome=str(request.outcome), actor=actor, at=at,
-                     note={"at": at, "by": actor, "text": request.note},
+        repo.resolve(dispute_id, outcome=str(request.outcome), actor=actor, at=at, note=note,
                      referral_id=dispute.get("referral_id"))
     except AlreadyResolved:
         raise Conflict("the dispute is already resolved", fields={"id": "already resolved"}) from None
-    return Dispute.model_validate(view(repo.get(dispute_id)))
+    # Built from what was written (the update was conditional on the status read): no read after the
+    # commit, so a failed call changed nothing and can be sent again.
+    resolved = {**dispute, "status": str(DisputeStatus.RESOLVED), "outcome": str(request.outcome),
+                "resolved_at": at, "resolved_by": actor, "notes": [*dispute.get("notes", []), note]}
+    return Dispute.model_validate(view(resolved))

@@ -6,7 +6,7 @@ deferred referrals stay findable and accepted/dismissed ones keep their history.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from referral_core.clock import iso
@@ -31,8 +31,6 @@ from referral_core.models.review import (
     StaffChangeResponse,
 )
 from referral_core.stages import FlagType, ReviewStatus, Severity, Stage
-
-AcceptHook = Callable[[str], object]
 
 #: What each decision does: the queue it moves to, the hold on the visible stage (None: release the
 #: hold) and whether it settles the lead's open flags.
@@ -117,19 +115,12 @@ def _stale(repo: ReviewRepository, lead_id: str) -> Conflict:
                     current_version=version)
 
 
-def _response(repo: ReviewRepository, lead_id: str) -> StaffChangeResponse:
-    referral, _ = _current(repo, lead_id)
-    return StaffChangeResponse(lead_id=lead_id, review_status=referral.get("review_status"),
-                               stage=referral.get("stage"), referrer_id=referral.get("referrer_id"),
-                               version=int(referral.get("version", 0)))
+def decide(repo: ReviewRepository, lead_id: str, request: DecisionRequest, *, actor: str) -> StaffChangeResponse:
+    """Record a staff decision with its note, flags and audit entry: one transaction, and nothing after it,
+    so a failed call changed nothing and the same request can simply be sent again.
 
-
-def decide(repo: ReviewRepository, lead_id: str, request: DecisionRequest, *, actor: str,
-           on_accept: AcceptHook | None) -> StaffChangeResponse:
-    """Record a staff decision with its note (one transaction), then tell rewards about an accept.
-
-    ``on_accept`` runs after the commit and must be idempotent: a retry after its failure finds the
-    decision recorded (409 on the old version), and the rewards side may also react to the stream.
+    The answer is built from what was written (no read after the commit). The credit after an accept
+    follows from the stream (``services.rewards.on_change``), with the stream's retries.
     """
     referral, open_flags = _current(repo, lead_id)
     status, hold, settles_flags = _OUTCOMES[request.decision]
@@ -142,17 +133,19 @@ def decide(repo: ReviewRepository, lead_id: str, request: DecisionRequest, *, ac
     change = StaffChange(lead_id=lead_id, actor=actor, at=iso(), note=request.note,
                          expected_version=request.expected_version)
     try:
-        repo.record_decision(change, decision)
+        version = repo.record_decision(change, decision)
     except StaleVersion:
         raise _stale(repo, lead_id) from None
-    if request.decision == DecisionKind.ACCEPT and on_accept is not None:
-        on_accept(lead_id)
-    return _response(repo, lead_id)
+    # The stage as the hold clauses set it: the hold, or back to the progress stage.
+    stage = hold or referral.get("progress_stage") or Stage.RECEIVED
+    return StaffChangeResponse(lead_id=lead_id, review_status=str(status), stage=str(stage),
+                               referrer_id=referral.get("referrer_id"), version=version)
 
 
 def attribute(repo: ReviewRepository, lead_id: str, request: AttributionRequest, *,
               actor: str) -> StaffChangeResponse:
-    """Resolve an unclear source to a referrer (which must exist) or to none, with a note."""
+    """Resolve an unclear source to a referrer (which must exist) or to none, with a note: one transaction,
+    and the answer is built from what was written (a failed call changed nothing)."""
     referral, open_flags = _current(repo, lead_id)
     if request.referrer_id and repo.referrer(request.referrer_id) is None:
         raise NotFound("no such referrer", fields={"referrer_id": "unknown referrer"})
@@ -165,9 +158,10 @@ def attribute(repo: ReviewRepository, lead_id: str, request: AttributionRequest,
     change = StaffChange(lead_id=lead_id, actor=actor, at=iso(), note=request.note,
                          expected_version=request.expected_version)
     try:
-        repo.record_attribution(change, attribution)
+        version = repo.record_attribution(change, attribution)
     except StaleVersion:
         raise _stale(repo, lead_id) from None
     except ReferrerMissing:
         raise NotFound("no such referrer", fields={"referrer_id": "unknown referrer"}) from None
-    return _response(repo, lead_id)
+    return StaffChangeResponse(lead_id=lead_id, review_status=referral.get("review_status"),
+                               stage=referral.get("stage"), referrer_id=request.referrer_id, version=version)

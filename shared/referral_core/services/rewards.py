@@ -27,6 +27,7 @@ from referral_core.dal.rewards import (
     Operation,
     RewardRepos,
     RewardState,
+    WithdrawalStatus,
     eligibility_update,
     referee_credit_note,
     reward_key,
@@ -165,15 +166,36 @@ def became(statuses: frozenset[str], old: dict[str, Any], new: dict[str, Any]) -
     return statuses <= set(new.get("statuses") or ()) and not statuses <= set(old.get("statuses") or ())
 
 
+def became_accepted(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A staff decision accepted the referral in this change."""
+    return new.get("review_status") == ReviewStatus.ACCEPTED != old.get("review_status")
+
+
+def became_paid_out(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Staff recorded this withdrawal as paid in this change."""
+    return new.get("status") == WithdrawalStatus.PAID != old.get("status")
+
+
 def on_change(repos: RewardRepos, old: dict[str, Any], new: dict[str, Any]) -> str | None:
-    """Route one stream change (referral or job) to settling; returns what was done, for the logs."""
+    """Route one stream change (referral, job or withdrawal) to settling; returns what was done, for the
+    logs. The staff routes only commit their decision: the credit after an accept and the rewards a payout
+    covers follow from here, with the stream's retries, so a failure after the commit is never lost."""
+    if new.get("type") == "referral" and became_accepted(old, new):
+        return on_staff_accept(repos, _lead_id(new))
     if new.get("type") == "referral" and reached_paid(old, new):
-        return settle(repos, new["lead_id"] if "lead_id" in new else new["pk"].removeprefix("LEAD#"))
+        return settle(repos, _lead_id(new))
+    if new.get("type") == "withdrawal" and became_paid_out(old, new):
+        changed = mark_rewards_paid(repos, new["referrer_id"], at=new.get("decided_at") or iso())
+        return f"rewards_paid:{changed}"
     if new.get("type") == "job" and became(frozenset({"refunded"}), old, new):
         return on_job_refunded(repos, new["job_id"])
     if new.get("type") == "job" and became(SETTLED, old, new) and new.get("lead_id"):
         return settle(repos, new["lead_id"])
     return None
+
+
+def _lead_id(referral: dict[str, Any]) -> str:
+    return str(referral["lead_id"] if "lead_id" in referral else referral["pk"].removeprefix("LEAD#"))
 
 
 # -- settling ------------------------------------------------------------------------------------
@@ -218,7 +240,8 @@ def settle(repos: RewardRepos, lead_id: str, *, staff_accepted: bool = False) ->
 
 
 def on_staff_accept(repos: RewardRepos, lead_id: str) -> str:
-    """Staff accepted a referral held for review: credit it if the job still qualifies (once)."""
+    """Staff accepted a referral held for review (the stream's record of the accept): credit it if the job
+    still qualifies (once)."""
     return settle(repos, lead_id, staff_accepted=True)
 
 
@@ -365,8 +388,10 @@ def _claw_back(repos: RewardRepos, reward: dict[str, Any], at: str) -> bool:
 
 
 def mark_rewards_paid(repos: RewardRepos, referrer_id: str, *, at: str) -> int:
-    """After a payout: the oldest released rewards that the total paid out covers become ``reward_paid``
-    (first in, first out). Returns how many changed."""
+    """After a payout (the stream's withdrawal ``paid`` record): the oldest released rewards that the total
+    paid out covers become ``paid`` and their referrals ``reward_paid`` (first in, first out). Idempotent:
+    each reward moves with its referral in one transaction, so a replay or a retry finishes the rest.
+    Returns how many changed."""
     paid_total = int(repos.ledger.balance(referrer_id).get("paid_cents", 0))
     covered, changed = 0, 0
     for reward in repos.rewards.all_of_referrer(referrer_id):
@@ -375,7 +400,7 @@ def mark_rewards_paid(repos: RewardRepos, referrer_id: str, *, at: str) -> int:
         covered += int(reward["amount_cents"])
         if covered > paid_total:
             break
-        if reward["state"] == RewardState.AVAILABLE and repos.rewards.mark_paid(reward["job_id"], at=at):
-            repos.referrals.advance_stage(reward["lead_id"], Stage.REWARD_PAID, at=at)
+        if reward["state"] == RewardState.AVAILABLE and repos.rewards.mark_paid(
+                reward["job_id"], reward["lead_id"], at=at):
             changed += 1
     return changed

@@ -1,6 +1,8 @@
 """Manual withdrawals: a referrer asks, the amount is held, staff record the payout or reject it.
 
 Nothing is paid automatically: ``mark_withdrawal_paid`` records a payout staff made outside the system.
+A decision is one transaction (the withdrawal's status, its ledger entry, the balance and the audit entry);
+the rewards a payout covers are marked paid from the stream (``services.rewards.on_change``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from referral_core.models.rewards import (
     WithdrawalPage,
 )
 from referral_core.services.program import current_program
-from referral_core.services.rewards import mark_rewards_paid
 
 
 def request_withdrawal(repos: RewardRepos, referrer_id: str, amount_cents: int, *, currency: str
@@ -79,15 +80,14 @@ def _decide(repos: RewardRepos, withdrawal_id: str, status: WithdrawalStatus, *,
         repos.ledger.post(entry, guards=[guard], also=[audit])
     except AlreadyPosted as exc:
         raise Conflict("the withdrawal was decided meanwhile") from exc
-    if status is WithdrawalStatus.PAID:
-        mark_rewards_paid(repos, referrer_id, at=at)
     return Withdrawal.of({**withdrawal, "status": str(status), "decided_at": at, "decided_by": actor,
                           **attributes})
 
 
 def mark_withdrawal_paid(repos: RewardRepos, withdrawal_id: str, request: MarkPaidRequest, *,
                          actor: str) -> Withdrawal:
-    """Staff paid it by hand: held → paid, with the payout reference (audited)."""
+    """Staff paid it by hand: held → paid, with the payout reference (audited). The rewards it covers
+    become ``paid`` from the stream record of this change."""
     return _decide(repos, withdrawal_id, WithdrawalStatus.PAID, actor=actor,
                    attributes={"payout_reference": request.payout_reference, "note": request.note})
 
