@@ -49,14 +49,16 @@ def get_referral(lead_id: LeadId) -> Response[str]:
     return json_response(200, review.referral_evidence(_repo(), lead_id))
 
 
-@router.post("/admin/referrals/<lead_id>/decisions")
+@router.post("/admin/referrals/<lead_id>/decisions", responses={200: {"description": "Decision recorded"},
+                                                          409: {"description": "expected_version is stale"}})
 def post_decision(lead_id: LeadId, body: DecisionRequest) -> Response[str]:
     result = review.decide(_repo(), lead_id, body, actor=current_actor(router),
                            on_accept=_credit_if_eligible)
     return json_response(200, result.model_dump())
 
 
-@router.post("/admin/referrals/<lead_id>/attribution")
+@router.post("/admin/referrals/<lead_id>/attribution", responses={200: {"description": "Attribution recorded"},
+                                                            409: {"description": "expected_version is stale"}})
 def post_attribution(lead_id: LeadId, body: AttributionRequest) -> Response[str]:
     result = review.attribute(_repo(), lead_id, body, actor=current_actor(router))
     return json_response(200, result.model_dump())

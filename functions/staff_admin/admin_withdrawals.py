@@ -27,13 +27,15 @@ def get_withdrawals(status: Annotated[WithdrawalStatus, Query()] = WithdrawalSta
     return json_response(200, page.model_dump(mode="json"))
 
 
-@router.post("/admin/withdrawals/<withdrawal_id>/paid")
+@router.post("/admin/withdrawals/<withdrawal_id>/paid", responses={200: {"description": "Payout recorded"},
+                                                             409: {"description": "Already decided"}})
 def post_paid(withdrawal_id: str, body: MarkPaidRequest) -> Response[str]:
     paid = mark_withdrawal_paid(RewardRepos.on(api.table()), withdrawal_id, body, actor=current_actor(router))
     return json_response(200, paid.model_dump(mode="json"))
 
 
-@router.post("/admin/withdrawals/<withdrawal_id>/rejected")
+@router.post("/admin/withdrawals/<withdrawal_id>/rejected", responses={200: {"description": "Withdrawal rejected"},
+                                                                 409: {"description": "Already decided"}})
 def post_rejected(withdrawal_id: str, body: RejectRequest) -> Response[str]:
     rejected = reject_withdrawal(RewardRepos.on(api.table()), withdrawal_id, body, actor=current_actor(router))
     return json_response(200, rejected.model_dump(mode="json"))
