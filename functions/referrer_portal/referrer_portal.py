@@ -144,7 +144,8 @@ def capture_rules() -> CaptureRules:
 
 # -- sign-in --------------------------------------------------------------------------------------
 @app.post("/auth/magic-link",
-          responses={202: json_answer(MagicLinkAccepted, "Accepted, whether or not the email is known")})
+          responses={202: json_answer(MagicLinkAccepted, "Accepted, whether or not the email is known"),
+                     429: {"description": "Too many sign-in requests; retry after Retry-After"}})
 @tracer.capture_method
 def post_magic_link(body: MagicLinkRequest) -> Response[str]:
     s = settings()
@@ -174,7 +175,8 @@ def get_me() -> Me:
                             rewards=RewardRepos.on(table), origin=origin(), currency=settings().currency)
 
 
-@app.post("/me/share-codes", responses={201: json_answer(ShareCodeView, "Code created")})
+@app.post("/me/share-codes", responses={201: json_answer(ShareCodeView, "Code created"),
+                                        409: {"description": "That code is taken"}})
 @tracer.capture_method
 def post_share_code(body: CreateShareCodeRequest) -> Response[str]:
     signed_in()
@@ -210,7 +212,8 @@ def get_qr_svg(code: str, size: Size = qr.BOX_SIZE[2], border: Border = qr.BORDE
     return Response(status_code=200, content_type="image/svg+xml", body=svg, headers=QR_HEADERS)
 
 
-@app.post("/me/referrals", responses={201: json_answer(LeadCreated, "Referral passed on")})
+@app.post("/me/referrals", responses={201: json_answer(LeadCreated, "Referral passed on"),
+                                      429: {"description": "Too many requests; retry after Retry-After"}})
 @tracer.capture_method
 def post_referral(body: ReferAJobRequest) -> Response[str]:
     created = submit_refer_a_job(signed_in(), body, LeadRepository(api.table()), capture_rules(),
@@ -219,7 +222,8 @@ def post_referral(body: ReferAJobRequest) -> Response[str]:
     return json_response(201, created.model_dump(mode="json"))
 
 
-@app.post("/me/withdrawals", responses={201: json_answer(Withdrawal, "Withdrawal requested")})
+@app.post("/me/withdrawals", responses={201: json_answer(Withdrawal, "Withdrawal requested"),
+                                        409: {"description": "More than the available balance"}})
 @tracer.capture_method
 def post_withdrawal(body: WithdrawalRequest) -> Response[str]:
     signed_in()

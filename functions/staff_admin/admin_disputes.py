@@ -43,7 +43,8 @@ def post_dispute(body: OpenDisputeRequest) -> Response[str]:
     return json_response(201, dispute.model_dump(mode="json", exclude_unset=True))
 
 
-@router.post("/admin/disputes/<dispute_id>/resolve", responses={200: json_answer(Dispute, "Dispute resolved")})
+@router.post("/admin/disputes/<dispute_id>/resolve", responses={200: json_answer(Dispute, "Dispute resolved"),
+                                                                409: {"description": "Already resolved"}})
 def post_resolution(dispute_id: Annotated[str, Path(min_length=1, max_length=64)],
                     body: ResolveDisputeRequest) -> Response[str]:
     resolved = disputes.resolve_dispute(DisputeRepository(api.table()), dispute_id, body,

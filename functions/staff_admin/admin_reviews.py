@@ -50,14 +50,16 @@ def get_referral(lead_id: LeadId) -> Response[str]:
 
 
 @router.post("/admin/referrals/<lead_id>/decisions",
-             responses={200: json_answer(StaffChangeResponse, "Decision recorded: the referral now")})
+             responses={200: json_answer(StaffChangeResponse, "Decision recorded: the referral now"),
+                        409: {"description": "expected_version is stale"}})
 def post_decision(lead_id: LeadId, body: DecisionRequest) -> Response[str]:
     result = review.decide(_repo(), lead_id, body, actor=current_actor(router))
     return json_response(200, result.model_dump(mode="json"))
 
 
 @router.post("/admin/referrals/<lead_id>/attribution",
-             responses={200: json_answer(StaffChangeResponse, "Attribution recorded: the referral now")})
+             responses={200: json_answer(StaffChangeResponse, "Attribution recorded: the referral now"),
+                        409: {"description": "expected_version is stale"}})
 def post_attribution(lead_id: LeadId, body: AttributionRequest) -> Response[str]:
     result = review.attribute(_repo(), lead_id, body, actor=current_actor(router))
     return json_response(200, result.model_dump(mode="json"))

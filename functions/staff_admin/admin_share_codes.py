@@ -40,7 +40,8 @@ def _origin() -> str:
     return request_origin(router.current_event.raw_event, settings().public_base_url)
 
 
-@router.post("/admin/referrers/<referrer_id>/share-codes", responses={201: json_answer(ShareCodeView, "Code created")})
+@router.post("/admin/referrers/<referrer_id>/share-codes", responses={201: json_answer(ShareCodeView, "Code created"),
+                                                                      409: {"description": "That code is taken"}})
 @tracer.capture_method
 def post_share_code(referrer_id: str, body: CreateShareCodeRequest) -> Response[str]:
     view = create_share_code(_repo(), referrer_id, body, origin=_origin(), actor=current_actor(router),

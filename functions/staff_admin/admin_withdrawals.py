@@ -28,14 +28,16 @@ def get_withdrawals(status: Annotated[WithdrawalStatus, Query()] = WithdrawalSta
 
 
 @router.post("/admin/withdrawals/<withdrawal_id>/paid",
-             responses={200: json_answer(Withdrawal, "The withdrawal, now paid")})
+             responses={200: json_answer(Withdrawal, "The withdrawal, now paid"),
+                        409: {"description": "Already decided"}})
 def post_paid(withdrawal_id: str, body: MarkPaidRequest) -> Response[str]:
     paid = mark_withdrawal_paid(RewardRepos.on(api.table()), withdrawal_id, body, actor=current_actor(router))
     return json_response(200, paid.model_dump(mode="json"))
 
 
 @router.post("/admin/withdrawals/<withdrawal_id>/rejected",
-             responses={200: json_answer(Withdrawal, "The withdrawal, now rejected (its amount is available again)")})
+             responses={200: json_answer(Withdrawal, "The withdrawal, now rejected (its amount is available again)"),
+                        409: {"description": "Already decided"}})
 def post_rejected(withdrawal_id: str, body: RejectRequest) -> Response[str]:
     rejected = reject_withdrawal(RewardRepos.on(api.table()), withdrawal_id, body, actor=current_actor(router))
     return json_response(200, rejected.model_dump(mode="json"))
