@@ -43,3 +43,44 @@ def test_stream_keeps_flowing_after_a_cancelled_transaction(stack):
     assert seen == ["A", "C"]  # the reader that started before still sees later writes; no B
     assert "Item" not in dynamodb.get_item(TableName="fixes", Key={"pk": {"S": "B"}, "sk": {"S": "x"}})
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in _records(streams, arn)] == ["A", "C"]
+
+
+def test_a_cancelled_transaction_puts_back_every_item_it_touched(stack):
+    moto_fixes.install()
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(**create_table_kwargs(load_template(), "Table", table_name="rollback"))
+
+    def key(pk):
+        return {"pk": {"S": pk}, "sk": {"S": "x"}}
+
+    def item(pk):
+        return dynamodb.get_item(TableName="rollback", Key=key(pk), ConsistentRead=True).get("Item")
+
+    dynamodb.put_item(TableName="rollback", Item={**key("updated"), "n": {"N": "1"}, "tags": {"SS": ["a"]}})
+    dynamodb.put_item(TableName="rollback", Item={**key("deleted"), "n": {"N": "2"}})
+    dynamodb.put_item(TableName="rollback", Item={**key("guard"), "n": {"N": "3"}})
+    before = {pk: item(pk) for pk in ("updated", "deleted", "guard")}
+
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "rollback", "Item": {**key("new"), "n": {"N": "4"}}}},
+            {"Update": {"TableName": "rollback", "Key": key("updated"),
+                        "UpdateExpression": "SET n = n + :one ADD tags :b",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":b": {"SS": ["b"]}}}},
+            {"Delete": {"TableName": "rollback", "Key": key("deleted")}},
+            {"ConditionCheck": {"TableName": "rollback", "Key": key("guard"),
+                                "ConditionExpression": "n = :zero",
+                                "ExpressionAttributeValues": {":zero": {"N": "0"}}}},
+        ])
+
+    assert item("new") is None
+    assert {pk: item(pk) for pk in ("updated", "deleted", "guard")} == before
+    scanned = dynamodb.scan(TableName="rollback", ConsistentRead=True)["Items"]
+    assert sorted(i["pk"]["S"] for i in scanned) == ["deleted", "guard", "updated"]
+
+    # and a transaction that commits still commits
+    dynamodb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": "rollback", "Item": {**key("new"), "n": {"N": "4"}}}},
+        {"Delete": {"TableName": "rollback", "Key": key("deleted")}},
+    ])
+    assert item("new")["n"] == {"N": "4"} and item("deleted") is None
