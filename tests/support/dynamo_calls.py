@@ -1,8 +1,8 @@
 """Watch and break the app's DynamoDB client with botocore event hooks (bench/ and reliability tests).
 
 ``DynamoCalls`` records every call (``before-parameter-build``: the API parameters, ``after-call``: the
-parsed response), so
-callers can count calls per request, writes per partition key and estimated capacity units. ``Fault``
+parsed response and the time between the two), so callers can count calls per request, writes per
+partition key, items read, estimated capacity units and the time spent in DynamoDB calls. ``Fault``
 makes the n-th call fail: ``persistent`` raises at ``before-call`` (the SDK does not retry it: the app sees
 the error), ``transient`` fails only the first HTTP attempt at ``before-send``, before DynamoDB applies it
 (the SDK retries it). Not simulated: a write applied whose answer is lost (moto ignores ClientRequestToken).
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,8 @@ class Call:
     operation: str
     params: dict[str, Any]
     response: dict[str, Any] | None = None
+    started: float = field(default_factory=time.perf_counter)
+    seconds: float = 0.0  # parameters built to response parsed: the SDK's work and the service's
 
     @property
     def is_write(self) -> bool:
@@ -79,6 +82,7 @@ class DynamoCalls:
         for call in reversed(self.calls):
             if call.operation == model.name and call.response is None:
                 call.response = parsed
+                call.seconds = time.perf_counter() - call.started
                 return
 
     def clear(self) -> None:
@@ -91,6 +95,10 @@ class DynamoCalls:
         """``GetItem x1 + PutItem x1`` style, in call order."""
         counts = Counter(c.operation for c in self.calls)
         return " + ".join(f"{op} x{n}" for op, n in counts.items()) or "none"
+
+    def seconds(self) -> float:
+        """Time spent in the recorded calls (SDK serialisation and parsing included)."""
+        return sum(c.seconds for c in self.calls)
 
     def writes_per_key(self) -> Counter[str]:
         return Counter(key for call in self.calls for key in call.written_keys())

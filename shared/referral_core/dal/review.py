@@ -22,6 +22,10 @@ from referral_core.dal.referrals import (
 from referral_core.ids import new_id
 from referral_core.stages import ReviewStatus
 
+#: Most items one filtered queue page reads (DynamoDB bills filtered-out items too); past it the page
+#: ends early with a cursor.
+QUEUE_READ_BUDGET = 1000
+
 
 class StaleVersion(ConditionFailed):
     """The referral's ``version`` is not the one the caller read (or the referral is gone)."""
@@ -81,7 +85,7 @@ class ReviewRepository:
     # -- reads -----------------------------------------------------------------------------------
     def queue_page(self, status: ReviewStatus, *, limit: int, start_key: dict[str, Any] | None,
                    flag_type: str | None = None, severity: str | None = None,
-                   read_budget: int = 1000) -> QueuePage:
+                   read_budget: int = QUEUE_READ_BUDGET) -> QueuePage:
         """Up to ``limit`` referrals under ``REVIEW#{status}``, newest first, resuming after ``start_key``.
 
         Without filters one Query reads exactly ``limit`` items. With a flag filter DynamoDB reads, then
