@@ -189,7 +189,7 @@ def resolve(stack, query):
 
 
 def pages(stack, query):
-    """Every page of the queue for ``query``: (lead ids, items read by DynamoDB) per page."""
+    """Every page of the queue for ``query``: (lead ids, items read by DynamoDB, items, Query calls) per page."""
     from referral_core import api
 
     stack.function(ADMIN)  # cold start: the function's settings and client
@@ -202,7 +202,7 @@ def pages(stack, query):
         response = resolve(stack, {**query, **({"cursor": cursor} if cursor else {})})
         assert response["statusCode"] == 200, response["body"]
         page = json_body(response)
-        yield [i["lead_id"] for i in page["items"]], sum(scanned), page["items"]
+        yield [i["lead_id"] for i in page["items"]], sum(scanned), page["items"], len(scanned)
         cursor = page["next_cursor"]
         if not cursor:
             return
@@ -215,7 +215,7 @@ def test_paging_5000_referrals_is_complete_non_overlapping_and_reads_one_page_pe
 
     # When staff page through the queue 100 at a time
     seen: list[str] = []
-    for lead_ids, read, _ in pages(stack, {"limit": "100"}):
+    for lead_ids, read, _, _ in pages(stack, {"limit": "100"}):
         # Then each page is full (but the last) and DynamoDB read only that page's items
         assert len(lead_ids) == 100
         assert read == 100
@@ -226,8 +226,39 @@ def test_paging_5000_referrals_is_complete_non_overlapping_and_reads_one_page_pe
     # And filtered by flag type, every match appears once; reads per page stay within the read budget
     velocity = [lead for n, lead in enumerate(expected) if n % 10 == 0]
     seen = []
-    for lead_ids, read, items in pages(stack, {"limit": "100", "flag_type": "velocity"}):
+    for lead_ids, read, items, _ in pages(stack, {"limit": "100", "flag_type": "velocity"}):
         assert {tuple(i["flag_types"]) for i in items} == {("velocity",)}
         assert read <= 1_000
         seen += lead_ids
     assert seen == list(reversed(velocity))
+
+
+@pytest.mark.slow
+def test_a_filtered_page_whose_last_match_is_far_down_reads_a_page_size_a_call(stack):
+    # Given 1,000 open referrals where the 24 newest are flagged velocity and the next one is 900 older
+    far = 1_000 - 24 - 901
+    expected = bulk_queue(stack, 1_000, velocity=lambda n: n >= 976 or n == far)
+
+    # When staff ask for pages of 25 velocity referrals
+    result = list(pages(stack, {"limit": "25", "flag_type": "velocity"}))
+
+    # Then the first page holds all 25 matches, found 25 items a call (not one item a call)
+    (first, read, _, calls), *rest = result
+    assert first == [expected[n] for n in range(999, 975, -1)] + [expected[far]]
+    assert calls <= -(-read // 25) and calls <= 1_000 // 25
+    # and the next page resumes after the last match: the 75 older referrals hold none
+    assert [lead_ids for lead_ids, *_ in rest] in ([], [[]])
+
+
+def test_a_page_that_fills_mid_call_resumes_after_its_last_item(stack):
+    # Given 40 open referrals, all flagged velocity but the 16th to 20th newest
+    expected = bulk_queue(stack, 40, velocity=lambda n: not 20 <= n <= 24)
+
+    # When staff ask for pages of 20: the first call finds 15 matches, the second 20 for the 5 places left
+    result = list(pages(stack, {"limit": "20", "flag_type": "velocity"}))
+
+    # Then the pages neither overlap nor skip
+    assert [lead_ids for lead_ids, *_ in result] == [
+        [expected[n] for n in [*range(39, 24, -1), *range(19, 14, -1)]],
+        [expected[n] for n in range(14, -1, -1)],
+    ]

@@ -6,6 +6,7 @@ another feature's code. Referral items are written with UpdateItem on named attr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,8 +147,10 @@ def seed_stats(stack: Stack, code: str, placement: str = "", **counters: int) ->
                 ":order": f"{code}#{placement_key}", **{f":{k}": v for k, v in counters.items()}})
 
 
-def bulk_queue(stack: Stack, count: int, *, status: str = "open") -> list[str]:
-    """``count`` referrals in ``REVIEW#{status}`` via BatchWriteItem (fast seeding for paging tests)."""
+def bulk_queue(stack: Stack, count: int, *, status: str = "open",
+               velocity: Callable[[int], bool] = lambda n: n % 10 == 0) -> list[str]:
+    """``count`` referrals in ``REVIEW#{status}`` via BatchWriteItem (fast seeding for paging tests), oldest
+    first; the ``n``-th is flagged ``velocity`` (high) when ``velocity(n)``, else ``duplicate_contact``."""
     import boto3
 
     resource = boto3.resource("dynamodb", region_name="us-east-1")
@@ -161,6 +164,6 @@ def bulk_queue(stack: Stack, count: int, *, status: str = "open") -> list[str]:
                 "pk": lead_pk(lead_id), "sk": "REFERRAL", "type": "referral", "lead_id": lead_id,
                 "review_status": status, "gsi2pk": f"REVIEW#{status}", "gsi2sk": f"{at}#{lead_id}",
                 "stage": "received", "updated_at": at, "masked_name": "Al B.",
-                "flag_types": {"velocity" if n % 10 == 0 else "duplicate_contact"},
-                "flag_severities": {"high" if n % 10 == 0 else "low"}})
+                "flag_types": {"velocity" if velocity(n) else "duplicate_contact"},
+                "flag_severities": {"high" if velocity(n) else "low"}})
     return lead_ids

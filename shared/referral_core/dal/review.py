@@ -78,6 +78,11 @@ def _version_condition(expected: int) -> str:
     return "attribute_exists(pk) AND #version = :expected"
 
 
+def _queue_key(item: Item) -> dict[str, Any]:
+    """The ``ExclusiveStartKey`` that resumes a ``gsi2`` query right after ``item``."""
+    return {name: item[name] for name in ("pk", "sk", "gsi2pk", "gsi2sk")}
+
+
 class ReviewRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -89,9 +94,11 @@ class ReviewRepository:
         """Up to ``limit`` referrals under ``REVIEW#{status}``, newest first, resuming after ``start_key``.
 
         Without filters one Query reads exactly ``limit`` items. With a flag filter DynamoDB reads, then
-        drops, non-matching items (they still cost reads), so this queries again with ``Limit`` = the
-        room left on the page until the page is full, the partition ends or ``read_budget`` items were
-        read. The returned ``last_key`` is always the last item *read*, so pages never overlap or skip.
+        drops, non-matching items (they still cost reads), so this queries again, ``limit`` items a call,
+        until the page is full, the partition ends or ``read_budget`` items were read: at most
+        ``read_budget / limit`` calls however the matches are spread. When a call finds more matches than
+        the page has room for, the page ends at the last one kept and ``last_key`` is built from it;
+        otherwise ``last_key`` is the last item *read*. Either way pages never overlap or skip.
         """
         conditions, values = [], {":queue": review_gsi(status)}
         if flag_type:
@@ -105,11 +112,12 @@ class ReviewRepository:
         last_key = start_key
         while True:
             page = self.table.query(
-                "gsi2pk = :queue", values, index="gsi2", newest_first=True, limit=limit - len(items),
+                "gsi2pk = :queue", values, index="gsi2", newest_first=True, limit=limit,
                 filter_expression=" AND ".join(conditions) or None, start_key=last_key)
-            items.extend(page.items)
+            room = limit - len(items)
+            items.extend(page.items[:room])
             evaluated += page.scanned
-            last_key = page.last_key
+            last_key = _queue_key(items[-1]) if len(page.items) > room else page.last_key
             if not last_key or len(items) >= limit or evaluated >= read_budget:
                 return QueuePage(items=items, last_key=last_key, evaluated=evaluated)
 
