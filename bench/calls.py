@@ -31,6 +31,7 @@ from tests.support.aws import Stack, moto_stack, template
 from tests.support.dynamo_calls import watch
 from tests.support.events import STAFF_CLAIMS, http_event, load_event
 from tests.support.jobs import configure_webhook_secrets, signed_event
+from tests.support.portal import create_session_secret
 from tests.support.stream_pump import StreamPump, batches, consumers
 
 Context = dict[str, Any]
@@ -215,6 +216,7 @@ def measure(rounds: int = 5) -> Measurements:
     out = Measurements([], {}, {})
     with pytest.MonkeyPatch.context() as mp, moto_stack(mp) as stack:
         configure_webhook_secrets(stack)
+        create_session_secret()
         pump = StreamPump(stack)
         for steps in JOURNEYS.values():
             times: dict[str, list[float]] = {}

@@ -31,10 +31,15 @@ def portal_stack(stack: Stack) -> Stack:
     """
     stack.env["SIGNIN_RESPONSE_FLOOR_MS"] = "0"
     stack.monkeypatch.setenv("SIGNIN_RESPONSE_FLOOR_MS", "0")
+    create_session_secret()
+    return stack
+
+
+def create_session_secret() -> None:
+    """The session signing secret (sessions, opt-out links), named as the template's ARN resolves locally."""
     arn = template().functions[PORTAL].env["SESSION_SECRET_ARN"]
     boto3.client("secretsmanager", region_name=REGION).create_secret(Name=arn.rsplit(":", 1)[-1],
                                                                      SecretString=SIGNING_KEY)
-    return stack
 
 
 def create_referrer(stack: Stack, name: str = "Jo Smith", email: str = "jo@example.com") -> dict[str, Any]:
