@@ -1,9 +1,13 @@
 """DynamoDB calls per request (every route) and per stream record (every consumer), on moto in-process.
 
-Journeys replay what people do (staff create a referrer, a visitor follows the link, ...). Each request
-runs on a warm container (the journey runs once to warm up, then again measured); the table's real stream
-records that a request produced are then delivered one by one to each consumer whose FilterCriteria keep
-them, counting that consumer's calls per record. Calls are counted with botocore ``before-parameter-build``
+Journeys replay what people do (staff create a referrer, a visitor follows the link, a referrer signs in
+and refers a friend, staff review the referral and pay a withdrawal, ...): every documented route is a
+step of one (tests/unit/test_bench_calls.py holds that). Each request runs on a warm container (the journey
+runs once to warm up, then again measured); the table's real stream records that a request produced are
+then delivered one by one to each consumer whose FilterCriteria keep them, counting that consumer's calls
+per record, and so are the records those consumers write in turn (a staff accept, then the credit it
+causes), all counted as the request's. Scheduled functions run as steps where the journey needs them
+(the hourly release of rewards before a withdrawal). Calls are counted with botocore ``before-parameter-build``
 hooks on the app's client (tests/support/dynamo_calls.py); capacity units are estimated from the
 parameters and the items read (on-demand rules: 4 KB per read unit, eventual reads half; 1 KB per write
 unit, plus one per GSI the item is in; transactions double).
@@ -12,6 +16,7 @@ unit, plus one per GSI the item is in; transactions double).
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import statistics
 import time
@@ -31,27 +36,39 @@ from tests.support.aws import Stack, moto_stack, template
 from tests.support.dynamo_calls import watch
 from tests.support.events import STAFF_CLAIMS, http_event, load_event
 from tests.support.jobs import configure_webhook_secrets, signed_event
-from tests.support.portal import create_session_secret
+from tests.support.portal import (
+    create_session_secret,
+    magic_link_event,
+    magic_token,
+    opt_out_token,
+    portal_event,
+    session_event,
+)
 from tests.support.stream_pump import StreamPump, batches, consumers
 
-Context = dict[str, Any]
+Context = dict[str, Any]  # what a journey keeps between steps; ``ctx["stack"]`` is the moto stack
+#: Rounds of consumers' own writes delivered after a request (a staff accept, the credit, its stage change).
+CASCADE_ROUNDS = 5
 
 
 @dataclass(frozen=True)
 class Step:
-    """One request: ``route`` is the OpenAPI/template operation (``GET /r/{code}``) it exercises."""
+    """One request: ``route`` is the OpenAPI/template operation (``GET /r/{code}``) it exercises, or the
+    schedule of a scheduled function. The journey stops if an HTTP answer is not ``expect`` (by default:
+    any status below 400), so a step never measures an error path by accident."""
 
     route: str
     scenario: str
     function_id: str
     event: Callable[[Context], dict[str, Any]]
     keep: Callable[[Context, dict[str, Any]], None] = lambda ctx, response: None
+    expect: int | None = None
 
 
 @dataclass
 class RequestResult:
     step: Step
-    status: int
+    status: int | str
     calls: str
     count: int
     rru: float
@@ -80,8 +97,8 @@ class Measurements:
     produced: dict[str, list[tuple[str, str]]]  # step scenario -> (event name, item type) of its records
 
 
-def _admin(method: str, path: str, body: Any = None) -> dict[str, Any]:
-    return http_event(method, path, body=body, claims=STAFF_CLAIMS)
+def _admin(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> dict[str, Any]:
+    return http_event(method, path, body=body, query=query, claims=STAFF_CLAIMS)
 
 
 def _redirect(code: str, method: str = "GET", ip: str = "203.0.113.7") -> dict[str, Any]:
@@ -105,12 +122,212 @@ def _lead(ctx: Context) -> dict[str, Any]:
     return event
 
 
+def _keep(**fields: str) -> Callable[[Context, dict[str, Any]], None]:
+    """Keep fields of a JSON answer: ``_keep(version="referral.version")`` (dotted paths, list indexes)."""
+    def keep(ctx: Context, response: dict[str, Any]) -> None:
+        for name, path in fields.items():
+            value: Any = json.loads(response["body"])
+            for part in path.split("."):
+                value = value[int(part)] if isinstance(value, list) else value.get(part)
+            ctx[name] = value
+    return keep
+
+
+_IPS = itertools.cycle(f"192.0.2.{n}" for n in range(1, 255))
+
+
+def _keep_referral_version(name: str) -> Callable[[Context, dict[str, Any]], None]:
+    """The referral's ``version`` from its evidence, to send back as ``expected_version`` (absent: 0)."""
+    return lambda ctx, response: ctx.update({name: json.loads(response["body"])["referral"].get("version") or 0})
+
+
+def _new_email(ctx: Context, key: str, who: str) -> str:
+    """An address of this journey run's own (kept in ``ctx[key]``): every run is a new person."""
+    return str(ctx.setdefault(key, f"{who}-{uuid.uuid4().hex[:8]}@example.com"))
+
+
+def _fresh_ip() -> str:
+    """A client address no other step used lately (the per-IP lead and sign-in limits, velocity checks)."""
+    return next(_IPS)
+
+
+def _me(method: str, path: str, ctx: Context, route: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    return portal_event(method, path, session=ctx["session"], route=route, **kwargs)
+
+
+def _scheduled(name: str) -> Callable[[Context], dict[str, Any]]:
+    return lambda ctx: load_event(name)
+
+
 def _job(event_type: str) -> Callable[[Context], dict[str, Any]]:
     def build(ctx: Context) -> dict[str, Any]:
         body = json.loads(load_event(f"job_webhook/{event_type}.json")["body"])
         body["data"].update(job_id=ctx.setdefault("job_id", f"J-{uuid.uuid4().hex[:8]}"), lead_id=ctx["lead_id"])
         return signed_event(body)
     return build
+
+
+
+def _quick_help_naming(ctx: Context) -> dict[str, Any]:
+    """A Quick Help lead without a link that names its referrer in words (staff attribute it)."""
+    event = load_event("capture_lead/post_lead_json.json")
+    body = {k: v for k, v in json.loads(event["body"]).items() if k not in ("ref", "cid")}
+    body.update(email=f"kim-{uuid.uuid4().hex[:8]}@example.com", phone=None, referred_by="Jo Smith")
+    event["body"] = json.dumps(body)
+    event["requestContext"]["http"]["sourceIp"] = _fresh_ip()
+    return event
+
+
+def _keep_magic_token(ctx: Context, response: dict[str, Any]) -> None:
+    ctx["token"] = magic_token(ctx["stack"], ctx["email"])  # from the sign-in email, as the referrer would
+
+
+def _opt_out(method: str) -> Callable[[Context], dict[str, Any]]:
+    # The link of the stage emails the referrer received (NotifyStatusFunction sent them from the stream).
+    return lambda ctx: portal_event(method, "/me/notifications/opt-out",
+                                    query={"token": opt_out_token(ctx["stack"], ctx["email"])},
+                                    headers={"accept": "application/json"} if method == "POST" else None)
+
+
+def _code_path(prefix: str, suffix: str = "") -> Callable[[Context], str]:
+    return lambda ctx: f"{prefix}/{ctx['van_code']}{suffix}"
+
+
+# Staff set the programme (no holding period here, so the journey can withdraw), create a referrer and a
+# van code for them; the referrer signs in from the emailed link, makes a code of their own and refers a
+# friend; the job system reports the job; staff review the referral (a question, then accept: the credit);
+# the hourly schedule releases the reward; the referrer withdraws (staff reject, then pay a second request);
+# staff open and resolve a dispute, attribute a Quick Help lead that named the referrer, read the reports,
+# export and erase the friend's data; the referrer stops stage emails from the link in one.
+STAFF_SETUP = [
+    Step("GET /admin", "staff: admin page", "StaffPageFunction", lambda ctx: load_event("staff_page/get_page.json")),
+    Step("GET /admin/program", "staff: programme rules", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/program"), _keep(version="version", rules="rules")),
+    Step("PUT /admin/program", "staff: save the rules (new version)", "StaffAdminFunction",
+         lambda ctx: _admin("PUT", "/admin/program",
+                            {**ctx["rules"], "holding_days": 0, "expected_version": ctx["version"]})),
+    Step("POST /admin/referrers", "staff: create the referrer who will sign in", "StaffAdminFunction",
+         lambda ctx: _admin("POST", "/admin/referrers",
+                            {"name": "Jo Smith", "email": _new_email(ctx, "email", "jo")}),
+         _keep(referrer_id="referrer_id", code="code")),
+    Step("POST /admin/referrers/{referrer_id}/share-codes", "staff: a van code for the referrer",
+         "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/referrers/{ctx['referrer_id']}/share-codes",
+                            {"visibility": "public", "placement": "van", "zones": ["2000", "21*"]}),
+         _keep(van_code="code")),
+    Step("GET /admin/share-codes/{code}/qr.png", "staff: the van code's QR (PNG)", "StaffAdminFunction",
+         lambda ctx: _admin("GET", _code_path("/admin/share-codes", "/qr.png")(ctx), query={"placement": "van"})),
+    Step("GET /admin/share-codes/{code}/qr.svg", "staff: the van code's QR (SVG)", "StaffAdminFunction",
+         lambda ctx: _admin("GET", _code_path("/admin/share-codes", "/qr.svg")(ctx), query={"placement": "van"})),
+    Step("POST /admin/share-codes/{code}/disable", "staff: disable the van code", "StaffAdminFunction",
+         lambda ctx: _admin("POST", _code_path("/admin/share-codes", "/disable")(ctx))),
+    Step("POST /admin/share-codes/{code}/enable", "staff: enable it again", "StaffAdminFunction",
+         lambda ctx: _admin("POST", _code_path("/admin/share-codes", "/enable")(ctx))),
+]
+PORTAL_SIGN_IN_AND_REFER = [
+    Step("POST /auth/magic-link", "portal: ask for a sign-in link (300 ms response floor)", "ReferrerPortalFunction",
+         lambda ctx: magic_link_event(ctx["email"], source_ip=_fresh_ip()), _keep_magic_token),
+    Step("GET /dashboard", "portal: the emailed link opens the dashboard page", "ReferrerPortalFunction",
+         lambda ctx: portal_event("GET", "/dashboard", query={"token": ctx["token"]})),
+    Step("POST /auth/session", "portal: exchange the link for a session", "ReferrerPortalFunction",
+         lambda ctx: session_event(ctx["token"]), _keep(session="session_token")),
+    Step("GET /me", "portal: dashboard data (profile, balance, codes, referrals)", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", "/me", ctx)),
+    Step("POST /me/share-codes", "portal: make a flyer code", "ReferrerPortalFunction",
+         lambda ctx: _me("POST", "/me/share-codes", ctx, body={"visibility": "private", "placement": "flyer"}),
+         _keep(my_code="code")),
+    Step("GET /me/share-codes/{code}/qr.png", "portal: the flyer code's QR (PNG)", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", f"/me/share-codes/{ctx['my_code']}/qr.png", ctx,
+                         route="/me/share-codes/{code}/qr.png", path_params={"code": ctx["my_code"]})),
+    Step("GET /me/share-codes/{code}/qr.svg", "portal: the flyer code's QR (SVG)", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", f"/me/share-codes/{ctx['my_code']}/qr.svg", ctx,
+                         route="/me/share-codes/{code}/qr.svg", path_params={"code": ctx["my_code"]})),
+    Step("POST /me/referrals", "portal: refer a friend's job", "ReferrerPortalFunction",
+         lambda ctx: _me("POST", "/me/referrals", ctx, source_ip=_fresh_ip(), body={
+             "friend_name": "Sam Lee", "friend_email": _new_email(ctx, "friend", "sam"),
+             "postcode": "2000", "issue": "Printer jams on every page", "friend_agreed": True}),
+         _keep(lead_id="lead_id")),
+    Step("GET /me/referrals", "portal: my referrals", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", "/me/referrals", ctx), _keep(referral_id="items.0.referral_id")),
+    Step("GET /me/referrals/{referral_id}", "portal: one referral", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", f"/me/referrals/{ctx['referral_id']}", ctx, route="/me/referrals/{referral_id}",
+                         path_params={"referral_id": ctx["referral_id"]})),
+]
+JOB_REPORTED = [
+    Step("POST /webhooks/jobs", "portal referral: job created", "JobWebhookFunction", _job("job.created")),
+    Step("POST /webhooks/jobs", "portal referral: job completed", "JobWebhookFunction", _job("job.completed")),
+    Step("POST /webhooks/jobs", "portal referral: job paid (held for staff review)", "JobWebhookFunction",
+         _job("job.paid")),
+]
+REVIEW_AND_PAYOUT = [
+    Step("GET /admin/reviews", "staff: review queue (open)", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/reviews")),
+    Step("GET /admin/referrals/{lead_id}", "staff: a referral's evidence", "StaffAdminFunction",
+         lambda ctx: _admin("GET", f"/admin/referrals/{ctx['lead_id']}"), _keep_referral_version("version")),
+    Step("POST /admin/referrals/{lead_id}/decisions", "staff: question the referral", "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/referrals/{ctx['lead_id']}/decisions",
+                            {"decision": "question", "note": "Which printer?", "expected_version": ctx["version"]}),
+         _keep(version="version")),
+    Step("POST /admin/referrals/{lead_id}/decisions", "staff: accept the referral (the reward is credited)",
+         "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/referrals/{ctx['lead_id']}/decisions",
+                            {"decision": "accept", "note": "Genuine referral", "expected_version": ctx["version"]})),
+    Step("schedule rate(1 hour)", "hourly: release rewards past their holding period", "ReleaseRewardsFunction",
+         _scheduled("release_rewards/hourly.json")),
+    Step("POST /me/withdrawals", "portal: request a withdrawal", "ReferrerPortalFunction",
+         lambda ctx: _me("POST", "/me/withdrawals", ctx, body={"amount_cents": 2_000}),
+         _keep(withdrawal_id="withdrawal_id")),
+    Step("GET /admin/withdrawals", "staff: withdrawals to pay", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/withdrawals", query={"status": "requested"})),
+    Step("POST /admin/withdrawals/{withdrawal_id}/rejected", "staff: reject the withdrawal (amount available again)",
+         "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/withdrawals/{ctx['withdrawal_id']}/rejected",
+                            {"note": "Bank details missing"})),
+    Step("POST /me/withdrawals", "portal: request the withdrawal again", "ReferrerPortalFunction",
+         lambda ctx: _me("POST", "/me/withdrawals", ctx, body={"amount_cents": 2_000}),
+         _keep(withdrawal_id="withdrawal_id")),
+    Step("POST /admin/withdrawals/{withdrawal_id}/paid", "staff: record the payout (rewards become paid)",
+         "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/withdrawals/{ctx['withdrawal_id']}/paid",
+                            {"payout_reference": "EFT-2026-11-23-001", "note": "paid by bank transfer"})),
+]
+STAFF_TOOLS = [
+    Step("POST /admin/disputes", "staff: open a dispute", "StaffAdminFunction",
+         lambda ctx: _admin("POST", "/admin/disputes", {
+             "referral_id": ctx["lead_id"], "referrer_id": ctx["referrer_id"], "subject": "Reward amount",
+             "note": "Referrer expected the Silver tier"}),
+         _keep(dispute_id="dispute_id")),
+    Step("GET /admin/disputes", "staff: open disputes", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/disputes")),
+    Step("POST /admin/disputes/{dispute_id}/resolve", "staff: resolve the dispute", "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/disputes/{ctx['dispute_id']}/resolve",
+                            {"outcome": "not_upheld", "note": "Bronze applies to a first reward"})),
+    Step("POST /leads", "Quick Help lead naming its referrer in words", "CaptureLeadFunction", _quick_help_naming,
+         _keep(named_lead="lead_id")),
+    Step("GET /admin/referrals/{lead_id}", "staff: evidence of the lead that named a referrer",
+         "StaffAdminFunction", lambda ctx: _admin("GET", f"/admin/referrals/{ctx['named_lead']}"),
+         _keep_referral_version("named_version")),
+    Step("POST /admin/referrals/{lead_id}/attribution", "staff: attribute it to the referrer", "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/referrals/{ctx['named_lead']}/attribution", {
+             "referrer_id": ctx["referrer_id"], "note": "Customer named Jo Smith on the phone",
+             "expected_version": ctx["named_version"]})),
+    Step("GET /admin/share-codes/{code}", "staff: usage review of the van code", "StaffAdminFunction",
+         lambda ctx: _admin("GET", _code_path("/admin/share-codes")(ctx))),
+    Step("GET /admin/reports/funnel", "staff: funnel report (first page)", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/reports/funnel")),
+    *[Step("GET /admin/exports/{kind}.csv", f"staff: {kind} CSV (this month)", "StaffAdminFunction",
+           lambda ctx, kind=kind: _admin("GET", f"/admin/exports/{kind}.csv"))
+      for kind in ("referrals", "rewards", "payouts")],
+    Step("GET /admin/people/export", "staff: export what is stored about the friend", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/people/export", query={"email": ctx["friend"]})),
+    Step("POST /admin/people/erase", "staff: erase the friend", "StaffAdminFunction",
+         lambda ctx: _admin("POST", "/admin/people/erase", {"email": ctx["friend"], "note": "Request REQ-42"})),
+    Step("schedule rate(1 day)", "daily: flag referrals still without a job", "FlagMissingJobLinksFunction",
+         _scheduled("flag_missing_job_links/scheduled.json")),
+    Step("GET /me/notifications/opt-out", "portal: the opt-out link of a stage email", "ReferrerPortalFunction",
+         _opt_out("GET")),
+    Step("POST /me/notifications/opt-out", "portal: stop stage emails", "ReferrerPortalFunction", _opt_out("POST")),
+]
 
 
 JOURNEYS: dict[str, list[Step]] = {
@@ -122,7 +339,8 @@ JOURNEYS: dict[str, list[Step]] = {
         Step("GET /r/{code}", "first visit (counted)", "LinkRedirectFunction", lambda ctx: _redirect(ctx["code"])),
         Step("GET /r/{code}", "same visitor again within the hour", "LinkRedirectFunction",
              lambda ctx: _redirect(ctx["code"])),
-        Step("GET /r/{code}", "unknown code (404)", "LinkRedirectFunction", lambda ctx: _redirect("NOPE234")),
+        Step("GET /r/{code}", "unknown code (404)", "LinkRedirectFunction", lambda ctx: _redirect("NOPE234"),
+             expect=404),
         Step("HEAD /r/{code}", "HEAD (not counted)", "LinkRedirectFunction",
              lambda ctx: _redirect(ctx["code"], method="HEAD")),
         Step("GET /openapi.json", "API description", "ApiDocsFunction",
@@ -145,6 +363,8 @@ JOURNEYS: dict[str, list[Step]] = {
         Step("GET /policy", "privacy policy", "CaptureLeadFunction",
              lambda ctx: load_event("capture_lead/get_policy.json")),
     ],
+    "referrer portal, review and payout": [*STAFF_SETUP, *PORTAL_SIGN_IN_AND_REFER, *JOB_REPORTED,
+                                           *REVIEW_AND_PAYOUT, *STAFF_TOOLS],
 }
 
 
@@ -172,28 +392,31 @@ def _logs() -> Iterator[io.StringIO]:
         logger.registered_handler.setStream(previous)
 
 
-def _run_journey(stack: Stack, pump: StreamPump, steps: list[Step], measured: bool,
-                 out: Measurements, times: dict[str, list[float]]) -> None:
-    ctx: Context = {}
-    gsi = _gsi_keys()
-    for step in steps:
-        event = step.event(ctx)
-        with watch(gsi_keys=gsi) as calls, _logs() as log:
-            started = time.perf_counter()
-            response = stack.invoke(step.function_id, event)
-            elapsed = (time.perf_counter() - started) * 1000
-        step.keep(ctx, response)
-        times.setdefault(step.scenario, []).append(elapsed)
-        records = pump.new_records()
-        if not measured:
-            for trigger in consumers():
-                pump.deliver(records, trigger)
-            continue
-        rru, wru = calls.capacity()
-        out.requests.append(RequestResult(step, response["statusCode"], calls.summary(), len(calls.calls),
-                                          rru, wru, elapsed, len(log.getvalue().encode())))
-        out.produced[step.scenario] = [(r["eventName"], _kind(r)) for r in records]
+def _status(step: Step, response: Any) -> int | str:
+    """The HTTP status (checked against ``step.expect``), or a scheduled function's counts."""
+    if not (isinstance(response, dict) and "statusCode" in response):
+        return ", ".join(f"{k} {len(v) if isinstance(v, list) else v}" for k, v in (response or {}).items()) or "-"
+    status = int(response["statusCode"])
+    if (status != step.expect) if step.expect is not None else status >= 400:
+        raise RuntimeError(f"{step.scenario!r} ({step.route}) answered {status}: {response.get('body')}")
+    return status
+
+
+def _deliver(stack: Stack, pump: StreamPump, records: list[dict[str, Any]], measured: bool,
+             out: Measurements, gsi: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
+    """Deliver ``records`` to the consumers whose filters keep them, then the records those consumers wrote,
+    until none is left (``CASCADE_ROUNDS`` at most); returns every record delivered. Measured: one record
+    per invocation, each consumer's calls counted per (event name, item type)."""
+    delivered: list[dict[str, Any]] = []
+    for _ in range(CASCADE_ROUNDS):
+        if not records:
+            break
+        delivered += records
         for trigger in consumers():
+            if not measured:
+                with _logs():
+                    pump.deliver(records, trigger)
+                continue
             for batch in batches(trigger, records):
                 for record in batch:
                     key = (trigger.function_id, record["eventName"], _kind(record))
@@ -209,6 +432,29 @@ def _run_journey(stack: Stack, pump: StreamPump, steps: list[Step], measured: bo
                     result.rru += r
                     result.wru += w
                     result.ops.update(c.operation for c in record_calls.calls)
+        records = pump.new_records()
+    return delivered
+
+
+def _run_journey(stack: Stack, pump: StreamPump, steps: list[Step], measured: bool,
+                 out: Measurements, times: dict[str, list[float]]) -> None:
+    ctx: Context = {"stack": stack}
+    gsi = _gsi_keys()
+    for step in steps:
+        event = step.event(ctx)
+        with watch(gsi_keys=gsi) as calls, _logs() as log:
+            started = time.perf_counter()
+            response = stack.invoke(step.function_id, event)
+            elapsed = (time.perf_counter() - started) * 1000
+        status = _status(step, response)
+        step.keep(ctx, response)
+        times.setdefault(step.scenario, []).append(elapsed)
+        delivered = _deliver(stack, pump, pump.new_records(), measured, out, gsi)
+        if measured:
+            rru, wru = calls.capacity()
+            out.requests.append(RequestResult(step, status, calls.summary(), len(calls.calls), rru, wru, elapsed,
+                                              len(log.getvalue().encode())))
+            out.produced[step.scenario] = [(r["eventName"], _kind(r)) for r in delivered]
 
 
 def measure(rounds: int = 5) -> Measurements:

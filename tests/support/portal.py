@@ -49,20 +49,30 @@ def create_referrer(stack: Stack, name: str = "Jo Smith", email: str = "jo@examp
     return dict(json_body(response))
 
 
-def portal(stack: Stack, method: str, path: str, *, session: str | None = None, route: str | None = None,
-           **kwargs: Any) -> dict[str, Any]:
+def portal_event(method: str, path: str, *, session: str | None = None, route: str | None = None,
+                 **kwargs: Any) -> dict[str, Any]:
+    """A portal request, signed in with ``session`` when given (``http_event``'s other arguments apply)."""
     headers = dict(kwargs.pop("headers", {}) or {})
     if session:
         headers["authorization"] = f"Bearer {session}"
-    return stack.invoke(PORTAL, http_event(method, path, route=route, headers=headers, **kwargs))
+    return http_event(method, path, route=route, headers=headers, **kwargs)
+
+
+def portal(stack: Stack, method: str, path: str, *, session: str | None = None, route: str | None = None,
+           **kwargs: Any) -> dict[str, Any]:
+    return stack.invoke(PORTAL, portal_event(method, path, session=session, route=route, **kwargs))
+
+
+def magic_link_event(email: str, source_ip: str | None = None) -> dict[str, Any]:
+    event = load_event("referrer_portal/post_magic_link.json")
+    event["body"] = json.dumps({"email": email})
+    if source_ip is not None:
+        event["requestContext"]["http"]["sourceIp"] = source_ip
+    return event
 
 
 def ask_magic_link(stack: Stack, email: str, **kwargs: Any) -> dict[str, Any]:
-    event = load_event("referrer_portal/post_magic_link.json")
-    event["body"] = f'{{"email": "{email}"}}'
-    if "source_ip" in kwargs:
-        event["requestContext"]["http"]["sourceIp"] = kwargs["source_ip"]
-    return stack.invoke(PORTAL, event)
+    return stack.invoke(PORTAL, magic_link_event(email, kwargs.get("source_ip")))
 
 
 def magic_token(stack: Stack, to: str) -> str:
@@ -74,10 +84,23 @@ def magic_token(stack: Stack, to: str) -> str:
     return match.group(1)
 
 
-def exchange(stack: Stack, token: str) -> dict[str, Any]:
+def opt_out_token(stack: Stack, to: str) -> str:
+    """The opt-out token of the newest email to ``to`` that carries an opt-out link (stage updates)."""
+    links = [m for m in stack.sent_emails() if m["to"] == [to] and "/me/notifications/opt-out?token=" in m["body"]]
+    assert links, f"no email with an opt-out link to {to}"
+    match = re.search(r"/me/notifications/opt-out\?token=([\w.-]+)", links[-1]["body"])
+    assert match
+    return match.group(1)
+
+
+def session_event(token: str) -> dict[str, Any]:
     event = load_event("referrer_portal/post_session.json")
-    event["body"] = f'{{"token": "{token}"}}'
-    return stack.invoke(PORTAL, event)
+    event["body"] = json.dumps({"token": token})
+    return event
+
+
+def exchange(stack: Stack, token: str) -> dict[str, Any]:
+    return stack.invoke(PORTAL, session_event(token))
 
 
 def sign_in(stack: Stack, email: str) -> str:

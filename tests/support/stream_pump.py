@@ -33,6 +33,7 @@ def batches(trigger: StreamTrigger, records: list[dict[str, Any]]) -> list[list[
 class StreamPump:
     stack: Stack
     _seen: set[str] = field(default_factory=set)
+    _last: dict[str, str] = field(default_factory=dict)  # shard id -> sequence number of the last record read
 
     def __post_init__(self) -> None:
         self._streams = boto3.client("dynamodbstreams", region_name=REGION)
@@ -40,14 +41,21 @@ class StreamPump:
             "LatestStreamArn"]
 
     def new_records(self) -> list[dict[str, Any]]:
-        """Records written since the last call (every shard from the start, minus those already seen)."""
+        """Records written since the last call: each shard read after the last record read from it, as a
+        poller does (from the start the first time), minus any already seen."""
         out: list[dict[str, Any]] = []
         shards = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
         for shard in shards:
-            iterator = self._streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard["ShardId"],
-                                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            shard_id = shard["ShardId"]
+            position: dict[str, str] = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._last[shard_id]}
+                if shard_id in self._last else {"ShardIteratorType": "TRIM_HORIZON"})
+            iterator = self._streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id,
+                                                        **position)["ShardIterator"]
             while iterator:
                 page = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+                if page["Records"]:
+                    self._last[shard_id] = page["Records"][-1]["dynamodb"]["SequenceNumber"]
                 fresh = [r for r in page["Records"] if r["dynamodb"]["SequenceNumber"] not in self._seen]
                 self._seen.update(r["dynamodb"]["SequenceNumber"] for r in fresh)
                 out += [lambda_record(r, self.stream_arn) for r in fresh]
