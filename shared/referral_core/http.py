@@ -96,10 +96,11 @@ def create_resolver(*, title: str) -> APIGatewayHttpResolver:
 class LazyRouters:
     """The route modules of one resolver, each imported and included on the first request it serves.
 
-    A function that serves many routes (the staff endpoint) would otherwise load every module, model and
-    library of every route at each cold start, while one request needs one module. ``modules`` maps the
-    first path segment after ``prefix`` to the module (with a module-level Powertools ``router``) serving
-    it; a path matching none loads nothing and gets the resolver's 404. ``load_all`` is for the OpenAPI
+    A function that serves many routes (the staff endpoint, the portal) would otherwise load every module,
+    model and library of every route at each cold start, while one request needs one module. ``modules``
+    maps path segments after ``prefix`` (``"reviews"``, or ``"me/referrals"``: the longest match wins) to
+    the module (with a module-level Powertools ``router``) serving them; a path matching none loads nothing
+    and is served by the routes on the resolver itself, or gets its 404. ``load_all`` is for the OpenAPI
     generator and for tests that look at the whole route table.
     """
 
@@ -109,10 +110,14 @@ class LazyRouters:
 
     def load_for(self, event: Mapping[str, Any]) -> None:
         path = str(event.get("rawPath") or event.get("path") or "")
-        if path.startswith(self.prefix):
-            name = self.modules.get(path[len(self.prefix):].split("/", 1)[0])
+        if not path.startswith(self.prefix):
+            return
+        segments = path[len(self.prefix):].split("/")
+        for n in range(len(segments), 0, -1):
+            name = self.modules.get("/".join(segments[:n]))
             if name is not None:
                 self._include(name)
+                return
 
     def load_all(self) -> None:
         for name in dict.fromkeys(self.modules.values()):

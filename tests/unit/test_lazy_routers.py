@@ -1,57 +1,102 @@
-"""The staff endpoint loads its route modules on demand (referral_core.http.LazyRouters)."""
+"""The staff endpoint and the referrer portal load their route modules on demand
+(referral_core.http.LazyRouters): a cold container loads none, a request loads only its own."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
 
 from local.runtime import lambda_environment
 from local.template import load_template
-from scripts import openapi
 
 pytestmark = pytest.mark.unit
 
-FUNCTION = load_template().functions["StaffAdminFunction"]
-ROUTE_MODULES = sorted(p.stem for p in FUNCTION.code_uri.glob("admin_*.py"))
+TEMPLATE = load_template()
+
+
+@dataclass(frozen=True)
+class Lazy:
+    function_id: str
+    module: str  # the handler module
+    route_prefix: str  # route modules are <route_prefix>*.py
+    shared: tuple[str, ...]  # modules of the function every route module imports (not routes)
+    on_resolver: tuple[str, ...]  # routes the handler module serves itself
+    probes: tuple[tuple[str, str], ...]  # (path, the only route module it loads)
+
+
+CASES = [
+    Lazy("StaffAdminFunction", "staff_admin", "admin_", ("staff_context",), ("POST /admin/referrers",),
+         (("/admin/reviews", "admin_reviews"), ("/admin/referrals/L1/decisions", "admin_reviews"))),
+    Lazy("ReferrerPortalFunction", "referrer_portal", "portal_", ("portal_context",), ("GET /me",),
+         (("/me/referrals/L1", "portal_referrals"), ("/me/referrals", "portal_referrals"))),
+]
 
 PROBE = """
 import json, sys
 sys.path[:0] = {paths!r}
-import staff_admin
-loaded = lambda: sorted(n for n in sys.modules if n.startswith("admin_") or n in ("qrcode", "email_validator"))
-report = {{"modules": staff_admin.routers.modules, "at_init": loaded()}}
-staff_admin.routers.load_for({{"rawPath": "/admin/nothing-here"}})
+import {module} as function
+loaded = lambda: sorted(n for n in sys.modules
+                        if (n.startswith({prefix!r}) and n not in {shared!r}) or n in ("qrcode", "email_validator"))
+report = {{"modules": function.routers.modules, "prefix": function.routers.prefix, "at_init": loaded(), "probes": []}}
+function.routers.load_for({{"rawPath": "/nothing-here/at-all"}})
 report["unknown"] = loaded()
-staff_admin.routers.load_for({{"rawPath": "/admin/reviews"}})
-report["reviews"] = loaded()
-staff_admin.routers.load_for({{"rawPath": "/admin/referrals/L1/decisions"}})
-report["again"] = loaded()
+for path in {paths_to_probe!r}:
+    function.routers.load_for({{"rawPath": path}})
+    report["probes"].append(loaded())
 print(json.dumps(report))
 """
 
 
-@pytest.fixture(scope="module")
-def probe() -> dict:
-    paths = [str(FUNCTION.code_uri), *(str(p) for p in FUNCTION.layer_dirs)]
-    out = subprocess.run([sys.executable, "-I", "-c", PROBE.format(paths=paths)],
-                         env=lambda_environment(FUNCTION, None), cwd=str(FUNCTION.code_uri),
-                         capture_output=True, text=True, check=True, timeout=60)
-    return json.loads(out.stdout)
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: c.function_id)
+def case(request: pytest.FixtureRequest) -> tuple[Lazy, dict]:
+    lazy: Lazy = request.param
+    function = TEMPLATE.functions[lazy.function_id]
+    paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
+    script = PROBE.format(paths=paths, module=lazy.module, prefix=lazy.route_prefix, shared=list(lazy.shared),
+                          paths_to_probe=[p for p, _ in lazy.probes])
+    out = subprocess.run([sys.executable, "-I", "-c", script], env=lambda_environment(function, None),
+                         cwd=str(function.code_uri), capture_output=True, text=True, check=True, timeout=60)
+    return lazy, json.loads(out.stdout)
 
 
-def test_a_cold_container_loads_no_route_module_and_a_request_loads_only_its_own(probe: dict) -> None:
-    assert probe["at_init"] == []
-    assert probe["unknown"] == []
-    assert probe["reviews"] == ["admin_reviews"]  # not the QR library, not email-validator
-    assert probe["again"] == ["admin_reviews"]
+def test_a_cold_container_loads_no_route_module_and_a_request_loads_only_its_own(case: tuple[Lazy, dict]) -> None:
+    lazy, report = case
+    assert report["at_init"] == []  # not the QR library, not email-validator either
+    assert report["unknown"] == []
+    for (path, module), loaded in zip(lazy.probes, report["probes"], strict=True):
+        assert loaded == [module], path
 
 
-def test_every_route_module_and_every_staff_path_is_mapped(probe: dict) -> None:
-    assert sorted(set(probe["modules"].values())) == ROUTE_MODULES
-    spec = json.loads(openapi.OUTPUT.read_text())
-    for path in spec["paths"]:
-        if path.startswith("/admin/") and path != "/admin/referrers":
-            assert path.split("/")[2] in probe["modules"], f"{path}: add its first segment to staff_admin.routers"
+def test_every_route_module_and_every_route_is_mapped(case: tuple[Lazy, dict]) -> None:
+    lazy, report = case
+    function = TEMPLATE.functions[lazy.function_id]
+    route_modules = sorted(p.stem for p in function.code_uri.glob(f"{lazy.route_prefix}*.py")
+                           if p.stem not in lazy.shared)
+    assert sorted(set(report["modules"].values())) == route_modules
+    for route_key in _routes(lazy.function_id):
+        path = route_key.split(" ", 1)[1]
+        assert route_key in lazy.on_resolver or _mapped(path, report), \
+            f"{route_key}: map its path segments in {lazy.module}.routers"
+
+
+def _routes(function_id: str) -> set[str]:
+    """The function's routes: the template's, and behind a ``{proxy+}`` route those the OpenAPI lists."""
+    routes = {r.route_key for r in TEMPLATE.routes() if r.function_id == function_id}
+    spec = json.loads((TEMPLATE.functions["ApiDocsFunction"].code_uri / "openapi.json").read_text())
+    for proxy in [r for r in routes if r.endswith("/{proxy+}")]:
+        routes.discard(proxy)
+        prefix = proxy.split(" ", 1)[1].removesuffix("{proxy+}")
+        routes |= {f"{m.upper()} {path}" for path, item in spec["paths"].items() if path.startswith(prefix)
+                   for m in item}
+    return routes
+
+
+def _mapped(path: str, report: dict) -> bool:
+    if not path.startswith(report["prefix"]):
+        return False
+    segments = path.removeprefix(report["prefix"]).split("/")
+    return any("/".join(segments[:n]) in report["modules"] for n in range(len(segments), 0, -1))

@@ -1,0 +1,75 @@
+"""What every portal route module shares: the function's settings, the session's referrer (put in the
+routing context by referrer_portal's ``require_session`` middleware), and the page and rule helpers."""
+
+import dataclasses
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from referral_core import api
+from referral_core.config import BaseSettings, read_settings
+from referral_core.dal.mail import Email, send_email
+from referral_core.dal.referrers import ReferrerRepository
+from referral_core.dal.secrets import secret_string
+from referral_core.origin import request_origin
+from referral_core.pages.portal import CONTENT_SECURITY_POLICY
+from referral_core.services import portal
+
+HTML_HEADERS = {
+    "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+    "X-Robots-Tag": "noindex, nofollow", "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+}
+HTML_PAGE = {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PortalSettings(BaseSettings):
+    sender_email: str
+    session_secret_arn: str
+    signin_window_seconds: int
+    signin_max_per_email: int
+    signin_max_per_ip: int
+    signin_response_floor_ms: int
+    allowed_redirect_hosts: tuple[str, ...] = ()
+    default_phone_region: str
+    postcode_pattern: str
+    rate_window_seconds: int
+    max_leads_per_ip: int
+    max_leads_per_code: int
+
+
+@cache
+def settings() -> PortalSettings:
+    return read_settings(PortalSettings)
+
+
+def signing_key() -> str:
+    return secret_string(settings().session_secret_arn)
+
+
+def referrer_id(resolver: Any) -> str:
+    """The signed-in referrer (``resolver``: the app or a Router)."""
+    return str(resolver.context["referrer_id"])
+
+
+def actor(resolver: Any) -> str:
+    return f"referrer:{referrer_id(resolver)}"
+
+
+def origin(resolver: Any) -> str:
+    return request_origin(resolver.current_event.raw_event, settings().public_base_url)
+
+
+def signed_in(resolver: Any) -> dict[str, Any]:
+    """The session's referrer profile (401 once the account is no longer active)."""
+    return portal.signed_in_referrer(ReferrerRepository(api.table()), referrer_id(resolver))
+
+
+def html(status: int, body: str) -> Response[str]:
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=HTML_HEADERS)
+
+
+def send(email: Email) -> str:
+    return send_email(settings().sender_email, email)
+

@@ -1,0 +1,27 @@
+"""The signed-in referrer asks to withdraw part of the available balance (staff pay it by hand).
+
+No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
+"""
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from portal_context import referrer_id, settings, signed_in
+
+from referral_core import api
+from referral_core.dal.rewards import RewardRepos
+from referral_core.http import json_answer, json_response
+from referral_core.models.rewards import Withdrawal, WithdrawalRequest
+from referral_core.observability import tracer
+from referral_core.services.withdrawals import request_withdrawal
+
+router = APIGatewayHttpRouter()
+
+
+@router.post("/me/withdrawals", responses={201: json_answer(Withdrawal, "Withdrawal requested"),
+                                           409: {"description": "More than the available balance"}})
+@tracer.capture_method
+def post_withdrawal(body: WithdrawalRequest) -> Response[str]:
+    signed_in(router)
+    withdrawal = request_withdrawal(RewardRepos.on(api.table()), referrer_id(router), body.amount_cents,
+                                    currency=settings().currency)
+    return json_response(201, withdrawal.model_dump(mode="json"))
