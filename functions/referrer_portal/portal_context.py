@@ -14,7 +14,7 @@ from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.secrets import secret_string
 from referral_core.origin import request_origin
 from referral_core.pages.portal import CONTENT_SECURITY_POLICY
-from referral_core.services import portal
+from referral_core.services import auth_links
 
 HTML_HEADERS = {
     "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
@@ -63,7 +63,7 @@ def origin(resolver: Any) -> str:
 
 def signed_in(resolver: Any) -> dict[str, Any]:
     """The session's referrer profile (401 once the account is no longer active)."""
-    return portal.signed_in_referrer(ReferrerRepository(api.table()), referrer_id(resolver))
+    return auth_links.signed_in_referrer(ReferrerRepository(api.table()), referrer_id(resolver))
 
 
 def html(status: int, body: str) -> Response[str]:

@@ -2,8 +2,7 @@
 
 No API Gateway authorizer: the session is a token this function signs and checks (services.auth_links).
 Every route needs a session except the ones in ``PUBLIC_ROUTES`` (deny by default). The routes live in
-``portal_*.py`` modules, each loaded by the first request it serves; ``GET /me``, the dashboard's data,
-stays here.
+``portal_*.py`` modules, each loaded by the first request it serves.
 
 No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
@@ -15,16 +14,11 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
-from portal_context import origin, settings, signed_in, signing_key
+from portal_context import signing_key
 
-from referral_core import api
-from referral_core.dal.links import LinkRepository
-from referral_core.dal.referrals import ReferralRepository
-from referral_core.dal.rewards import RewardRepos
 from referral_core.http import LazyRouters, create_resolver
-from referral_core.models.portal import Me
 from referral_core.observability import logger, tracer
-from referral_core.services import auth_links, portal
+from referral_core.services import auth_links
 
 PUBLIC_ROUTES = frozenset({
     "POST /auth/magic-link", "POST /auth/session", "GET /dashboard",
@@ -50,22 +44,16 @@ def require_session(app_: Any, next_middleware: NextMiddleware) -> Response[Any]
 app.use(middlewares=[require_session])
 
 # The route modules, by their first path segments, each loaded by the first request it serves: a cold
-# container answering GET /me does not load refer-a-job's lead capture, the withdrawals or the QR library.
+# container answering a sign-in does not load the dashboard's models, refer-a-job's lead capture or the QR
+# library.
 routers = LazyRouters(app, prefix="/", modules={
     "auth": "portal_auth",
+    "me": "portal_me",
     "me/share-codes": "portal_share_codes",
     "me/referrals": "portal_referrals",
     "me/withdrawals": "portal_withdrawals",
     "me/notifications": "portal_pages", "dashboard": "portal_pages",
 })
-
-
-@app.get("/me")
-@tracer.capture_method
-def get_me() -> Me:
-    table = api.table()
-    return portal.dashboard(signed_in(app), links=LinkRepository(table), referrals=ReferralRepository(table),
-                            rewards=RewardRepos.on(table), origin=origin(app), currency=settings().currency)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

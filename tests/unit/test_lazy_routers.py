@@ -31,7 +31,7 @@ class Lazy:
 CASES = [
     Lazy("StaffAdminFunction", "staff_admin", "admin_", ("staff_context",), ("POST /admin/referrers",),
          (("/admin/reviews", "admin_reviews"), ("/admin/referrals/L1/decisions", "admin_reviews"))),
-    Lazy("ReferrerPortalFunction", "referrer_portal", "portal_", ("portal_context",), ("GET /me",),
+    Lazy("ReferrerPortalFunction", "referrer_portal", "portal_", ("portal_context",), (),
          (("/me/referrals/L1", "portal_referrals"), ("/me/referrals", "portal_referrals"))),
 ]
 

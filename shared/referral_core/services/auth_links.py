@@ -148,3 +148,11 @@ def opt_out(referrers: ReferrerRepository, token: str, *, signing_key: str) -> s
     if not referrers.set_notifications_opt_out(referrer_id, True, at=iso()):
         raise NotFound("no such referrer")
     return referrer_id
+
+
+def signed_in_referrer(referrers: ReferrerRepository, referrer_id: str) -> dict[str, Any]:
+    """The session's referrer, while the account exists and is active (a disabled account loses access)."""
+    referrer = referrers.get(referrer_id)
+    if referrer is None or referrer.get("status") != "active":
+        raise Unauthorized("this account is not active: please contact us")
+    return referrer

@@ -15,9 +15,8 @@ from typing import Any
 
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
-from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.rewards import RewardRepos
-from referral_core.errors import InvalidInput, NotFound, Unauthorized
+from referral_core.errors import InvalidInput, NotFound
 from referral_core.models.portal import CodeStats, Me, MyShareCode, ProfileView, ReferralsPage, ReferralView
 from referral_core.services import qr
 from referral_core.services.notifications import lead_id_of, reason_label, stage_label
@@ -28,14 +27,6 @@ REFERRALS_PER_PAGE = 20
 #: Where the portal serves QR images of a referrer's own codes: ``{QR_PREFIX}/{code}/qr.png|svg``.
 QR_PREFIX = "/me/share-codes"
 _CURSOR = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z#[A-Za-z0-9_-]{1,64}$")  # a referral's gsi1sk
-
-
-def signed_in_referrer(referrers: ReferrerRepository, referrer_id: str) -> dict[str, Any]:
-    """The session's referrer, while the account exists and is active (a disabled account loses access)."""
-    referrer = referrers.get(referrer_id)
-    if referrer is None or referrer.get("status") != "active":
-        raise Unauthorized("this account is not active: please contact us")
-    return referrer
 
 
 def profile_view(referrer: Mapping[str, Any]) -> ProfileView:

@@ -1,0 +1,25 @@
+"""The signed-in referrer's dashboard data: profile, codes with their usage, referrals, money, withdrawals.
+
+No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
+"""
+
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from portal_context import origin, settings, signed_in
+
+from referral_core import api
+from referral_core.dal.links import LinkRepository
+from referral_core.dal.referrals import ReferralRepository
+from referral_core.dal.rewards import RewardRepos
+from referral_core.models.portal import Me
+from referral_core.observability import tracer
+from referral_core.services import portal
+
+router = APIGatewayHttpRouter()
+
+
+@router.get("/me")
+@tracer.capture_method
+def get_me() -> Me:
+    table = api.table()
+    return portal.dashboard(signed_in(router), links=LinkRepository(table), referrals=ReferralRepository(table),
+                            rewards=RewardRepos.on(table), origin=origin(router), currency=settings().currency)
