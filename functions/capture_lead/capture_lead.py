@@ -9,7 +9,6 @@ No ``from __future__ import annotations`` here: Powertools reads the route signa
 from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
 
 import dataclasses
-import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -131,11 +130,7 @@ def settings() -> CaptureSettings:
 
 
 def rules() -> CaptureRules:
-    s = settings()
-    return CaptureRules(pepper=api.pepper(), phone_region=s.default_phone_region,
-                        postcode_pattern=re.compile(s.postcode_pattern),
-                        rate_window_seconds=s.rate_window_seconds, max_leads_per_ip=s.max_leads_per_ip,
-                        max_leads_per_code=s.max_leads_per_code)
+    return CaptureRules.of(settings(), pepper=api.pepper())
 
 
 @cache

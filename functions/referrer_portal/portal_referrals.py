@@ -3,7 +3,6 @@
 No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
-import re
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -24,18 +23,12 @@ from referral_core.services.leads import CaptureRules, Requester, submit_refer_a
 router = APIGatewayHttpRouter()
 
 
-def capture_rules() -> CaptureRules:
-    s = settings()
-    return CaptureRules(pepper=api.pepper(), phone_region=s.default_phone_region,
-                        postcode_pattern=re.compile(s.postcode_pattern), rate_window_seconds=s.rate_window_seconds,
-                        max_leads_per_ip=s.max_leads_per_ip, max_leads_per_code=s.max_leads_per_code)
-
-
 @router.post("/me/referrals", responses={201: json_answer(LeadCreated, "Referral passed on"),
                                          429: {"description": "Too many requests; retry after Retry-After"}})
 @tracer.capture_method
 def post_referral(body: ReferAJobRequest) -> Response[str]:
-    created = submit_refer_a_job(signed_in(router), body, LeadRepository(api.table()), capture_rules(),
+    created = submit_refer_a_job(signed_in(router), body, LeadRepository(api.table()),
+                                 CaptureRules.of(settings(), pepper=api.pepper()),
                                  Requester(source_ip=router.current_event.request_context.http.source_ip,
                                            channel="portal"))
     return json_response(201, created.model_dump(mode="json"))

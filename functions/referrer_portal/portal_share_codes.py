@@ -16,15 +16,11 @@ from referral_core.http import json_answer, json_response
 from referral_core.models.share_codes import CreateShareCodeRequest, ShareCodeView
 from referral_core.observability import tracer
 from referral_core.placements import Placement
-from referral_core.services import portal, qr
+from referral_core.qr_http import DEFAULT_BORDER, DEFAULT_SIZE, Border, Size, qr_image
+from referral_core.services import portal
 from referral_core.services.share_codes import create_share_code
 
 router = APIGatewayHttpRouter()
-
-Size = Annotated[int, Query(ge=qr.BOX_SIZE[0], le=qr.BOX_SIZE[1], description="Pixels per module")]
-Border = Annotated[int, Query(ge=qr.BORDER[0], le=qr.BORDER[1], description="Quiet zone, in modules")]
-QR_HEADERS = {"Cache-Control": "private, max-age=86400"}
-
 
 @router.post("/me/share-codes", responses={201: json_answer(ShareCodeView, "Code created"),
                                            409: {"description": "That code is taken"}})
@@ -42,18 +38,16 @@ def _qr_target(code: str, placement: Placement | None) -> str:
                                placement=placement.value if placement else None, origin=origin(router))
 
 
-# No return annotations on the image routes: Powertools would validate the body against it as UTF-8 text.
+# No return annotations on the image routes (referral_core.qr_http says why).
 @router.get("/me/share-codes/<code>/qr.png")
 @tracer.capture_method
-def get_qr_png(code: str, size: Size = qr.BOX_SIZE[2], border: Border = qr.BORDER[2],
+def get_qr_png(code: str, size: Size = DEFAULT_SIZE, border: Border = DEFAULT_BORDER,
                placement: Annotated[Placement | None, Query()] = None):
-    png = qr.qr_png(_qr_target(code, placement), box_size=size, border=border)
-    return Response(status_code=200, content_type="image/png", body=png, headers=QR_HEADERS)
+    return qr_image("png", _qr_target(code, placement), size=size, border=border)
 
 
 @router.get("/me/share-codes/<code>/qr.svg")
 @tracer.capture_method
-def get_qr_svg(code: str, size: Size = qr.BOX_SIZE[2], border: Border = qr.BORDER[2],
+def get_qr_svg(code: str, size: Size = DEFAULT_SIZE, border: Border = DEFAULT_BORDER,
                placement: Annotated[Placement | None, Query()] = None):
-    svg = qr.qr_svg(_qr_target(code, placement), box_size=size, border=border)
-    return Response(status_code=200, content_type="image/svg+xml", body=svg, headers=QR_HEADERS)
+    return qr_image("svg", _qr_target(code, placement), size=size, border=border)

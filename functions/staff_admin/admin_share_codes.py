@@ -17,6 +17,7 @@ from referral_core.models.share_codes import CreateShareCodeRequest, ShareCodeVi
 from referral_core.observability import tracer
 from referral_core.origin import request_origin
 from referral_core.placements import Placement
+from referral_core.qr_http import DEFAULT_BORDER, DEFAULT_SIZE, Border, Size, qr_image
 from referral_core.services import qr
 from referral_core.services.share_codes import (
     create_share_code,
@@ -26,8 +27,6 @@ from referral_core.services.share_codes import (
 )
 
 QR_PREFIX = "/admin/share-codes"
-# A QR image depends only on the code, placement and options: cacheable, but only by the staff browser.
-QR_CACHE_CONTROL = "private, max-age=86400"
 
 router = Router()
 
@@ -73,12 +72,6 @@ def get_usage_review(code: str) -> Response[str]:
     return json_response(200, review.model_dump(mode="json"))
 
 
-# The image routes declare no return type on purpose: with one, Powertools' response validation would
-# JSON-serialise the body; without, a non-JSON Response passes through (bytes -> base64 by Powertools).
-Size = Annotated[int, Query(ge=qr.BOX_SIZE[0], le=qr.BOX_SIZE[1], description="Pixels per module")]
-Border = Annotated[int, Query(ge=qr.BORDER[0], le=qr.BORDER[1], description="Quiet zone, in modules")]
-
-
 def _qr_target(code: str, placement: Placement | None) -> str:
     item = get_share_code(_repo(), code)
     chosen = placement.value if placement else str(item.get("placement") or "") or None
@@ -87,17 +80,13 @@ def _qr_target(code: str, placement: Placement | None) -> str:
 
 @router.get("/admin/share-codes/<code>/qr.png")
 @tracer.capture_method
-def get_qr_png(code: str, size: Size = qr.BOX_SIZE[2], border: Border = qr.BORDER[2],
+def get_qr_png(code: str, size: Size = DEFAULT_SIZE, border: Border = DEFAULT_BORDER,
                placement: Annotated[Placement | None, Query()] = None):  # type: ignore[no-untyped-def]
-    png = qr.qr_png(_qr_target(code, placement), box_size=size, border=border)
-    return Response(status_code=200, content_type="image/png", body=png,
-                    headers={"Cache-Control": QR_CACHE_CONTROL})
+    return qr_image("png", _qr_target(code, placement), size=size, border=border)
 
 
 @router.get("/admin/share-codes/<code>/qr.svg")
 @tracer.capture_method
-def get_qr_svg(code: str, size: Size = qr.BOX_SIZE[2], border: Border = qr.BORDER[2],
+def get_qr_svg(code: str, size: Size = DEFAULT_SIZE, border: Border = DEFAULT_BORDER,
                placement: Annotated[Placement | None, Query()] = None):  # type: ignore[no-untyped-def]
-    svg = qr.qr_svg(_qr_target(code, placement), box_size=size, border=border)
-    return Response(status_code=200, content_type="image/svg+xml", body=svg,
-                    headers={"Cache-Control": QR_CACHE_CONTROL})
+    return qr_image("svg", _qr_target(code, placement), size=size, border=border)

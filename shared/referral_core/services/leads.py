@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from referral_core import ids
 from referral_core.clock import epoch, iso
@@ -41,6 +41,29 @@ class CaptureRules:
     rate_window_seconds: int
     max_leads_per_ip: int
     max_leads_per_code: int
+
+    @classmethod
+    def of(cls, settings: CaptureSettingsLike, *, pepper: str) -> CaptureRules:
+        """The rules from a function's settings (lead capture and the portal's refer-a-job)."""
+        return cls(pepper=pepper, phone_region=settings.default_phone_region,
+                   postcode_pattern=re.compile(settings.postcode_pattern),
+                   rate_window_seconds=settings.rate_window_seconds, max_leads_per_ip=settings.max_leads_per_ip,
+                   max_leads_per_code=settings.max_leads_per_code)
+
+
+class CaptureSettingsLike(Protocol):
+    """The function settings capture rules are read from (the template's environment of both functions)."""
+
+    @property
+    def default_phone_region(self) -> str: ...
+    @property
+    def postcode_pattern(self) -> str: ...
+    @property
+    def rate_window_seconds(self) -> int: ...
+    @property
+    def max_leads_per_ip(self) -> int: ...
+    @property
+    def max_leads_per_code(self) -> int: ...
 
 
 @dataclass(frozen=True, kw_only=True)
