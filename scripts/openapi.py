@@ -158,7 +158,8 @@ def build() -> dict[str, Any]:
             for path, item in (schema.get("paths") or {}).items():
                 spec["paths"].setdefault(path, {}).update(item)
             spec["components"]["schemas"].update((schema.get("components") or {}).get("schemas") or {})
-        for path, item in getattr(module, "OPENAPI_PATHS", {}).items():
+        own_paths = getattr(module, "openapi_paths", None)  # routes a resolver does not describe
+        for path, item in (own_paths() if own_paths else {}).items():
             spec["paths"].setdefault(path, {}).update(item)
     spec["components"]["schemas"]["ErrorResponse"] = ERROR_SCHEMA
     spec["components"]["schemas"]["GatewayError"] = GATEWAY_ERROR_SCHEMA

@@ -25,7 +25,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
-from pydantic import BaseModel
 
 from referral_core import api
 from referral_core.bodies import FORM, read_submission, validate
@@ -35,6 +34,7 @@ from referral_core.errors import InvalidInput
 from referral_core.http import create_resolver, error_response, json_response
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest, lead_fields_from_form
 from referral_core.observability import logger, tracer
+from referral_core.openapi_parts import ERROR_REF, HTML_PAGE, inline_schema
 from referral_core.pages.leads import lead_received_page, policy_page, quick_help_page
 from referral_core.policy import policy_document
 from referral_core.services.leads import CaptureRules, Requester, capture_lead, carried_params
@@ -50,22 +50,6 @@ HTML = "text/html; charset=utf-8"
 IDEMPOTENCY_PARTITION = "idempotency#capture_lead"
 
 
-def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """``model``'s JSON schema with its nested models inlined (the OpenAPI document has no $defs)."""
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            return resolve(defs[ref.rsplit("/", 1)[-1]]) if ref else {k: resolve(v) for k, v in node.items()}
-        return [resolve(v) for v in node] if isinstance(node, list) else node
-
-    return dict(resolve(schema))
-
-
-ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
-_HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
 _FORM_FIELDS_SCHEMA = {
     "type": "object",
     "required": ["name", "postcode", "issue", "consent_contact", "policy_version"],
@@ -73,44 +57,50 @@ _FORM_FIELDS_SCHEMA = {
                    "consent_contact": {"type": "string", "enum": ["on"]},
                    "policy_version": {"type": "string"}},
 }
-OPENAPI_PATHS: dict[str, Any] = {
-    "/quick-help": {"get": {
-        "summary": "Quick Help form",
-        "description": "HTML form (no JavaScript needed) with the policy and a consent checkbox; `ref` and "
-                       "`cid` from the referral redirect are carried in hidden fields.",
-        "parameters": [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-                       for name in ("ref", "cid")],
-        "responses": {"200": {"description": "The form", "content": _HTML_PAGE}},
-    }},
-    "/leads": {"post": {
-        "summary": "Send a Quick Help request",
-        "description": "JSON, or the form post of /quick-help. At most 16 KB. An unknown or inactive `ref` "
-                       "still saves the lead, unattributed. `Idempotency-Key` makes retries safe.",
-        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                        "schema": {"type": "string"}}],
-        "requestBody": {"required": True, "content": {
-            "application/json": {"schema": inline_schema(LeadRequest)},
-            FORM: {"schema": _FORM_FIELDS_SCHEMA}}},
-        "responses": {
-            "201": {"description": "Received (JSON for JSON posts, a thank-you page for form posts)",
-                    "content": {"application/json": {"schema": inline_schema(LeadCreated)}, **_HTML_PAGE}},
-            # A form post with a problem gets the form back (HTML), a JSON post the error JSON.
-            **{status: {"description": text, "content": {"application/json": {"schema": ERROR_REF}, **_HTML_PAGE}}
-               for status, text in (("400", "Malformed body"), ("413", "Body too large"),
-                                    ("415", "Not JSON or a form"), ("422", "A field is not valid"),
-                                    ("429", "Too many requests (Retry-After)"))},
-        },
-    }},
-    "/policy": {"get": {
-        "summary": "Current policy wording and version",
-        "description": "JSON by default; an HTML page when the client prefers text/html.",
-        "responses": {"200": {"description": "The policy", "content": {
-            "application/json": {"schema": {"type": "object", "required": ["version", "text"], "properties": {
-                "version": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
-                "paragraphs": {"type": "array", "items": {"type": "string"}}}}},
-            **_HTML_PAGE}}},
-    }},
-}
+
+
+def openapi_paths() -> dict[str, Any]:
+    """These routes' part of the OpenAPI document (scripts/openapi.py; built there, not at cold start)."""
+    return {
+        "/quick-help": {"get": {
+            "summary": "Quick Help form",
+            "description": "HTML form (no JavaScript needed) with the policy and a consent checkbox; `ref` "
+                           "and `cid` from the referral redirect are carried in hidden fields.",
+            "parameters": [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                           for name in ("ref", "cid")],
+            "responses": {"200": {"description": "The form", "content": HTML_PAGE}},
+        }},
+        "/leads": {"post": {
+            "summary": "Send a Quick Help request",
+            "description": "JSON, or the form post of /quick-help. At most 16 KB. An unknown or inactive "
+                           "`ref` still saves the lead, unattributed. `Idempotency-Key` makes retries safe.",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                            "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": inline_schema(LeadRequest)},
+                FORM: {"schema": _FORM_FIELDS_SCHEMA}}},
+            "responses": {
+                "201": {"description": "Received (JSON for JSON posts, a thank-you page for form posts)",
+                        "content": {"application/json": {"schema": inline_schema(LeadCreated)}, **HTML_PAGE}},
+                # A form post with a problem gets the form back (HTML), a JSON post the error JSON.
+                **{status: {"description": text,
+                            "content": {"application/json": {"schema": ERROR_REF}, **HTML_PAGE}}
+                   for status, text in (("400", "Malformed body"), ("413", "Body too large"),
+                                        ("415", "Not JSON or a form"), ("422", "A field is not valid"),
+                                        ("429", "Too many requests (Retry-After)"))},
+            },
+        }},
+        "/policy": {"get": {
+            "summary": "Current policy wording and version",
+            "description": "JSON by default; an HTML page when the client prefers text/html.",
+            "responses": {"200": {"description": "The policy", "content": {
+                "application/json": {"schema": {"type": "object", "required": ["version", "text"],
+                                                "properties": {
+                    "version": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
+                    "paragraphs": {"type": "array", "items": {"type": "string"}}}}},
+                **HTML_PAGE}}},
+        }},
+    }
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -156,7 +146,7 @@ def idempotent_capture() -> Callable[..., LeadCreated]:
     return capture
 
 
-app = create_resolver(title="Quick Help")
+app = create_resolver(title="Quick Help", validation=False)  # raw bodies; see openapi_paths()
 
 
 def html(status: int, body: str) -> Response[str]:

@@ -33,6 +33,8 @@ from referral_core.dal.signing_secrets import SigningSecrets
 from referral_core.http import create_resolver, error_response, json_response
 from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
 from referral_core.observability import logger, tracer
+from referral_core.openapi_parts import error_response as error_doc
+from referral_core.openapi_parts import inline_schema
 from referral_core.services.jobs import parse_event, record_job_event
 from referral_core.services.webhook_signature import verify
 
@@ -40,51 +42,28 @@ from referral_core.services.webhook_signature import verify
 REPLAY_WINDOW_S = 3 * 24 * 3600
 
 
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """A pydantic JSON schema with its ``$defs`` inlined (for the OpenAPI document)."""
-    defs = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                return resolve(defs[node["$ref"].rsplit("/", 1)[-1]])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(value) for value in node]
-        return node
-
-    return dict(resolve(schema))
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
-
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/webhooks/jobs": {
-        "post": {
-            "summary": "Job event from the job system (Standard Webhooks)",
-            "description": "Signed with `webhook-signature: v1,<base64 HMAC-SHA256 of {id}.{timestamp}.{body}>` "
-                           "(space-separated list while rotating); timestamp within 300 s. Once per "
-                           "`webhook-id`: a redelivery gets the first answer. See docs/jobs.md.",
-            "parameters": [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
-                           for name in ("webhook-id", "webhook-timestamp", "webhook-signature")],
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": _inline(JobWebhookEvent.model_json_schema())}}},
-            "responses": {
-                "200": {"description": "Recorded (`applied: false`: this job already had this event type)",
-                        "content": {"application/json": {
-                            "schema": _inline(JobWebhookResponse.model_json_schema(mode="serialization"))}}},
-                "400": _error("The body is not JSON"),
-                "401": _error("Missing or bad signature, or timestamp more than 300 s off"),
-                "409": _error("Same webhook-id with a different body (`conflict`) or still in progress "
-                              "(`in_progress`, Retry-After)"),
-                "422": _error("Unknown event type or an invalid field (named in error.fields)"),
-            },
+def openapi_paths() -> dict[str, Any]:
+    """This route's part of the OpenAPI document (scripts/openapi.py; built there, not at cold start)."""
+    return {"/webhooks/jobs": {"post": {
+        "summary": "Job event from the job system (Standard Webhooks)",
+        "description": "Signed with `webhook-signature: v1,<base64 HMAC-SHA256 of {id}.{timestamp}.{body}>` "
+                       "(space-separated list while rotating); timestamp within 300 s. Once per "
+                       "`webhook-id`: a redelivery gets the first answer. See docs/jobs.md.",
+        "parameters": [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+                       for name in ("webhook-id", "webhook-timestamp", "webhook-signature")],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": inline_schema(JobWebhookEvent)}}},
+        "responses": {
+            "200": {"description": "Recorded (`applied: false`: this job already had this event type)",
+                    "content": {"application/json": {
+                        "schema": inline_schema(JobWebhookResponse, mode="serialization")}}},
+            "400": error_doc("The body is not JSON"),
+            "401": error_doc("Missing or bad signature, or timestamp more than 300 s off"),
+            "409": error_doc("Same webhook-id with a different body (`conflict`) or still in progress "
+                             "(`in_progress`, Retry-After)"),
+            "422": error_doc("Unknown event type or an invalid field (named in error.fields)"),
         },
-    },
-}
+    }}}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -105,7 +84,7 @@ def signing_secrets() -> SigningSecrets:
 
 idempotency = IdempotencyConfig(event_key_jmespath="webhook_id", payload_validation_jmespath="body",
                                 expires_after_seconds=REPLAY_WINDOW_S, raise_on_no_idempotency_key=True)
-app = create_resolver(title="Job webhook")
+app = create_resolver(title="Job webhook", validation=False)  # raw bodies; see openapi_paths()
 
 
 @app.exception_handler(IdempotencyValidationError)

@@ -35,9 +35,9 @@ _COMMON_HEADERS = {
 }
 
 
-# Raw handler (no resolver): its part of the OpenAPI document is declared here (scripts/openapi.py).
-OPENAPI_PATHS: dict[str, Any] = {
-    "/r/{code}": {
+def openapi_paths() -> dict[str, Any]:
+    """Raw handler (no resolver): its part of the OpenAPI document is declared here (scripts/openapi.py)."""
+    return {"/r/{code}": {
         "get": {
             "summary": "Follow a referral link",
             "description": "302 to the landing page with `ref` and `cid`; counts one click per visitor per "
@@ -51,8 +51,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                           "404": {"description": "Unknown, disabled, expired or used-up code (HTML page)",
                                   "content": {"text/html": {"schema": {"type": "string"}}}}},
         },
-    },
-}
+    }}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

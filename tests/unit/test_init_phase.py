@@ -57,3 +57,32 @@ def test_after_init_the_collector_is_on_and_what_init_built_is_frozen(logical_id
     assert probe["enabled"] is True
     assert probe["frozen"] > 10_000  # the objects init built, out of later collections
     assert probe["before_init"] == []  # nothing heavy loaded before the pause
+
+
+BUILT = """
+import json, sys
+sys.path[:0] = {paths!r}
+import {module}
+built = []
+if "referral_core.models.base" in sys.modules:
+    pending = list(sys.modules["referral_core.models.base"].Model.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model.__dict__.get("__pydantic_complete__"):
+            built.append(f"{{model.__module__}}.{{model.__qualname__}}")
+print(json.dumps(sorted(built)))
+"""
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_init_builds_no_model(logical_id: str) -> None:
+    """Models are built by the request that uses them (``defer_build``): nothing at module level may build
+    one, e.g. a JSON schema for the OpenAPI document (functions expose ``openapi_paths()`` instead)."""
+    function = FUNCTIONS[logical_id]
+    paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", BUILT.format(paths=paths, module=function.module)],
+        env=lambda_environment(function, None), cwd=str(function.code_uri), capture_output=True, text=True,
+        check=True, timeout=60)
+    assert json.loads(out.stdout) == []
