@@ -3,17 +3,21 @@
 Wiring only: settings, the Idempotency-Key (Powertools Idempotency on the single table) and HTML/JSON
 rendering; the rules live in ``referral_core.services.leads``.
 
-No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
+A raw handler, like the redirect and the job webhook: API Gateway sends only these three routes
+(``routeKey`` picks one), and each reads its own body (a form or JSON, checked for size before parsing,
+``referral_core.bodies``), so Powertools' resolver would add nothing but its import (~0.15x of the boto3
+floor at every cold start, bench/RESULTS.md). Errors are the API's one error body
+(``referral_core.http_errors``); a form post gets its form back instead.
 """
 
 from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
 
 import dataclasses
+import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -27,11 +31,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
 from referral_core import api
-from referral_core.bodies import FORM, read_submission, validate
+from referral_core.bodies import FORM, Submission, read_submission, validate
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.leads import LeadRepository
-from referral_core.errors import InvalidInput
-from referral_core.http import create_resolver, error_response, json_response
+from referral_core.errors import Conflict, DomainError, InvalidInput, NotFound
+from referral_core.http_errors import error_payload
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest, lead_fields_from_form
 from referral_core.observability import logger, tracer
 from referral_core.openapi_parts import ERROR_REF, HTML_PAGE, inline_schema
@@ -85,9 +89,13 @@ def openapi_paths() -> dict[str, Any]:
                 # A form post with a problem gets the form back (HTML), a JSON post the error JSON.
                 **{status: {"description": text,
                             "content": {"application/json": {"schema": ERROR_REF}, **HTML_PAGE}}
-                   for status, text in (("400", "Malformed body"), ("413", "Body too large"),
-                                        ("415", "Not JSON or a form"), ("422", "A field is not valid"),
-                                        ("429", "Too many requests (Retry-After)"))},
+                   for status, text in (("400", "Malformed body"),
+                                        ("409", "The same Idempotency-Key is still in progress (Retry-After)"),
+                                        ("413", "Body too large"), ("415", "Not JSON or a form"),
+                                        ("422", "A field is not valid"),
+                                        ("429", "Too many requests (Retry-After)"),
+                                        ("503", "A dependency is busy or slow; retry after Retry-After "
+                                                "seconds"))},
             },
         }},
         "/policy": {"get": {
@@ -146,48 +154,66 @@ def idempotent_capture() -> Callable[..., LeadCreated]:
     return capture
 
 
-app = create_resolver(title="Quick Help", validation=False)  # raw bodies; see openapi_paths()
+Answer = dict[str, Any]
 
 
-def html(status: int, body: str) -> Response[str]:
-    return Response(status_code=status, content_type=HTML, body=body, headers=HTML_HEADERS)
+def html(status: int, body: str) -> Answer:
+    return {"statusCode": status, "headers": {"Content-Type": HTML, **HTML_HEADERS}, "body": body}
 
 
-@app.get("/quick-help", include_in_schema=False)
-def get_quick_help() -> Response[str]:
-    event = app.current_event
-    ref, cid = carried_params(event.get_query_string_value("ref"), event.get_query_string_value("cid"))
+def json_answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
+    return {"statusCode": status,
+            "headers": {"Content-Type": "application/json", "Cache-Control": "no-store", **(headers or {})},
+            "body": json.dumps(body)}
+
+
+def get_quick_help(event: Answer) -> Answer:
+    query = event.get("queryStringParameters") or {}
+    ref, cid = carried_params(query.get("ref"), query.get("cid"))
     return html(200, quick_help_page(ref=ref, cid=cid))
 
 
-@app.post("/leads", include_in_schema=False)
 @tracer.capture_method
-def post_lead() -> Response[str]:
-    event = app.current_event
-    submission = read_submission(event.raw_event, max_bytes=settings().max_body_bytes)
-    app.append_context(form=submission.data if submission.is_form else None)
+def post_lead(event: Answer) -> Answer:
+    submission = read_submission(event, max_bytes=settings().max_body_bytes)
+    try:
+        return _capture(event, submission)
+    except InvalidInput as exc:
+        if not submission.is_form:
+            raise
+        # A form post gets the form back, filled in, with each problem by its field.
+        return html(422, quick_help_page(values=submission.data, errors=exc.fields or {"body": exc.message}))
+
+
+def _capture(event: Answer, submission: Submission) -> Answer:
     data = lead_fields_from_form(submission.data) if submission.is_form else submission.data
     request = validate(LeadRequest, data)
-    requester = Requester(source_ip=event.request_context.http.source_ip,
+    requester = Requester(source_ip=event["requestContext"]["http"].get("sourceIp", ""),
                           channel="form" if submission.is_form else "api")
-    key = event.headers.get("idempotency-key")
+    key = _headers(event).get("idempotency-key")
     if key:
-        created = idempotent_capture()(submission={"key": key, "request": request.model_dump(mode="json")},
-                                       requester=requester)
+        try:
+            created = idempotent_capture()(submission={"key": key, "request": request.model_dump(mode="json")},
+                                           requester=requester)
+        except IdempotencyValidationError:
+            raise InvalidInput("this Idempotency-Key was used with a different body",
+                               fields={"idempotency-key": "already used with a different body"}) from None
+        except IdempotencyAlreadyInProgressError:
+            raise Conflict("a request with this Idempotency-Key is in progress",
+                           fields={"idempotency-key": "in progress"}, retry_after=1) from None
     else:
         created = capture_lead(LeadRepository(api.table()), request, rules(), requester)
     logger.info("lead captured", extra={"lead_id": created.lead_id, "channel": requester.channel,
                                         "with_ref": bool(request.ref)})
     if submission.is_form:
         return html(201, lead_received_page(name=request.name, lead_id=created.lead_id))
-    return json_response(201, created.model_dump())
+    return json_answer(201, created.model_dump(mode="json"))
 
 
-@app.get("/policy", include_in_schema=False)
-def get_policy() -> Response[str]:
-    if prefers_html(app.current_event.headers.get("accept", "")):
+def get_policy(event: Answer) -> Answer:
+    if prefers_html(_headers(event).get("accept", "")):
         return html(200, policy_page())
-    return json_response(200, policy_document(), headers={"Cache-Control": "public, max-age=300"})
+    return json_answer(200, policy_document(), headers={"Cache-Control": "public, max-age=300"})
 
 
 def prefers_html(accept: str) -> bool:
@@ -199,32 +225,30 @@ def prefers_html(accept: str) -> bool:
     return not json_at or kinds.index("text/html") < json_at[0]
 
 
-@app.exception_handler(InvalidInput)
-def invalid_input(exc: InvalidInput) -> Response[str]:
-    """A form post gets the form back, filled in, with each problem by its field (422)."""
-    form = app.context.get("form")
-    if form is None:
-        return error_response(exc.status, exc.code, exc.message, exc.fields)
-    return html(422, quick_help_page(values=form, errors=exc.fields or {"body": exc.message}))
+def _headers(event: Answer) -> dict[str, str]:
+    return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
 
 
-@app.exception_handler(IdempotencyValidationError)
-def idempotency_key_reused(exc: IdempotencyValidationError) -> Response[str]:
-    return error_response(422, "invalid_input", "this Idempotency-Key was used with a different body",
-                          {"idempotency-key": "already used with a different body"})
-
-
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[str]:
-    return error_response(409, "conflict", "a request with this Idempotency-Key is in progress",
-                          {"idempotency-key": "in progress"}, headers={"Retry-After": "1"})
+ROUTES: dict[str, Callable[[Answer], Answer]] = {
+    "GET /quick-help": get_quick_help,
+    "POST /leads": post_lead,
+    "GET /policy": get_policy,
+}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency_config().register_lambda_context(context)
-    return app.resolve(event, context)
+    route = ROUTES.get(event.get("routeKey", ""))
+    try:
+        if route is None:
+            raise NotFound("no such resource")
+        return route(event)
+    except DomainError as exc:
+        if exc.status >= 500:
+            logger.warning("dependency unavailable", extra={"error": exc.message})
+        return error_payload(exc)
 
 
 init_complete()

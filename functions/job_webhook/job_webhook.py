@@ -4,18 +4,21 @@ Order matters: the signature is checked on the raw body before anything parses i
 written); then the delivery runs once per ``webhook-id`` (Powertools Idempotency on the table): a
 redelivery gets the first answer, the same id with a different body is 409.
 
-No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
+A raw handler, like the redirect: API Gateway routes one route here and the body is read as bytes (the
+signature covers them), so Powertools' resolver would add nothing but its import (~0.15x of the boto3
+floor at every cold start, bench/RESULTS.md). Errors are the API's one error body
+(``referral_core.http_errors``).
 """
 
 from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
 
 import base64
 import dataclasses
+import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -30,7 +33,8 @@ from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.idempotency import persistence_layer
 from referral_core.dal.jobs import JobRepository
 from referral_core.dal.signing_secrets import SigningSecrets
-from referral_core.http import create_resolver, error_response, json_response
+from referral_core.errors import Conflict, DomainError, Unavailable
+from referral_core.http_errors import error_payload
 from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
 from referral_core.observability import logger, tracer
 from referral_core.openapi_parts import error_response as error_doc
@@ -62,6 +66,7 @@ def openapi_paths() -> dict[str, Any]:
             "409": error_doc("Same webhook-id with a different body (`conflict`) or still in progress "
                              "(`in_progress`, Retry-After)"),
             "422": error_doc("Unknown event type or an invalid field (named in error.fields)"),
+            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
         },
     }}}
 
@@ -82,28 +87,14 @@ def signing_secrets() -> SigningSecrets:
     return SigningSecrets(settings().webhook_secret_arn)
 
 
+class InProgress(Conflict):
+    """The first delivery of this webhook-id is still running: the job system retries shortly."""
+
+    code = "in_progress"
+
+
 idempotency = IdempotencyConfig(event_key_jmespath="webhook_id", payload_validation_jmespath="body",
                                 expires_after_seconds=REPLAY_WINDOW_S, raise_on_no_idempotency_key=True)
-app = create_resolver(title="Job webhook", validation=False)  # raw bodies; see openapi_paths()
-
-
-@app.exception_handler(IdempotencyValidationError)
-def _different_body(_: IdempotencyValidationError) -> Response[str]:
-    return error_response(409, "conflict", "this webhook-id was delivered before with a different body")
-
-
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def _in_progress(_: IdempotencyAlreadyInProgressError) -> Response[str]:
-    return error_response(409, "in_progress", "this webhook-id is being processed, retry shortly",
-                          headers={"Retry-After": "1"})
-
-
-@app.exception_handler(IdempotencyPersistenceLayerError)
-def _store_unavailable(_: IdempotencyPersistenceLayerError) -> Response[str]:
-    # The idempotency record could not be read or written (throttling, timeout): the job system retries
-    # the same webhook-id, and the record's condition keeps the effect single.
-    return error_response(503, "temporarily_unavailable", "the database is busy, please retry",
-                          headers={"Retry-After": "1"})
 
 
 def apply_delivery(*, delivery: dict[str, str]) -> dict[str, Any]:
@@ -123,25 +114,39 @@ def apply_once() -> Callable[..., dict[str, Any]]:
     return once
 
 
-@app.post("/webhooks/jobs")
 @tracer.capture_method
-def post_job_event() -> Response[str]:
-    event = app.current_event
-    body = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+def post_job_event(event: dict[str, Any]) -> dict[str, Any]:
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
     secrets = signing_secrets()
-    delivery = verify(event.headers, body, now=epoch(), secrets=secrets.current(),
-                      refreshed=secrets.refreshed)
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    delivery = verify(headers, body, now=epoch(), secrets=secrets.current(), refreshed=secrets.refreshed)
     logger.append_keys(webhook_id=delivery.webhook_id)
-    answer = apply_once()(delivery={"webhook_id": delivery.webhook_id,
-                                      "body": body.decode("utf-8", errors="replace")})
-    return json_response(200, answer)
+    try:
+        answer = apply_once()(delivery={"webhook_id": delivery.webhook_id,
+                                          "body": body.decode("utf-8", errors="replace")})
+    except IdempotencyValidationError:
+        raise Conflict("this webhook-id was delivered before with a different body") from None
+    except IdempotencyAlreadyInProgressError:
+        raise InProgress("this webhook-id is being processed, retry shortly", retry_after=1) from None
+    except IdempotencyPersistenceLayerError:
+        # The idempotency record could not be read or written (throttling, timeout): the job system
+        # retries the same webhook-id, and the record's condition keeps the effect single.
+        raise Unavailable("the database is busy, please retry") from None
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
+            "body": json.dumps(answer)}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    return app.resolve(event, context)
+    try:
+        return post_job_event(event)
+    except DomainError as exc:
+        if exc.status >= 500:
+            logger.warning("dependency unavailable", extra={"error": exc.message})
+        return error_payload(exc)
 
 
 init_complete()

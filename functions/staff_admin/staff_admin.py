@@ -18,7 +18,8 @@ from referral_core import api
 from referral_core.auth import staff_from_event
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.errors import Forbidden, Unauthorized
-from referral_core.http import LazyRouters, create_resolver, error_payload, json_response
+from referral_core.http import LazyRouters, create_resolver, json_response
+from referral_core.http_errors import error_payload
 from referral_core.models.referrers import CreateReferrerRequest, CreateReferrerResponse
 from referral_core.observability import logger, tracer
 from referral_core.origin import request_origin

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ValidationError
 
 from referral_core.errors import InvalidInput, MalformedRequest, PayloadTooLarge, UnsupportedMediaType
-from referral_core.http import validation_fields
+from referral_core.http_errors import validation_fields
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

@@ -1,4 +1,5 @@
-"""Domain errors. Logic raises these; ``referral_core.http`` is the one place that maps them to HTTP."""
+"""Domain errors. Logic raises these; ``referral_core.http_errors`` is the one place that maps them to HTTP
+(the error body and its headers, for the resolvers of ``referral_core.http`` and the raw handlers alike)."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from referral_core.errors import DomainError, RateLimited, Unavailable
-from referral_core.http_errors import error_payload  # noqa: F401  (re-exported for raw handlers)
+from referral_core.errors import DomainError
+from referral_core.http_errors import error_body, retry_headers, validation_fields
 from referral_core.observability import logger
 
 JSON = "application/json"
@@ -22,23 +22,8 @@ JSON = "application/json"
 
 def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None,
                    headers: dict[str, str] | None = None) -> Response[str]:
-    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
-    return Response(status_code=status, content_type=JSON, body=json.dumps(body),
+    return Response(status_code=status, content_type=JSON, body=error_body(code, message, fields),
                     headers={"Cache-Control": "no-store", **(headers or {})})
-
-
-def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
-    # Powertools prefixes body errors with ("body", ...); query/path with ("query", name) etc.
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
-
-
-def validation_fields(errors: list[dict[str, Any]]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for err in errors:
-        name = _field_name(err.get("loc", ()))
-        fields.setdefault(name, str(err.get("msg", "is not valid")))
-    return fields
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
@@ -87,13 +72,9 @@ def create_resolver(*, title: str, validation: bool = True) -> APIGatewayHttpRes
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:
-        headers: dict[str, str] = {}
-        if isinstance(exc, RateLimited | Unavailable):
-            retry = getattr(exc, "retry_after", None) or exc.extra.get("retry_after", 1)
-            headers["Retry-After"] = str(retry)
         if exc.status >= 500:
             logger.warning("dependency unavailable", extra={"error": exc.message})
-        return error_response(exc.status, exc.code, exc.message, exc.fields, headers)
+        return error_response(exc.status, exc.code, exc.message, exc.fields, retry_headers(exc))
 
     app.openapi_title = title  # type: ignore[attr-defined]
     return app

@@ -1,5 +1,6 @@
-"""The error body of the API as a raw API Gateway result, with no Powertools import (the redirect's cold
-path uses it). ``referral_core.http`` builds resolver responses from the same shape."""
+"""The error body of the API as a raw API Gateway result, with no Powertools import (the raw handlers'
+cold path uses it: the redirect, the job webhook). ``referral_core.http`` builds resolver responses from
+the same shape and the same field names."""
 
 from __future__ import annotations
 
@@ -9,10 +10,36 @@ from typing import Any
 from referral_core.errors import DomainError, RateLimited, Unavailable
 
 
+def retry_headers(exc: DomainError) -> dict[str, str]:
+    """``Retry-After`` for errors worth retrying: throttled (429), a busy dependency (503), or any error
+    raised with ``retry_after=`` (e.g. the first of two identical requests still running, 409)."""
+    retry = getattr(exc, "retry_after", None) or exc.extra.get("retry_after")
+    if retry is None and isinstance(exc, RateLimited | Unavailable):
+        retry = 1
+    return {} if retry is None else {"Retry-After": str(retry)}
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> str:
+    """The API's one error body: ``{"error": {"code", "message", "fields"}}``."""
+    return json.dumps({"error": {"code": code, "message": message, "fields": fields or {}}})
+
+
 def error_payload(exc: DomainError) -> dict[str, Any]:
-    """``exc`` as an API Gateway proxy result: ``{"error": {"code", "message", "fields"}}``."""
-    headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
-    if isinstance(exc, RateLimited | Unavailable):
-        headers["Retry-After"] = str(getattr(exc, "retry_after", None) or exc.extra.get("retry_after", 1))
-    return {"statusCode": exc.status, "headers": headers,
-            "body": json.dumps({"error": {"code": exc.code, "message": exc.message, "fields": exc.fields}})}
+    """``exc`` as an API Gateway proxy result."""
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store", **retry_headers(exc)}
+    return {"statusCode": exc.status, "headers": headers, "body": error_body(exc.code, exc.message, exc.fields)}
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    # Powertools prefixes body errors with ("body", ...); query/path with ("query", name) etc.
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_fields(errors: list[dict[str, Any]]) -> dict[str, str]:
+    """pydantic's (or Powertools') validation errors as ``{field: first message}`` for ``error.fields``."""
+    fields: dict[str, str] = {}
+    for err in errors:
+        name = _field_name(err.get("loc", ()))
+        fields.setdefault(name, str(err.get("msg", "is not valid")))
+    return fields

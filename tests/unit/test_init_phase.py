@@ -86,3 +86,19 @@ def test_init_builds_no_model(logical_id: str) -> None:
         env=lambda_environment(function, None), cwd=str(function.code_uri), capture_output=True, text=True,
         check=True, timeout=60)
     assert json.loads(out.stdout) == []
+
+
+RAW_HANDLERS = ["LinkRedirectFunction", "JobWebhookFunction"]  # one route each, answered without a resolver
+
+
+@pytest.mark.parametrize("logical_id", RAW_HANDLERS)
+def test_raw_handlers_load_no_powertools_event_handler(logical_id: str) -> None:
+    """Powertools' event_handler package imports every resolver it has (AppSync, Bedrock, asyncio …):
+    ~0.15x of the boto3 floor that a one-route function does not need (docs/quality.md)."""
+    function = FUNCTIONS[logical_id]
+    paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
+    probe = (f"import sys; sys.path[:0] = {paths!r}; import {function.module}; "
+             "print(sorted(m for m in sys.modules if m.startswith('aws_lambda_powertools.event_handler')))")
+    out = subprocess.run([sys.executable, "-I", "-c", probe], env=lambda_environment(function, None),
+                         cwd=str(function.code_uri), capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
