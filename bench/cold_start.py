@@ -16,7 +16,7 @@ same second of the same process, and the median of those ratios is checked again
 Why pair inside one process: on this shared machine the floor alone moves 300-500 ms from one process to
 the next, so a ratio of medians of separate processes (also reported: the same runs' whole cold start
 over the medians of separate floor processes) wanders ±0.15 between repeated runs, while the paired ratio
-stays within about ±0.05 (docs/quality.md). Both count CPU time (``time.process_time``: steadier than
+stays within ±0.02 (docs/quality.md). Both count CPU time (``time.process_time``: steadier than
 wall time). Byte-code caches are warmed first (both sides read .pyc files). Tracing is left on, as
 deployed.
 """
