@@ -38,15 +38,9 @@ def json_answer(model: type[Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"model": model}}}
 
 
-def create_resolver(*, title: str, validation: bool = True) -> APIGatewayHttpResolver:
-    """An HTTP API resolver with this project's error mapping registered.
-
-    ``validation``: Powertools validates each route's parameters and body against its signature (and the
-    OpenAPI document is generated from them). A function whose routes read their raw body themselves (a
-    form or JSON; a signed body) and declare their part of the document in ``openapi_paths()`` passes
-    False: its cold start then loads none of Powertools' OpenAPI machinery (~10% of the boto3 floor).
-    """
-    app = APIGatewayHttpResolver(enable_validation=validation)
+def create_resolver(*, title: str) -> APIGatewayHttpResolver:
+    """An HTTP API resolver with pydantic validation and this project's error mapping registered."""
+    app = APIGatewayHttpResolver(enable_validation=True)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
