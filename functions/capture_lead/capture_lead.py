@@ -13,7 +13,6 @@ floor at every cold start, bench/RESULTS.md). Errors are the API's one error bod
 from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
 
 import dataclasses
-import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -35,7 +34,7 @@ from referral_core.bodies import FORM, Submission, read_submission, validate
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.leads import LeadRepository
 from referral_core.errors import Conflict, DomainError, InvalidInput, NotFound
-from referral_core.http_errors import error_payload
+from referral_core.http_errors import error_payload, json_payload
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest, lead_fields_from_form
 from referral_core.observability import logger, tracer
 from referral_core.openapi_parts import ERROR_REF, HTML_PAGE, inline_schema
@@ -161,12 +160,6 @@ def html(status: int, body: str) -> Answer:
     return {"statusCode": status, "headers": {"Content-Type": HTML, **HTML_HEADERS}, "body": body}
 
 
-def json_answer(status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
-    return {"statusCode": status,
-            "headers": {"Content-Type": "application/json", "Cache-Control": "no-store", **(headers or {})},
-            "body": json.dumps(body)}
-
-
 def get_quick_help(event: Answer) -> Answer:
     query = event.get("queryStringParameters") or {}
     ref, cid = carried_params(query.get("ref"), query.get("cid"))
@@ -207,13 +200,13 @@ def _capture(event: Answer, submission: Submission) -> Answer:
                                         "with_ref": bool(request.ref)})
     if submission.is_form:
         return html(201, lead_received_page(name=request.name, lead_id=created.lead_id))
-    return json_answer(201, created.model_dump(mode="json"))
+    return json_payload(201, created.model_dump(mode="json"))
 
 
 def get_policy(event: Answer) -> Answer:
     if prefers_html(_headers(event).get("accept", "")):
         return html(200, policy_page())
-    return json_answer(200, policy_document(), headers={"Cache-Control": "public, max-age=300"})
+    return json_payload(200, policy_document(), headers={"Cache-Control": "public, max-age=300"})
 
 
 def prefers_html(accept: str) -> bool:

@@ -14,7 +14,6 @@ from referral_core.init_phase import init_complete  # first: pauses the GC while
 
 import base64
 import dataclasses
-import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -34,7 +33,7 @@ from referral_core.dal.idempotency import persistence_layer
 from referral_core.dal.jobs import JobRepository
 from referral_core.dal.signing_secrets import SigningSecrets
 from referral_core.errors import Conflict, DomainError, Unavailable
-from referral_core.http_errors import error_payload
+from referral_core.http_errors import error_payload, json_payload
 from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
 from referral_core.observability import logger, tracer
 from referral_core.openapi_parts import error_response as error_doc
@@ -133,8 +132,7 @@ def post_job_event(event: dict[str, Any]) -> dict[str, Any]:
         # The idempotency record could not be read or written (throttling, timeout): the job system
         # retries the same webhook-id, and the record's condition keeps the effect single.
         raise Unavailable("the database is busy, please retry") from None
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
-            "body": json.dumps(answer)}
+    return json_payload(200, answer)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -1,6 +1,6 @@
 """The error body of the API as a raw API Gateway result, with no Powertools import (the raw handlers'
-cold path uses it: the redirect, the job webhook). ``referral_core.http`` builds resolver responses from
-the same shape and the same field names."""
+cold path uses it: the redirect, Quick Help, the job webhook), and their plain JSON answer beside it.
+``referral_core.http`` builds resolver responses from the same body and the same field names."""
 
 from __future__ import annotations
 
@@ -24,10 +24,16 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     return json.dumps({"error": {"code": code, "message": message, "fields": fields or {}}})
 
 
+def json_payload(status: int, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """A JSON answer as an API Gateway proxy result (not cached unless ``headers`` say so)."""
+    return {"statusCode": status,
+            "headers": {"Content-Type": "application/json", "Cache-Control": "no-store", **(headers or {})},
+            "body": json.dumps(body)}
+
+
 def error_payload(exc: DomainError) -> dict[str, Any]:
     """``exc`` as an API Gateway proxy result."""
-    headers = {"Content-Type": "application/json", "Cache-Control": "no-store", **retry_headers(exc)}
-    return {"statusCode": exc.status, "headers": headers, "body": error_body(exc.code, exc.message, exc.fields)}
+    return {**json_payload(exc.status, None, retry_headers(exc)), "body": error_body(exc.code, exc.message, exc.fields)}
 
 
 def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
