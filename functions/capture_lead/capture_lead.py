@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
 from referral_core import api
-from referral_core.bodies import FORM, Submission, read_submission, validate
+from referral_core.bodies import FORM, Submission, read_submission, request_headers, validate
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.leads import LeadRepository
 from referral_core.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -153,21 +153,22 @@ def idempotent_capture() -> Callable[..., LeadCreated]:
     return capture
 
 
-Answer = dict[str, Any]
+Event = dict[str, Any]  # API Gateway HTTP API (payload 2.0)
+Answer = dict[str, Any]  # its proxy result
 
 
 def html(status: int, body: str) -> Answer:
     return {"statusCode": status, "headers": {"Content-Type": HTML, **HTML_HEADERS}, "body": body}
 
 
-def get_quick_help(event: Answer) -> Answer:
+def get_quick_help(event: Event) -> Answer:
     query = event.get("queryStringParameters") or {}
     ref, cid = carried_params(query.get("ref"), query.get("cid"))
     return html(200, quick_help_page(ref=ref, cid=cid))
 
 
 @tracer.capture_method
-def post_lead(event: Answer) -> Answer:
+def post_lead(event: Event) -> Answer:
     submission = read_submission(event, max_bytes=settings().max_body_bytes)
     try:
         return _capture(event, submission)
@@ -178,12 +179,12 @@ def post_lead(event: Answer) -> Answer:
         return html(422, quick_help_page(values=submission.data, errors=exc.fields or {"body": exc.message}))
 
 
-def _capture(event: Answer, submission: Submission) -> Answer:
+def _capture(event: Event, submission: Submission) -> Answer:
     data = lead_fields_from_form(submission.data) if submission.is_form else submission.data
     request = validate(LeadRequest, data)
     requester = Requester(source_ip=event["requestContext"]["http"].get("sourceIp", ""),
                           channel="form" if submission.is_form else "api")
-    key = _headers(event).get("idempotency-key")
+    key = request_headers(event).get("idempotency-key")
     if key:
         try:
             created = idempotent_capture()(submission={"key": key, "request": request.model_dump(mode="json")},
@@ -203,8 +204,8 @@ def _capture(event: Answer, submission: Submission) -> Answer:
     return json_payload(201, created.model_dump(mode="json"))
 
 
-def get_policy(event: Answer) -> Answer:
-    if prefers_html(_headers(event).get("accept", "")):
+def get_policy(event: Event) -> Answer:
+    if prefers_html(request_headers(event).get("accept", "")):
         return html(200, policy_page())
     return json_payload(200, policy_document(), headers={"Cache-Control": "public, max-age=300"})
 
@@ -218,11 +219,7 @@ def prefers_html(accept: str) -> bool:
     return not json_at or kinds.index("text/html") < json_at[0]
 
 
-def _headers(event: Answer) -> dict[str, str]:
-    return {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-
-
-ROUTES: dict[str, Callable[[Answer], Answer]] = {
+ROUTES: dict[str, Callable[[Event], Answer]] = {
     "GET /quick-help": get_quick_help,
     "POST /leads": post_lead,
     "GET /policy": get_policy,
@@ -231,7 +228,7 @@ ROUTES: dict[str, Callable[[Answer], Answer]] = {
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: Event, context: Any) -> Answer:
     idempotency_config().register_lambda_context(context)
     route = ROUTES.get(event.get("routeKey", ""))
     try:

@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from referral_core import api
+from referral_core.bodies import request_headers
 from referral_core.clock import epoch
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.idempotency import persistence_layer
@@ -118,8 +119,7 @@ def post_job_event(event: dict[str, Any]) -> dict[str, Any]:
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
     secrets = signing_secrets()
-    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    delivery = verify(headers, body, now=epoch(), secrets=secrets.current(), refreshed=secrets.refreshed)
+    delivery = verify(request_headers(event), body, now=epoch(), secrets=secrets.current(), refreshed=secrets.refreshed)
     logger.append_keys(webhook_id=delivery.webhook_id)
     try:
         answer = apply_once()(delivery={"webhook_id": delivery.webhook_id,

@@ -37,9 +37,13 @@ class Submission:
         return self.media_type == FORM
 
 
+def request_headers(event: Mapping[str, Any]) -> dict[str, str]:
+    """An HTTP API event's headers by lower-case name (API Gateway sends them so; tests and tools may not)."""
+    return {str(name).lower(): value for name, value in (event.get("headers") or {}).items()}
+
+
 def media_type(event: Mapping[str, Any]) -> str:
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    return str(headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+    return str(request_headers(event).get("content-type", "")).split(";", 1)[0].strip().lower()
 
 
 def read_submission(event: Mapping[str, Any], *, max_bytes: int) -> Submission:
