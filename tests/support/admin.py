@@ -15,6 +15,7 @@ from referral_core.contacts import mask_name
 from referral_core.dal.dynamo import Table
 from referral_core.dal.referrals import ReferralRepository, lead_pk, referrals_of_referrer_gsi
 from referral_core.dal.referrers import ReferrerRepository
+from referral_core.dal.rewards import Deltas, Entry, EntryKind
 from referral_core.hashing import email_hash, peppered_hash
 from referral_core.ids import new_id
 from referral_core.models.referrers import CreateReferrerRequest
@@ -114,9 +115,9 @@ def seed_reward(stack: Stack, referrer_id: str, job_id: str, amount_cents: int =
     t.put({"pk": f"REWARD#{job_id}", "sk": "REWARD", "type": "reward", "job_id": job_id,
            "referrer_id": referrer_id, "amount_cents": amount_cents, "state": "pending", "created_at": at,
            "gsi1pk": f"REFERRER#{referrer_id}#REWARDS", "gsi1sk": at})
-    entry = new_id()
-    t.put({"pk": f"REFERRER#{referrer_id}", "sk": f"LEDGER#{entry}", "type": "ledger", "entry_id": entry,
-           "kind": "reward_pending", "amount_cents": amount_cents, "job_id": job_id, "at": at})
+    entry = Entry(referrer_id=referrer_id, kind=EntryKind.CREDIT_PENDING, source_id=job_id,
+                  amount_cents=amount_cents, deltas=Deltas(pending_cents=amount_cents, rewarded_count=1), at=at)
+    t.put(entry.item())
     t.update(f"REFERRER#{referrer_id}", "BALANCE", "ADD pending_cents :amount, rewarded_count :one",
              values={":amount": amount_cents, ":one": 1})
 

@@ -68,7 +68,8 @@ def _by_type(items: Iterable[Item]) -> dict[str, list[Item]]:
 
 def referral_evidence(repo: ReviewRepository, lead_id: str) -> ReferralEvidence:
     """The evidence chain: lead (with contact details), referral, flags, notes, decisions, audit, the
-    job and its events, the click, the share code, the reward and the referrer's ledger for the job."""
+    job and its events, the click, the share code, the reward and the job's ledger entries (in the
+    ledger of the referrer the reward credited, else of the referral's referrer)."""
     own = _by_type(repo.lead_partition(lead_id))
     if not own.get("referral") and not own.get("lead"):
         raise NotFound("no such referral", fields={"id": "unknown referral"})
@@ -79,6 +80,8 @@ def referral_evidence(repo: ReviewRepository, lead_id: str) -> ReferralEvidence:
     code = referral.get("code") or lead.get("ref")
     click_id = referral.get("click_id") or lead.get("cid")
     job = _by_type(repo.job_partition(job_id)) if job_id else {}
+    reward = repo.reward(job_id) if job_id else None
+    credited = (reward or {}).get("referrer_id") or referrer_id  # whose ledger holds the job's entries
     return ReferralEvidence.model_validate({
         "lead_id": lead_id,
         "referral": view(referral or None),
@@ -92,9 +95,8 @@ def referral_evidence(repo: ReviewRepository, lead_id: str) -> ReferralEvidence:
         "share_code": view(repo.share_code(code)) if code else None,
         "job": view(job["job"][0]) if job.get("job") else None,
         "job_events": [view(i) for i in job.get("job_event", [])],
-        "reward": view(repo.reward(job_id)) if job_id else None,
-        "ledger": [view(i) for i in repo.ledger_for_job(referrer_id, job_id)]
-        if referrer_id and job_id else [],
+        "reward": view(reward),
+        "ledger": [view(i) for i in repo.ledger_for_job(credited, job_id)] if credited and job_id else [],
     })
 
 
