@@ -131,6 +131,23 @@ def seed_click(stack: Stack, cid: str, code: str, referrer_id: str, clicked_at: 
 
 
 def seed_program(stack: Stack, attribution: dict[str, Any]) -> dict[str, Any]:
+    """Save the default rules with these ``attribution`` rules as the next version, exactly as
+    ``PUT /admin/program`` does (``services.program.update_program``)."""
+    from referral_core.dal.dynamo import Table
+    from referral_core.dal.program import ProgramRepository
+    from referral_core.models.program import UpdateProgramRequest, default_rules
+    from referral_core.services.program import current_program, update_program
+
+    repo = ProgramRepository(Table(stack.table_name))
+    request = UpdateProgramRequest.model_validate({
+        **default_rules().model_dump(mode="json"), "attribution": attribution,
+        "expected_version": current_program(repo).version})
+    return update_program(repo, request, actor="test").model_dump(mode="json")
+
+
+def seed_legacy_program(stack: Stack, attribution: dict[str, Any]) -> dict[str, Any]:
+    """A ``PROGRAM``/``CURRENT`` item in the shape the resolver read before issue 16: a top-level
+    ``attribution`` with the old source names, no ``rules`` and no ``version``."""
     return put(stack, {"pk": "PROGRAM", "sk": "CURRENT", "type": "program", "attribution": attribution})
 
 
@@ -138,12 +155,12 @@ def lead_item(lead_id: str | None = None, *, source: str = "quick_help", ref: st
               code_valid: bool = False, referrer_id: str | None = None, cid: str | None = None,
               referred_by: str | None = None, email: str | None = "sam.customer@example.com",
               phone: str | None = None, name: str = "Sam Customer", postcode: str = "3000",
-              created_at: str | None = None) -> dict[str, Any]:
+              created_at: str | None = None, ref_via: str | None = None) -> dict[str, Any]:
     lead_id = lead_id or f"L{uuid.uuid4().hex[:12].upper()}"
     item: dict[str, Any] = {
         "pk": f"LEAD#{lead_id}", "sk": "LEAD", "type": "lead", "lead_id": lead_id, "source": source,
         "ref": ref, "ref_status": "attributed" if code_valid else ("unknown" if ref else None),
-        "referrer_id": referrer_id, "cid": cid,
+        "ref_via": ref_via, "referrer_id": referrer_id, "cid": cid,
         "referred_by": referred_by, "name": name, "postcode": postcode,
         "created_at": created_at or iso_days_ago(0), **contact_hashes(email, phone),
     }

@@ -52,13 +52,43 @@ class Tier(_Strict):
     reward: RewardAmount
 
 
-class Attribution(_Strict):
-    """Read by attribution (another function): keep this shape."""
+AttributionSource = Literal["referral_form", "link", "code", "referred_by"]
+#: The sources of a lead, in the default precedence (docs/jobs.md "Attribution rules"): a referrer's
+#: refer-a-job form, a click on a share link (``cid``), a share code (``ref``, or typed in "who referred
+#: you?"), and the free-text "who referred you?" claim (never automatic: staff decide).
+ATTRIBUTION_SOURCES: tuple[AttributionSource, ...] = ("referral_form", "link", "code", "referred_by")
+#: Names the resolver used before issue 16 (``PROGRAM``/``CURRENT`` top-level ``attribution`` and old
+#: referrals' ``source``), read as today's names.
+LEGACY_SOURCE_NAMES: dict[str, AttributionSource] = {
+    "refer_a_job": "referral_form", "click": "link", "code": "code", "claim": "referred_by"}
 
-    model: Literal["first_touch", "last_touch"] = "last_touch"
-    window_days: Annotated[int, Field(ge=1, le=365)] = 90
-    precedence: tuple[Literal["referral_form", "link", "code", "referred_by"], ...] = (
-        "referral_form", "link", "code", "referred_by")
+
+class Attribution(_Strict):
+    """How a lead is tied to a referrer: the one schema staff save (``rules.attribution``) and attribution,
+    job linking, the missing-job check and rewards read (docs/jobs.md "Attribution rules")."""
+
+    model: Literal["first_touch", "last_touch"] = Field(
+        default="last_touch", description="a returning customer keeps their first referral (first_touch) "
+                                          "or the newest source wins (last_touch)")
+    window_days: Annotated[int, Field(ge=1, le=365, description=(
+        "how old a click, an earlier referral of the same customer or a job's lead may be"))] = 90
+    precedence: tuple[AttributionSource, ...] = Field(
+        default=ATTRIBUTION_SOURCES, max_length=len(ATTRIBUTION_SOURCES),
+        description="which source decides when several point at a referrer, first wins; distinct; "
+                    "sources left out rank after the listed ones in the default order")
+    missing_job_days: Annotated[int, Field(ge=1, le=365, description=(
+        "after how many days a referred lead without a job is flagged for staff"))] = 30
+
+    @field_validator("precedence")
+    @classmethod
+    def _distinct(cls, precedence: tuple[AttributionSource, ...]) -> tuple[AttributionSource, ...]:
+        if len(set(precedence)) != len(precedence):
+            raise ValueError("list each source at most once")
+        return precedence
+
+    def ranking(self) -> tuple[AttributionSource, ...]:
+        """Every source, best first: the listed ones, then the rest in the default order."""
+        return (*self.precedence, *(s for s in ATTRIBUTION_SOURCES if s not in self.precedence))
 
 
 class RefereeReward(_Strict):

@@ -1,8 +1,9 @@
 """Capturing leads: Quick Help (``POST /leads``) and refer-a-job (``POST /me/referrals``).
 
 At most three DynamoDB calls per lead (bench/RESULTS.md): the per-IP rate counter (UpdateItem), the share
-code (GetItem, only with ``ref``), and one TransactWriteItems holding the lead, its contact index items,
-the code's use (when it has ``max_uses``) and the code's rate counter. Checks against other records
+code (GetItem, only with ``ref``, or without one when "who referred you?" is shaped like a code), and one
+TransactWriteItems holding the lead, its contact index items, the code's use (when it has ``max_uses``) and
+the code's rate counter. Checks against other records
 (duplicates, self-referral, velocity...) run later from the stream (``services.lead_checks``); the
 ``referral`` item is written there too, never here.
 """
@@ -102,7 +103,8 @@ def capture_lead(repo: LeadRepository, request: LeadRequest, rules: CaptureRules
         "given_by": "customer", "channel": requester.channel,
     })
     lead.update({"cid": request.cid, "referred_by": request.referred_by})
-    code_item = _code_for(repo, request.ref, lead)
+    code_item = (_code_for(repo, request.ref, lead) if request.ref
+                 else _typed_code_for(repo, request.referred_by, lead))
     return _save(repo, rules, lead, refs, code_item)
 
 
@@ -184,20 +186,50 @@ def _lead_item(contact: Contact, refs: list[ContactRef], *, source: Source, at: 
     }
 
 
+def _live_code(repo: LeadRepository, code: str, at: str) -> tuple[dict[str, Any] | None, str]:
+    """The one place a share code's eligibility for attribution is decided, for a code carried from a
+    link and one typed in "who referred you?" alike: the code item and ``attributed``, or None and why
+    not (``unknown``, ``inactive``, ``used_up``). The resolver reads the result (``ref_status``)."""
+    item = repo.get_code(code) if CODE_PATTERN.match(code) else None
+    if item is None:
+        return None, "unknown"
+    if not is_live(item, at):
+        return None, "used_up" if _used_up(item) else "inactive"
+    return item, "attributed"
+
+
 def _code_for(repo: LeadRepository, ref: str | None, lead: dict[str, Any]) -> dict[str, Any] | None:
     """Attribute the lead to a live share code (sets ``code``/``referrer_id``); else record why not."""
     if not ref:
         return None
     code = normalise_code(ref)
     lead["ref"] = code
-    item = repo.get_code(code) if CODE_PATTERN.match(code) else None
+    item, status = _live_code(repo, code, lead["created_at"])
+    lead["ref_status"] = status
+    if item is not None:
+        lead.update({"code": code, "referrer_id": item["referrer_id"]})
+    return item
+
+
+def typed_code(claim: str | None) -> str | None:
+    """The share code a "who referred you?" answer is, if it is one: the whole answer, case and
+    surrounding whitespace aside (``" 9khnpvh "``), shaped like a code. "Jo, code 9KHNPVH" is not."""
+    code = normalise_code(claim) if claim else None
+    return code if code and CODE_PATTERN.match(code) else None
+
+
+def _typed_code_for(repo: LeadRepository, claim: str | None, lead: dict[str, Any]) -> dict[str, Any] | None:
+    """A lead without a link's ``ref`` whose "who referred you?" is exactly a live code is attributed to it
+    as if the customer had brought it (``ref_via`` ``referred_by``). Anything else stays a claim for
+    staff: no ``ref`` is recorded, so an unknown or inactive word raises no code flag."""
+    code = typed_code(claim)
+    if code is None:
+        return None
+    item, status = _live_code(repo, code, lead["created_at"])
     if item is None:
-        lead["ref_status"] = "unknown"
         return None
-    if not is_live(item, lead["created_at"]):
-        lead["ref_status"] = "used_up" if _used_up(item) else "inactive"
-        return None
-    lead.update({"code": code, "referrer_id": item["referrer_id"], "ref_status": "attributed"})
+    lead.update({"ref": code, "ref_via": "referred_by", "ref_status": status, "code": code,
+                 "referrer_id": item["referrer_id"]})
     return item
 
 
@@ -213,10 +245,12 @@ def _save(repo: LeadRepository, rules: CaptureRules, lead: dict[str, Any], refs:
     try:
         repo.create(lead, refs, use_code_of=uses, code_window=window, code_limit=rules.max_leads_per_code)
     except CodeUsedUp:
-        # Lost the race for the last use: keep the lead, unattributed (one more transaction).
-        for name in ("code", "referrer_id"):
+        # Lost the race for the last use: keep the lead, unattributed (one more transaction); a typed
+        # code goes back to being a claim.
+        for name in ("code", "referrer_id", *(("ref", "ref_via", "ref_status") if lead.get("ref_via") else ())):
             lead.pop(name)
-        lead["ref_status"] = "used_up"
+        if lead.get("ref"):
+            lead["ref_status"] = "used_up"
         repo.create(lead, refs)
     except CodeRateExceeded:
         raise RateLimited("too many requests for this code, please try again later",

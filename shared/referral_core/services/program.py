@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from referral_core.clock import iso
 from referral_core.dal.program import ProgramRepository
-from referral_core.models.program import Program, ProgramRules, UpdateProgramRequest, default_rules
+from referral_core.models.program import Program, UpdateProgramRequest, default_rules
+from referral_core.services.program_defaults import program_rules
 
 
 def current_program(repo: ProgramRepository) -> Program:
-    """The saved rules, or the defaults (version 0) before staff first save any."""
+    """The saved rules (older stored shapes migrated: ``program_defaults.program_rules``), or the defaults
+    (version 0) before staff first save any. An item written before the API (no ``version``) is version 0
+    too, so the first save replaces it."""
     stored = repo.current()
     if stored is None:
         return Program(rules=default_rules(), version=0)
-    return Program(rules=ProgramRules.model_validate(stored["rules"]), version=stored["version"],
+    return Program(rules=program_rules(stored), version=int(stored.get("version") or 0),
                    updated_at=stored.get("updated_at"), updated_by=stored.get("updated_by"))
 
 
