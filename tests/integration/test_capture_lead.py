@@ -15,15 +15,18 @@ from referral_core.models.leads import ReferAJobRequest
 from referral_core.policy import POLICY_VERSION
 from referral_core.services.leads import Requester, submit_refer_a_job
 from tests.support.events import http_event, json_body, load_event
+from tests.support.jobs import lead_inserted, referral
 from tests.support.leads import (
     CAPTURE,
     DynamoCalls,
     create_referrer,
+    flags_of,
     form_fields,
     lead_body,
     lead_items,
     post_form,
     post_lead,
+    run_checks,
     update_code,
 )
 
@@ -193,6 +196,83 @@ def test_code_with_max_uses_counts_each_lead_and_a_used_up_code_leaves_the_lead_
     assert stack.items_of_type("share_code")[0]["uses"] == 1
 
 
+# -- a share code typed in "who referred you?" (the share message says "or mention code X") ------------
+def test_a_code_typed_in_who_referred_you_attributes_like_the_code_path(stack):
+    # Given Quick Help, which asks for a name or referral code under "Who referred you?"
+    page = stack.invoke(CAPTURE, load_event("capture_lead/get_quick_help_with_ref.json"))["body"]
+    assert "Who referred you?" in page and "A name or referral code" in page
+    # and a referrer's code that a friend typed (any case, spaces around) instead of clicking the link
+    referrer = create_referrer(stack)
+    code = referrer["code"]
+    response = post_lead(stack, lead_body(ref=None, cid=None, referred_by=f"  {code.lower()} "))
+    assert response["statusCode"] == 201
+
+    # Then the lead is attributed at capture exactly as with ?ref=CODE, and says where the code came from
+    [lead] = lead_items(stack)
+    assert (lead["ref"], lead["code"], lead["referrer_id"], lead["ref_status"], lead["ref_via"]) == (
+        code, code, referrer["referrer_id"], "attributed", "referred_by")
+
+    # and the checks see no unclear source, and the resolver attributes it from source "code"
+    assert run_checks(stack, lead) == {"batchItemFailures": []}
+    assert "unclear_source" not in flags_of(stack, lead["lead_id"])
+    assert lead_inserted(stack, lead) == {"batchItemFailures": []}
+    stored = referral(stack, lead["lead_id"])
+    assert (stored["stage"], stored["source"], stored["referrer_id"], stored["code"]) == (
+        "received", "code", referrer["referrer_id"], code)
+    assert [(e["source"], e["value"], e["accepted"]) for e in stored["attribution"]["evidence"]] == [
+        ("code", code, True)]
+
+
+@pytest.mark.parametrize("claim", ["Jo Referrer", "code {code}", "{code}X", "{code} please"])
+def test_who_referred_you_that_is_not_exactly_a_code_stays_a_claim(stack, claim):
+    code = create_referrer(stack)["code"]
+    assert post_lead(stack, lead_body(ref=None, cid=None, referred_by=claim.format(code=code)))["statusCode"] == 201
+    [lead] = lead_items(stack)
+    assert lead["referred_by"] == claim.format(code=code)
+    assert not {"ref", "code", "referrer_id", "ref_status", "ref_via"} & set(lead)
+
+
+def test_a_typed_code_that_is_disabled_or_used_up_stays_a_claim(stack):
+    disabled, used_up = create_referrer(stack)["code"], create_referrer(stack, email="kim@example.com")["code"]
+    update_code(stack, disabled, status="disabled")
+    update_code(stack, used_up, max_uses=1, uses=1)
+    for n, code in enumerate((disabled, used_up)):
+        body = lead_body(ref=None, cid=None, referred_by=code, email=f"c{n}@example.com")
+        assert post_lead(stack, body)["statusCode"] == 201
+    for lead in lead_items(stack):
+        assert not {"ref", "code", "referrer_id", "ref_status"} & set(lead)
+
+
+def test_a_typed_code_that_loses_the_race_for_its_last_use_goes_back_to_a_claim(stack, monkeypatch):
+    # Given a code with one use left when capture reads it, taken by someone else before the write
+    code = create_referrer(stack)["code"]
+    update_code(stack, code, max_uses=1, uses=0)
+    read = LeadRepository.get_code
+
+    def stale_read(self, wanted):
+        item = read(self, wanted)
+        update_code(stack, code, uses=1)
+        return item
+
+    monkeypatch.setattr(LeadRepository, "get_code", stale_read)
+    assert post_lead(stack, lead_body(ref=None, cid=None, referred_by=code))["statusCode"] == 201
+    [lead] = lead_items(stack)
+    assert lead["referred_by"] == code
+    assert not {"ref", "code", "referrer_id", "ref_status", "ref_via"} & set(lead)
+
+
+def test_with_a_link_s_code_a_different_typed_code_stays_a_claim(stack):
+    link_code = create_referrer(stack)["code"]
+    typed = create_referrer(stack, email="kim@example.com")["code"]
+    assert post_lead(stack, lead_body(ref=link_code, cid=None, referred_by=typed))["statusCode"] == 201
+    [lead] = lead_items(stack)
+    assert (lead["code"], lead["referred_by"]) == (link_code, typed)
+    assert "ref_via" not in lead
+    assert run_checks(stack, lead) == {"batchItemFailures": []}
+    assert flags_of(stack, lead["lead_id"])["unclear_source"]["evidence"]["reasons"] == [
+        "claim_differs_from_code"]
+
+
 def test_markup_in_fields_is_stored_inert_and_escaped_when_shown(stack):
     name = '<script>alert("x")</script> Sam'
     response = post_form(stack, form_fields(name=name, issue="<img src=x onerror=alert(1)>"))
@@ -302,9 +382,15 @@ def test_a_lead_costs_at_most_three_dynamodb_calls(stack):
     calls.reset()
     post_lead(stack, lead_body(ref=None, cid=None, email="b@example.com"))
     without_ref = list(calls.operations)
+    calls.reset()
+    post_lead(stack, lead_body(ref=None, cid=None, referred_by=code.lower(), email="c@example.com"))
+    typed_code = list(calls.operations)
+    calls.reset()
+    post_lead(stack, lead_body(ref=None, cid=None, referred_by="Jo from Park St", email="d@example.com"))
+    named = list(calls.operations)
 
-    assert with_ref == ["UpdateItem", "GetItem", "TransactWriteItems"]
-    assert without_ref == ["UpdateItem", "TransactWriteItems"]
+    assert with_ref == typed_code == ["UpdateItem", "GetItem", "TransactWriteItems"]
+    assert without_ref == named == ["UpdateItem", "TransactWriteItems"]
 
 
 def test_refer_a_job_creates_a_lead_for_the_signed_in_referrer(stack):

@@ -59,7 +59,9 @@ class LeadRequest(Model):
     issue: Issue
     ref: Code = Field(default=None, description="Share code carried from /r/{code}.")
     cid: ClickId = Field(default=None, description="Click id carried from /r/{code}.")
-    referred_by: Claim = Field(default=None, description='Free text "who referred you?" (a claim only).')
+    referred_by: Claim = Field(default=None, description=(
+        'Free text "who referred you?": a name is a claim for staff; exactly a live share code (any case, '
+        "surrounding spaces ignored) attributes the lead like ref, when there is no ref."))
     consent: Consent
 
 

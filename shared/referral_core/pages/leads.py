@@ -22,7 +22,7 @@ _FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("street", "Street address (optional)", 'type="text" autocomplete="street-address" maxlength="200"',
      "Only if you'd like a visit."),
     ("referred_by", "Who referred you? (optional)", 'type="text" maxlength="200"',
-     "A name or code, if someone recommended us."),
+     "A name or referral code, if someone recommended us."),
 )
 
 #: Consent errors (as validation names them) belong to the checkbox, in words a customer understands.
