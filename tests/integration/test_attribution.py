@@ -185,6 +185,19 @@ def test_earlier_referral_outside_the_window_does_not_bind(stack):
     assert referral(stack, later["lead_id"])["referrer_id"] == R1
 
 
+def test_the_referral_evidence_never_stores_the_claims_text(stack):
+    # Given a claim beside a link's code, and a claim alone (docs/leads.md: evidence holds no free text)
+    with_code = given_code_lead(stack, referred_by="Jo K7QX3MZ from Park St")
+    alone = seed_lead(stack, referred_by="my neighbour Jo from Park St", email="other@example.com")
+    for lead in (with_code, alone):
+        lead_inserted(stack, lead)
+    claims = {lead["lead_id"]: [e for e in referral(stack, lead["lead_id"])["attribution"]["evidence"]
+                                if e["source"] == "referred_by"] for lead in (with_code, alone)}
+    assert [e["value"] for e in claims[with_code["lead_id"]]] == ["K7QX3MZ"]
+    assert [e["value"] for e in claims[alone["lead_id"]]] == ["free_text"]
+    assert "Park St" not in str(referral(stack, alone["lead_id"]))
+
+
 def test_lead_without_any_source_is_not_a_referral(stack):
     lead = seed_lead(stack)
     lead_inserted(stack, lead)

@@ -187,14 +187,16 @@ def test_sources_left_out_of_the_precedence_rank_after_the_listed_ones():
     assert decision.source == "code"
 
 
-@pytest.mark.parametrize("claim", ["my neighbour Jo from 12 Park St", "Jo k7qx3mz", "K7QX3MZ"])
-def test_evidence_never_holds_the_claims_text(claim):
-    # A claim beside a link's code: the evidence names the code it mentions, or only says it is free text
-    decision = decide(lead(**CODE, referred_by=claim), rules=DEFAULT)
+@pytest.mark.parametrize(("claim", "kept"), [
+    ("my neighbour Jo from 12 Park St", "free_text"),
+    ("Jo, code k7qx3mz", "K7QX3MZ"),  # names the lead's code
+    ("Jo QRPARK2", "QRPARK2"),  # names the click's code
+])
+def test_evidence_never_holds_the_claims_text(claim, kept):
+    decision = decide(lead(**CODE, cid="c", referred_by=claim), rules=DEFAULT, click=click("R1"))
     (item,) = [e for e in decision.evidence if e.source == "referred_by"]
-    assert item.value == ("free_text" if "Park" in claim else "K7QX3MZ")
-    assert all(claim not in e.value for e in decision.evidence if claim != "K7QX3MZ")
-    assert (item.accepted, item.referrer_id) == (False, None)
+    assert (item.value, item.accepted, item.referrer_id) == (kept, False, None)
+    assert not any("Jo" in e.value or "Park" in e.value for e in decision.evidence)
 
 
 def test_a_typed_code_is_code_evidence_and_no_claim():
