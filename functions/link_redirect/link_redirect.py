@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table
 from referral_core.dal.links import LinkRepository
-from referral_core.dal.secrets import ssm_parameter
+from referral_core.dal.secrets import pepper
 from referral_core.errors import Unavailable
 from referral_core.http_errors import error_payload
 from referral_core.origin import request_origin
@@ -83,7 +83,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         placement=query.get("p"),
     )
     try:
-        decision = resolve(repo, visit, codes=codes, pepper=ssm_parameter(settings.pepper_param),
+        decision = resolve(repo, visit, codes=codes, pepper=pepper(settings.pepper_param),
                            landing_url=landing, click_ttl_days=settings.click_ttl_days,
                            allowed_hosts=settings.allowed_redirect_hosts, own_host=urlsplit(origin).netloc)
     except Unavailable as exc:  # the code could not be read: a clean 503 the browser may retry
