@@ -112,3 +112,32 @@ def test_the_table_is_one_on_demand_table_with_streams_ttl_and_pitr():
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_the_custom_domain_is_optional_and_complete_when_given(sam_cli):
+    resources = translated()["Resources"]
+    domain = {k: v for k, v in resources.items() if k.startswith("ApiDomain")}
+    assert {k: v["Condition"] for k, v in domain.items()} == {
+        "ApiDomain": "HasCustomDomain", "ApiDomainMapping": "HasCustomDomain",
+        "ApiDomainRecord": "HasCustomDomainZone"}
+    # The mapping waits for the stage SAM generates for the HttpApi (the name is SAM's, so check it exists).
+    assert domain["ApiDomainMapping"]["DependsOn"] in resources
+    assert resources[domain["ApiDomainMapping"]["DependsOn"]]["Type"] == "AWS::ApiGatewayV2::Stage"
+
+
+def test_the_custom_domain_becomes_the_public_origin_unless_one_is_set():
+    from local.template import load_template
+
+    plain = load_template(TEMPLATE)
+    with_domain = load_template(TEMPLATE, parameter_overrides={
+        "CustomDomainName": "refer.example.com", "PublicBaseUrl": "",
+        "CustomDomainCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc"})
+    explicit = load_template(TEMPLATE, parameter_overrides={
+        "CustomDomainName": "refer.example.com", "PublicBaseUrl": "https://www.example.com"})
+
+    def origin(t: Any) -> str:
+        return str(t.functions["LinkRedirectFunction"].env["PUBLIC_BASE_URL"])
+
+    assert origin(with_domain) == "https://refer.example.com"
+    assert origin(explicit) == "https://www.example.com"
+    assert origin(plain) == "http://127.0.0.1:3000"  # the local stack's own origin
