@@ -26,6 +26,7 @@ HTML_PAGE = {"description": "HTML page", "content": {"text/html": {"schema": {"t
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PortalSettings(BaseSettings):
     sender_email: str
+    ses_configuration_set: str
     session_secret_arn: str
     signin_window_seconds: int
     signin_max_per_email: int
@@ -71,5 +72,5 @@ def html(status: int, body: str) -> Response[str]:
 
 
 def send(email: Email) -> str:
-    return send_email(settings().sender_email, email)
+    return send_email(settings().sender_email, email, configuration_set=settings().ses_configuration_set)
 
