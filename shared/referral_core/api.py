@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from referral_core.config import base_settings
-from referral_core.dal.dynamo import Table
 from referral_core.dal import secrets
+from referral_core.dal.dynamo import Table
 
 
 @cache
