@@ -63,9 +63,10 @@ test-fast: venv ## Unit and integration tests only
 	$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: venv ## ruff and mypy
+lint: venv ## ruff, mypy, import-linter (the layer contracts in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	cd shared && ../$(VENV)/bin/lint-imports ../pyproject.toml
 
 .PHONY: validate
 validate: venv $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## cfn-lint, sam validate (--lint), checkov
