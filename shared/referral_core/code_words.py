@@ -65,11 +65,11 @@ def reserved_word(code: str, extra: Iterable[str] = ()) -> str | None:
     """The reserved word ``code`` is, imitates or contains (as written in the list), or None.
 
     ``extra``: the programme's own words (business and brand names), treated like :data:`CONTAINED`.
+    Several found: the leftmost (then the longest), so the answer names what a reader sees first.
     """
     shape = skeleton(code)
     if shape in _EXACT:
         return _EXACT[shape]
-    for word_shape, word in (*_CONTAINED.items(), *_skeletons(extra).items()):
-        if word_shape in shape:
-            return word
-    return None
+    found = [(shape.find(word_shape), -len(word_shape), word)
+             for word_shape, word in (*_CONTAINED.items(), *_skeletons(extra).items()) if word_shape in shape]
+    return min(found)[2] if found else None

@@ -69,7 +69,7 @@ class RefereeReward(_Strict):
 
 
 ReservedWord = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=3, max_length=20,
-                                                pattern=r"^[A-Z0-9-]+$")]
+                                                pattern=r"^[A-Za-z0-9-]+$")]
 
 
 class ShareCodeRules(_Strict):
