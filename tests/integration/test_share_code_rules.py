@@ -99,10 +99,10 @@ def test_a_referrer_obeys_the_cap_in_the_portal_too(portal_stack):
 
 
 def test_parallel_creates_never_pass_the_cap(stack):
-    # Given room for 2 codes and 6 creates at the same moment (each reads the count before any writes)
+    # Given room for 2 codes and 25 creates at the same moment (each reads the count before any writes)
     referrer_id = new_referrer(stack)
     rules = ShareCodeRules(max_active_per_referrer=2)
-    barrier = threading.Barrier(6)
+    barrier = threading.Barrier(25)
     outcomes: list[str] = []
 
     def attempt() -> None:
@@ -118,7 +118,7 @@ def test_parallel_creates_never_pass_the_cap(stack):
         except Conflict:
             outcomes.append("retry")
 
-    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    threads = [threading.Thread(target=attempt) for _ in range(25)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -11,6 +11,7 @@ from referral_core.clock import iso, now
 from referral_core.code_words import CONTAINED, EXACT, reserved_word, skeleton
 from referral_core.services.attribution import Outcome, decide
 from referral_core.services.program_defaults import AttributionRules
+from referral_core.services.redirect import is_bot
 from referral_core.services.share_codes import custom_code_problem, share_message
 from referral_core.visibility import is_public, may_match_typed
 from referral_core.zones import zone_locked_out, zone_mode
@@ -117,3 +118,15 @@ def test_a_zone_locked_lead_bound_to_an_earlier_referral_follows_that_referral()
     prior = PriorReferral("L0", "code", "R2", "OTHER", iso(now() - timedelta(days=3)))
     decision = decide(lead(zone_locked=True), rules=AttributionRules(model="first_touch"), prior=prior)
     assert (decision.outcome, decision.referrer_id) == (Outcome.ATTRIBUTED, "R2")
+
+
+@pytest.mark.parametrize(("user_agent", "bot"), [
+    ("curl/8.5.0", True), ("Python-urllib/3.11", True), ("python-requests/2.32", True),
+    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36",
+     True),
+    ("Wget/1.21", True), ("AhrefsBot/7.0", True), ("Mozilla/5.0", False),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148", False),
+])
+def test_the_bot_list_docs_links_md_describes(user_agent, bot):
+    # docs/links.md and the README: curl counts no click, a browser agent (even curl -A 'Mozilla/5.0') does
+    assert is_bot(user_agent) is bot

@@ -133,7 +133,8 @@ def create_share_code(repo: LinkRepository, referrer_id: str, request: CreateSha
 
 
 def _counted_codes(quota: CodeQuota, rules: ShareCodeRules, *, at: str) -> list[str]:
-    """The codes to keep counting (live or disabled); :class:`LimitReached` when the live ones fill the cap."""
+    """The codes to keep counting (all that may be live again: live or disabled, not expired or used up);
+    :class:`LimitReached` when the live ones fill the cap."""
     live = [c for c in quota.codes if is_live(c, at)]
     if len(live) >= rules.max_active_per_referrer:
         limit = rules.max_active_per_referrer
@@ -141,8 +142,7 @@ def _counted_codes(quota: CodeQuota, rules: ShareCodeRules, *, at: str) -> list[
             f"this referrer already has {len(live)} active share codes besides the personal one, the most "
             f"the programme allows ({limit}); staff can disable one, or wait until one expires or is used up",
             limit=limit)
-    return [str(c["code"]) for c in quota.codes if c in live or (c.get("status") == "disabled"
-                                                               and not _ended(c, at))]
+    return [str(c["code"]) for c in quota.codes if not _ended(c, at)]
 
 
 def _ended(code_item: dict[str, Any], at: str) -> bool:
