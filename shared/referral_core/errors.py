@@ -55,6 +55,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class LimitReached(Conflict):
+    """A limit the programme sets is reached (e.g. active share codes per referrer): 409 ``limit_reached``."""
+
+    code = "limit_reached"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     code = "payload_too_large"

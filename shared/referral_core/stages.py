@@ -56,4 +56,5 @@ class FlagType(StrEnum):
 NOT_ELIGIBLE_REASONS = frozenset({
     "existing_customer", "duplicate", "outside_service_area", "job_not_completed", "job_refunded",
     "below_minimum_value", "outside_attribution_window", "programme_rules", "staff_decision",
+    "zone_locked",  # the share code is locked to zones the customer is outside (docs/links.md)
 })

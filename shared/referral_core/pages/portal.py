@@ -99,6 +99,8 @@ _SCRIPT = r"""
       item.appendChild(el("p", (stats.clicks || 0) + " visits · " + (stats.leads || 0) + " requests · " +
                                 (stats.jobs || 0) + " jobs", {"class": "muted"}));
       if (code.status !== "active") item.appendChild(el("p", "This code is switched off.", {"class": "warn"}));
+      if (code.visibility === "private") item.appendChild(el("p", "Private: works only as this link or QR code (typing the code in does not count).", {"class": "muted"}));
+      if (code.zones.length) item.appendChild(el("p", (code.zone_mode === "lock" ? "Only earns for customers in: " : "Meant for customers in: ") + code.zones.join(", "), {"class": "muted"}));
       const img = el("img", null, {alt: "QR code for " + code.url, width: "160", height: "160"});
       item.appendChild(img);
       const actions = el("p");

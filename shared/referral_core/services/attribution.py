@@ -119,6 +119,9 @@ def decide(lead: Item, *, rules: AttributionRules, click: Item | None = None,
                  and e.referrer_id == winner.referrer_id), None)
     if existing_customer:
         return _decision(Outcome.NOT_ELIGIBLE, "existing_customer", evidence, winner, code=code)
+    if lead.get("zone_locked") and code is not None and code == lead.get("code"):
+        # capture found the customer outside the zones of a code in zone_mode lock (docs/links.md)
+        return _decision(Outcome.NOT_ELIGIBLE, "zone_locked", evidence, winner, code=code)
     if len({e.referrer_id for e in automatic}) > 1:
         return _decision(Outcome.REVIEW, "conflicting_sources", evidence, winner, code=code)
     return _decision(Outcome.ATTRIBUTED, winner.reason, evidence, winner, code=code)

@@ -25,6 +25,7 @@ from referral_core.ids import normalise_code
 from referral_core.models.leads import LeadCreated, LeadRequest, ReferAJobRequest
 from referral_core.policy import POLICY_VERSION
 from referral_core.services.redirect import CODE_PATTERN, is_live
+from referral_core.zones import zone_locked_out
 
 Source = Literal["quick_help", "refer_a_job"]
 Channel = Literal["form", "api", "portal"]  # how consent was given: the Quick Help form, JSON, the portal
@@ -198,6 +199,8 @@ def _code_for(repo: LeadRepository, ref: str | None, lead: dict[str, Any]) -> di
         lead["ref_status"] = "used_up" if _used_up(item) else "inactive"
         return None
     lead.update({"code": code, "referrer_id": item["referrer_id"], "ref_status": "attributed"})
+    if zone_locked_out(item, lead["postcode"]):
+        lead["zone_locked"] = True  # kept and attributed, but attribution makes it not eligible (docs/links.md)
     return item
 
 

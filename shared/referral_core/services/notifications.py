@@ -105,6 +105,7 @@ REASON_LABELS: dict[str, str] = {
     "outside_attribution_window": "the request came after the referral window",
     "programme_rules": "the programme rules",
     "staff_decision": "a decision by our team",
+    "zone_locked": "they are outside the area the code they used is for",
 }
 
 
