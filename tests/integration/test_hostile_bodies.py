@@ -167,3 +167,13 @@ def test_a_nul_in_any_text_field_is_a_422_naming_the_field(api, method, path, fi
     assert response["statusCode"] == 422, response
     assert ".".join(field) in json_body(response)["error"]["fields"], json_body(response)
     assert api.stack.items() == before
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/admin/referrers"), ("POST", "/auth/magic-link"),
+                                              ("POST", "/me/share-codes"), ("PUT", "/admin/program")])
+def test_a_resolver_body_over_64_kb_is_a_413_before_it_is_parsed(api, method, path):
+    before = api.stack.items()
+    response = api.send(method, path, '{"name": "' + "x" * 70_000 + '"}')
+    assert response["statusCode"] == 413, response
+    assert json_body(response)["error"]["code"] == "payload_too_large"
+    assert api.stack.items() == before

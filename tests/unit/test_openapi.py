@@ -56,7 +56,7 @@ def test_error_documentation_is_added_to_resolver_routes():
                  "responses": {"201": {"description": "ok"}, "409": {"description": "taken",
                                "content": {"application/json": {"schema": openapi.RETURN_ARTIFACT}}}}}
     openapi._document_errors(operation, resolver=True)
-    assert list(operation["responses"]) == ["201", "400", "401", "403", "409", "422", "503"]
+    assert list(operation["responses"]) == ["201", "400", "401", "403", "409", "413", "422", "503"]
     by_id = {"parameters": [{"name": "id", "in": "path"}], "responses": {"200": {"description": "ok"}}}
     openapi._document_errors(by_id, resolver=True)
     assert by_id["responses"]["404"]["content"]["application/json"]["schema"] == {
