@@ -346,6 +346,9 @@ JOURNEYS: dict[str, list[Step]] = {
         Step("GET /openapi.json", "API description", "ApiDocsFunction",
              lambda ctx: http_event("GET", "/openapi.json")),
         Step("GET /docs", "API docs page", "ApiDocsFunction", lambda ctx: http_event("GET", "/docs")),
+        Step("GET /docs/{asset}", "API docs page's script (Swagger UI, from its package)", "ApiDocsFunction",
+             lambda ctx: http_event("GET", "/docs/swagger-ui-bundle.js", route="/docs/{asset}",
+                                    path_params={"asset": "swagger-ui-bundle.js"})),
     ],
     "referral": [
         Step("POST /admin/referrers", "referral: staff create a referrer", "StaffAdminFunction",

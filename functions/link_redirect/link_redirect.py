@@ -24,6 +24,7 @@ from referral_core.dal.secrets import pepper
 from referral_core.errors import Unavailable
 from referral_core.http_errors import error_payload
 from referral_core.origin import request_origin
+from referral_core.security_headers import secured
 from referral_core.services.redirect import CodeCache, Visit, resolve
 
 logger = logging.getLogger("link_redirect")
@@ -68,6 +69,7 @@ def _deps() -> tuple[RedirectSettings, LinkRepository, CodeCache]:
     return settings, LinkRepository(Table(settings.table_name)), CodeCache(settings.code_cache_seconds)
 
 
+@secured
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings, repo, codes = _deps()
     http = event["requestContext"]["http"]

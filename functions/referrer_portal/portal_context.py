@@ -16,9 +16,11 @@ from referral_core.origin import request_origin
 from referral_core.pages.portal import CONTENT_SECURITY_POLICY
 from referral_core.services import auth_links
 
+#: The pages' own CSP (with the dashboard script's hash); the other security headers are added to every
+#: answer of the function (referral_core.security_headers).
 HTML_HEADERS = {
-    "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
-    "X-Robots-Tag": "noindex, nofollow", "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
 }
 HTML_PAGE = {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
 

@@ -18,6 +18,7 @@ from portal_context import signing_key
 
 from referral_core.http import LazyRouters, create_resolver
 from referral_core.observability import logger, tracer
+from referral_core.security_headers import secured
 from referral_core.services import auth_links
 
 PUBLIC_ROUTES = frozenset({
@@ -56,6 +57,7 @@ routers = LazyRouters(app, prefix="/", modules={
 })
 
 
+@secured
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

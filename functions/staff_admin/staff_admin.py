@@ -23,6 +23,7 @@ from referral_core.http_errors import error_payload
 from referral_core.models.referrers import CreateReferrerRequest, CreateReferrerResponse
 from referral_core.observability import logger, tracer
 from referral_core.origin import request_origin
+from referral_core.security_headers import secured
 from referral_core.services.referrers import create_referrer
 
 app = create_resolver(title="Staff admin")
@@ -63,6 +64,7 @@ def post_referrer(body: CreateReferrerRequest) -> Response[str]:
     return json_response(201, created.model_dump())
 
 
+@secured
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

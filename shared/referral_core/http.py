@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from referral_core.bodies import MAX_JSON_BYTES, loads
 from referral_core.errors import DomainError
 from referral_core.http_errors import error_body, retry_headers, validation_fields
 from referral_core.observability import logger
@@ -39,8 +40,10 @@ def json_answer(model: type[Any], description: str) -> dict[str, Any]:
 
 
 def create_resolver(*, title: str) -> APIGatewayHttpResolver:
-    """An HTTP API resolver with pydantic validation and this project's error mapping registered."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    """An HTTP API resolver with pydantic validation and this project's error mapping registered. Its JSON
+    bodies are read by the one bounded body reader (``referral_core.bodies.loads``): a hostile body is a
+    400 before validation, never a 500."""
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=_read_json)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
@@ -72,6 +75,10 @@ def create_resolver(*, title: str) -> APIGatewayHttpResolver:
 
     app.openapi_title = title  # type: ignore[attr-defined]
     return app
+
+
+def _read_json(body: str) -> Any:
+    return loads(body, max_bytes=MAX_JSON_BYTES)
 
 
 class LazyRouters:

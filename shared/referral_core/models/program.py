@@ -11,10 +11,10 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from referral_core.models.base import Model
+from referral_core.models.base import MAX_VERSION, Model, OneLine
 
 Cents = Annotated[int, Field(ge=0, le=100_000_000)]
-Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10)]
+Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10), OneLine]
 
 
 class _Strict(Model):
@@ -47,7 +47,7 @@ class RewardAmount(_Strict):
 class Tier(_Strict):
     """A level reached after ``min_rewarded`` rewarded referrals; its ``reward`` applies from then on."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), OneLine]
     min_rewarded: Annotated[int, Field(ge=0, le=100_000)]
     reward: RewardAmount
 
@@ -135,7 +135,7 @@ class Program(Model):
 
 
 class UpdateProgramRequest(ProgramRules):
-    expected_version: Annotated[int, Field(ge=0, description="the version you read; 409 if it changed")]
+    expected_version: Annotated[int, Field(ge=0, le=MAX_VERSION, description="the version you read; 409 if it changed")]
 
     def rules(self) -> ProgramRules:
         return ProgramRules.model_validate(self.model_dump(exclude={"expected_version"}))

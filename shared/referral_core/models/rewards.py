@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from referral_core.models.base import Model
+from referral_core.models.base import Model, MultiLine, OneLine
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), MultiLine]
 
 
 class _Request(Model):
@@ -20,12 +20,12 @@ class WithdrawalRequest(_Request):
 
 
 class MarkPaidRequest(_Request):
-    payout_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    payout_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
     note: Note = ""
 
 
 class RejectRequest(_Request):
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), MultiLine]
 
 
 class Withdrawal(Model):

@@ -185,7 +185,7 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
         "type": "referral", "lead_id": lead_id, "source": decision.source,
         "referrer_id": decision.referrer_id, "code": decision.code,
         "masked_name": mask_name(str(lead.get("name", ""))),
-        "postcode": lead.get("postcode"), "created_at": lead["created_at"],
+        "postcode": lead.get("postcode"), "suburb": lead.get("suburb"), "created_at": lead["created_at"],
         "attribution": {"model": rules.model, "outcome": str(decision.outcome), "reason": decision.reason,
                         "decided_at": now,
                         "evidence": [{k: v for k, v in asdict(e).items() if v is not None}

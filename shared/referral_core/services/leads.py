@@ -83,6 +83,7 @@ class Contact:
     postcode: str
     street: str | None
     issue: str
+    suburb: str | None = None
 
 
 def capture_lead(repo: LeadRepository, request: LeadRequest, rules: CaptureRules,
@@ -94,7 +95,7 @@ def capture_lead(repo: LeadRepository, request: LeadRequest, rules: CaptureRules
                            fields={"consent.policy_version": f"current version is {POLICY_VERSION}"})
     contact = _clean(rules, name=request.name, email=request.email, phone=request.phone,
                      postcode=request.postcode, street=request.street, issue=request.issue,
-                     email_field="email", phone_field="phone")
+                     email_field="email", phone_field="phone", suburb=request.suburb)
     refs = contact_refs(rules.pepper, contact)
     ip_hash = _limit_ip(repo, rules, requester.source_ip)
     at = iso()
@@ -118,7 +119,8 @@ def submit_refer_a_job(referrer: Mapping[str, Any], request: ReferAJobRequest, r
         raise Forbidden("this referrer account is not active")
     contact = _clean(rules, name=request.friend_name, email=request.friend_email,
                      phone=request.friend_phone, postcode=request.postcode, street=request.street,
-                     issue=request.issue, email_field="friend_email", phone_field="friend_phone")
+                     issue=request.issue, email_field="friend_email", phone_field="friend_phone",
+                     suburb=request.suburb)
     refs = contact_refs(rules.pepper, contact)
     ip_hash = _limit_ip(repo, rules, requester.source_ip)
     at = iso()
@@ -132,7 +134,8 @@ def submit_refer_a_job(referrer: Mapping[str, Any], request: ReferAJobRequest, r
 
 # -- steps --------------------------------------------------------------------------------------------
 def _clean(rules: CaptureRules, *, name: str, email: str | None, phone: str | None, postcode: str,
-           street: str | None, issue: str, email_field: str, phone_field: str) -> Contact:
+           street: str | None, issue: str, email_field: str, phone_field: str,
+           suburb: str | None = None) -> Contact:
     if not email and not phone:
         need = "give an email address or a phone number"
         raise InvalidInput(need, fields={email_field: need, phone_field: need})
@@ -142,7 +145,7 @@ def _clean(rules: CaptureRules, *, name: str, email: str | None, phone: str | No
     return Contact(
         name=name, email=clean_email(email, email_field) if email else None,
         phone=clean_phone(phone, rules.phone_region, phone_field) if phone else None,
-        postcode=postcode, street=street, issue=issue,
+        postcode=postcode, street=street, issue=issue, suburb=suburb,
     )
 
 
@@ -180,8 +183,8 @@ def _lead_item(contact: Contact, refs: list[ContactRef], *, source: Source, at: 
     return {
         "lead_id": ids.new_id(), "source": source, "status": "received", "created_at": at,
         "name": contact.name, "email": contact.email, "phone": contact.phone,
-        "postcode": contact.postcode, "street": contact.street, "issue": contact.issue,
-        "ip_hash": ip_hash, "consent": consent, **hashes,
+        "postcode": contact.postcode, "suburb": contact.suburb, "street": contact.street,
+        "issue": contact.issue, "ip_hash": ip_hash, "consent": consent, **hashes,
     }
 
 
