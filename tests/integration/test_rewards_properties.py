@@ -192,3 +192,77 @@ def test_concurrent_completion_events_credit_once(stack):
     current = assert_balance_matches_ledger(stack)
     assert (current["pending_cents"], current["rewarded_count"]) == (2_500, 1)
     assert [e["kind"] for e in repos(stack).ledger.entries("ref-0001")] == ["credit_pending"]
+
+
+def _funded_withdrawal(stack, run):
+    """A referrer whose one released reward (25.00) is in a requested withdrawal."""
+    referrer = seed_referrer(stack, f"ref-{run}")
+    seed_job(stack, f"job-{run}", f"lead-{run}")
+    seed_referral(stack, f"lead-{run}", referrer, f"job-{run}")
+    settle(repos(stack), f"lead-{run}")
+    release_due(repos(stack), at=LATER)
+    withdrawal = request_withdrawal(repos(stack), referrer, 2_500, currency="AUD")
+    return referrer, withdrawal.withdrawal_id
+
+
+@pytest.mark.parametrize("rounds", [8])
+def test_a_refund_racing_the_payout_never_pays_a_clawed_back_withdrawal_silently(stack, rounds):
+    # Issue 16: reward released -> withdrawal -> job.refunded and "paid" at the same moment.
+    save_rules(stack, require_review=False,
+               tiers=[{"name": "Bronze", "min_rewarded": 0, "reward": {"flat_cents": 2_500}}])
+    for n in range(rounds):
+        run = f"{n}-{uuid.uuid4().hex[:6]}"
+        referrer, withdrawal_id = _funded_withdrawal(stack, run)
+        refund(stack, f"job-{run}")
+
+        def task(index, run=run, withdrawal_id=withdrawal_id):
+            if index == 0:
+                return on_job_refunded(repos(stack), f"job-{run}")
+            try:
+                return mark_withdrawal_paid(repos(stack), withdrawal_id, MarkPaidRequest(payout_reference="P"),
+                                            actor="test").status
+            except Conflict as exc:
+                return exc.status
+
+        clawed, paid = run_together(2, task)
+        withdrawal = repos(stack).withdrawals.get(withdrawal_id)
+        current = assert_balance_matches_ledger(stack, referrer)
+        assert clawed == "clawed_back"
+        if paid == "paid":  # the payout went first: the money is gone, the clawback is owed
+            assert (withdrawal["status"], withdrawal.get("hold_cents")) == ("paid", None)
+            assert (current["paid_cents"], current["held_cents"]) == (2_500, 0)
+        else:  # the clawback went first: the withdrawal is on hold and the payout was refused
+            assert (paid, withdrawal["status"], withdrawal["hold_cents"]) == (409, "on_hold", 2_500)
+            assert (current["paid_cents"], current["held_cents"]) == (0, 2_500)
+        assert (current["available_cents"], current["clawback_outstanding_cents"]) == (0, 2_500)
+
+
+def test_a_refund_racing_a_new_withdrawal_holds_it_or_refuses_it(stack):
+    save_rules(stack, require_review=False,
+               tiers=[{"name": "Bronze", "min_rewarded": 0, "reward": {"flat_cents": 2_500}}])
+    for n in range(6):
+        run = f"{n}-{uuid.uuid4().hex[:6]}"
+        referrer = seed_referrer(stack, f"ref-{run}")
+        seed_job(stack, f"job-{run}", f"lead-{run}")
+        seed_referral(stack, f"lead-{run}", referrer, f"job-{run}")
+        settle(repos(stack), f"lead-{run}")
+        release_due(repos(stack), at=LATER)
+        refund(stack, f"job-{run}")
+
+        def task(index, run=run, referrer=referrer):
+            if index == 0:
+                return on_job_refunded(repos(stack), f"job-{run}")
+            try:
+                return request_withdrawal(repos(stack), referrer, 2_500, currency="AUD").withdrawal_id
+            except Conflict as exc:
+                return exc.status
+
+        _, asked = run_together(2, task)
+        current = assert_balance_matches_ledger(stack, referrer)
+        assert current["available_cents"] == 0
+        if asked == 409:  # the clawback went first: nothing left to withdraw
+            assert (current["held_cents"], current["clawback_outstanding_cents"]) == (0, 0)
+        else:  # the withdrawal went first: the clawback holds it
+            withdrawal = repos(stack).withdrawals.get(asked)
+            assert (withdrawal["status"], withdrawal["hold_cents"]) == ("on_hold", 2_500)
+            assert (current["held_cents"], current["clawback_outstanding_cents"]) == (2_500, 2_500)
