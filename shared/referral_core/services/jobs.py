@@ -86,7 +86,7 @@ def derive_job(job_id: str, events: Iterable[Item]) -> Item:
     if refund is not None:
         refunded = int(refund.get("amount_cents", state.get("amount_cents")) or 0)
         paid = state.get("amount_cents")
-        if paid is not None and refund["currency"] == state["currency"] and refunded > int(paid):
+        if paid is not None and refund.get("currency") == state.get("currency") and refunded > int(paid):
             # More than the job's amount cannot have been refunded: cap it, keep the excess for staff
             # (a flag on the referral, services.rewards.flag_refund_excess). The refund still counts.
             state["refund_excess_cents"] = refunded - int(paid)
