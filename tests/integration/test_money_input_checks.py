@@ -131,7 +131,8 @@ def test_a_withdrawal_amount_that_is_not_an_integer_is_422_naming_it(portal_stac
     before = stack.items()
     response = portal(stack, "POST", "/me/withdrawals", session=session, body={"amount_cents": amount})
     assert response["statusCode"] == 422, response["body"]
-    assert "amount_cents" in json_body(response)["error"]["fields"]
+    # refused as not an integer (true is not read as 1 and then found below the minimum)
+    assert "integer" in json_body(response)["error"]["fields"]["amount_cents"]
     assert not [i for i in stack.items() if i.get("type") in ("withdrawal", "ledger")]
     assert len(stack.items_of_type("balance")) == len([i for i in before if i.get("type") == "balance"])
 
