@@ -50,6 +50,8 @@ class FlagType(StrEnum):
     UNCLEAR_SOURCE = "unclear_source"
     MISSING_JOB_LINK = "missing_job_link"
     REFUND_HOLD = "refund_hold"
+    CURRENCY_MISMATCH = "currency_mismatch"  # the job is in another currency than the programme
+    REFUND_EXCEEDS_AMOUNT = "refund_exceeds_amount"  # a refund larger than the job's amount (capped)
 
 
 #: Public reason categories a referrer may see for ``not_eligible`` (never private details).

@@ -154,7 +154,9 @@ _SCRIPT = r"""
     $("min-withdrawal").textContent = money(me.min_withdrawal_cents);
     const body = $("withdrawals");
     body.replaceChildren();
-    for (const w of me.withdrawals) body.appendChild(row([day(w.created_at), money(w.amount_cents), w.status]));
+    const holds = {reward_clawed_back: "on hold: a job it was paid from was refunded; our team will be in touch"};
+    const shown = (w) => w.status === "on_hold" ? (holds[w.hold_reason] || "on hold") : w.status;
+    for (const w of me.withdrawals) body.appendChild(row([day(w.created_at), money(w.amount_cents), shown(w)]));
     $("no-withdrawals").hidden = me.withdrawals.length > 0;
   }
 

@@ -81,7 +81,14 @@ def derive_job(job_id: str, events: Iterable[Item]) -> Item:
         state["currency"] = priced[-1]["currency"]
     refund = by_type.get(JobEventType.REFUNDED)
     if refund is not None:
-        state["refunded_cents"] = refund.get("amount_cents", state.get("amount_cents", 0))
+        refunded = int(refund.get("amount_cents", state.get("amount_cents")) or 0)
+        paid = state.get("amount_cents")
+        if paid is not None and refund.get("currency") == state.get("currency") and refunded > int(paid):
+            # More than the job's amount cannot have been refunded: cap it, keep the excess for staff
+            # (a flag on the referral, services.rewards.flag_refund_excess). The refund still counts.
+            state["refund_excess_cents"] = refunded - int(paid)
+            refunded = int(paid)
+        state["refunded_cents"] = refunded
     lead_ids = [e["lead_id"] for e in ordered if e.get("lead_id")]
     if lead_ids:
         state["lead_id"] = lead_ids[0]
