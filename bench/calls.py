@@ -327,6 +327,12 @@ STAFF_TOOLS = [
     Step("GET /me/notifications/opt-out", "portal: the opt-out link of a stage email", "ReferrerPortalFunction",
          _opt_out("GET")),
     Step("POST /me/notifications/opt-out", "portal: stop stage emails", "ReferrerPortalFunction", _opt_out("POST")),
+    Step("POST /admin/referrers/{referrer_id}/suspend", "staff: suspend the referrer (sessions and codes)",
+         "StaffAdminFunction", lambda ctx: _admin("POST", f"/admin/referrers/{ctx['referrer_id']}/suspend",
+                                                  {"note": "Complaint REQ-43: paused while we look"})),
+    Step("POST /admin/referrers/{referrer_id}/reactivate", "staff: reactivate the referrer", "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/referrers/{ctx['referrer_id']}/reactivate",
+                            {"note": "REQ-43 resolved"})),
 ]
 
 

@@ -7,14 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from referral_core import api
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.mail import Email, send_email
-from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.secrets import secret_string
 from referral_core.origin import request_origin
 from referral_core.pages.portal import CONTENT_SECURITY_POLICY
-from referral_core.services import auth_links
 
 HTML_HEADERS = {
     "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
@@ -62,8 +59,10 @@ def origin(resolver: Any) -> str:
 
 
 def signed_in(resolver: Any) -> dict[str, Any]:
-    """The session's referrer profile (401 once the account is no longer active)."""
-    return auth_links.signed_in_referrer(ReferrerRepository(api.table()), referrer_id(resolver))
+    """The session's referrer profile, read and checked (active, session not revoked) by referrer_portal's
+    ``require_session`` middleware before any signed-in route runs."""
+    referrer: dict[str, Any] = resolver.context["referrer"]
+    return referrer
 
 
 def html(status: int, body: str) -> Response[str]:

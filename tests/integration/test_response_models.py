@@ -91,5 +91,9 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
     ok(portal(stack, "POST", "/me/notifications/opt-out", headers={"accept": "application/json"},
               query={"token": opt_out_token(jo["referrer_id"], signing_key=SIGNING_KEY)}))
 
+    # Staff suspend the referrer and reactivate them
+    for action in ("suspend", "reactivate"):
+        admin("POST", f"/admin/referrers/{jo['referrer_id']}/{action}", body={"note": "Complaint REQ-43"})
+
     documented = set(declared(stack.function(ADMIN).app)) | set(declared(stack.function(PORTAL).app))
     assert documented - stack.checked_answers == set()

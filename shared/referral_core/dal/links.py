@@ -34,6 +34,10 @@ class CodeMissing(ConditionFailed):
     pass
 
 
+class ReferrerInactive(ConditionFailed):
+    """The referrer exists but is suspended or erased: no new codes."""
+
+
 @dataclass(frozen=True)
 class CountedClick:
     """One visitor-hour on a code, as the stream delivered it (the unit the markers make count once)."""
@@ -76,7 +80,9 @@ class LinkRepository:
     def create_code(self, item: dict[str, Any], *, actor: str) -> None:
         """Put a new share code for an existing referrer, with its audit entry, all or nothing.
 
-        Raises :class:`ReferrerMissing` or :class:`CodeTaken` (the code exists, in any case).
+        Raises :class:`ReferrerMissing`, :class:`ReferrerInactive` (not ``active``: checked in the same
+        transaction, so a code cannot slip in beside a suspension) or :class:`CodeTaken` (the code exists,
+        in any case).
         """
         from referral_core.dal.audit import audit_entry  # staff/portal path only, not the redirect's
         from referral_core.dal.referrers import CodeTaken
@@ -89,14 +95,18 @@ class LinkRepository:
         }
         try:
             self.table.transact([
-                ConditionCheck({"pk": referrer_pk, "sk": referrer_sk}, condition="attribute_exists(pk)"),
+                ConditionCheck({"pk": referrer_pk, "sk": referrer_sk},
+                               condition="attribute_exists(pk) AND #status = :active",
+                               names={"#status": "status"}, values={":active": "active"}),
                 Put(stored, condition="attribute_not_exists(pk)"),
                 audit_entry(pk, actor=actor, action="share_code.created",
                             detail={"referrer_id": item["referrer_id"]}, at=item["created_at"]),
             ])
         except ConditionFailed as exc:
             if exc.failed_index() == 0:
-                raise ReferrerMissing("no such referrer", reasons=exc.reasons) from exc
+                if self.table.get(referrer_pk, referrer_sk, consistent=True) is None:
+                    raise ReferrerMissing("no such referrer", reasons=exc.reasons) from exc
+                raise ReferrerInactive("the referrer is not active", reasons=exc.reasons) from exc
             raise CodeTaken("that code is taken", reasons=exc.reasons) from exc
 
     def set_code_status(self, code: str, status: str, *, actor: str) -> dict[str, Any]:

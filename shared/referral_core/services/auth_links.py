@@ -5,8 +5,10 @@
   timing tells anyone who is signed up.
 - The link carries a random token; only its SHA-256 is stored, for 15 minutes, and it is consumed by one
   conditional write (``SessionRepository.consume_magic_link``).
-- The session is an HS256 JWT (``sub`` = referrer id, ``aud`` = ``referrer``, ``exp`` 12 h) signed with
-  the key from Secrets Manager; the same key signs the opt-out links in notification emails.
+- The session is an HS256 JWT (``sub`` = referrer id, ``aud`` = ``referrer``, ``exp`` 12 h, ``gen`` = the
+  profile's ``session_generation``) signed with the key from Secrets Manager; the same key signs the
+  opt-out links in notification emails. Suspension and erasure add one to ``session_generation``, which
+  revokes every session issued before.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from referral_core.dal.mail import Email
 from referral_core.dal.rates import Window
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.sessions import MagicLink, SessionRepository
-from referral_core.errors import NotFound, RateLimited, Unauthorized
+from referral_core.errors import AccountSuspended, NotFound, RateLimited, Unauthorized
 from referral_core.hashing import email_hash, peppered_hash
 from referral_core.pages import esc
 
@@ -124,17 +126,32 @@ def open_session(repo: SessionRepository, referrers: ReferrerRepository, token: 
         raise Unauthorized("this sign-in link is invalid, used or expired: ask for a new one")
     issued = now()
     expires = issued + SESSION_LIFETIME
-    session = _sign({"sub": referrer_id, "aud": SESSION_AUDIENCE, "iat": epoch(issued), "exp": epoch(expires)},
-                    signing_key)
+    session = _sign({"sub": referrer_id, "aud": SESSION_AUDIENCE, "iat": epoch(issued), "exp": epoch(expires),
+                     "gen": int(referrer.get("session_generation") or 0)}, signing_key)
     return Session(session_token=session, expires_at=iso(expires))
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    referrer_id: str
+    generation: int  # the profile's ``session_generation`` when it was issued (0 when absent)
+
+
+def session_claims(authorization: str | None, *, signing_key: str) -> SessionClaims:
+    """Who an ``Authorization: Bearer <session>`` header signs in, and in which session generation; 401 if
+    absent, bad or expired."""
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("sign in first: this needs a bearer session token")
+    claims = _verify(value.strip(), signing_key, SESSION_AUDIENCE, ["exp", "sub", "aud"])
+    generation = claims.get("gen")
+    return SessionClaims(referrer_id=str(claims["sub"]),
+                         generation=generation if isinstance(generation, int) else 0)
 
 
 def session_referrer_id(authorization: str | None, *, signing_key: str) -> str:
     """The referrer id of an ``Authorization: Bearer <session>`` header; 401 if absent, bad or expired."""
-    scheme, _, value = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthorized("sign in first: this needs a bearer session token")
-    return str(_verify(value.strip(), signing_key, SESSION_AUDIENCE, ["exp", "sub", "aud"])["sub"])
+    return session_claims(authorization, signing_key=signing_key).referrer_id
 
 
 def opt_out_token(referrer_id: str, *, signing_key: str) -> str:
@@ -150,9 +167,23 @@ def opt_out(referrers: ReferrerRepository, token: str, *, signing_key: str) -> s
     return referrer_id
 
 
-def signed_in_referrer(referrers: ReferrerRepository, referrer_id: str) -> dict[str, Any]:
-    """The session's referrer, while the account exists and is active (a disabled account loses access)."""
+def signed_in_referrer(referrers: ReferrerRepository, referrer_id: str, *, generation: int | None = None
+                       ) -> dict[str, Any]:
+    """The session's referrer, while the account exists, is active and the session was not revoked.
+
+    401 for a revoked session (issued in an earlier ``session_generation``: a suspension or erasure adds
+    one, so every session before it ends, and stays ended after a reactivation), a missing, erased or
+    disabled account; 403 ``account_suspended`` for a suspended account whose session was not revoked
+    (issued while the suspension was being written).
+    """
     referrer = referrers.get(referrer_id)
-    if referrer is None or referrer.get("status") != "active":
+    if referrer is None:
+        raise Unauthorized("this account is not active: please contact us")
+    if generation is not None and generation < int(referrer.get("session_generation") or 0):
+        raise Unauthorized("this session has ended: please sign in again")
+    status = referrer.get("status")
+    if status == "suspended":
+        raise AccountSuspended("this account is suspended: please contact us")
+    if status != "active":
         raise Unauthorized("this account is not active: please contact us")
     return referrer

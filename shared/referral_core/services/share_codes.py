@@ -14,7 +14,13 @@ from urllib.parse import urlsplit
 
 from referral_core import ids
 from referral_core.clock import iso, now
-from referral_core.dal.links import STATS_COUNTERS, CodeMissing, LinkRepository, ReferrerMissing
+from referral_core.dal.links import (
+    STATS_COUNTERS,
+    CodeMissing,
+    LinkRepository,
+    ReferrerInactive,
+    ReferrerMissing,
+)
 from referral_core.dal.referrers import CodeTaken
 from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.models.share_codes import (
@@ -149,6 +155,9 @@ def _create(repo: LinkRepository, item: dict[str, Any], actor: str) -> bool:
         repo.create_code(item, actor=actor)
     except ReferrerMissing:
         raise NotFound("no such referrer", fields={"referrer_id": "not found"}) from None
+    except ReferrerInactive:
+        raise Conflict("the referrer is suspended or erased: no new share codes",
+                       fields={"referrer_id": "not active"}) from None
     except CodeTaken:
         return False
     return True
