@@ -204,3 +204,24 @@ def test_erasure_marks_the_referrer_erased_everywhere_and_nothing_brings_them_ba
         refused = status_change(stack, jo["referrer_id"], action)
         assert refused["statusCode"] == 409 and json_body(refused)["error"]["fields"] == {"referrer_id": "erased"}
     assert {c["referrer_status"] for c in codes(stack, jo["referrer_id"])} == {"erased"}
+
+
+def test_staff_cannot_attribute_a_referral_to_a_suspended_referrer(portal_stack, jo):
+    from tests.support.admin import flag, seed_lead
+
+    stack = portal_stack
+    lead = seed_lead(stack, name="Pat Person")
+    flag(stack, lead.lead_id, "unclear_source")
+    status_change(stack, jo["referrer_id"], "suspend")
+
+    def attribute(referrer_id):
+        return stack.invoke(ADMIN, http_event(
+            "POST", f"/admin/referrals/{lead.lead_id}/attribution", route="/admin/{proxy+}", claims=STAFF_CLAIMS,
+            path_params={"proxy": f"referrals/{lead.lead_id}/attribution"},
+            body={"referrer_id": referrer_id, "note": "Customer named Jo", "expected_version": 0}))
+
+    refused = attribute(jo["referrer_id"])
+    assert refused["statusCode"] == 409 and json_body(refused)["error"]["fields"] == {"referrer_id": "not active"}
+    assert Table(stack.table_name).get(f"LEAD#{lead.lead_id}", "REFERRAL").get("referrer_id") is None
+    status_change(stack, jo["referrer_id"], "reactivate")
+    assert attribute(jo["referrer_id"])["statusCode"] == 200
