@@ -42,6 +42,7 @@ from tests.support.portal import (
     magic_token,
     opt_out_token,
     portal_event,
+    preview_event,
     session_event,
 )
 from tests.support.stream_pump import StreamPump, batches, consumers
@@ -227,8 +228,10 @@ STAFF_SETUP = [
 PORTAL_SIGN_IN_AND_REFER = [
     Step("POST /auth/magic-link", "portal: ask for a sign-in link (300 ms response floor)", "ReferrerPortalFunction",
          lambda ctx: magic_link_event(ctx["email"], source_ip=_fresh_ip()), _keep_magic_token),
-    Step("GET /dashboard", "portal: the emailed link opens the dashboard page", "ReferrerPortalFunction",
-         lambda ctx: portal_event("GET", "/dashboard", query={"token": ctx["token"]})),
+    Step("GET /dashboard", "portal: the emailed link opens the dashboard page (token in the fragment)",
+         "ReferrerPortalFunction", lambda ctx: portal_event("GET", "/dashboard")),
+    Step("POST /auth/session/preview", "portal: whom the link signs in (\"Sign in as Jo S.?\")",
+         "ReferrerPortalFunction", lambda ctx: preview_event(ctx["token"])),
     Step("POST /auth/session", "portal: exchange the link for a session", "ReferrerPortalFunction",
          lambda ctx: session_event(ctx["token"]), _keep(session="session_token")),
     Step("GET /me", "portal: dashboard data (profile, balance, codes, referrals)", "ReferrerPortalFunction",

@@ -29,6 +29,7 @@ class PortalSettings(BaseSettings):
     signin_max_per_ip: int
     signin_response_floor_ms: int
     allowed_redirect_hosts: tuple[str, ...] = ()
+    referrer_landing_urls: tuple[str, ...] = ()  # landing pages a referrer may pick for a code (else Quick Help)
     default_phone_region: str
     postcode_pattern: str
     rate_window_seconds: int

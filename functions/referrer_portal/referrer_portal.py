@@ -23,7 +23,7 @@ from referral_core.observability import logger, tracer
 from referral_core.services import auth_links
 
 PUBLIC_ROUTES = frozenset({
-    "POST /auth/magic-link", "POST /auth/session", "GET /dashboard",
+    "POST /auth/magic-link", "POST /auth/session", "POST /auth/session/preview", "GET /dashboard",
     "GET /me/notifications/opt-out", "POST /me/notifications/opt-out",
 })
 

@@ -24,7 +24,7 @@ from typing import Any
 import jwt
 
 from referral_core.clock import epoch, iso, now
-from referral_core.contacts import clean_email
+from referral_core.contacts import clean_email, mask_name
 from referral_core.dal.mail import Email
 from referral_core.dal.rates import Window
 from referral_core.dal.referrers import ReferrerRepository
@@ -54,6 +54,12 @@ class SignInLimits:
 class Session:
     session_token: str
     expires_at: str
+    masked_name: str
+
+
+@dataclass(frozen=True)
+class SignInPreview:
+    masked_name: str
 
 
 def token_hash(token: str) -> str:
@@ -98,7 +104,9 @@ def request_magic_link(repo: SessionRepository, email_address: str, *, pepper: s
         token = secrets.token_urlsafe(32)
         repo.save_magic_link(MagicLink(token_hash=token_hash(token), referrer_id=str(referrer["referrer_id"]),
                                        created_at=iso(), expires_epoch=epoch(now() + MAGIC_LINK_LIFETIME)))
-        send(magic_link_email(referrer, f"{origin.rstrip('/')}/dashboard?token={token}"))
+        # In the fragment: browsers never send it, so the token stays out of server and proxy logs and
+        # Referer headers (the dashboard still reads ``?token=`` links sent before this).
+        send(magic_link_email(referrer, f"{origin.rstrip('/')}/dashboard#token={token}"))
     remaining = limits.response_floor_seconds - (time.monotonic() - started)
     if remaining > 0:
         sleep(remaining)
@@ -117,18 +125,33 @@ def _verify(token: str, signing_key: str, audience: str, required: list[str]) ->
     return claims
 
 
+INVALID_LINK = "this sign-in link is invalid, used or expired: ask for a new one"
+
+
+def preview_sign_in(repo: SessionRepository, referrers: ReferrerRepository, token: str) -> SignInPreview:
+    """Whom a magic-link token would sign in (masked name), without using it: the dashboard asks "Sign in
+    as Jo S.?" before exchanging, so a link someone planted (a share link, an email) cannot silently sign
+    a visitor into the planter's account. Used, expired, unknown or inactive -> 401, like the exchange."""
+    referrer_id = repo.peek_magic_link(token_hash(token), now_epoch=epoch())
+    referrer = referrers.get(referrer_id) if referrer_id else None
+    if referrer is None or referrer.get("status") != "active":
+        raise Unauthorized(INVALID_LINK)
+    return SignInPreview(masked_name=mask_name(str(referrer.get("name") or "")))
+
+
 def open_session(repo: SessionRepository, referrers: ReferrerRepository, token: str, *,
                  signing_key: str) -> Session:
     """Exchange a magic-link token (once) for a session token. Used, expired or unknown -> 401."""
     referrer_id = repo.consume_magic_link(token_hash(token), now_epoch=epoch(), at=iso())
     referrer = referrers.get(referrer_id) if referrer_id else None
     if referrer is None or referrer.get("status") != "active":
-        raise Unauthorized("this sign-in link is invalid, used or expired: ask for a new one")
+        raise Unauthorized(INVALID_LINK)
     issued = now()
     expires = issued + SESSION_LIFETIME
     session = _sign({"sub": referrer_id, "aud": SESSION_AUDIENCE, "iat": epoch(issued), "exp": epoch(expires),
                      "gen": int(referrer.get("session_generation") or 0)}, signing_key)
-    return Session(session_token=session, expires_at=iso(expires))
+    return Session(session_token=session, expires_at=iso(expires),
+                   masked_name=mask_name(str(referrer.get("name") or "")))
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,17 @@ def share_code_view(item: Mapping[str, Any], *, origin: str, qr_prefix: str) -> 
 
 # -- use cases -----------------------------------------------------------------------------------
 def create_share_code(repo: LinkRepository, referrer_id: str, request: CreateShareCodeRequest, *, origin: str,
-                      actor: str, allowed_hosts: Iterable[str], qr_prefix: str) -> ShareCodeView:
-    """Create a custom or generated code for ``referrer_id``. 422 names the field; a taken code is 409."""
+                      actor: str, allowed_hosts: Iterable[str], qr_prefix: str,
+                      landing_choices: Sequence[str] | None = None) -> ShareCodeView:
+    """Create a custom or generated code for ``referrer_id``. 422 names the field; a taken code is 409.
+
+    ``landing_choices``: when given (a referrer creating their own code), ``landing_url`` must be one of
+    these landing pages staff allow, or absent (Quick Help); staff may set any allow-listed landing.
+    """
+    if landing_choices is not None and request.landing_url and request.landing_url not in landing_choices:
+        why = ("choose one of the landing pages staff allow: " + ", ".join(landing_choices)
+               if landing_choices else "is set by staff: leave it out (Quick Help)")
+        raise InvalidInput(f"landing_url {why}", fields={"landing_url": why})
     item: dict[str, Any] = {
         "referrer_id": referrer_id, "personal": False, "visibility": request.visibility,
         "zones": _clean_zones(request.zones), "expires_at": _future_iso(request.expires_at),
