@@ -225,3 +225,17 @@ def test_staff_cannot_attribute_a_referral_to_a_suspended_referrer(portal_stack,
     assert Table(stack.table_name).get(f"LEAD#{lead.lead_id}", "REFERRAL").get("referrer_id") is None
     status_change(stack, jo["referrer_id"], "reactivate")
     assert attribute(jo["referrer_id"])["statusCode"] == 200
+
+
+@pytest.mark.parametrize("how", ["suspend", "erase"])
+def test_suspended_or_erased_referrers_get_no_stage_emails(portal_stack, jo, how):
+    from tests.integration.test_stage_notifications import sample, stage_emails
+    from tests.support.portal import NOTIFY
+
+    stack = portal_stack
+    if how == "suspend":
+        status_change(stack, jo["referrer_id"], "suspend")
+    else:
+        assert erase(stack, "jo@example.com")["statusCode"] == 200
+    assert stack.invoke(NOTIFY, sample("referral_received", jo["referrer_id"])) == {"batchItemFailures": []}
+    assert stage_emails(stack) == []
