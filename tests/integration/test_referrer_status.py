@@ -239,3 +239,15 @@ def test_suspended_or_erased_referrers_get_no_stage_emails(portal_stack, jo, how
         assert erase(stack, "jo@example.com")["statusCode"] == 200
     assert stack.invoke(NOTIFY, sample("referral_received", jo["referrer_id"])) == {"batchItemFailures": []}
     assert stage_emails(stack) == []
+
+
+def test_a_referrer_with_more_codes_than_one_transaction_holds_gets_every_code(portal_stack, jo):
+    stack = portal_stack
+    table = Table(stack.table_name)
+    for n in range(120):  # codes as create_code stores them (gsi1 lists a referrer's codes)
+        table.put({"pk": f"CODE#BULK-{n:03d}", "sk": "CODE", "type": "share_code", "code": f"BULK-{n:03d}",
+                   "referrer_id": jo["referrer_id"], "status": "active", "visibility": "public",
+                   "gsi1pk": f"REFERRER#{jo['referrer_id']}#CODES", "gsi1sk": f"CODE#2026-11-23T09:00:{n:02d}Z"})
+    changed = status_change(stack, jo["referrer_id"], "suspend")
+    assert json_body(changed)["share_codes_updated"] == 122
+    assert {c.get("referrer_status") for c in codes(stack, jo["referrer_id"])} == {"suspended"}
