@@ -33,7 +33,8 @@ def post_share_code(body: CreateShareCodeRequest) -> Response[str]:
     signed_in(router)
     view = create_share_code(LinkRepository(api.table()), referrer_id(router), body, origin=origin(router),
                              actor=actor(router), allowed_hosts=settings().allowed_redirect_hosts,
-                             qr_prefix=portal.QR_PREFIX, rules=share_code_rules(ProgramRepository(api.table())))
+                             qr_prefix=portal.QR_PREFIX, rules=share_code_rules(ProgramRepository(api.table())),
+                             landing_choices=settings().referrer_landing_urls)
     return json_response(201, view.model_dump(mode="json"))
 
 

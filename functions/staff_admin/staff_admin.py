@@ -43,7 +43,8 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "disputes": "admin_disputes",
     "reports": "admin_reports",
     "people": "admin_privacy",
-    "referrers": "admin_share_codes", "share-codes": "admin_share_codes",  # POST /admin/referrers is below
+    "referrers": "admin_referrers",  # POST /admin/referrers is below
+    "referrers/*/share-codes": "admin_share_codes", "share-codes": "admin_share_codes",
     "program": "admin_program",
     "withdrawals": "admin_withdrawals",
     "exports": "admin_exports",

@@ -43,6 +43,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class AccountSuspended(Forbidden):
+    """A referrer whose account staff suspended (403 ``account_suspended``)."""
+
+    code = "account_suspended"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

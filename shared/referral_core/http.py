@@ -86,8 +86,10 @@ class LazyRouters:
 
     A function that serves many routes (the staff endpoint, the portal) would otherwise load every module,
     model and library of every route at each cold start, while one request needs one module. ``modules``
-    maps path segments after ``prefix`` (``"reviews"``, or ``"me/referrals"``: the longest match wins) to
-    the module (with a module-level Powertools ``router``) serving them; a path matching none loads nothing
+    maps path segments after ``prefix`` (``"reviews"``, or ``"me/referrals"``: the longest match wins; a
+    ``*`` segment matches any one segment, e.g. an id in ``"referrers/*/share-codes"``, and an exact
+    segment beats it) to the module (with a module-level Powertools ``router``) serving them; a path
+    matching none loads nothing
     and is served by the routes on the resolver itself, or gets its 404. ``load_all`` is for the OpenAPI
     generator and for tests that look at the whole route table.
     """
@@ -100,12 +102,19 @@ class LazyRouters:
         path = str(event.get("rawPath") or event.get("path") or "")
         if not path.startswith(self.prefix):
             return
-        segments = path[len(self.prefix):].split("/")
+        name = self.module_for(path[len(self.prefix):].split("/"))
+        if name is not None:
+            self._include(name)
+
+    def module_for(self, segments: list[str]) -> str | None:
+        """The module of the longest mapped prefix of ``segments`` (fewest ``*`` first), or None."""
         for n in range(len(segments), 0, -1):
-            name = self.modules.get("/".join(segments[:n]))
-            if name is not None:
-                self._include(name)
-                return
+            head = segments[:n]
+            matches = [(key.count("*"), name) for key, name in self.modules.items()
+                       if _matches(key.split("/"), head)]
+            if matches:
+                return min(matches)[1]
+        return None
 
     def load_all(self) -> None:
         for name in dict.fromkeys(self.modules.values()):
@@ -115,3 +124,7 @@ class LazyRouters:
         if name not in self._included:
             self.app.include_router(importlib.import_module(name).router)
             self._included.add(name)
+
+
+def _matches(pattern: list[str], segments: list[str]) -> bool:
+    return len(pattern) == len(segments) and all(p in ("*", s) for p, s in zip(pattern, segments, strict=True))

@@ -52,6 +52,10 @@ class CodeQuota:
     codes: tuple[dict[str, Any], ...]
 
 
+class ReferrerInactive(ConditionFailed):
+    """The referrer exists but is suspended or erased: no new codes."""
+
+
 @dataclass(frozen=True)
 class CountedClick:
     """One visitor-hour on a code, as the stream delivered it (the unit the markers make count once)."""
@@ -106,8 +110,9 @@ class LinkRepository:
 
         With ``quota``, the referrer's quota item is rewritten in the same transaction to ``keep`` + the new
         code, on condition that it is still at ``quota.version`` (so concurrent creates cannot both pass
-        the cap). Raises :class:`ReferrerMissing`, :class:`CodeTaken` (the code exists, in any case) or
-        :class:`QuotaChanged`.
+        the cap). Raises :class:`ReferrerMissing`, :class:`ReferrerInactive` (not ``active``: checked in the
+        same transaction, so a code cannot slip in beside a suspension), :class:`CodeTaken` (the code
+        exists, in any case) or :class:`QuotaChanged`.
         """
         from referral_core.dal.audit import audit_entry  # staff/portal path only, not the redirect's
         from referral_core.dal.referrers import CodeTaken
@@ -120,7 +125,9 @@ class LinkRepository:
         }
         try:
             self.table.transact([
-                ConditionCheck({"pk": referrer_pk, "sk": referrer_sk}, condition="attribute_exists(pk)"),
+                ConditionCheck({"pk": referrer_pk, "sk": referrer_sk},
+                               condition="attribute_exists(pk) AND #status = :active",
+                               names={"#status": "status"}, values={":active": "active"}),
                 Put(stored, condition="attribute_not_exists(pk)"),
                 audit_entry(pk, actor=actor, action="share_code.created",
                             detail={"referrer_id": item["referrer_id"]}, at=item["created_at"]),
@@ -128,7 +135,9 @@ class LinkRepository:
             ])
         except ConditionFailed as exc:
             if exc.failed_index() == 0:
-                raise ReferrerMissing("no such referrer", reasons=exc.reasons) from exc
+                if self.table.get(referrer_pk, referrer_sk, consistent=True) is None:
+                    raise ReferrerMissing("no such referrer", reasons=exc.reasons) from exc
+                raise ReferrerInactive("the referrer is not active", reasons=exc.reasons) from exc
             if exc.failed_index() == 3:
                 raise QuotaChanged("the referrer's codes changed", reasons=exc.reasons) from exc
             raise CodeTaken("that code is taken", reasons=exc.reasons) from exc

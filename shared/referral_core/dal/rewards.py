@@ -156,6 +156,11 @@ class LedgerRepository:
     def entries(self, referrer_id: str) -> list[Item]:
         return self.table.partition(referrer_pk(referrer_id), sk_prefix="LEDGER#", consistent=True)
 
+    def referrer_status(self, referrer_id: str) -> str | None:
+        """The referrer's ``status`` (profile in the same partition), None without a profile."""
+        profile = self.table.get(referrer_pk(referrer_id), "PROFILE", consistent=True)
+        return str(profile.get("status") or "active") if profile else None
+
     def post(self, entry: Entry, *, guards: Sequence[Operation] = (), also: Sequence[Operation] = (),
              expected_version: int | None = None, allow_negative: bool = False) -> None:
         """Write ``entry`` and apply its deltas to the balance in one transaction, with ``guards``

@@ -34,6 +34,13 @@ class SessionRequest(Model):
 class SessionResponse(Model):
     session_token: str = Field(description="Send as `Authorization: Bearer <session_token>`")
     expires_at: str = Field(description="ISO-8601 UTC")
+    masked_name: str = Field(description='Whom the session signs in, masked ("Jo S.")')
+
+
+class SignInPreview(Model):
+    """``POST /auth/session/preview``: whom a sign-in link is for, before it is used."""
+
+    masked_name: str = Field(description='The referrer the link signs in, masked ("Jo S.")')
 
 
 class ReferralView(Model):

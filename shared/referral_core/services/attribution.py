@@ -74,16 +74,19 @@ def lead_evidence(lead: Item, click: Item | None, rules: AttributionRules) -> li
     found: list[Evidence] = []
     if lead.get("ref"):
         valid = lead.get("ref_status") == "attributed" and bool(lead.get("referrer_id"))
+        refused = "referrer_inactive" if lead.get("ref_status") == "referrer_inactive" else "unknown_code"
         found.append(Evidence("code", lead["ref"], lead.get("referrer_id") if valid else None, at, valid,
-                              "valid code" if valid else "unknown_code"))
+                              "valid code" if valid else refused))
     if lead.get("cid"):
         if click is None:
             found.append(Evidence("click", lead["cid"], None, at, False, "unknown_click"))
         else:
             fresh = _within(click["clicked_at"], at, rules.window_days)
+            reason = "click within window" if fresh else "outside_attribution_window"
             found.append(Evidence("click", str(click.get("code", lead["cid"])), click.get("referrer_id"),
-                                  click["clicked_at"], fresh and bool(click.get("referrer_id")),
-                                  "click within window" if fresh else "outside_attribution_window"))
+                                  click["clicked_at"], fresh and bool(click.get("referrer_id"))
+                                  and not click.get("referrer_inactive"),
+                                  "referrer_inactive" if click.get("referrer_inactive") else reason))
     if lead.get("source") == "refer_a_job" and lead.get("referrer_id"):
         found.append(Evidence("refer_a_job", lead["lead_id"], lead["referrer_id"], at, True,
                               "referrer submitted the job"))
@@ -137,6 +140,22 @@ def _decision(outcome: Outcome, reason: str, evidence: list[Evidence], winner: E
     return Decision(outcome, reason, evidence, winner.source, winner.referrer_id, code)
 
 
+def without_inactive(lead: Item, click: Item | None, prior: PriorReferral | None,
+                     inactive: set[str]) -> tuple[Item, Item | None, PriorReferral | None]:
+    """The sources of a lead with suspended or erased referrers taken out (pure): their code and
+    refer-a-job no longer credit them, their click is refused, an earlier referral to them binds nobody.
+    Lead capture already refuses their codes; this also covers a suspension that lands between capture
+    and attribution, and clicks or earlier referrals from before it."""
+    if lead.get("referrer_id") in inactive:
+        lead = {k: v for k, v in lead.items() if k not in ("referrer_id", "code")} | {
+            "ref_status": "referrer_inactive"}
+    if click is not None and click.get("referrer_id") in inactive:
+        click = {**click, "referrer_inactive": True}
+    if prior is not None and prior.referrer_id in inactive:
+        prior = None
+    return lead, click, prior
+
+
 # -- applying it -------------------------------------------------------------------------------------
 def _hashes(item: Item) -> list[str]:
     return [item[key] for key in ("email_hash", "phone_hash") if item.get(key)]
@@ -177,6 +196,10 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
     rules = attribution_rules(repo.program())
     click = repo.click(lead["cid"]) if lead.get("cid") else None
     prior, existing = customer_history(repo, lead, rules)
+    candidates = {lead.get("referrer_id"), (click or {}).get("referrer_id"), prior.referrer_id if prior else None}
+    inactive = repo.inactive_referrers({str(r) for r in candidates if r})
+    if inactive:
+        lead, click, prior = without_inactive(lead, click, prior, inactive)
     decision = decide(lead, rules=rules, click=click, prior=prior, existing_customer=existing)
     if decision.outcome == Outcome.NONE:
         return decision

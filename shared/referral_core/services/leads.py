@@ -24,7 +24,7 @@ from referral_core.hashing import email_hash, peppered_hash
 from referral_core.ids import normalise_code
 from referral_core.models.leads import LeadCreated, LeadRequest, ReferAJobRequest
 from referral_core.policy import POLICY_VERSION
-from referral_core.services.redirect import CODE_PATTERN, is_live
+from referral_core.services.redirect import CODE_PATTERN, is_live, referrer_active
 from referral_core.zones import zone_locked_out
 
 Source = Literal["quick_help", "refer_a_job"]
@@ -200,6 +200,9 @@ def _code_for(repo: LeadRepository, ref: str | None, lead: dict[str, Any]) -> di
         return None
     if not is_live(item, lead["created_at"]):
         lead["ref_status"] = "used_up" if _used_up(item) else "inactive"
+        return None
+    if not referrer_active(item):  # suspended or erased referrer: an ordinary lead, credited to nobody
+        lead["ref_status"] = "referrer_inactive"
         return None
     lead.update({"code": code, "referrer_id": item["referrer_id"], "ref_status": "attributed"})
     if zone_locked_out(item, lead["postcode"]):

@@ -58,6 +58,8 @@ PUBLIC_REASON = {
     "dismissed_by_staff": "staff_decision",
     "currency_mismatch": "programme_rules",
 }
+#: Referrer statuses whose rewards wait for a staff decision instead of being credited automatically.
+INACTIVE_REFERRER = frozenset({"suspended", "erased"})
 #: Review statuses that mean the referral is in the staff queue already.
 IN_QUEUE = frozenset({ReviewStatus.OPEN, ReviewStatus.QUESTIONED, ReviewStatus.DEFERRED})
 
@@ -254,6 +256,9 @@ def settle(repos: RewardRepos, lead_id: str, *, staff_accepted: bool = False) ->
         return "no_referral"
     program = current_program(repos.program)
     result = evaluate(facts, program, currency=repos.currency, staff_accepted=staff_accepted)
+    if (result.outcome is Outcome.CREDIT and not staff_accepted
+            and repos.ledger.referrer_status(facts.referral["referrer_id"]) in INACTIVE_REFERRER):
+        result = Eligibility(Outcome.REVIEW, ("referrer_inactive",))  # suspended or erased: staff decide
     at = iso()
     if result.outcome is Outcome.WAIT:
         return str(result.outcome)

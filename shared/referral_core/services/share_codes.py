@@ -22,6 +22,7 @@ from referral_core.dal.links import (
     CodeQuota,
     LinkRepository,
     QuotaChanged,
+    ReferrerInactive,
     ReferrerMissing,
 )
 from referral_core.dal.referrers import CodeTaken
@@ -104,9 +105,17 @@ def share_code_view(item: Mapping[str, Any], *, origin: str, qr_prefix: str) -> 
 # -- use cases -----------------------------------------------------------------------------------
 def create_share_code(repo: LinkRepository, referrer_id: str, request: CreateShareCodeRequest, *, origin: str,
                       actor: str, allowed_hosts: Iterable[str], qr_prefix: str,
-                      rules: ShareCodeRules) -> ShareCodeView:
+                      rules: ShareCodeRules, landing_choices: Sequence[str] | None = None) -> ShareCodeView:
     """Create a custom or generated code for ``referrer_id``. 422 names the field; a taken code is 409, and
-    so is a code beyond the programme's ``max_active_per_referrer`` (``limit_reached``)."""
+    so is a code beyond the programme's ``max_active_per_referrer`` (``limit_reached``).
+
+    ``landing_choices``: when given (a referrer creating their own code), ``landing_url`` must be one of
+    these landing pages staff allow, or absent (Quick Help); staff may set any allow-listed landing.
+    """
+    if landing_choices is not None and request.landing_url and request.landing_url not in landing_choices:
+        why = ("choose one of the landing pages staff allow: " + ", ".join(landing_choices)
+               if landing_choices else "is set by staff: leave it out (Quick Help)")
+        raise InvalidInput(f"landing_url {why}", fields={"landing_url": why})
     item: dict[str, Any] = {
         "referrer_id": referrer_id, "personal": False, "visibility": request.visibility,
         "zones": _clean_zones(request.zones, request.zone_mode), "zone_mode": request.zone_mode,
@@ -203,6 +212,9 @@ def _create(repo: LinkRepository, item: dict[str, Any], actor: str, quota: CodeQ
         repo.create_code(item, actor=actor, quota=quota, keep=keep)
     except ReferrerMissing:
         raise NotFound("no such referrer", fields={"referrer_id": "not found"}) from None
+    except ReferrerInactive:
+        raise Conflict("the referrer is suspended or erased: no new share codes",
+                       fields={"referrer_id": "not active"}) from None
     except CodeTaken:
         return False
     return True
