@@ -42,6 +42,7 @@ from tests.support.portal import (
     magic_token,
     opt_out_token,
     portal_event,
+    preview_event,
     session_event,
 )
 from tests.support.stream_pump import StreamPump, batches, consumers
@@ -227,8 +228,10 @@ STAFF_SETUP = [
 PORTAL_SIGN_IN_AND_REFER = [
     Step("POST /auth/magic-link", "portal: ask for a sign-in link (300 ms response floor)", "ReferrerPortalFunction",
          lambda ctx: magic_link_event(ctx["email"], source_ip=_fresh_ip()), _keep_magic_token),
-    Step("GET /dashboard", "portal: the emailed link opens the dashboard page", "ReferrerPortalFunction",
-         lambda ctx: portal_event("GET", "/dashboard", query={"token": ctx["token"]})),
+    Step("GET /dashboard", "portal: the emailed link opens the dashboard page (token in the fragment)",
+         "ReferrerPortalFunction", lambda ctx: portal_event("GET", "/dashboard")),
+    Step("POST /auth/session/preview", "portal: whom the link signs in (\"Sign in as Jo S.?\")",
+         "ReferrerPortalFunction", lambda ctx: preview_event(ctx["token"])),
     Step("POST /auth/session", "portal: exchange the link for a session", "ReferrerPortalFunction",
          lambda ctx: session_event(ctx["token"]), _keep(session="session_token")),
     Step("GET /me", "portal: dashboard data (profile, balance, codes, referrals)", "ReferrerPortalFunction",
@@ -327,6 +330,12 @@ STAFF_TOOLS = [
     Step("GET /me/notifications/opt-out", "portal: the opt-out link of a stage email", "ReferrerPortalFunction",
          _opt_out("GET")),
     Step("POST /me/notifications/opt-out", "portal: stop stage emails", "ReferrerPortalFunction", _opt_out("POST")),
+    Step("POST /admin/referrers/{referrer_id}/suspend", "staff: suspend the referrer (sessions and codes)",
+         "StaffAdminFunction", lambda ctx: _admin("POST", f"/admin/referrers/{ctx['referrer_id']}/suspend",
+                                                  {"note": "Complaint REQ-43: paused while we look"})),
+    Step("POST /admin/referrers/{referrer_id}/reactivate", "staff: reactivate the referrer", "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/referrers/{ctx['referrer_id']}/reactivate",
+                            {"note": "REQ-43 resolved"})),
 ]
 
 
@@ -346,6 +355,9 @@ JOURNEYS: dict[str, list[Step]] = {
         Step("GET /openapi.json", "API description", "ApiDocsFunction",
              lambda ctx: http_event("GET", "/openapi.json")),
         Step("GET /docs", "API docs page", "ApiDocsFunction", lambda ctx: http_event("GET", "/docs")),
+        Step("GET /docs/{asset}", "API docs page's script (Swagger UI, from its package)", "ApiDocsFunction",
+             lambda ctx: http_event("GET", "/docs/swagger-ui-bundle.js", route="/docs/{asset}",
+                                    path_params={"asset": "swagger-ui-bundle.js"})),
     ],
     "referral": [
         Step("POST /admin/referrers", "referral: staff create a referrer", "StaffAdminFunction",

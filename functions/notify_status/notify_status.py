@@ -35,6 +35,7 @@ from referral_core.services.notifications import StageNotifier, on_referral_chan
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class NotifySettings(BaseSettings):
     sender_email: str
+    ses_configuration_set: str
     session_secret_arn: str
 
 
@@ -49,7 +50,7 @@ def _table() -> Table:
 
 
 def _send(email: Email) -> str:
-    return send_email(settings().sender_email, email)
+    return send_email(settings().sender_email, email, configuration_set=settings().ses_configuration_set)
 
 
 def _opt_out_url(referrer: Mapping[str, Any]) -> str:

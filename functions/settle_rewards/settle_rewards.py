@@ -25,7 +25,8 @@ from referral_core.services.rewards import on_change
 
 @cache
 def _repos() -> RewardRepos:
-    return RewardRepos.on(Table(read_settings(BaseSettings).table_name))
+    settings = read_settings(BaseSettings)
+    return RewardRepos.on(Table(settings.table_name), currency=settings.currency)
 
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

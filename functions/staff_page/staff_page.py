@@ -13,6 +13,7 @@ import hashlib
 from typing import Any
 
 from referral_core.pages import render
+from referral_core.security_headers import secured
 
 SCRIPT = """
 "use strict";
@@ -158,8 +159,9 @@ def openapi_paths() -> dict[str, Any]:
     }}}
 
 
+@secured
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"statusCode": 200, "headers": HEADERS, "body": PAGE}
+    return {"statusCode": 200, "headers": dict(HEADERS), "body": PAGE}
 
 
 init_complete()

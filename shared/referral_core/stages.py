@@ -50,10 +50,13 @@ class FlagType(StrEnum):
     UNCLEAR_SOURCE = "unclear_source"
     MISSING_JOB_LINK = "missing_job_link"
     REFUND_HOLD = "refund_hold"
+    CURRENCY_MISMATCH = "currency_mismatch"  # the job is in another currency than the programme
+    REFUND_EXCEEDS_AMOUNT = "refund_exceeds_amount"  # a refund larger than the job's amount (capped)
 
 
 #: Public reason categories a referrer may see for ``not_eligible`` (never private details).
 NOT_ELIGIBLE_REASONS = frozenset({
     "existing_customer", "duplicate", "outside_service_area", "job_not_completed", "job_refunded",
     "below_minimum_value", "outside_attribution_window", "programme_rules", "staff_decision",
+    "zone_locked",  # the share code is locked to zones the customer is outside (docs/links.md)
 })

@@ -120,6 +120,17 @@ def test_json_post_with_ref_and_cid_returns_201_with_lead_id(stack):
     [
         ({"consent": None}, "consent"),
         ({"consent": {"contact": False, "policy_version": POLICY_VERSION}}, "consent.contact"),
+        # Consent is the JSON value true: 1, 1.0 and "true" are not (issue 16)
+        ({"consent": {"contact": 1, "policy_version": POLICY_VERSION}}, "consent.contact"),
+        ({"consent": {"contact": 1.0, "policy_version": POLICY_VERSION}}, "consent.contact"),
+        ({"consent": {"contact": "true", "policy_version": POLICY_VERSION}}, "consent.contact"),
+        # NUL and other control characters are refused, not stored (issue 16); see the walk over every
+        # text field in test_hostile_bodies.py
+        ({"name": "Sam\x00 Lee"}, "name"),
+        ({"name": "Sam\nLee"}, "name"),
+        ({"issue": "Wi-Fi\x00 down"}, "issue"),
+        ({"issue": "Wi-Fi \x1b[31mdown"}, "issue"),
+        ({"referred_by": "Jo\x7f"}, "referred_by"),
         ({"consent": {"contact": True, "policy_version": "2020-01-01"}}, "consent.policy_version"),
         ({"email": None, "phone": None}, "email"),
         ({"email": "", "phone": " "}, "phone"),
@@ -138,6 +149,19 @@ def test_bad_input_is_422_naming_the_field_and_writes_nothing(stack, changes, fi
     error = json_body(response)["error"]
     assert error["code"] == "invalid_input"
     assert field in error["fields"]
+    assert lead_items(stack) == []
+
+
+def test_multi_line_issue_text_keeps_its_line_breaks_and_tabs(stack):
+    response = post_lead(stack, lead_body(issue="Laptop:\r\n\tno Wi-Fi\nsince Monday"))
+    assert response["statusCode"] == 201, response
+    assert [lead["issue"] for lead in stack.items_of_type("lead")] == ["Laptop:\r\n\tno Wi-Fi\nsince Monday"]
+
+
+def test_a_form_post_with_a_nul_in_the_name_shows_the_form_again(stack):
+    response = post_form(stack, form_fields(name="Sam\x00"))
+    assert response["statusCode"] == 422
+    assert "control characters" in response["body"]
     assert lead_items(stack) == []
 
 

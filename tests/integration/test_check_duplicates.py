@@ -129,7 +129,7 @@ def test_zone_mismatch_when_the_postcode_is_outside_the_codes_zones(stack):
 
     assert "zone_mismatch" not in flags_of(stack, inside["lead_id"])
     flag = flags_of(stack, outside["lead_id"])["zone_mismatch"]
-    assert flag["evidence"] == {"code": code, "postcode": "3000", "zones": ["2000", "21*"]}
+    assert flag["evidence"] == {"code": code, "postcode": "3000", "zones": ["2000", "21*"], "zone_mode": "flag"}
 
 
 def test_unclear_source_when_the_claim_names_someone_else(stack):

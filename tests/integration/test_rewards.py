@@ -270,3 +270,22 @@ def test_unattributed_referral_is_not_eligible(stack):
     seed_referral(stack, referrer_id=None)
     settle(stack)
     assert referral(stack)["eligibility"]["reasons"] == ["not_attributed"]
+
+
+@pytest.mark.parametrize("status", ["suspended", "erased"])
+def test_a_suspended_or_erased_referrer_is_not_credited_automatically(paid_referral, status):
+    # Given the referrer was suspended (or erased) before the job was settled
+    from tests.support.rewards import REFERRER, table
+
+    table(paid_referral).put({"pk": f"REFERRER#{REFERRER}", "sk": "PROFILE", "type": "referrer",
+                              "referrer_id": REFERRER, "status": status})
+    # When the referral reaches customer_paid
+    assert settle(paid_referral) == {"batchItemFailures": []}
+    # Then nothing is credited: the referral waits for staff, with the reason
+    assert repos(paid_referral).rewards.get(JOB) is None
+    assert balance(paid_referral)["pending_cents"] == 0
+    stored = referral(paid_referral)
+    assert stored["stage"] == Stage.UNDER_REVIEW
+    assert stored["eligibility"]["reasons"] == ["referrer_inactive"]
+    # And a staff accept still credits it (their decision)
+    assert on_staff_accept(repos(paid_referral), LEAD) == "credited"

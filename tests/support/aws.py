@@ -168,6 +168,8 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         for fn in tpl.functions.values():
             if "SENDER_EMAIL" in fn.env:
                 ses.verify_email_identity(EmailAddress=fn.env["SENDER_EMAIL"])
+        for name in {fn.env.get("SES_CONFIGURATION_SET") for fn in tpl.functions.values()} - {None}:
+            ses.create_configuration_set(ConfigurationSet={"Name": name})
         env = {"TABLE_NAME": table_name}
         for key, value in env.items():
             monkeypatch.setenv(key, value)

@@ -51,7 +51,7 @@ def test_magic_link_answers_no_sooner_than_the_floor_either_way(known):
     assert sorted(scope for scope, _ in repo.hits) == ["signin-email", "signin-ip"]  # counted either way
     assert ("signin-email", email_hash("p", "jo@example.com")) in repo.hits
     if known:
-        assert "https://refer.example.com/dashboard?token=" in sent[0].text
+        assert "https://refer.example.com/dashboard#token=" in sent[0].text
         assert repo.links[0].token_hash not in sent[0].text
 
 

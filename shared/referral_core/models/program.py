@@ -11,10 +11,10 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from referral_core.models.base import Model
+from referral_core.models.base import MAX_VERSION, Model, OneLine
 
 Cents = Annotated[int, Field(ge=0, le=100_000_000)]
-Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10)]
+Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10), OneLine]
 
 
 class _Strict(Model):
@@ -47,7 +47,7 @@ class RewardAmount(_Strict):
 class Tier(_Strict):
     """A level reached after ``min_rewarded`` rewarded referrals; its ``reward`` applies from then on."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), OneLine]
     min_rewarded: Annotated[int, Field(ge=0, le=100_000)]
     reward: RewardAmount
 
@@ -98,6 +98,21 @@ class RefereeReward(_Strict):
     amount_cents: Cents = 0
 
 
+ReservedWord = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=3, max_length=20,
+                                                pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class ShareCodeRules(_Strict):
+    """Limits on the share codes referrers (and staff on their behalf) create (docs/links.md)."""
+
+    max_active_per_referrer: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=10, description="active codes a referrer may hold besides the personal code; a new code "
+                                "beyond it is 409 until one is disabled, expires or is used up")
+    reserved_words: Annotated[tuple[ReservedWord, ...], Field(max_length=100)] = Field(
+        default=(), description="extra words no custom code may contain (e.g. your business and brand "
+                                "names), on top of the built-in list; look-alikes (0 for O...) are caught too")
+
+
 class ProgramRules(_Strict):
     tiers: Annotated[tuple[Tier, ...], Field(min_length=1, max_length=10)]
     min_job_value_cents: Cents = 0
@@ -109,6 +124,7 @@ class ProgramRules(_Strict):
     referee_reward: RefereeReward = Field(default_factory=RefereeReward)
     zones: tuple[Postcode, ...] = Field(default=(), description="postcodes served; empty: everywhere")
     allow_negative_balance: bool = False
+    share_codes: ShareCodeRules = Field(default_factory=ShareCodeRules)
 
     @field_validator("tiers")
     @classmethod
@@ -149,7 +165,7 @@ class Program(Model):
 
 
 class UpdateProgramRequest(ProgramRules):
-    expected_version: Annotated[int, Field(ge=0, description="the version you read; 409 if it changed")]
+    expected_version: Annotated[int, Field(ge=0, le=MAX_VERSION, description="the version you read; 409 if it changed")]
 
     def rules(self) -> ProgramRules:
         return ProgramRules.model_validate(self.model_dump(exclude={"expected_version"}))

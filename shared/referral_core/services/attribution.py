@@ -105,17 +105,20 @@ def lead_evidence(lead: Item, click: Item | None, rules: Attribution) -> list[Ev
     found: list[Evidence] = []
     if lead.get("ref"):
         valid = code_accepted(lead)
+        refused = "referrer_inactive" if lead.get("ref_status") == "referrer_inactive" else "unknown_code"
         found.append(Evidence("code", lead["ref"], lead.get("referrer_id") if valid else None, at, valid,
                               ("code typed in who referred you" if typed_code(lead) else "valid code")
-                              if valid else "unknown_code"))
+                              if valid else refused))
     if lead.get("cid"):
         if click is None:
             found.append(Evidence("link", lead["cid"], None, at, False, "unknown_click"))
         else:
             fresh = _within(click["clicked_at"], at, rules.window_days)
+            reason = "click within window" if fresh else "outside_attribution_window"
             found.append(Evidence("link", str(click.get("code", lead["cid"])), click.get("referrer_id"),
-                                  click["clicked_at"], fresh and bool(click.get("referrer_id")),
-                                  "click within window" if fresh else "outside_attribution_window"))
+                                  click["clicked_at"], fresh and bool(click.get("referrer_id"))
+                                  and not click.get("referrer_inactive"),
+                                  "referrer_inactive" if click.get("referrer_inactive") else reason))
     if lead.get("source") == "refer_a_job" and lead.get("referrer_id"):
         found.append(Evidence("referral_form", lead["lead_id"], lead["referrer_id"], at, True,
                               "referrer submitted the job"))
@@ -151,6 +154,9 @@ def decide(lead: Item, *, rules: Attribution, click: Item | None = None,
                  and e.referrer_id == winner.referrer_id), None)
     if existing_customer:
         return _decision(Outcome.NOT_ELIGIBLE, "existing_customer", evidence, winner, code=code)
+    if lead.get("zone_locked") and code is not None and code == lead.get("code"):
+        # capture found the customer outside the zones of a code in zone_mode lock (docs/links.md)
+        return _decision(Outcome.NOT_ELIGIBLE, "zone_locked", evidence, winner, code=code)
     if len({e.referrer_id for e in automatic}) > 1:
         return _decision(Outcome.REVIEW, "conflicting_sources", evidence, winner, code=code)
     return _decision(Outcome.ATTRIBUTED, winner.reason, evidence, winner, code=code)
@@ -164,6 +170,22 @@ def _overruled(item: Evidence, model: str) -> Evidence:
 def _decision(outcome: Outcome, reason: str, evidence: list[Evidence], winner: Evidence, *,
               code: str | None) -> Decision:
     return Decision(outcome, reason, evidence, winner.source, winner.referrer_id, code)
+
+
+def without_inactive(lead: Item, click: Item | None, prior: PriorReferral | None,
+                     inactive: set[str]) -> tuple[Item, Item | None, PriorReferral | None]:
+    """The sources of a lead with suspended or erased referrers taken out (pure): their code and
+    refer-a-job no longer credit them, their click is refused, an earlier referral to them binds nobody.
+    Lead capture already refuses their codes; this also covers a suspension that lands between capture
+    and attribution, and clicks or earlier referrals from before it."""
+    if lead.get("referrer_id") in inactive:
+        lead = {k: v for k, v in lead.items() if k not in ("referrer_id", "code")} | {
+            "ref_status": "referrer_inactive"}
+    if click is not None and click.get("referrer_id") in inactive:
+        click = {**click, "referrer_inactive": True}
+    if prior is not None and prior.referrer_id in inactive:
+        prior = None
+    return lead, click, prior
 
 
 # -- applying it -------------------------------------------------------------------------------------
@@ -213,6 +235,10 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
     rules = attribution_rules(program)
     click = repo.click(lead["cid"]) if lead.get("cid") else None
     prior, existing = customer_history(repo, lead, rules)
+    candidates = {lead.get("referrer_id"), (click or {}).get("referrer_id"), prior.referrer_id if prior else None}
+    inactive = repo.inactive_referrers({str(r) for r in candidates if r})
+    if inactive:
+        lead, click, prior = without_inactive(lead, click, prior, inactive)
     decision = decide(lead, rules=rules, click=click, prior=prior, existing_customer=existing)
     if decision.outcome == Outcome.NONE:
         return decision
@@ -221,7 +247,7 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
         "type": "referral", "lead_id": lead_id, "source": decision.source,
         "referrer_id": decision.referrer_id, "code": decision.code,
         "masked_name": mask_name(str(lead.get("name", ""))),
-        "postcode": lead.get("postcode"), "created_at": lead["created_at"],
+        "postcode": lead.get("postcode"), "suburb": lead.get("suburb"), "created_at": lead["created_at"],
         "attribution": {"model": rules.model, "window_days": rules.window_days,
                         "program_version": int((program or {}).get("version") or 0),
                         "outcome": str(decision.outcome), "reason": decision.reason, "decided_at": now,

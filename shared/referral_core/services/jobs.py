@@ -7,7 +7,6 @@ records a new event, with an optimistic version check so concurrent deliveries f
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Iterable
@@ -16,11 +15,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from referral_core.bodies import loads
 from referral_core.clock import iso
 from referral_core.contacts import clean_phone
 from referral_core.dal.dynamo import ConditionFailed, Item
 from referral_core.dal.jobs import DuplicateEvent, JobRepository
-from referral_core.errors import InvalidInput, MalformedRequest, Unavailable
+from referral_core.errors import InvalidInput, Unavailable
 from referral_core.hashing import email_hash, peppered_hash
 from referral_core.http_errors import validation_fields
 from referral_core.models.jobs import JobCustomer, JobEventType, JobWebhookEvent, JobWebhookResponse
@@ -37,10 +37,7 @@ MAX_ATTEMPTS = 25
 
 def parse_event(body: bytes) -> JobWebhookEvent:
     """The webhook body as a model: 400 if it is not JSON, 422 naming the fields that are wrong."""
-    try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MalformedRequest("the body is not valid JSON", fields={"body": "not valid JSON"}) from None
+    raw = loads(body)  # the one bounded body reader: 400 for anything it cannot read
     try:
         return JobWebhookEvent.model_validate(raw)
     except ValidationError as exc:
@@ -84,7 +81,14 @@ def derive_job(job_id: str, events: Iterable[Item]) -> Item:
         state["currency"] = priced[-1]["currency"]
     refund = by_type.get(JobEventType.REFUNDED)
     if refund is not None:
-        state["refunded_cents"] = refund.get("amount_cents", state.get("amount_cents", 0))
+        refunded = int(refund.get("amount_cents", state.get("amount_cents")) or 0)
+        paid = state.get("amount_cents")
+        if paid is not None and refund.get("currency") == state.get("currency") and refunded > int(paid):
+            # More than the job's amount cannot have been refunded: cap it, keep the excess for staff
+            # (a flag on the referral, services.rewards.flag_refund_excess). The refund still counts.
+            state["refund_excess_cents"] = refunded - int(paid)
+            refunded = int(paid)
+        state["refunded_cents"] = refunded
     lead_ids = [e["lead_id"] for e in ordered if e.get("lead_id")]
     if lead_ids:
         state["lead_id"] = lead_ids[0]

@@ -18,7 +18,7 @@ from referral_core.dal.leads import LeadRepository
 from referral_core.dal.rates import Window
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.stages import FlagType, Severity
-from referral_core.zones import zone_allows
+from referral_core.zones import zone_allows, zone_mode
 
 CONTACT_KINDS = ("email", "phone", "address")
 MAX_EVIDENCE_MATCHES = 10
@@ -100,11 +100,13 @@ def self_referral_finding(lead: Mapping[str, Any], referrer: Mapping[str, Any] |
 
 
 def zone_finding(lead: Mapping[str, Any], code_item: Mapping[str, Any] | None) -> Finding | None:
+    """The lead's postcode is outside its code's zones. ``zone_mode`` in the evidence tells staff whether
+    that only raised this flag or (``lock``) also made the attribution not eligible (``zone_locked``)."""
     if not lead.get("code") or not code_item or zone_allows(code_item, str(lead.get("postcode", ""))):
         return None
     return Finding(FlagType.ZONE_MISMATCH, Severity.LOW,
                    {"code": lead["code"], "postcode": lead.get("postcode"),
-                    "zones": list(code_item.get("zones") or ())})
+                    "zones": list(code_item.get("zones") or ()), "zone_mode": zone_mode(code_item)})
 
 
 def source_finding(lead: Mapping[str, Any], click: Mapping[str, Any] | None,

@@ -25,7 +25,8 @@ from referral_core.hashing import email_hash, peppered_hash
 from referral_core.ids import normalise_code
 from referral_core.models.leads import LeadCreated, LeadRequest, ReferAJobRequest
 from referral_core.policy import POLICY_VERSION
-from referral_core.services.redirect import CODE_PATTERN, is_live
+from referral_core.services.redirect import CODE_PATTERN, is_live, referrer_active
+from referral_core.zones import zone_locked_out
 
 Source = Literal["quick_help", "refer_a_job"]
 Channel = Literal["form", "api", "portal"]  # how consent was given: the Quick Help form, JSON, the portal
@@ -83,6 +84,7 @@ class Contact:
     postcode: str
     street: str | None
     issue: str
+    suburb: str | None = None
 
 
 def capture_lead(repo: LeadRepository, request: LeadRequest, rules: CaptureRules,
@@ -94,7 +96,7 @@ def capture_lead(repo: LeadRepository, request: LeadRequest, rules: CaptureRules
                            fields={"consent.policy_version": f"current version is {POLICY_VERSION}"})
     contact = _clean(rules, name=request.name, email=request.email, phone=request.phone,
                      postcode=request.postcode, street=request.street, issue=request.issue,
-                     email_field="email", phone_field="phone")
+                     email_field="email", phone_field="phone", suburb=request.suburb)
     refs = contact_refs(rules.pepper, contact)
     ip_hash = _limit_ip(repo, rules, requester.source_ip)
     at = iso()
@@ -119,7 +121,8 @@ def submit_refer_a_job(referrer: Mapping[str, Any], request: ReferAJobRequest, r
         raise Forbidden("this referrer account is not active")
     contact = _clean(rules, name=request.friend_name, email=request.friend_email,
                      phone=request.friend_phone, postcode=request.postcode, street=request.street,
-                     issue=request.issue, email_field="friend_email", phone_field="friend_phone")
+                     issue=request.issue, email_field="friend_email", phone_field="friend_phone",
+                     suburb=request.suburb)
     refs = contact_refs(rules.pepper, contact)
     ip_hash = _limit_ip(repo, rules, requester.source_ip)
     at = iso()
@@ -133,7 +136,8 @@ def submit_refer_a_job(referrer: Mapping[str, Any], request: ReferAJobRequest, r
 
 # -- steps --------------------------------------------------------------------------------------------
 def _clean(rules: CaptureRules, *, name: str, email: str | None, phone: str | None, postcode: str,
-           street: str | None, issue: str, email_field: str, phone_field: str) -> Contact:
+           street: str | None, issue: str, email_field: str, phone_field: str,
+           suburb: str | None = None) -> Contact:
     if not email and not phone:
         need = "give an email address or a phone number"
         raise InvalidInput(need, fields={email_field: need, phone_field: need})
@@ -143,7 +147,7 @@ def _clean(rules: CaptureRules, *, name: str, email: str | None, phone: str | No
     return Contact(
         name=name, email=clean_email(email, email_field) if email else None,
         phone=clean_phone(phone, rules.phone_region, phone_field) if phone else None,
-        postcode=postcode, street=street, issue=issue,
+        postcode=postcode, street=street, issue=issue, suburb=suburb,
     )
 
 
@@ -181,21 +185,29 @@ def _lead_item(contact: Contact, refs: list[ContactRef], *, source: Source, at: 
     return {
         "lead_id": ids.new_id(), "source": source, "status": "received", "created_at": at,
         "name": contact.name, "email": contact.email, "phone": contact.phone,
-        "postcode": contact.postcode, "street": contact.street, "issue": contact.issue,
-        "ip_hash": ip_hash, "consent": consent, **hashes,
+        "postcode": contact.postcode, "suburb": contact.suburb, "street": contact.street,
+        "issue": contact.issue, "ip_hash": ip_hash, "consent": consent, **hashes,
     }
 
 
 def _live_code(repo: LeadRepository, code: str, at: str) -> tuple[dict[str, Any] | None, str]:
     """The one place a share code's eligibility for attribution is decided, for a code carried from a
     link and one typed in "who referred you?" alike: the code item and ``attributed``, or None and why
-    not (``unknown``, ``inactive``, ``used_up``). The resolver reads the result (``ref_status``)."""
+    not (``unknown``, ``inactive``, ``used_up``, ``referrer_inactive``). The resolver reads the result
+    (``ref_status``); a zone lock is marked beside it (``_lock_zone``)."""
     item = repo.get_code(code) if CODE_PATTERN.match(code) else None
     if item is None:
         return None, "unknown"
     if not is_live(item, at):
         return None, "used_up" if _used_up(item) else "inactive"
+    if not referrer_active(item):  # suspended or erased referrer: an ordinary lead, credited to nobody
+        return None, "referrer_inactive"
     return item, "attributed"
+
+
+def _lock_zone(code_item: Mapping[str, Any], lead: dict[str, Any]) -> None:
+    if zone_locked_out(code_item, lead["postcode"]):
+        lead["zone_locked"] = True  # kept and attributed, but attribution makes it not eligible (docs/links.md)
 
 
 def _code_for(repo: LeadRepository, ref: str | None, lead: dict[str, Any]) -> dict[str, Any] | None:
@@ -208,6 +220,7 @@ def _code_for(repo: LeadRepository, ref: str | None, lead: dict[str, Any]) -> di
     lead["ref_status"] = status
     if item is not None:
         lead.update({"code": code, "referrer_id": item["referrer_id"]})
+        _lock_zone(item, lead)
     return item
 
 
@@ -230,6 +243,7 @@ def _typed_code_for(repo: LeadRepository, claim: str | None, lead: dict[str, Any
         return None
     lead.update({"ref": code, "ref_via": "referred_by", "ref_status": status, "code": code,
                  "referrer_id": item["referrer_id"]})
+    _lock_zone(item, lead)
     return item
 
 
@@ -249,6 +263,7 @@ def _save(repo: LeadRepository, rules: CaptureRules, lead: dict[str, Any], refs:
         # code goes back to being a claim.
         for name in ("code", "referrer_id", *(("ref", "ref_via", "ref_status") if lead.get("ref_via") else ())):
             lead.pop(name)
+        lead.pop("zone_locked", None)
         if lead.get("ref"):
             lead["ref_status"] = "used_up"
         repo.create(lead, refs)

@@ -105,6 +105,7 @@ REASON_LABELS: dict[str, str] = {
     "outside_attribution_window": "the request came after the referral window",
     "programme_rules": "the programme rules",
     "staff_decision": "a decision by our team",
+    "zone_locked": "they are outside the area the code they used is for",
 }
 
 
@@ -164,7 +165,8 @@ def on_referral_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any], n
     The marker ``stage#{lead_id}#{stage}`` is claimed first, so a replayed record, a no-op MODIFY or the
     same stage reached again (after a review hold) sends nothing. The event goes out before the email:
     if the email then fails, the marker is released and the retry may repeat the event (EventBridge is
-    at-least-once anyway) but the email is never sent twice. Opted-out referrers get the event only.
+    at-least-once anyway) but the email is never sent twice. Opted-out, suspended and erased referrers get
+    the event only.
     Returns what happened, for the log.
     """
     change = stage_change(old, new)
@@ -186,6 +188,8 @@ def on_referral_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any], n
             return "event_only_unattributed"
         if referrer.get("notifications_opt_out"):
             return "event_only_opted_out"
+        if referrer.get("status", "active") != "active":  # suspended, or erased (no address left)
+            return "event_only_inactive"
         notifier.send(stage_email(referrer, new, opt_out_url=notifier.opt_out_url(referrer)))
     except Exception:
         notifier.log.release(key)

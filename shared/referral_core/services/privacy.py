@@ -111,6 +111,8 @@ def erase_person(repo: PrivacyRepository, who: Person, *, note: str, actor: str)
                           for k in ("email", "phone", "name") if i.get(k) and i[k] != ERASED}
     scrubber = _Scrubber(hashes=hashes, raw={r for r in raw if len(r) >= MIN_NAME_CHARS})
     detail = {"request_id": request_id, "note": note}
+    for profile in (i for i in items if i.get("type") == "referrer"):
+        repo.mark_referrer_erased(profile, actor=actor, at=at, detail=detail)  # codes stop attributing first
     changed = 0
     for pk, partition in footprint.partitions.items():
         changes = [c for c in (scrubber.change(i) for i in partition) if c is not None]

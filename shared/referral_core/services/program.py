@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from referral_core.clock import iso
 from referral_core.dal.program import ProgramRepository
-from referral_core.models.program import Program, UpdateProgramRequest, default_rules
+from referral_core.models.program import Program, ShareCodeRules, UpdateProgramRequest, default_rules
 from referral_core.services.program_defaults import program_rules
 
 
@@ -17,6 +17,11 @@ def current_program(repo: ProgramRepository) -> Program:
         return Program(rules=default_rules(), version=0)
     return Program(rules=program_rules(stored), version=int(stored.get("version") or 0),
                    updated_at=stored.get("updated_at"), updated_by=stored.get("updated_by"))
+
+
+def share_code_rules(repo: ProgramRepository) -> ShareCodeRules:
+    """The share-code limits in force (the cap per referrer, the programme's reserved words)."""
+    return current_program(repo).rules.share_codes
 
 
 def update_program(repo: ProgramRepository, request: UpdateProgramRequest, *, actor: str) -> Program:

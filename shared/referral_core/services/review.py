@@ -149,8 +149,13 @@ def attribute(repo: ReviewRepository, lead_id: str, request: AttributionRequest,
     """Resolve an unclear source to a referrer (which must exist) or to none, with a note: one transaction,
     and the answer is built from what was written (a failed call changed nothing)."""
     referral, open_flags = _current(repo, lead_id)
-    if request.referrer_id and repo.referrer(request.referrer_id) is None:
-        raise NotFound("no such referrer", fields={"referrer_id": "unknown referrer"})
+    if request.referrer_id:
+        profile = repo.referrer(request.referrer_id)
+        if profile is None:
+            raise NotFound("no such referrer", fields={"referrer_id": "unknown referrer"})
+        if profile.get("status", "active") != "active":
+            raise Conflict("the referrer is suspended or erased: they cannot be credited",
+                           fields={"referrer_id": "not active"})
     unclear = tuple(f["flag_type"] for f in open_flags if f["flag_type"] == FlagType.UNCLEAR_SOURCE)
     attribution = Attribution(
         referrer_id=request.referrer_id, previous_referrer_id=referral.get("referrer_id"),
