@@ -106,6 +106,48 @@ def test_self_referral_when_the_friend_is_the_referrer(stack):
     assert created["referrer_id"] == lead["referrer_id"]
 
 
+@pytest.mark.parametrize("look_alike", [
+    "\uff4aohn.doe@example.com",   # fullwidth j
+    "j\u043ehn.doe@example.com",   # Cyrillic o
+    "jo\u0301hn.doe@example.com",  # combining acute accent
+    "John.Doe+x@\u0415XAMPLE.com",  # case, +tag, Cyrillic E
+])
+def test_a_look_alike_email_is_a_duplicate_contact(stack, look_alike):
+    code = create_referrer(stack)["code"]
+    first = new_lead(stack, ref=code, email="john.doe@example.com", phone=None)
+    second = new_lead(stack, ref=code, email=look_alike, phone=None, source_ip="198.51.100.1")
+
+    run_checks(stack, first, second)
+
+    assert flags_of(stack, first["lead_id"]) == {}
+    flag = flags_of(stack, second["lead_id"])["duplicate_contact"]
+    assert flag["evidence"]["matches"] == [
+        {"contact": "email", "lead_id": first["lead_id"], "days_before": 0, "look_alike": True}]
+
+
+def test_a_look_alike_street_is_a_duplicate_address(stack):
+    code = create_referrer(stack)["code"]
+    first = new_lead(stack, ref=code, email=None, phone="0412 000 001", street="12 Main St")
+    second = new_lead(stack, ref=code, email=None, phone="0412 000 002", street="12 M\u0430in St",  # Cyrillic a
+                      source_ip="198.51.100.1")
+
+    run_checks(stack, first, second)
+
+    [match] = flags_of(stack, second["lead_id"])["duplicate_contact"]["evidence"]["matches"]
+    assert (match["contact"], match["lead_id"], match["look_alike"]) == ("address", first["lead_id"], True)
+
+
+def test_self_referral_when_the_friend_has_a_look_alike_of_the_referrers_email(stack):
+    code = create_referrer(stack, email="jo.smith@example.com")["code"]
+    lead = new_lead(stack, ref=code, email="j\u043e.smith@\uff45xample.com", phone=None)  # Cyrillic o, fullwidth e
+
+    run_checks(stack, lead)
+
+    flag = flags_of(stack, lead["lead_id"])["self_referral"]
+    assert flag["severity"] == "high"
+    assert flag["evidence"]["matches"] == [{"contact": "email", "via": "referrer_profile", "look_alike": True}]
+
+
 def test_velocity_per_ip_flags_leads_beyond_the_limit(stack):
     code = create_referrer(stack)["code"]
     leads = [new_lead(stack, ref=code, email=f"v{i}@example.com", phone=None) for i in range(4)]
@@ -213,5 +255,6 @@ def test_dynamodb_calls_per_stream_record(stack):
 
     run_checks(stack, lead)
 
-    # 1 BatchGetItem (code, referrer, click) + 2 Query (email, phone) + 2 UpdateItem (velocity windows)
-    assert sorted(calls.operations) == ["BatchGetItem", "Query", "Query", "UpdateItem", "UpdateItem"]
+    # 1 BatchGetItem (code, referrer, click) + 3 Query (email exact and look-alike, phone)
+    # + 2 UpdateItem (velocity windows)
+    assert sorted(calls.operations) == ["BatchGetItem", "Query", "Query", "Query", "UpdateItem", "UpdateItem"]

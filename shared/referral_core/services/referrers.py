@@ -7,7 +7,7 @@ from referral_core.clock import iso
 from referral_core.contacts import clean_email, clean_phone
 from referral_core.dal.referrers import CodeTaken, EmailTaken, NewReferrer, ReferrerRepository
 from referral_core.errors import Conflict
-from referral_core.hashing import email_hash, peppered_hash
+from referral_core.hashing import email_hash, email_match_hash, peppered_hash
 from referral_core.models.referrers import CreateReferrerRequest, CreateReferrerResponse
 
 CODE_ATTEMPTS = 5
@@ -27,7 +27,7 @@ def create_referrer(repo: ReferrerRepository, request: CreateReferrerRequest, *,
         code = ids.new_code()
         new = NewReferrer(
             referrer_id=referrer_id, name=request.name, email=email,
-            email_hash=email_hash(pepper, email), phone=phone,
+            email_hash=email_hash(pepper, email), email_match_hash=email_match_hash(pepper, email), phone=phone,
             phone_hash=peppered_hash(pepper, "phone", phone) if phone else None,
             code=code, link=short_link(origin, code), origin=origin.rstrip("/"),
             created_at=created_at, created_by=actor,

@@ -1,0 +1,56 @@
+"""Look-alike keys (Unicode TS #39) and the two hash kinds: pure logic, no AWS."""
+
+from __future__ import annotations
+
+import pytest
+
+from referral_core.contacts import ASCII_PROTOTYPES, _prototypes, match_key
+from referral_core.hashing import email_hash, email_match_hash, email_match_key
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_ascii_table_is_the_librarys_ascii_slice():
+    # ASCII text never loads the confusables data; the copied slice must stay the library's.
+    assert {char: target for char, target in _prototypes().items() if char.isascii()} == ASCII_PROTOTYPES
+
+
+@pytest.mark.parametrize("look_alike", [
+    "\uff4aohn.doe@example.com",                 # fullwidth j
+    "j\u043ehn.doe@example.com",                 # Cyrillic o
+    "jo\u0301hn.doe@example.com",                # combining acute accent
+    "j\u00f3hn.doe@example.com",                 # precomposed o with acute
+    "JOHN.DOE@\uff25XAMPLE.COM",                 # case, fullwidth E
+    "jo\u200bhn.doe@example.com",                # zero-width space
+    "\u0458\u043ehn.d\u043e\u0435@\u0435\u0445\u0430mple.com",  # Cyrillic j, o, e, x, a
+    "john.d0e@examp1e.com",                      # ASCII look-alikes: 0 for o, 1 for l
+])
+def test_look_alikes_share_the_key_of_the_plain_address(look_alike):
+    assert match_key(look_alike) == match_key("john.doe@example.com")
+    assert email_match_key(look_alike) == email_match_key("john.doe@example.com")
+
+
+def test_the_ts39_example_and_greek_letters():
+    paypal = "\U0001d52d\U0001d4b6\u1eff\U0001d561\U0001d552\u2113"  # the example of UTS #39 section 4
+    assert match_key(paypal) == match_key("paypal")
+    assert match_key("\u03c1\u03b1\u0443\u0440\u0430l") == match_key("paypal")  # Greek rho alpha, Cyrillic u er a
+    assert match_key("rn") == match_key("m")  # TS #39 maps m to rn: a flag, never a refusal
+
+
+def test_different_addresses_keep_different_keys():
+    keys = {match_key(text) for text in ("john.doe@example.com", "jane.doe@example.com", "john.dee@example.com")}
+    assert len(keys) == 3
+
+
+def test_the_email_rules_apply_after_the_look_alike_key():
+    assert email_match_key("\uff2a\u043e.hn+x@googlemail.com") == email_match_key("john@gmail.com")
+    assert email_match_key("j.o.h.n@gm\u0430il.com") == email_match_key("john@gmail.com")  # Cyrillic a in gmail
+
+
+def test_exact_hashes_are_unchanged_by_the_look_alike_keys():
+    # Stored exact hashes stay valid (no re-hash): this value was computed by the code before look-alikes.
+    assert email_hash("p", "Jo.Smith+ads@GoogleMail.com") == "ea188fe0a98446fd068f406e6cefc045"
+    # Exact look-ups differ from look-alike ones, so they can never meet one only alike.
+    assert email_hash("p", "\uff4aohn@example.com") != email_hash("p", "john@example.com")
+    assert email_match_hash("p", "joe@a.b") != email_hash("p", "joe@a.b")  # even where the keys are equal
+    assert email_match_key("joe@a.b") == "joe@a.b"
