@@ -34,6 +34,22 @@ def clean_phone(value: str, region: str, field: str = "phone") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_disposable_domain(domain: str) -> bool:
+    """The email domain (or a parent of it: ``x.mailinator.com``) is a disposable-mail provider, by the
+    maintained ``disposable-email-domains`` list. The list (~10,000 names) loads on first use only, in
+    the lead checks: lead capture never calls this."""
+    names = domain.strip().rstrip(".").casefold().split(".")
+    blocklist = _disposable_domains()
+    return any(".".join(names[i:]) in blocklist for i in range(len(names) - 1))
+
+
+@functools.cache
+def _disposable_domains() -> frozenset[str]:
+    from disposable_email_domains import allowlist, blocklist
+
+    return frozenset(blocklist) - frozenset(allowlist)
+
+
 def mask_name(name: str) -> str:
     """``"Joanne Smith"`` -> ``"Jo S."``: enough for a referrer to recognise a friend, no more."""
     parts = name.split()

@@ -50,6 +50,7 @@ class FlagType(StrEnum):
     UNCLEAR_SOURCE = "unclear_source"
     MISSING_JOB_LINK = "missing_job_link"
     REFUND_HOLD = "refund_hold"
+    DISPOSABLE_EMAIL = "disposable_email"
 
 
 #: Public reason categories a referrer may see for ``not_eligible`` (never private details).

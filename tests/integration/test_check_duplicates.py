@@ -148,6 +148,19 @@ def test_self_referral_when_the_friend_has_a_look_alike_of_the_referrers_email(s
     assert flag["evidence"]["matches"] == [{"contact": "email", "via": "referrer_profile", "look_alike": True}]
 
 
+def test_a_disposable_email_gets_a_low_flag_and_the_lead_is_kept(stack):
+    code = create_referrer(stack)["code"]
+    lead = new_lead(stack, ref=code, email="someone@mailinator.com", phone=None)  # 201: never refused
+
+    run_checks(stack, lead)
+
+    flag = flags_of(stack, lead["lead_id"])["disposable_email"]
+    assert (flag["severity"], flag["evidence"]) == ("low", {"contact": "email", "domain": "mailinator.com"})
+    assert [item["lead_id"] for item in lead_items(stack)] == [lead["lead_id"]]
+    run_checks(stack, lead)  # a replay adds nothing
+    assert len([f for f in stack.items_of_type("flag") if f["flag_type"] == "disposable_email"]) == 1
+
+
 def test_velocity_per_ip_flags_leads_beyond_the_limit(stack):
     code = create_referrer(stack)["code"]
     leads = [new_lead(stack, ref=code, email=f"v{i}@example.com", phone=None) for i in range(4)]

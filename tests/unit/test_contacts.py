@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
-from referral_core.contacts import ASCII_PROTOTYPES, _prototypes, match_key
+from local.runtime import lambda_environment
+from local.template import load_template
+from referral_core.contacts import ASCII_PROTOTYPES, _prototypes, is_disposable_domain, match_key
 from referral_core.hashing import email_hash, email_match_hash, email_match_key
 
 pytestmark = pytest.mark.unit
@@ -54,3 +60,29 @@ def test_exact_hashes_are_unchanged_by_the_look_alike_keys():
     assert email_hash("p", "\uff4aohn@example.com") != email_hash("p", "john@example.com")
     assert email_match_hash("p", "joe@a.b") != email_hash("p", "joe@a.b")  # even where the keys are equal
     assert email_match_key("joe@a.b") == "joe@a.b"
+
+
+@pytest.mark.parametrize("domain", ["mailinator.com", "x.Mailinator.COM", "guerrillamail.com."])
+def test_disposable_domains_come_from_the_maintained_list(domain):
+    assert is_disposable_domain(domain)
+
+
+@pytest.mark.parametrize("domain", ["gmail.com", "example.com", "com", ""])
+def test_ordinary_domains_are_not_disposable(domain):
+    assert not is_disposable_domain(domain)
+
+
+DATA = ("confusable_homoglyphs", "disposable_email_domains")
+PROBE = ("import json, sys; sys.path[:0] = {paths!r}; import {module}; "
+         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {data!r})))")
+
+
+@pytest.mark.parametrize("logical_id", ["CaptureLeadFunction", "CheckDuplicatesFunction", "JobWebhookFunction"])
+def test_no_function_loads_the_data_lists_at_init(logical_id):
+    """Both lists load on first use (non-ASCII text; a lead check), never in a function's cold start."""
+    function = load_template().functions[logical_id]
+    paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
+    out = subprocess.run([sys.executable, "-I", "-c", PROBE.format(paths=paths, module=function.module, data=DATA)],
+                         env=lambda_environment(function, None), cwd=str(function.code_uri), capture_output=True,
+                         text=True, check=True, timeout=60)
+    assert json.loads(out.stdout) == []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from referral_core.clock import epoch, parse_iso
+from referral_core.contacts import is_disposable_domain
 from referral_core.dal.leads import LeadRepository
 from referral_core.dal.rates import Window
 from referral_core.dal.referrals import ReferralRepository
@@ -108,6 +109,14 @@ def self_referral_finding(lead: Mapping[str, Any], referrer: Mapping[str, Any] |
         for kind in same]))
 
 
+def disposable_email_finding(lead: Mapping[str, Any]) -> Finding | None:
+    """The lead's email is at a disposable-mail provider: low severity, for staff to see; never blocks."""
+    domain = str(lead.get("email") or "").rpartition("@")[2]
+    if not domain or not is_disposable_domain(domain):
+        return None
+    return Finding(FlagType.DISPOSABLE_EMAIL, Severity.LOW, {"contact": "email", "domain": domain.casefold()})
+
+
 def zone_finding(lead: Mapping[str, Any], code_item: Mapping[str, Any] | None) -> Finding | None:
     if not lead.get("code") or not code_item or zone_allows(code_item, str(lead.get("postcode", ""))):
         return None
@@ -188,6 +197,7 @@ def find_issues(lead: Mapping[str, Any], repo: LeadRepository, rules: CheckRules
     findings = [
         *contact_findings(lead, matches, rules),
         self_referral_finding(lead, referrer),
+        disposable_email_finding(lead),
         zone_finding(lead, related.get("share_code")),
         source_finding(lead, related.get("click"), referrer),
         *velocity_findings(lead, repo, rules),
