@@ -97,7 +97,31 @@ class FakeLog:
         self.claimed.discard(key)
 
 
-def notifier(log: FakeLog, calls: list[str], *, fail_email: bool = False) -> StageNotifier:
+class FakeLimit:
+    def __init__(self, sent_before: int = 0, maximum: int = 4) -> None:
+        self.sent, self.maximum = sent_before, maximum
+
+    def max_per_hour(self, default: int) -> int:
+        return self.maximum
+
+    def count(self, referrer_id: str) -> tuple[int, str]:
+        self.sent += 1
+        return self.sent, "2026-11-23T11:00:00.000000Z"
+
+
+class FakeDigests:
+    def __init__(self, fail: bool = False) -> None:
+        self.added: list[tuple[str, dict[str, Any], str]] = []
+        self.fail = fail
+
+    def add(self, referrer_id: str, entry: dict[str, Any], *, due_at: str) -> None:
+        if self.fail:
+            raise RuntimeError("DynamoDB is down")
+        self.added.append((referrer_id, entry, due_at))
+
+
+def notifier(log: FakeLog, calls: list[str], *, fail_email: bool = False, limit: FakeLimit | None = None,
+             digests: FakeDigests | None = None) -> StageNotifier:
     def send(email: Any) -> None:
         calls.append("email")
         if fail_email:
@@ -108,11 +132,32 @@ def notifier(log: FakeLog, calls: list[str], *, fail_email: bool = False) -> Sta
             return {"referrer_id": referrer_id, "email": "jo@example.com", "name": "Jo", "origin": "https://x"}
 
     return StageNotifier(referrers=Referrers(), log=log, send=send,  # type: ignore[arg-type]
-                         publish=lambda kind, detail: calls.append("event"), opt_out_url=lambda r: "https://x/o")
+                         publish=lambda kind, detail: calls.append("event"), opt_out_url=lambda r: "https://x/o",
+                         limit=limit or FakeLimit(), digests=digests or FakeDigests())  # type: ignore[arg-type]
 
 
 REFERRAL = {"pk": "LEAD#l1", "sk": "REFERRAL", "type": "referral", "lead_id": "l1", "referrer_id": "r1",
             "stage": "job_booked", "masked_name": "Sa L.", "postcode": "2000"}
+
+
+def test_past_the_hourly_limit_the_change_waits_for_the_digest():
+    log, calls, digests = FakeLog(), [], FakeDigests()
+    outcome = on_referral_changed({"stage": "received"}, REFERRAL,
+                                  notifier(log, calls, limit=FakeLimit(sent_before=4), digests=digests))
+    assert outcome == "queued_for_digest"
+    assert calls == ["event"]  # the event is never held back; no email now
+    assert digests.added == [("r1", {"lead_id": "l1", "stage": "job_booked", "masked_name": "Sa L.",
+                                     "postcode": "2000", "at": digests.added[0][1]["at"]},
+                              "2026-11-23T11:00:00.000000Z")]
+    assert log.claimed == {"stage#l1#job_booked"}
+
+
+def test_a_failed_queueing_gives_the_marker_back():
+    log = FakeLog()
+    with pytest.raises(RuntimeError):
+        on_referral_changed({"stage": "received"}, REFERRAL,
+                            notifier(log, [], limit=FakeLimit(sent_before=9), digests=FakeDigests(fail=True)))
+    assert log.claimed == set()  # the stream retry queues it (no stage lost)
 
 
 def test_the_event_goes_before_the_email_and_a_failed_email_gives_the_marker_back():
