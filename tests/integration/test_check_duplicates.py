@@ -10,8 +10,10 @@ import pytest
 from referral_core import api
 from referral_core.clock import iso, now
 from referral_core.dal.leads import LeadRepository
+from referral_core.hashing import email_hash
 from referral_core.models.leads import ReferAJobRequest
 from referral_core.services.leads import Requester, submit_refer_a_job
+from tests.support.aws import PEPPER
 from tests.support.events import http_event, load_event
 from tests.support.leads import (
     CAPTURE,
@@ -123,6 +125,24 @@ def test_a_look_alike_email_is_a_duplicate_contact(stack, look_alike):
     flag = flags_of(stack, second["lead_id"])["duplicate_contact"]
     assert flag["evidence"]["matches"] == [
         {"contact": "email", "lead_id": first["lead_id"], "days_before": 0, "look_alike": True}]
+
+
+def test_a_lead_stored_before_look_alike_keys_still_catches_its_duplicates(stack):
+    # Given a lead as the code before look-alike keys stored it: the exact hash and its index entry only
+    code = create_referrer(stack)["code"]
+    earlier = iso(now() - timedelta(days=3))
+    put_item(stack, {"pk": "LEAD#BEFORE", "sk": "LEAD", "type": "lead", "lead_id": "BEFORE", "created_at": earlier,
+                     "email": "john.doe@example.com", "email_hash": email_hash(PEPPER, "john.doe@example.com")})
+    put_item(stack, {"pk": f"CONTACT#{email_hash(PEPPER, 'john.doe@example.com')}", "sk": "LEAD#BEFORE",
+                     "type": "contact", "kind": "email", "lead_id": "BEFORE", "created_at": earlier})
+
+    # When the same person comes again after the change
+    lead = new_lead(stack, ref=code, email="John.Doe+again@Example.com", phone=None)
+    run_checks(stack, lead)
+
+    # Then the exact key, unchanged, still finds the earlier lead
+    flag = flags_of(stack, lead["lead_id"])["duplicate_contact"]
+    assert flag["evidence"]["matches"] == [{"contact": "email", "lead_id": "BEFORE", "days_before": 3}]
 
 
 def test_a_look_alike_street_is_a_duplicate_address(stack):
