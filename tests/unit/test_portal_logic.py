@@ -9,7 +9,7 @@ import pytest
 from referral_core.errors import Unauthorized
 from referral_core.hashing import email_hash
 from referral_core.services import auth_links
-from referral_core.services.notifications import StageNotifier, on_referral_changed, stage_change
+from referral_core.services.notifications import StageNotifier, on_referral_changed, send_due_digests, stage_change
 from referral_core.services.portal import referral_view
 
 pytestmark = pytest.mark.unit
@@ -180,3 +180,54 @@ def test_referral_view_keeps_only_what_a_referrer_may_see():
     assert set(view) == {"referral_id", "masked_name", "suburb", "postcode", "stage", "stage_label", "reason",
                          "reason_label", "created_at", "updated_at"}
     assert view["updated_at"] == view["created_at"]
+
+
+class FakeQueue:
+    """A digest queue with one due referrer and two entries (docs/portal.md, "Stage email digest")."""
+
+    def __init__(self) -> None:
+        self.items = [{"pk": "DIGEST#r1", "sk": f"STAGE#l{i}#received", "lead_id": f"l{i}", "stage": "received",
+                       "masked_name": "Sa L.", "postcode": "2000", "at": f"2026-11-23T10:0{i}:00.000000Z"}
+                      for i in range(2)]
+        self.calls: list[str] = []
+
+    def due(self, now: str) -> list[dict[str, Any]]:
+        return [{"referrer_id": "r1"}] if self.items else []
+
+    def entries(self, referrer_id: str) -> list[dict[str, Any]]:
+        return [dict(item) for item in self.items]
+
+    def claim(self, entries: list[dict[str, Any]], digest_id: str, *, at: str) -> bool:
+        self.calls.append("claim")
+        return True
+
+    def unclaim(self, entries: list[dict[str, Any]]) -> None:
+        self.calls.append("unclaim")
+
+    def finish(self, referrer_id: str, entries: list[dict[str, Any]]) -> None:
+        self.calls.append("finish")
+        self.items = [i for i in self.items if i["sk"] not in {e["sk"] for e in entries}]
+
+
+class OneReferrer:
+    def get(self, referrer_id: str) -> dict[str, Any]:
+        return {"referrer_id": referrer_id, "email": "jo@example.com", "name": "Jo Smith", "origin": "https://x"}
+
+
+def test_a_failed_digest_gives_its_entries_back_and_the_next_run_sends_them_once():
+    queue, sent = FakeQueue(), []
+
+    def failing(email: Any) -> None:
+        raise RuntimeError("SES is down")
+
+    counts = send_due_digests(queue, OneReferrer(), failing, opt_out_url=lambda r: "https://x/o")  # type: ignore[arg-type]
+    assert counts == {"sent": 0, "dropped": 0, "failed": 1}
+    assert queue.calls == ["claim", "unclaim"] and len(queue.items) == 2  # kept for the next run
+
+    counts = send_due_digests(queue, OneReferrer(), sent.append, opt_out_url=lambda r: "https://x/o")  # type: ignore[arg-type]
+    assert counts == {"sent": 1, "dropped": 0, "failed": 0}
+    [email] = sent
+    assert email.subject == "Referral updates: 2 updates"
+    assert email.text.count("Sa L. (2000) asked for help") == 2
+    assert "https://x/dashboard" in email.text and "https://x/o" in email.text  # links in the text part
+    assert queue.items == []
