@@ -73,12 +73,27 @@ def match_key(value: str) -> str:
 
     NFKC (fullwidth and compatibility forms), case-fold, NFD without combining marks and format
     characters (``jóhn`` -> ``john``), each character replaced by its Unicode TS #39 confusable prototype
-    (Cyrillic o U+043E -> ``o``, ``1`` -> ``l``, ``m`` -> ``rn``), case-folded again. Strings that look alike
-    get the same key; some distinct ones do too (``barn``/``bam``), which is why a look-alike match only
-    ever raises a flag for staff and never links or attributes anything. The one normalisation every
-    look-alike check uses (contacts here; referrer applications).
+    (Cyrillic o U+043E -> ``o``, ``1`` -> ``l``, ``m`` -> ``rn``), case-folded again; repeated until nothing
+    changes (a prototype can itself fold or decompose into something with a prototype: circled digit one
+    -> ``1`` -> ``l``), so the key of a key is itself. Strings that look alike get the same key; some
+    distinct ones do too (``barn``/``bam``), which is why a look-alike match only ever raises a flag for
+    staff and never links or attributes anything. The one normalisation every look-alike check uses
+    (contacts here; referrer applications).
     """
-    folded = unicodedata.normalize("NFKC", value).casefold()
+    key = value
+    for _ in range(MAX_ROUNDS):
+        folded = _match_round(key)
+        if folded == key:
+            break
+        key = folded
+    return key
+
+
+MAX_ROUNDS = 6  # a fixed point comes within 3 rounds for every character of the data (unit test)
+
+
+def _match_round(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
     if folded.isascii():
         mapped = "".join(ASCII_PROTOTYPES.get(char, char) for char in folded)
     else:
@@ -98,8 +113,9 @@ def _prototypes() -> dict[str, str]:
     has exactly one prototype, a prototype maps to nothing further. So a key whose one entry has several
     sources, or is several characters long, is a source of that entry; two single characters that only
     map to each other are a class of two, and one of them (the first in :func:`_pair_order`) stands for
-    both, also inside longer prototypes. Matching needs only that two strings get equal keys exactly
-    when TS #39 gives them equal skeletons (checked in ``tests/unit/test_contacts.py``).
+    both, also inside longer prototypes. Matching needs only that two strings get equal keys when TS #39
+    gives them equal skeletons: compared in full with the official confusables.txt when this library was
+    chosen (docs/leads.md), spot-checked on TS #39's examples in ``tests/unit/test_contacts.py``.
     """
     from confusable_homoglyphs.confusables import confusables_data
 

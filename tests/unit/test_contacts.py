@@ -10,7 +10,7 @@ import pytest
 
 from local.runtime import lambda_environment
 from local.template import load_template
-from referral_core.contacts import ASCII_PROTOTYPES, _prototypes, is_disposable_domain, match_key
+from referral_core.contacts import ASCII_PROTOTYPES, _match_round, _prototypes, is_disposable_domain, match_key
 from referral_core.hashing import email_hash, email_match_hash, email_match_key
 
 pytestmark = pytest.mark.unit
@@ -41,6 +41,17 @@ def test_the_ts39_example_and_greek_letters():
     assert match_key(paypal) == match_key("paypal")
     assert match_key("\u03c1\u03b1\u0443\u0440\u0430l") == match_key("paypal")  # Greek rho alpha, Cyrillic u er a
     assert match_key("rn") == match_key("m")  # TS #39 maps m to rn: a flag, never a refusal
+
+
+def test_the_key_of_a_key_is_itself_for_every_character_of_the_data():
+    # e.g. a circled digit one folds to 1, whose prototype is l: the rounds go on until nothing changes
+    for char in _prototypes():
+        key = match_key(char)
+        assert match_key(key) == key, (hex(ord(char)), key)
+        rounds, text = 0, char
+        while _match_round(text) != text:
+            text, rounds = _match_round(text), rounds + 1
+        assert rounds <= 3
 
 
 def test_different_addresses_keep_different_keys():
