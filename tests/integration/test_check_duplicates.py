@@ -9,6 +9,7 @@ import pytest
 
 from referral_core import api
 from referral_core.clock import iso, now
+from referral_core.dal.dynamo import Table
 from referral_core.dal.leads import LeadRepository
 from referral_core.hashing import email_hash
 from referral_core.models.leads import ReferAJobRequest
@@ -143,6 +144,40 @@ def test_a_lead_stored_before_look_alike_keys_still_catches_its_duplicates(stack
     # Then the exact key, unchanged, still finds the earlier lead
     flag = flags_of(stack, lead["lead_id"])["duplicate_contact"]
     assert flag["evidence"]["matches"] == [{"contact": "email", "lead_id": "BEFORE", "days_before": 3}]
+
+
+def test_the_backfill_gives_contacts_stored_before_look_alike_keys_their_look_alike_entries(stack):
+    from scripts.backfill_look_alike_keys import run
+
+    # Given a referrer profile and a lead stored before look-alike keys, and an erased lead
+    code = create_referrer(stack, email="jo.smith@example.com")["code"]
+    profile = stack.items_of_type("referrer")[0]
+    table = Table(stack.table_name)
+    table.update(profile["pk"], profile["sk"], "REMOVE email_match_hash")  # as profiles were stored
+    earlier = iso(now() - timedelta(days=3))
+    exact = email_hash(PEPPER, "john.doe@example.com")
+    put_item(stack, {"pk": "LEAD#BEFORE", "sk": "LEAD", "type": "lead", "lead_id": "BEFORE", "created_at": earlier,
+                     "email": "john.doe@example.com", "email_hash": exact, "postcode": "3000"})
+    put_item(stack, {"pk": f"CONTACT#{exact}", "sk": "LEAD#BEFORE", "type": "contact", "kind": "email",
+                     "lead_id": "BEFORE", "created_at": earlier})
+    erased = {"pk": "LEAD#GONE", "sk": "LEAD", "type": "lead", "lead_id": "GONE", "created_at": earlier,
+              "email": "[erased]", "postcode": "3000"}
+    put_item(stack, erased)
+
+    # When the backfill runs (twice: the second run finds nothing to do)
+    assert run(table, PEPPER) == {"updated": 2, "skipped": 0}
+    assert run(table, PEPPER) == {"updated": 0, "skipped": 0}
+
+    # Then look-alikes of both are caught, and the erased lead got nothing back
+    twin = new_lead(stack, ref=code, email="\uff4aohn.doe@example.com", phone=None)  # fullwidth j
+    selfie = new_lead(stack, ref=code, email="j\u043e.smith@example.com", phone=None,  # Cyrillic o
+                      source_ip="198.51.100.1")
+    run_checks(stack, twin, selfie)
+    [match] = flags_of(stack, twin["lead_id"])["duplicate_contact"]["evidence"]["matches"]
+    assert (match["lead_id"], match["look_alike"]) == ("BEFORE", True)
+    assert flags_of(stack, selfie["lead_id"])["self_referral"]["evidence"]["matches"] == [
+        {"contact": "email", "via": "referrer_profile", "look_alike": True}]
+    assert next(i for i in lead_items(stack) if i["lead_id"] == "GONE") == erased
 
 
 def test_a_look_alike_street_is_a_duplicate_address(stack):

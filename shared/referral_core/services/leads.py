@@ -10,14 +10,14 @@ the code's use (when it has ``max_uses``) and the code's rate counter. Checks ag
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from referral_core import ids
 from referral_core.clock import epoch, iso
 from referral_core.contacts import clean_email, clean_phone, match_key
-from referral_core.dal.leads import CodeRateExceeded, CodeUsedUp, ContactRef, LeadRepository
+from referral_core.dal.leads import CodeRateExceeded, CodeUsedUp, ContactRef, LeadRepository, LookAlikeBackfill
 from referral_core.dal.rates import Window
 from referral_core.errors import Forbidden, InvalidInput, RateLimited
 from referral_core.hashing import LOOK_ALIKE, email_hash, email_match_hash, peppered_hash
@@ -170,6 +170,31 @@ def contact_refs(pepper: str, contact: Contact) -> list[ContactRef]:
 def index_refs(hashes: dict[str, str]) -> list[ContactRef]:
     """One ``CONTACT#{hash}`` entry per hash (exact and look-alike hashes never collide)."""
     return [ContactRef(name.split("_", 1)[0], value) for name, value in hashes.items()]
+
+
+def look_alike_backfill(item: Mapping[str, Any], pepper: str) -> tuple[dict[str, str], list[ContactRef]]:
+    """The look-alike hashes a lead or referrer profile stored before them lacks (from its raw values),
+    and the index entries to add (leads only: a profile is compared directly). Empty for items that have
+    them, and for erased ones (their exact hashes are gone, and must not come back)."""
+    hashes: dict[str, str] = {}
+    if item.get("email_hash") and not item.get("email_match_hash") and item.get("email"):
+        hashes["email_match_hash"] = email_match_hash(pepper, str(item["email"]))
+    if (item.get("type") == "lead" and item.get("address_hash") and not item.get("address_match_hash")
+            and item.get("street") and item.get("postcode")):
+        street = _street(match_key(str(item["street"])))
+        hashes["address_match_hash"] = peppered_hash(pepper, "address" + LOOK_ALIKE, f"{item['postcode']}|{street}")
+    refs = index_refs(hashes) if item.get("type") == "lead" else []
+    return hashes, refs
+
+
+def backfill_look_alike_keys(repo: LookAlikeBackfill, items: Iterable[Mapping[str, Any]], *,
+                             pepper: str) -> dict[str, int]:
+    """Add the look-alike keys to each stored item that lacks them; returns counts (no PII)."""
+    counts = {"updated": 0, "skipped": 0}
+    for item in items:
+        hashes, refs = look_alike_backfill(item, pepper)
+        counts["updated" if hashes and repo.add(dict(item), hashes, refs) else "skipped"] += 1
+    return counts
 
 
 def _street(street: str) -> str:
