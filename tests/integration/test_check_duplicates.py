@@ -146,8 +146,9 @@ def test_a_lead_stored_before_look_alike_keys_still_catches_its_duplicates(stack
     assert flag["evidence"]["matches"] == [{"contact": "email", "lead_id": "BEFORE", "days_before": 3}]
 
 
-def test_the_backfill_gives_contacts_stored_before_look_alike_keys_their_look_alike_entries(stack):
-    from scripts.backfill_look_alike_keys import run
+def test_the_backfill_gives_contacts_stored_before_look_alike_keys_their_look_alike_entries(stack, tmp_path,
+                                                                                           capsys):
+    from scripts.backfill_look_alike_keys import main, run
 
     # Given a referrer profile and a lead stored before look-alike keys, and an erased lead
     code = create_referrer(stack, email="jo.smith@example.com")["code"]
@@ -166,7 +167,9 @@ def test_the_backfill_gives_contacts_stored_before_look_alike_keys_their_look_al
 
     # When the backfill runs (twice: the second run finds nothing to do)
     assert run(table, PEPPER) == {"updated": 2, "skipped": 0}
-    assert run(table, PEPPER) == {"updated": 0, "skipped": 0}
+    (tmp_path / "pepper").write_text(PEPPER)
+    assert main(["--table", stack.table_name, "--pepper-file", str(tmp_path / "pepper")]) == 0
+    assert json.loads(capsys.readouterr().out) == {"updated": 0, "skipped": 0}
 
     # Then look-alikes of both are caught, and the erased lead got nothing back
     twin = new_lead(stack, ref=code, email="\uff4aohn.doe@example.com", phone=None)  # fullwidth j
