@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from referral_core.clock import iso, now
-from referral_core.dal.dynamo import deserialize
+from referral_core.dal.dynamo import Table, deserialize
 from referral_core.dal.notifications import DigestQueue
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.services.notifications import send_due_digests, stage_sentence
@@ -275,6 +275,20 @@ def test_an_opted_out_referrer_gets_no_digest(portal_stack):
     stack.invoke(NOTIFY, stream_event(*flood(stack, jo["referrer_id"], count=6)))
     token = opt_out_token(stack, "jo@example.com")
     assert portal(stack, "POST", "/me/notifications/opt-out", query={"token": token})["statusCode"] == 200
+
+    assert send_digests_after_the_hour(stack) == {"sent": 0, "dropped": 1, "failed": 0}
+    assert digests(stack) == []
+    assert [i for i in stack.items() if i["pk"].startswith("DIGEST#")] == []
+
+
+@pytest.mark.parametrize("status", ["suspended", "erased"])
+def test_an_inactive_referrer_gets_no_digest_and_nothing_stays_queued(portal_stack, status):
+    stack = portal_stack
+    jo = create_referrer(stack, email="jo@example.com")
+    stack.invoke(NOTIFY, stream_event(*flood(stack, jo["referrer_id"], count=6)))
+    profile = next(i for i in stack.items_of_type("referrer") if i["referrer_id"] == jo["referrer_id"])
+    Table(stack.table_name).update(profile["pk"], profile["sk"], "SET #status = :status",
+                                   names={"#status": "status"}, values={":status": status})
 
     assert send_digests_after_the_hour(stack) == {"sent": 0, "dropped": 1, "failed": 0}
     assert digests(stack) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -231,3 +232,13 @@ def test_a_failed_digest_gives_its_entries_back_and_the_next_run_sends_them_once
     assert email.text.count("Sa L. (2000) asked for help") == 2
     assert "https://x/dashboard" in email.text and "https://x/o" in email.text  # links in the text part
     assert queue.items == []
+
+
+@pytest.mark.parametrize("status", ["suspended", "erased"])
+def test_an_inactive_referrer_gets_the_event_only(status):
+    log, calls, digests = FakeLog(), [], FakeDigests()
+    stage_notifier = notifier(log, calls, limit=FakeLimit(sent_before=9), digests=digests)
+    inactive = dataclasses.replace(stage_notifier, referrers=type("R", (), {"get": lambda self, rid: {
+        "referrer_id": rid, "email": "[erased]" if status == "erased" else "jo@example.com", "status": status}})())
+    assert on_referral_changed({"stage": "received"}, REFERRAL, inactive) == "event_only_inactive"
+    assert calls == ["event"] and digests.added == []  # neither an email nor a digest entry

@@ -209,8 +209,8 @@ def on_referral_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any], n
     The marker ``stage#{lead_id}#{stage}`` is claimed first, so a replayed record, a no-op MODIFY or the
     same stage reached again (after a review hold) sends nothing. The event goes out before the email:
     if the email then fails, the marker is released and the retry may repeat the event (EventBridge is
-    at-least-once anyway) but the email is never sent twice. Opted-out referrers get the event only.
-    Past the programme's ``max_stage_emails_per_hour`` for the referrer in this clock hour, the change
+    at-least-once anyway) but the email is never sent twice. Opted-out, suspended and erased referrers get
+    the event only. Past the programme's ``max_stage_emails_per_hour`` for the referrer in this clock hour, the change
     is queued for the digest (:func:`send_due_digests`) instead of emailed. Returns what happened.
     """
     change = stage_change(old, new)
@@ -232,6 +232,8 @@ def on_referral_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any], n
             return "event_only_unattributed"
         if referrer.get("notifications_opt_out"):
             return "event_only_opted_out"
+        if referrer.get("status", "active") != "active":  # suspended, or erased (no address left)
+            return "event_only_inactive"
         sent_this_hour, hour_ends = notifier.limit.count(str(referrer_id))
         if sent_this_hour > notifier.limit.max_per_hour(DEFAULT_MAX_STAGE_EMAILS_PER_HOUR):
             notifier.digests.add(str(referrer_id), digest_entry(new), due_at=hour_ends)
@@ -243,6 +245,12 @@ def on_referral_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any], n
     return "sent"
 
 
+def _may_email(referrer: Mapping[str, Any]) -> bool:
+    """An address to write to, not opted out, and active (suspended or erased: no email, no address)."""
+    return bool(referrer.get("email")) and not referrer.get("notifications_opt_out") and (
+        referrer.get("status", "active") == "active")
+
+
 #: A claim on digest entries older than this is a run that died after sending (or before): given up.
 STALE_CLAIM = timedelta(hours=1)
 
@@ -251,8 +259,9 @@ def send_due_digests(digests: DigestQueue, referrers: ReferrerRepository, send: 
                      opt_out_url: Callable[[Mapping[str, Any]], str], at: str | None = None) -> dict[str, int]:
     """Send each referrer's digest that is due (the hour it collects ended): one email for all its
     entries, then delete them. Entries are claimed (conditional, all or none) before sending and given
-    back if sending fails, so two runs never send the same entry and a failure only delays it. Opted-out
-    or unknown referrers: the entries are dropped (their events went out when the stages changed)."""
+    back if sending fails, so two runs never send the same entry and a failure only delays it. Opted-out,
+    suspended, erased or unknown referrers: the entries are dropped (their events went out when the stages
+    changed)."""
     at = at or iso()
     counts = {"sent": 0, "dropped": 0, "failed": 0}
     for head in digests.due(at):
@@ -262,7 +271,7 @@ def send_due_digests(digests: DigestQueue, referrers: ReferrerRepository, send: 
         fresh = [e for e in entries if not e.get("digest_id")]
         done = [e for e in entries if e.get("digest_id") and str(e.get("claimed_at", "")) < stale]
         referrer = referrers.get(referrer_id)
-        if fresh and referrer and referrer.get("email") and not referrer.get("notifications_opt_out"):
+        if fresh and referrer and _may_email(referrer):
             if not digests.claim(fresh, ids.new_id(), at=at):
                 continue  # another run has them
             try:
