@@ -3,7 +3,8 @@
 - a new ``referrer`` (INSERT): the welcome email;
 - a ``referral`` whose visible ``stage`` changed (INSERT/MODIFY; the images are compared, since moto and
   retried writers emit MODIFY for no-op writes): a ``ReferralStageChanged`` event on EventBridge and,
-  unless the referrer opted out, a short email.
+  unless the referrer opted out, a short email (or, past the hourly limit, an entry for the digest that
+  ``send_stage_digests`` sends).
 
 Partial batch responses: a failing record is reported alone and retried; the rest of the batch is kept.
 """
@@ -24,12 +25,16 @@ from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table, plain
 from referral_core.dal.events import put_event
 from referral_core.dal.mail import Email, send_email
-from referral_core.dal.notifications import NotificationLog
+from referral_core.dal.notifications import DigestQueue, NotificationLog, StageEmailLimit
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.secrets import secret_string
 from referral_core.observability import logger, tracer
-from referral_core.services.auth_links import opt_out_token
-from referral_core.services.notifications import StageNotifier, on_referral_changed, on_referrer_created
+from referral_core.services.notifications import (
+    StageNotifier,
+    on_referral_changed,
+    on_referrer_created,
+    opt_out_link,
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -54,14 +59,14 @@ def _send(email: Email) -> str:
 
 
 def _opt_out_url(referrer: Mapping[str, Any]) -> str:
-    token = opt_out_token(str(referrer["referrer_id"]), signing_key=secret_string(settings().session_secret_arn))
-    return f"{str(referrer.get('origin', '')).rstrip('/')}/me/notifications/opt-out?token={token}"
+    return opt_out_link(referrer, signing_key=secret_string(settings().session_secret_arn))
 
 
 @cache
 def _stage_notifier() -> StageNotifier:
     return StageNotifier(referrers=ReferrerRepository(_table()), log=NotificationLog(_table()), send=_send,
-                         publish=put_event, opt_out_url=_opt_out_url)
+                         publish=put_event, opt_out_url=_opt_out_url, limit=StageEmailLimit(_table()),
+                         digests=DigestQueue(_table()))
 
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

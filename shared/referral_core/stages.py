@@ -52,7 +52,13 @@ class FlagType(StrEnum):
     REFUND_HOLD = "refund_hold"
     CURRENCY_MISMATCH = "currency_mismatch"  # the job is in another currency than the programme
     REFUND_EXCEEDS_AMOUNT = "refund_exceeds_amount"  # a refund larger than the job's amount (capped)
+    DISPOSABLE_EMAIL = "disposable_email"
 
+
+#: Stage emails a referrer gets in one clock hour before the rest of that hour waits for one digest
+#: (programme rule ``notifications.max_stage_emails_per_hour``; here, not in the model, so the stream
+#: consumer reads it without loading pydantic).
+DEFAULT_MAX_STAGE_EMAILS_PER_HOUR = 4
 
 #: Public reason categories a referrer may see for ``not_eligible`` (never private details).
 NOT_ELIGIBLE_REASONS = frozenset({

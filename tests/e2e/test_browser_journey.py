@@ -99,10 +99,14 @@ def reload_until_stage(page: Page, stack: StackProcess, stage: str, timeout_s: f
 
 
 def test_referral_journey_on_the_dashboard(stack: StackProcess, page: Page) -> None:
-    # Given a programme without a holding period or required review, and a new referrer
+    # Given a programme without a holding period or required review, and a new referrer; its six stage
+    # changes within minutes each get their own email (above the default hourly limit of 4, past which
+    # they would wait for the digest: tests/integration/test_stage_notifications.py)
     program = staff(stack, "GET", "/admin/program")
     staff(stack, "PUT", "/admin/program", {**program["rules"], "holding_days": 0, "require_review": False,
-                                           "min_withdrawal_cents": 1_000, "expected_version": program["version"]})
+                                           "min_withdrawal_cents": 1_000,
+                                           "notifications": {"max_stage_emails_per_hour": 10},
+                                           "expected_version": program["version"]})
     email = f"jo-{uuid.uuid4().hex[:8]}@example.com"
     referrer = staff(stack, "POST", "/admin/referrers", {"name": "Jo Smith", "email": email})
     stack.drain()

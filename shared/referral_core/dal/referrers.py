@@ -25,6 +25,7 @@ class NewReferrer:
     name: str
     email: str
     email_hash: str
+    email_match_hash: str
     phone: str | None
     phone_hash: str | None
     code: str
@@ -73,6 +74,7 @@ class ReferrerRepository:
         profile: dict[str, Any] = {
             "pk": pk, "sk": sk, "type": "referrer", "referrer_id": new.referrer_id,
             "name": new.name, "email": new.email, "email_hash": new.email_hash,
+            "email_match_hash": new.email_match_hash,
             "phone": new.phone, "phone_hash": new.phone_hash, "status": "active",
             "personal_code": new.code, "link": new.link, "origin": new.origin,
             "created_at": new.created_at, "created_by": new.created_by,

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from referral_core.models.base import MAX_VERSION, Model, OneLine
+from referral_core.stages import DEFAULT_MAX_STAGE_EMAILS_PER_HOUR
 
 Cents = Annotated[int, Field(ge=0, le=100_000_000)]
 Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10), OneLine]
@@ -113,6 +114,14 @@ class ShareCodeRules(_Strict):
                                 "names), on top of the built-in list; look-alikes (0 for O...) are caught too")
 
 
+class Notifications(_Strict):
+    """Read by the stage notifications (another function): keep this shape."""
+
+    max_stage_emails_per_hour: Annotated[int, Field(
+        ge=1, le=100, description="stage emails per referrer per clock hour; later changes of that hour are "
+                                  "rolled into one digest sent when the hour ends")] = DEFAULT_MAX_STAGE_EMAILS_PER_HOUR
+
+
 class ProgramRules(_Strict):
     tiers: Annotated[tuple[Tier, ...], Field(min_length=1, max_length=10)]
     min_job_value_cents: Cents = 0
@@ -125,6 +134,7 @@ class ProgramRules(_Strict):
     zones: tuple[Postcode, ...] = Field(default=(), description="postcodes served; empty: everywhere")
     allow_negative_balance: bool = False
     share_codes: ShareCodeRules = Field(default_factory=ShareCodeRules)
+    notifications: Notifications = Field(default_factory=Notifications)
 
     @field_validator("tiers")
     @classmethod

@@ -20,8 +20,8 @@ from referral_core.clock import iso
 from referral_core.contacts import clean_phone
 from referral_core.dal.dynamo import ConditionFailed, Item
 from referral_core.dal.jobs import DuplicateEvent, JobRepository
-from referral_core.errors import InvalidInput, Unavailable
-from referral_core.hashing import email_hash, peppered_hash
+from referral_core.errors import InvalidInput, MalformedRequest, Unavailable
+from referral_core.hashing import email_hash, email_match_hash, peppered_hash
 from referral_core.http_errors import validation_fields
 from referral_core.models.jobs import JobCustomer, JobEventType, JobWebhookEvent, JobWebhookResponse
 
@@ -57,6 +57,13 @@ def customer_hashes(customer: JobCustomer, *, pepper: str, phone_region: str) ->
         with suppress(InvalidInput):
             hashes.append(peppered_hash(pepper, "phone", clean_phone(customer.phone, phone_region)))
     return hashes
+
+
+def look_alike_hashes(customer: JobCustomer, *, pepper: str) -> list[str]:
+    """The customer's look-alike email hash (TS #39): indexed so a new lead that looks like an earlier
+    customer is flagged ``existing_customer``, but never in the job's ``contact_hashes``, which link a
+    job to a lead (a look-alike must not move money; docs/leads.md)."""
+    return [email_match_hash(pepper, customer.email)] if customer.email else []
 
 
 def event_item(event: JobWebhookEvent, *, webhook_id: str, hashes: list[str], received_at: str) -> Item:
@@ -105,6 +112,7 @@ def record_job_event(repo: JobRepository, event: JobWebhookEvent, *, webhook_id:
     """Record the event once and re-derive the job; a repeated event type changes nothing."""
     job_id = event.data.job_id
     hashes = customer_hashes(event.data.customer, pepper=pepper, phone_region=phone_region)
+    indexed = [*hashes, *look_alike_hashes(event.data.customer, pepper=pepper)]
     for attempt in range(MAX_ATTEMPTS):
         record = repo.load(job_id)
         if any(e["event_type"] == event.type for e in record.events):
@@ -113,7 +121,7 @@ def record_job_event(repo: JobRepository, event: JobWebhookEvent, *, webhook_id:
         item = event_item(event, webhook_id=webhook_id, hashes=hashes, received_at=now)
         state = {**derive_job(job_id, [*record.events, item]), "updated_at": now}
         try:
-            repo.record_event(item, state, expected_version=record.version, contact_hashes=hashes, at=now)
+            repo.record_event(item, state, expected_version=record.version, contact_hashes=indexed, at=now)
         except DuplicateEvent:
             return _answer(event, repo.get(job_id), applied=False)
         except ConditionFailed:

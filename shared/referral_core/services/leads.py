@@ -11,17 +11,17 @@ the code's rate counter. Checks against other records
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from referral_core import ids
 from referral_core.clock import epoch, iso
-from referral_core.contacts import clean_email, clean_phone
-from referral_core.dal.leads import CodeRateExceeded, CodeUsedUp, ContactRef, LeadRepository
+from referral_core.contacts import clean_email, clean_phone, match_key
+from referral_core.dal.leads import CodeRateExceeded, CodeUsedUp, ContactRef, LeadRepository, LookAlikeBackfill
 from referral_core.dal.rates import Window
 from referral_core.errors import Forbidden, InvalidInput, RateLimited
-from referral_core.hashing import email_hash, peppered_hash
+from referral_core.hashing import LOOK_ALIKE, email_hash, email_match_hash, peppered_hash
 from referral_core.ids import normalise_code
 from referral_core.models.leads import LeadCreated, LeadRequest, ReferAJobRequest
 from referral_core.policy import POLICY_VERSION
@@ -97,17 +97,17 @@ def capture_lead(repo: LeadRepository, request: LeadRequest, rules: CaptureRules
     contact = _clean(rules, name=request.name, email=request.email, phone=request.phone,
                      postcode=request.postcode, street=request.street, issue=request.issue,
                      email_field="email", phone_field="phone", suburb=request.suburb)
-    refs = contact_refs(rules.pepper, contact)
     ip_hash = _limit_ip(repo, rules, requester.source_ip)
     at = iso()
-    lead = _lead_item(contact, refs, source="quick_help", at=at, ip_hash=ip_hash, consent={
+    hashes = contact_hashes(rules.pepper, contact)
+    lead = _lead_item(contact, hashes, source="quick_help", at=at, ip_hash=ip_hash, consent={
         "purpose": CONSENT_PURPOSE, "policy_version": request.consent.policy_version, "given_at": at,
         "given_by": "customer", "channel": requester.channel,
     })
     lead.update({"cid": request.cid, "referred_by": request.referred_by})
     code_item = (_code_for(repo, request.ref, lead) if request.ref
                  else _typed_code_for(repo, request.referred_by, lead))
-    return _save(repo, rules, lead, refs, code_item)
+    return _save(repo, rules, lead, index_refs(hashes), code_item)
 
 
 def submit_refer_a_job(referrer: Mapping[str, Any], request: ReferAJobRequest, repo: LeadRepository,
@@ -123,15 +123,15 @@ def submit_refer_a_job(referrer: Mapping[str, Any], request: ReferAJobRequest, r
                      phone=request.friend_phone, postcode=request.postcode, street=request.street,
                      issue=request.issue, email_field="friend_email", phone_field="friend_phone",
                      suburb=request.suburb)
-    refs = contact_refs(rules.pepper, contact)
     ip_hash = _limit_ip(repo, rules, requester.source_ip)
     at = iso()
-    lead = _lead_item(contact, refs, source="refer_a_job", at=at, ip_hash=ip_hash, consent={
+    hashes = contact_hashes(rules.pepper, contact)
+    lead = _lead_item(contact, hashes, source="refer_a_job", at=at, ip_hash=ip_hash, consent={
         "purpose": CONSENT_PURPOSE, "policy_version": POLICY_VERSION, "given_at": at,
         "given_by": "referrer_for_friend", "channel": requester.channel,
     })
     lead.update({"referrer_id": referrer["referrer_id"], "ref_status": "attributed"})
-    return _save(repo, rules, lead, refs, None)
+    return _save(repo, rules, lead, index_refs(hashes), None)
 
 
 # -- steps --------------------------------------------------------------------------------------------
@@ -151,17 +151,60 @@ def _clean(rules: CaptureRules, *, name: str, email: str | None, phone: str | No
     )
 
 
-def contact_refs(pepper: str, contact: Contact) -> list[ContactRef]:
-    """The peppered hashes a contact is matched by: email, E.164 phone, postcode + street."""
-    refs = []
+def contact_hashes(pepper: str, contact: Contact) -> dict[str, str]:
+    """The lead's hash attributes: exact (``email_hash``, ``phone_hash``, ``address_hash``; attribution
+    and identity use these) and look-alike (``email_match_hash``, ``address_match_hash``: TS #39 keys,
+    for duplicate/self-referral flags only). A phone in E.164 has no look-alikes: one hash."""
+    hashes = {}
     if contact.email:
-        refs.append(ContactRef("email", email_hash(pepper, contact.email)))
+        hashes["email_hash"] = email_hash(pepper, contact.email)
+        hashes["email_match_hash"] = email_match_hash(pepper, contact.email)
     if contact.phone:
-        refs.append(ContactRef("phone", peppered_hash(pepper, "phone", contact.phone)))
+        hashes["phone_hash"] = peppered_hash(pepper, "phone", contact.phone)
     if contact.street:
-        street = " ".join(re.sub(r"[^a-z0-9 ]", " ", contact.street.lower()).split())
-        refs.append(ContactRef("address", peppered_hash(pepper, "address", f"{contact.postcode}|{street}")))
-    return refs
+        hashes["address_hash"] = peppered_hash(pepper, "address", f"{contact.postcode}|{_street(contact.street)}")
+        hashes["address_match_hash"] = peppered_hash(
+            pepper, "address" + LOOK_ALIKE, f"{contact.postcode}|{_street(match_key(contact.street))}")
+    return hashes
+
+
+def contact_refs(pepper: str, contact: Contact) -> list[ContactRef]:
+    """The contact index entries of a lead (:func:`index_refs` of :func:`contact_hashes`)."""
+    return index_refs(contact_hashes(pepper, contact))
+
+
+def index_refs(hashes: dict[str, str]) -> list[ContactRef]:
+    """One ``CONTACT#{hash}`` entry per hash (exact and look-alike hashes never collide)."""
+    return [ContactRef(name.split("_", 1)[0], value) for name, value in hashes.items()]
+
+
+def look_alike_backfill(item: Mapping[str, Any], pepper: str) -> tuple[dict[str, str], list[ContactRef]]:
+    """The look-alike hashes a lead or referrer profile stored before them lacks (from its raw values),
+    and the index entries to add (leads only: a profile is compared directly). Empty for items that have
+    them, and for erased ones (their exact hashes are gone, and must not come back)."""
+    hashes: dict[str, str] = {}
+    if item.get("email_hash") and not item.get("email_match_hash") and item.get("email"):
+        hashes["email_match_hash"] = email_match_hash(pepper, str(item["email"]))
+    if (item.get("type") == "lead" and item.get("address_hash") and not item.get("address_match_hash")
+            and item.get("street") and item.get("postcode")):
+        street = _street(match_key(str(item["street"])))
+        hashes["address_match_hash"] = peppered_hash(pepper, "address" + LOOK_ALIKE, f"{item['postcode']}|{street}")
+    refs = index_refs(hashes) if item.get("type") == "lead" else []
+    return hashes, refs
+
+
+def backfill_look_alike_keys(repo: LookAlikeBackfill, items: Iterable[Mapping[str, Any]], *,
+                             pepper: str) -> dict[str, int]:
+    """Add the look-alike keys to each stored item that lacks them; returns counts (no PII)."""
+    counts = {"updated": 0, "skipped": 0}
+    for item in items:
+        hashes, refs = look_alike_backfill(item, pepper)
+        counts["updated" if hashes and repo.add(dict(item), hashes, refs) else "skipped"] += 1
+    return counts
+
+
+def _street(street: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", street.lower()).split())
 
 
 def _limit_ip(repo: LeadRepository, rules: CaptureRules, source_ip: str) -> str:
@@ -179,9 +222,8 @@ def _window(rules: CaptureRules, scope: str, key: str) -> Window:
                   expires_epoch=(index + 1) * rules.rate_window_seconds)
 
 
-def _lead_item(contact: Contact, refs: list[ContactRef], *, source: Source, at: str, ip_hash: str,
+def _lead_item(contact: Contact, hashes: dict[str, str], *, source: Source, at: str, ip_hash: str,
                consent: dict[str, Any]) -> dict[str, Any]:
-    hashes = {f"{ref.kind}_hash": ref.hash for ref in refs}
     return {
         "lead_id": ids.new_id(), "source": source, "status": "received", "created_at": at,
         "name": contact.name, "email": contact.email, "phone": contact.phone,

@@ -18,7 +18,7 @@ from referral_core.dal.referrers import (
     StatusChanged,
 )
 from referral_core.errors import Conflict, NotFound
-from referral_core.hashing import email_hash, peppered_hash
+from referral_core.hashing import email_hash, email_match_hash, peppered_hash
 from referral_core.models.referrers import (
     CreateReferrerRequest,
     CreateReferrerResponse,
@@ -42,7 +42,7 @@ def create_referrer(repo: ReferrerRepository, request: CreateReferrerRequest, *,
         code = ids.new_code()
         new = NewReferrer(
             referrer_id=referrer_id, name=request.name, email=email,
-            email_hash=email_hash(pepper, email), phone=phone,
+            email_hash=email_hash(pepper, email), email_match_hash=email_match_hash(pepper, email), phone=phone,
             phone_hash=peppered_hash(pepper, "phone", phone) if phone else None,
             code=code, link=short_link(origin, code), origin=origin.rstrip("/"),
             created_at=created_at, created_by=actor,
