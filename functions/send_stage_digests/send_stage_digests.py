@@ -23,6 +23,7 @@ from referral_core.services.notifications import opt_out_link, send_due_digests
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class DigestSettings(BaseSettings):
     sender_email: str
+    ses_configuration_set: str
     session_secret_arn: str
 
 
@@ -37,7 +38,7 @@ def _table() -> Table:
 
 
 def _send(email: Email) -> str:
-    return send_email(settings().sender_email, email)
+    return send_email(settings().sender_email, email, configuration_set=settings().ses_configuration_set)
 
 
 def _opt_out_url(referrer: Mapping[str, Any]) -> str:
