@@ -20,7 +20,7 @@ from referral_core.clock import iso
 from referral_core.contacts import clean_phone
 from referral_core.dal.dynamo import ConditionFailed, Item
 from referral_core.dal.jobs import DuplicateEvent, JobRepository
-from referral_core.errors import InvalidInput, MalformedRequest, Unavailable
+from referral_core.errors import InvalidInput, Unavailable
 from referral_core.hashing import email_hash, email_match_hash, peppered_hash
 from referral_core.http_errors import validation_fields
 from referral_core.models.jobs import JobCustomer, JobEventType, JobWebhookEvent, JobWebhookResponse
