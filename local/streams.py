@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from referral_core.event_filters import matches_any
 from local.runtime import InvokeResult
 from local.template import REGION, Function, QueueTrigger, StreamTrigger
+from referral_core.event_filters import matches_any
 
 log = logging.getLogger("local.streams")
 

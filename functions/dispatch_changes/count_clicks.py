@@ -34,8 +34,9 @@ def after_batch(entries: list[tuple[ClickEvent | None, Change]]) -> Iterator[Cha
     for (code, placement), group in group_by_stats_key(readable).items():
         try:
             counted = _repo().count_clicks(code, placement, [event.click for event, _ in group])
-        except Exception:
-            logger.exception("click counters not written", extra={"code": code, "placement": placement})
+        except Exception as exc:
+            logger.warning("click counters not written", extra={"code": code, "placement": placement,
+                                                                "error": type(exc).__name__})
             yield from (change for _, change in group)
             continue
         logger.info("clicks counted", extra={"code": code, "placement": placement, "records": len(group),

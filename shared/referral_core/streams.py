@@ -68,10 +68,12 @@ class ConsumerProcessor(BasePartialProcessor):
     """
 
     def __init__(self, module: ModuleType) -> None:
-        super().__init__(logger=logger)
+        super().__init__()  # no traceback logging: an exception's message may quote a record (PII)
         self._after: Callable[[list[tuple[Any, Change]]], Iterable[Change]] | None = getattr(
             module, "after_batch", None)
         self.failed: list[dict[str, Any]] = []
+        #: Why each failed record failed: the exception's type (never its message).
+        self.errors: dict[int, str] = {}
         self._entries: list[tuple[str, Any, Change]] = []
         self._failed_items: set[str] = set()
 
@@ -80,6 +82,7 @@ class ConsumerProcessor(BasePartialProcessor):
         self.fail_messages.clear()
         self.exceptions.clear()
         self.failed = []
+        self.errors = {}
         self._entries = []
         self._failed_items = set()
 
@@ -90,7 +93,8 @@ class ConsumerProcessor(BasePartialProcessor):
             if key in self._failed_items:
                 raise SkippedAfterFailure(sequence(record))
             result = self.handler(change)
-        except Exception:
+        except Exception as exc:
+            self.errors[id(record)] = type(exc).__name__
             self._failed_items.add(key)
             entry: tuple[Any, ...] = self.failure_handler(record, sys.exc_info())
             self._entries.append(("fail", None, change))
@@ -105,6 +109,8 @@ class ConsumerProcessor(BasePartialProcessor):
         succeeded = [(result, change) for status, result, change in self._entries if status == "success"]
         not_done = {id(c.raw) for c in self._after(succeeded)} if self._after and succeeded else set()
         self.failed = [c.raw for status, _, c in self._entries if status == "fail" or id(c.raw) in not_done]
+        for raw in self.failed:
+            self.errors.setdefault(id(raw), "after_batch")
 
     def response(self) -> dict[str, list[dict[str, str]]]:
         return {"batchItemFailures": [{"itemIdentifier": sequence(r)} for r in self.failed]}
@@ -127,20 +133,21 @@ class Route:
     def handlers(self) -> ModuleType:
         return importlib.import_module(self.module or self.name)
 
-    def process(self, records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Run the consumer on its records, ``batch_size`` at a time; returns the failed ones, in order."""
-        failed: list[dict[str, Any]] = []
+    def process(self, records: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+        """Run the consumer on its records, ``batch_size`` at a time; returns the failed ones, in order, each
+        with the type of the exception it raised."""
+        failed: list[tuple[dict[str, Any], str]] = []
         for start in range(0, len(records), self.batch_size):
             processor = ConsumerProcessor(self.handlers)
             with processor(list(records[start:start + self.batch_size]), self.handlers.record_handler):
                 processor.process()
-            failed += processor.failed
+            failed += [(raw, processor.errors[id(raw)]) for raw in processor.failed]
         return failed
 
     def handler(self, event: dict[str, Any], context: Any = None) -> dict[str, list[dict[str, str]]]:
         """This consumer alone on a stream event, as its own event source mapping would run it (tests, replays)."""
         failed = self.process([r for r in event.get("Records", []) if self.wants(r)])
-        return {"batchItemFailures": [{"itemIdentifier": sequence(r)} for r in failed]}
+        return {"batchItemFailures": [{"itemIdentifier": sequence(r)} for r, _ in failed]}
 
 
 @dataclass
@@ -168,7 +175,7 @@ class Dispatcher:
             behind = [r for r in recs if (route.name, item_key(r)) in waiting]
             to_park += [ParkedChange(route.name, r, "behind a parked change") for r in behind]
             inline = [r for r in recs if (route.name, item_key(r)) not in waiting]
-            to_park += [ParkedChange(route.name, r, "failed") for r in route.process(inline)]
+            to_park += [ParkedChange(route.name, r, f"failed: {error}") for r, error in route.process(inline)]
         if to_park:
             logger.warning("changes parked", extra={"parked": [(c.consumer, sequence(c.record), c.reason)
                                                                for c in to_park]})
@@ -178,8 +185,9 @@ class Dispatcher:
         """One parked change from the queue: handled → released; failing → retried, then given up."""
         body = json.loads(message["body"])
         route = self.by_name[body["consumer"]]
-        change = ParkedChange(route.name, body["record"], "failed")
-        if not route.process([change.record]):
+        failed = route.process([body["record"]])
+        change = ParkedChange(route.name, body["record"], f"failed: {failed[0][1]}" if failed else "handled")
+        if not failed:
             self.parking().release(change)
             return
         attempts = int(message.get("attributes", {}).get("ApproximateReceiveCount", "1"))
@@ -199,13 +207,15 @@ def stream_handler(routes: Sequence[Route], parking: Callable[[], ParkedChanges]
     fifo = SqsFifoPartialProcessor(skip_group_on_error=True)
     fifo.raise_on_entire_batch_failure = False  # report every failed message; the queue redelivers them
 
+    def retry(record: Any) -> None:  # Powertools passes the record by this keyword
+        dispatcher.retry(record.raw_event)
+
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         records = event.get("Records", [])
         if records and records[0].get("eventSource") == "aws:sqs":
-            return process_partial_response(event=event, record_handler=lambda r: dispatcher.retry(r.raw_event),
-                                            processor=fifo, context=context)
+            return dict(process_partial_response(event=event, record_handler=retry, processor=fifo, context=context))
         dispatcher.stream(records, context.get_remaining_time_in_millis)
         return {"batchItemFailures": []}
 

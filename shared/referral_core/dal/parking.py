@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -70,13 +71,12 @@ class ParkedChanges:
         """Marker first, then the message (in the order given: per item, the order of the stream)."""
         expires = epoch(now() + MARKER_TTL)
         for change in changes:
-            try:  # a replayed batch parks the same change again: the first marker stays as it was
+            # A replayed batch parks the same change again: the first marker stays as it was.
+            with suppress(ConditionFailed):
                 self.table.put({"pk": PARKED_PK, "sk": change.sk, "type": "parked_change",
                                 "consumer": change.consumer, "item_key": change.key,
                                 "sequence": sequence(change.record), "reason": change.reason, "parked_at": iso(),
                                 "expiration": expires}, condition="attribute_not_exists(pk)")
-            except ConditionFailed:
-                pass
         for start in range(0, len(changes), _SEND_BATCH):
             chunk = changes[start:start + _SEND_BATCH]
             entries = [{
