@@ -20,13 +20,14 @@ from tests.support.stream_pump import StreamPump, consumers
 
 pytestmark = pytest.mark.integration
 
-MIXED = "dispatch_changes/mixed_changes.json"  # a click, a lead, a referrer, a job change
+def _sample() -> dict[str, Any]:
+    """A click, a lead, a referrer and a job change."""
+    return load_event("dispatch_changes/mixed_changes.json")
 
 
 def _mixed() -> dict[str, Any]:
     """The sample's lead, referrer and job change (its click names a share code nobody created)."""
-    event = load_event(MIXED)
-    return {"Records": event["Records"][1:]}
+    return {"Records": _sample()["Records"][1:]}
 
 
 class Spy:
@@ -75,7 +76,7 @@ def spy(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Spy:
 def test_a_poison_record_for_one_consumer_is_parked_and_the_others_run_once(stack: Stack, spy: Spy) -> None:
     # Given a batch whose click names a share code that does not exist (count_clicks cannot count it) and
     # whose job change fails in settle_rewards
-    event = load_event(MIXED)
+    event = _sample()
     click, job = event["Records"][0], event["Records"][3]
     spy.poison.add(("settle_rewards", _seq(job)))
     pump = StreamPump(stack)
@@ -171,7 +172,7 @@ def test_when_parking_fails_the_stream_retries_the_batch(stack: Stack, spy: Spy,
 
 
 def test_out_of_time_the_consumers_not_yet_run_park_their_changes(stack: Stack, spy: Spy) -> None:
-    event = load_event(MIXED)
+    event = _sample()
     handler = stack.function(STREAM_READER).handler
 
     class AlmostOut(LambdaContext):
@@ -182,3 +183,13 @@ def test_out_of_time_the_consumers_not_yet_run_park_their_changes(stack: Stack, 
     assert spy.calls == Counter()
     parked = {(b["consumer"], _seq(b["record"])) for b in StreamPump(stack).parked()}
     assert parked == {(route.name, _seq(r)) for r in event["Records"] for route in consumers() if route.wants(r)}
+
+
+def test_the_queue_sample_runs_its_change_for_its_consumer_alone(stack: Stack, spy: Spy) -> None:
+    """events/dispatch_changes/parked_change.json: what the queue delivers (``sam local invoke -e``)."""
+    event = load_event("dispatch_changes/parked_change.json")
+    (message,) = event["Records"]
+    record = json.loads(message["body"])["record"]
+    assert stack.invoke(STREAM_READER, event) == {"batchItemFailures": []}
+    assert spy.calls == Counter({("notify_status", _seq(record)): 1})
+    assert [e["to"] for e in stack.sent_emails()] == [[record["dynamodb"]["NewImage"]["email"]["S"]]]
