@@ -26,7 +26,7 @@ def test_every_template_route_is_served(stack: StackProcess) -> None:
     assert served == {(r.route_key, r.function_id) for r in template.routes()}
     consumers = stack.request("GET", "/_local/streams").json()["consumers"]
     assert {(c["function"], c["event"]) for c in consumers} == {
-        (t.function_id, t.event_id) for t in template.stream_triggers()
+        (t.function_id, t.event_id) for t in [*template.stream_triggers(), *template.queue_triggers()]
     }
 
 
