@@ -28,7 +28,7 @@ def _new(kind: str, *events: str, **fields: Any) -> dict[str, Any]:
 ROUTES = (
     # New clicks: INSERT, or MODIFY when a visitor came back after the hour (the handler compares
     # clicked_epoch in the old and new images; filters cannot compare two fields).
-    # 98 clicks + the stats item + the code item = 100, the TransactWriteItems limit.
+    # 98 clicks + the stats item + the code item = 100, the TransactWriteItems limit (the reader's BatchSize).
     Route("count_clicks", (_new("click", "INSERT", "MODIFY"),), batch_size=98, max_retries=3),
     # Referrals with a code; the handler compares stage_rank in the old and new images.
     Route("count_funnel", (_new("referral", "INSERT", "MODIFY", code=[{"exists": True}]),), batch_size=50),

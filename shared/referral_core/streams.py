@@ -183,13 +183,13 @@ class Dispatcher:
 
     def retry(self, message: dict[str, Any]) -> None:
         """One parked change from the queue: handled → released; failing → retried, then given up."""
-        body = json.loads(message["body"])
-        route = self.by_name[body["consumer"]]
-        failed = route.process([body["record"]])
-        change = ParkedChange(route.name, body["record"], f"failed: {failed[0][1]}" if failed else "handled")
+        parked = ParkedChange.of_message(json.loads(message["body"]))
+        route = self.by_name[parked.consumer]
+        failed = route.process([parked.record])
         if not failed:
-            self.parking().release(change)
+            self.parking().release(parked)
             return
+        change = ParkedChange(route.name, parked.record, f"failed: {failed[0][1]}", parked.entry)
         attempts = int(message.get("attributes", {}).get("ApproximateReceiveCount", "1"))
         if attempts >= route.max_retries:
             logger.error("parked change given up", extra={"consumer": route.name, "attempts": attempts,

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections import Counter
 from typing import Any
 
 import boto3
 import pytest
 
-from referral_core.dal.parking import PARKED_PK
+from referral_core.dal.parking import PARKED_KEY, item_key
 from tests.support.aws import REGION, STREAM_READER, LambdaContext, Stack
 from tests.support.events import load_event
 from tests.support.stream_pump import StreamPump, consumers
@@ -21,8 +22,11 @@ from tests.support.stream_pump import StreamPump, consumers
 pytestmark = pytest.mark.integration
 
 def _sample() -> dict[str, Any]:
-    """A click, a lead, a referrer and a job change."""
-    return load_event("dispatch_changes/mixed_changes.json")
+    """A click, a lead, a referrer and a job change, made now."""
+    event = load_event("dispatch_changes/mixed_changes.json")
+    for record in event["Records"]:
+        record["dynamodb"]["ApproximateCreationDateTime"] = int(time.time())
+    return event
 
 
 def _mixed() -> dict[str, Any]:
@@ -58,8 +62,10 @@ def _seq(record: dict[str, Any]) -> str:
     return str(record["dynamodb"]["SequenceNumber"])
 
 
-def _markers(stack: Stack) -> list[dict[str, Any]]:
-    return [i for i in stack.items() if i["pk"] == PARKED_PK]
+def _markers(stack: Stack) -> list[tuple[str, str]]:
+    """(consumer, sequence) of each entry of the WAITING set."""
+    item = next((i for i in stack.items() if (i["pk"], i["sk"]) == PARKED_KEY), {})
+    return sorted((e.split("#")[0], e.split("#")[2]) for e in item.get("changes", ()))
 
 
 def _failure_queue(stack: Stack) -> list[dict[str, Any]]:
@@ -91,7 +97,7 @@ def test_a_poison_record_for_one_consumer_is_parked_and_the_others_run_once(stac
     # And the poisoned change waits in the queue, with its marker
     parked = [("count_clicks", _seq(click)), ("settle_rewards", _seq(job))]
     assert sorted((b["consumer"], _seq(b["record"])) for b in pump.parked()) == parked
-    assert sorted((m["consumer"], m["sequence"]) for m in _markers(stack)) == parked
+    assert _markers(stack) == parked
 
     # When the queue brings them back (still failing): only their consumers run them again
     before = Counter(spy.calls)
@@ -127,7 +133,7 @@ def test_a_parked_change_that_succeeds_later_is_released(stack: Stack, spy: Spy)
     spy.poison.add(("check_duplicates", _seq(lead)))
     pump = StreamPump(stack)
     stack.invoke(STREAM_READER, event)
-    assert [m["consumer"] for m in _markers(stack)] == ["check_duplicates"]
+    assert [consumer for consumer, _ in _markers(stack)] == ["check_duplicates"]
 
     spy.poison.clear()  # the cause is gone (a throttled table, a bug fixed)
     pump.redeliver_parked()
@@ -193,3 +199,15 @@ def test_the_queue_sample_runs_its_change_for_its_consumer_alone(stack: Stack, s
     assert stack.invoke(STREAM_READER, event) == {"batchItemFailures": []}
     assert spy.calls == Counter({("notify_status", _seq(record)): 1})
     assert [e["to"] for e in stack.sent_emails()] == [[record["dynamodb"]["NewImage"]["email"]["S"]]]
+
+
+def test_an_entry_older_than_the_queue_keeps_messages_holds_nothing_back(stack: Stack, spy: Spy) -> None:
+    """An entry whose message was lost (the send failed after the entry was added) stops counting once no
+    message could still be waiting for it: the item's changes run inline again."""
+    lead = _mixed()["Records"][0]
+    stale = f"check_duplicates#{item_key(lead)}#1#{int(time.time()) - 15 * 86400}"
+    stack.dynamodb.update_item(TableName=stack.table_name, Key={"pk": {"S": PARKED_KEY[0]}, "sk": {"S": PARKED_KEY[1]}},
+                               UpdateExpression="ADD changes :e", ExpressionAttributeValues={":e": {"SS": [stale]}})
+    stack.invoke(STREAM_READER, {"Records": [lead]})
+    assert spy.of("check_duplicates")[_seq(lead)] == 1
+    assert StreamPump(stack).parked() == []

@@ -1,12 +1,13 @@
 """Parked stream changes: a consumer's change that failed in the dispatcher waits in a FIFO queue.
 
-A parked change is two things: a marker item in the table (``STREAM#PARKED`` / ``{consumer}#{item}#{seq}``,
-so the dispatcher can see, with one consistent Query per batch, which items a consumer is waiting on and
-keep that item's later changes behind it) and a message in the FIFO queue (group = consumer + item, so
-the queue keeps one item's changes in order and a failing item holds up only its own group). The marker
-is written first: a message is never processed before its marker exists, so no marker outlives its
-message (except when SQS' five-minute deduplication drops a re-sent message; markers expire after two
-days, the table's TTL, so an item never stays parked for good).
+A parked change is two things: an entry in the one ``STREAM#PARKED`` / ``WAITING`` item (a string set,
+``{consumer}#{item}#{seq}#{epoch the change was made}``: the same entry however often a replay parks it), so the dispatcher sees with one consistent GetItem per batch
+which items a consumer is waiting on and keeps that item's later changes behind it; and a message in the
+FIFO queue (group = consumer + item, so the queue keeps one item's changes in order and a failing item
+holds up only its own group). The entry is added first: a message is never handled before its entry
+exists, and handling it deletes exactly that entry (the message carries it). An entry for a change older
+than the queue's retention (14 days) is ignored: a parked change is given up within minutes, and an entry
+outlives its message only if the send was lost after the entry was added, so no item stays parked for good.
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from referral_core.clock import epoch, iso, now
 from referral_core.dal.aws import client
-from referral_core.dal.dynamo import ConditionFailed, Table, translate
+from referral_core.dal.dynamo import Table, translate
 from referral_core.errors import Unavailable
 
-PARKED_PK = "STREAM#PARKED"
-MARKER_TTL = timedelta(days=2)
+PARKED_KEY = ("STREAM#PARKED", "WAITING")
+#: The parked-changes queue keeps a message 14 days (MessageRetentionPeriod): no older change can still wait.
+ENTRY_TTL = timedelta(days=14)
 _SEND_BATCH = 10  # SQS SendMessageBatch limit
 
 
@@ -45,18 +46,28 @@ class ParkedChange:
     consumer: str
     record: dict[str, Any]
     reason: str
+    #: Its entry in the WAITING set (set when parked; a message from the queue carries it back).
+    entry: str = field(default="")
 
     @property
     def key(self) -> str:
         return item_key(self.record)
 
-    @property
-    def sk(self) -> str:
-        return f"{self.consumer}#{self.key}#{sequence(self.record)}"
+    def with_entry(self) -> ParkedChange:
+        made = int(self.record["dynamodb"].get("ApproximateCreationDateTime") or epoch())
+        entry = f"{self.consumer}#{self.key}#{sequence(self.record)}#{made}"
+        return ParkedChange(self.consumer, self.record, self.reason, entry)
+
+    def message(self) -> dict[str, Any]:
+        return {"consumer": self.consumer, "record": self.record, "entry": self.entry, "reason": self.reason}
+
+    @classmethod
+    def of_message(cls, body: Mapping[str, Any]) -> ParkedChange:
+        return cls(str(body["consumer"]), dict(body["record"]), str(body.get("reason", "")), str(body["entry"]))
 
 
 class ParkedChanges:
-    """The marker items and the FIFO queue of parked changes, and the on-failure queue for given-up ones."""
+    """The WAITING set and the FIFO queue of parked changes, and the on-failure queue for given-up ones."""
 
     def __init__(self, table: Table, queue_url: str, failure_queue_url: str) -> None:
         self.table = table
@@ -65,23 +76,26 @@ class ParkedChanges:
 
     def waiting(self) -> set[tuple[str, str]]:
         """(consumer, item key) of every parked change (a consistent read: the last batch's parking counts)."""
-        return {(str(i["consumer"]), str(i["item_key"])) for i in self.table.partition(PARKED_PK, consistent=True)}
+        item = self.table.get(*PARKED_KEY, consistent=True) or {}
+        oldest = epoch(now() - ENTRY_TTL)
+        out: set[tuple[str, str]] = set()
+        for entry in item.get("changes", ()):
+            consumer, key, _, made = str(entry).rsplit("#", 3)
+            if int(made) >= oldest:
+                out.add((consumer, key))
+        return out
 
-    def park(self, changes: Sequence[ParkedChange]) -> None:
-        """Marker first, then the message (in the order given: per item, the order of the stream)."""
-        expires = epoch(now() + MARKER_TTL)
-        for change in changes:
-            # A replayed batch parks the same change again: the first marker stays as it was.
-            with suppress(ConditionFailed):
-                self.table.put({"pk": PARKED_PK, "sk": change.sk, "type": "parked_change",
-                                "consumer": change.consumer, "item_key": change.key,
-                                "sequence": sequence(change.record), "reason": change.reason, "parked_at": iso(),
-                                "expiration": expires}, condition="attribute_not_exists(pk)")
-        for start in range(0, len(changes), _SEND_BATCH):
-            chunk = changes[start:start + _SEND_BATCH]
+    def park(self, changes: Sequence[ParkedChange]) -> list[ParkedChange]:
+        """Entries first, then the messages (in the order given: per item, the order of the stream)."""
+        parked = [c.with_entry() for c in changes]
+        self.table.update(*PARKED_KEY, "ADD changes :entries SET #type = :type",
+                          names={"#type": "type"},
+                          values={":entries": {c.entry for c in parked}, ":type": "parked_changes"})
+        for start in range(0, len(parked), _SEND_BATCH):
+            chunk = parked[start:start + _SEND_BATCH]
             entries = [{
                 "Id": str(n),
-                "MessageBody": json.dumps({"consumer": c.consumer, "record": c.record}),
+                "MessageBody": json.dumps(c.message()),
                 "MessageGroupId": f"{c.consumer}-{c.key}",
                 "MessageDeduplicationId": f"{c.consumer}-{sequence(c.record)}",
             } for n, c in enumerate(chunk)]
@@ -91,10 +105,12 @@ class ParkedChanges:
                 raise translate(exc) from exc
             if out.get("Failed"):
                 raise Unavailable(f"SQS refused {len(out['Failed'])} parked change(s)", retry_after=1)
+        return parked
 
     def release(self, change: ParkedChange) -> None:
         """The change was handled (or given up): its item is no longer waiting on it."""
-        self.table.delete(PARKED_PK, change.sk)
+        self.table.update(*PARKED_KEY, "DELETE changes :entry SET #type = :type", names={"#type": "type"},
+                          values={":entry": {change.entry}, ":type": "parked_changes"})
 
     def give_up(self, change: ParkedChange, attempts: int) -> None:
         """Send the change to the on-failure queue (what the stream's OnFailure gets, plus the record itself)."""
