@@ -1,13 +1,14 @@
 """Parked stream changes: a consumer's change that failed in the dispatcher waits in a FIFO queue.
 
-A parked change is two things: an entry in the one ``STREAM#PARKED`` / ``WAITING`` item (a string set,
-``{consumer}#{item}#{seq}#{epoch the change was made}``: the same entry however often a replay parks it), so the dispatcher sees with one consistent GetItem per batch
-which items a consumer is waiting on and keeps that item's later changes behind it; and a message in the
-FIFO queue (group = consumer + item, so the queue keeps one item's changes in order and a failing item
-holds up only its own group). The entry is added first: a message is never handled before its entry
-exists, and handling it deletes exactly that entry (the message carries it). An entry for a change older
-than the queue's retention (14 days) is ignored: a parked change is given up within minutes, and an entry
-outlives its message only if the send was lost after the entry was added, so no item stays parked for good.
+A parked change is two things. An entry in the one ``STREAM#PARKED`` / ``WAITING`` item, a string set of
+``{consumer}#{item}#{seq}#{epoch the change was made}`` (the same entry however often a replay parks it):
+with one consistent GetItem per batch the dispatcher sees which items a consumer is waiting on and keeps
+that item's later changes behind it. And a message in the FIFO queue (group = consumer + item: the queue
+keeps one item's changes in order, and a failing item holds up only its own group). The entry is added
+first, so a message is never handled before its entry exists, and handling it deletes exactly that entry
+(the message carries it). An entry for a change older than the queue's retention (14 days) is ignored: a
+parked change is given up within minutes, and an entry outlives its message only if the send was lost
+after the entry was added, so no item stays parked for good.
 """
 
 from __future__ import annotations
