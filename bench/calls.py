@@ -502,7 +502,7 @@ def run(quick: bool = False) -> tuple[Section, Measurements]:
         + table(["route", "scenario", "status", "calls", "operations", "est. RRU", "est. WRU",
                  "ms (moto, median)", "log bytes"], rows)
         + "\n\nPer stream record delivered to a consumer (records its route's patterns keep; the stream's "
-        "reader also reads the parked-change markers once per batch: see the stream readers section):\n\n"
+        "reader also reads the parked-changes set, one GetItem per batch: docs/architecture.md):\n\n"
         + table(["consumer", "event", "item type", "calls / record", "operations", "est. RRU", "est. WRU"],
                 record_rows or [["(no record reached a consumer)", "", "", "", "", "", ""]])
         + f"\n\nRoutes without a scenario yet: {', '.join(missing) or 'none'}."
