@@ -118,6 +118,20 @@ def test_a_third_reader_is_counted_whatever_resource_it_is(sam_cli):
     assert len(readers) > MAX_STREAM_READERS
 
 
+def test_the_readers_filter_keeps_every_record_a_consumer_wants():
+    """The mapping's coarse filter (event names, entity types) must not starve a route: each route pattern's
+    event names and ``type`` values are among the mapping's."""
+    from tests.support.stream_pump import consumers, readers
+
+    (reader,) = readers()
+    (coarse,) = reader.filter_patterns
+    types = set(coarse["dynamodb"]["NewImage"]["type"]["S"])
+    for route in consumers():
+        for pattern in route.filters:
+            assert set(pattern["eventName"]) <= set(coarse["eventName"]), route.name
+            assert set(pattern["dynamodb"]["NewImage"]["type"]["S"]) <= types, route.name
+
+
 def test_every_stream_consumer_is_safe_against_poison_records(sam_cli):
     resources = translated()["Resources"]
     mappings = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::Lambda::EventSourceMapping"
