@@ -112,9 +112,6 @@ class ConsumerProcessor(BasePartialProcessor):
         for raw in self.failed:
             self.errors.setdefault(id(raw), "after_batch")
 
-    def response(self) -> dict[str, list[dict[str, str]]]:
-        return {"batchItemFailures": [{"itemIdentifier": sequence(r)} for r in self.failed]}
-
 
 @dataclass(frozen=True)
 class Route:
@@ -124,14 +121,14 @@ class Route:
     filters: tuple[Mapping[str, Any], ...]
     batch_size: int = 25
     max_retries: int = 3
-    module: str = ""
 
     def wants(self, record: Mapping[str, Any]) -> bool:
         return matches_any(self.filters, record)
 
     @cached_property
     def handlers(self) -> ModuleType:
-        return importlib.import_module(self.module or self.name)
+        """The consumer's code: the module named after it, beside the reader's handler module."""
+        return importlib.import_module(self.name)
 
     def process(self, records: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
         """Run the consumer on its records, ``batch_size`` at a time; returns the failed ones, in order, each
