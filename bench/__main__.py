@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only cold_start,calls,cost,throughput,growth,redirect]``: run, print,
+"""``python -m bench [--quick] [--only cold_start,calls,cost,throughput,streams,growth,redirect]``: run, print,
 and (for a full run) write the ``make bench`` block of bench/RESULTS.md with the machine, the date and the
 command behind every figure. Other blocks of RESULTS.md (appended by feature benches) are kept.
 """
@@ -11,10 +11,10 @@ import os
 import sys
 import time
 
-from bench import calls, cold_start, cost, growth, throughput
+from bench import calls, cold_start, cost, growth, stream_readers, throughput
 from bench.support import RESULTS, Section, machine, table
 
-SECTIONS = ("cold_start", "calls", "cost", "throughput", "growth", "redirect")
+SECTIONS = ("cold_start", "calls", "cost", "throughput", "streams", "growth", "redirect")
 START, END = "<!-- make bench: start -->", "<!-- make bench: end -->"
 
 
@@ -70,6 +70,8 @@ def main() -> int:
         sections += [cost.run(measured)] if "cost" in chosen else []
     if "throughput" in chosen:
         sections.append(throughput.run(args.quick))
+    if "streams" in chosen:
+        sections.append(stream_readers.run(args.quick))
     if "growth" in chosen:
         sections.append(growth.run(args.quick))
     if "redirect" in chosen:  # last: it sets the redirect's environment in this process

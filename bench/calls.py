@@ -184,7 +184,7 @@ def _keep_magic_token(ctx: Context, response: dict[str, Any]) -> None:
 
 
 def _opt_out(method: str) -> Callable[[Context], dict[str, Any]]:
-    # The link of the stage emails the referrer received (NotifyStatusFunction sent them from the stream).
+    # The link of the stage emails the referrer received (notify_status sent them from the stream).
     return lambda ctx: portal_event(method, "/me/notifications/opt-out",
                                     query={"token": opt_out_token(ctx["stack"], ctx["email"])},
                                     headers={"accept": "application/json"} if method == "POST" else None)
@@ -424,18 +424,18 @@ def _deliver(stack: Stack, pump: StreamPump, records: list[dict[str, Any]], meas
         if not records:
             break
         delivered += records
-        for trigger in consumers():
+        for route in consumers():
             if not measured:
                 with _logs():
-                    pump.deliver(records, trigger)
+                    pump.deliver(records, route)
                 continue
-            for batch in batches(trigger, records):
+            for batch in batches(route, records):
                 for record in batch:
-                    key = (trigger.function_id, record["eventName"], _kind(record))
+                    key = (route.name, record["eventName"], _kind(record))
                     result = out.records.setdefault(key, RecordResult())
                     with watch(gsi_keys=gsi) as record_calls, _logs() as log:
                         started = time.perf_counter()
-                        stack.invoke(trigger.function_id, {"Records": [record]})
+                        stack.consume(route.name, {"Records": [record]})
                         result.ms += (time.perf_counter() - started) * 1000
                     result.log_bytes += len(log.getvalue().encode())
                     r, w = record_calls.capacity()
@@ -508,13 +508,13 @@ def run(quick: bool = False) -> tuple[Section, Measurements]:
     by_consumer: dict[str, int] = defaultdict(int)
     for (fn, _, _), r in m.records.items():
         by_consumer[fn] += r.records
-    idle = sorted(t.function_id for t in consumers() if t.function_id not in by_consumer)
+    idle = sorted(route.name for route in consumers() if route.name not in by_consumer)
     body = (
         "Per request (warm container):\n\n"
         + table(["route", "scenario", "status", "calls", "operations", "est. RRU", "est. WRU",
                  "ms (moto, median)", "log bytes"], rows)
-        + "\n\nPer stream record delivered to a consumer (records its FilterCriteria keep; others cost "
-        "nothing):\n\n"
+        + "\n\nPer stream record delivered to a consumer (records its route's patterns keep; the stream's "
+        "reader also reads the parked-changes set, one GetItem per batch: docs/architecture.md):\n\n"
         + table(["consumer", "event", "item type", "calls / record", "operations", "est. RRU", "est. WRU"],
                 record_rows or [["(no record reached a consumer)", "", "", "", "", "", ""]])
         + f"\n\nRoutes without a scenario yet: {', '.join(missing) or 'none'}."

@@ -22,7 +22,7 @@ from local.gateway import Gateway, JwtVerifier
 from local.persistence import Outbox, TableSnapshots
 from local.resources import CreatedResources, ResourceBuilder, aws_client
 from local.runtime import Runtime
-from local.streams import StreamPoller, build_consumers, sqs_failure_sender
+from local.streams import StreamPoller, build_consumers, build_queue_consumers, sqs_failure_sender
 from local.template import (
     ACCOUNT_ID,
     DEFAULT_PORT,
@@ -118,7 +118,8 @@ class LocalStack:
             self._runtime.invoke,
             sqs_failure_sender(self.client("sqs")),
         )
-        self._poller = StreamPoller(self.client("dynamodbstreams"), consumers)
+        queue_consumers = build_queue_consumers(template.queue_triggers(), self._runtime.invoke, self.client("sqs"))
+        self._poller = StreamPoller(self.client("dynamodbstreams"), consumers, queue_consumers)
         self._poller.start()  # LATEST iterators: restored items are not delivered again
 
         verifiers = {}
@@ -256,6 +257,7 @@ class LocalStack:
                 for r in self.template.routes()
             ],
             "stream_consumers": [f"{t.function_id}.{t.event_id}" for t in self.template.stream_triggers()],
+            "queue_consumers": [f"{t.function_id}.{t.event_id}" for t in self.template.queue_triggers()],
             "scheduled": [
                 f"{f.logical_id}.{s.event_id}" for f in self.template.functions.values() for s in f.schedules
             ],

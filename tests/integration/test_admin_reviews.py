@@ -114,7 +114,7 @@ def test_accept_credits_the_paid_job_once_from_the_stream(stack):
 
     # Then the accept's stream record credits the reward, once, even delivered twice
     records = pump.new_records()
-    settle = next(t for t in consumers() if t.function_id == "SettleRewardsFunction")
+    settle = next(t for t in consumers() if t.name == "settle_rewards")
     for _ in range(2):
         pump.deliver(records, settle)
     assert [e["kind"] for e in stack.items_of_type("ledger")] == ["credit_pending"]

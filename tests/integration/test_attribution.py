@@ -215,7 +215,7 @@ def test_replayed_lead_record_changes_nothing(stack):
 def test_sample_stream_event_is_attributed(stack):
     # The sample lead record of events/attribute_referral (as lead capture writes it)
     event = load_event("attribute_referral/lead_insert_with_code.json")
-    assert stack.invoke(ATTRIBUTE, event) == {"batchItemFailures": []}
+    assert stack.consume(ATTRIBUTE, event) == {"batchItemFailures": []}
     stored = referral(stack, "01JDEMOLEAD0000000000000001")
     assert (stored["stage"], stored["source"]) == ("received", "code")
     assert stored["referrer_id"] == "01JDEMOREFERRER00000000001"
@@ -352,13 +352,13 @@ def test_concurrent_job_events_and_stream_records_make_one_state_and_one_link(we
 
 def test_sample_job_stream_events_advance_the_sample_referral(stack):
     lead_event = load_event("attribute_referral/lead_insert_with_code.json")
-    stack.invoke(ATTRIBUTE, lead_event)
+    stack.consume(ATTRIBUTE, lead_event)
     # the lead item itself, as lead capture stored it
     put(stack, deserialize(lead_event["Records"][0]["dynamodb"]["NewImage"]))
 
-    response = stack.invoke(ATTRIBUTE, load_event("attribute_referral/job_insert.json"))
+    response = stack.consume(ATTRIBUTE, load_event("attribute_referral/job_insert.json"))
     assert response == {"batchItemFailures": []}
     assert referral(stack, "01JDEMOLEAD0000000000000001")["stage"] == "job_booked"
-    stack.invoke(ATTRIBUTE, load_event("attribute_referral/job_modify_completed_and_paid.json"))
+    stack.consume(ATTRIBUTE, load_event("attribute_referral/job_modify_completed_and_paid.json"))
     stored = referral(stack, "01JDEMOLEAD0000000000000001")
     assert (stored["stage"], stored["job_id"]) == ("customer_paid", "J-1001")

@@ -43,7 +43,7 @@ def new_lead(stack, **changes) -> dict:
 
 def test_the_sample_event_is_checked(stack):
     # events/check_duplicates/lead_insert.json: a lead whose code, click and referrer are unknown here
-    assert stack.invoke(CHECK, load_event("check_duplicates/lead_insert.json")) == {"batchItemFailures": []}
+    assert stack.consume(CHECK, load_event("check_duplicates/lead_insert.json")) == {"batchItemFailures": []}
     assert set(flags_of(stack, "01JF0000000000000000000000")) == {"unclear_source"}
 
 

@@ -589,7 +589,7 @@ def test_transient_fault_at_each_call_is_retried_by_the_sdk(portal_stack, flow_n
 
 
 # -- what the staff routes leave to the stream: the credit after an accept, the rewards a payout covers ------
-SETTLE = "SettleRewardsFunction"
+SETTLE = "settle_rewards"
 
 
 @dataclass(frozen=True)
@@ -604,7 +604,7 @@ class StreamFlow:
 
 
 def _records_for(stack: Any, ctx: dict[str, Any], function_id: str) -> dict[str, Any]:
-    trigger = next(t for t in consumers() if t.function_id == function_id)
+    trigger = next(t for t in consumers() if t.name == function_id)
     records = [r for batch in batches(trigger, ctx["pump"].new_records()) for r in batch]
     assert records, f"the staff route put nothing on the stream for {function_id}"
     return {**ctx, "records": records}
@@ -681,7 +681,7 @@ STREAM_FLOWS: dict[str, StreamFlow] = {
 def _deliver(stack: Any, ctx: dict[str, Any]) -> bool:
     """Deliver the records once; True if the consumer took them all (else the event source retries)."""
     try:
-        response = stack.invoke(SETTLE, {"Records": ctx["records"]})
+        response = stack.consume(SETTLE, {"Records": ctx["records"]})
     except Exception:  # every record failed: Lambda reports an error and the batch is delivered again
         return False
     return not response.get("batchItemFailures")

@@ -237,7 +237,7 @@ def test_suspended_or_erased_referrers_get_no_stage_emails(portal_stack, jo, how
         status_change(stack, jo["referrer_id"], "suspend")
     else:
         assert erase(stack, "jo@example.com")["statusCode"] == 200
-    assert stack.invoke(NOTIFY, sample("referral_received", jo["referrer_id"])) == {"batchItemFailures": []}
+    assert stack.consume(NOTIFY, sample("referral_received", jo["referrer_id"])) == {"batchItemFailures": []}
     assert stage_emails(stack) == []
 
 

@@ -29,7 +29,7 @@ from tests.support.rewards import (
 
 pytestmark = pytest.mark.integration
 
-SETTLE = "SettleRewardsFunction"
+SETTLE = "settle_rewards"
 RELEASE = "ReleaseRewardsFunction"
 LATER = iso(now() + timedelta(days=400))
 
@@ -45,7 +45,7 @@ def paid_referral(stack):
 
 
 def settle(stack, name="referral_customer_paid"):
-    return stack.invoke(SETTLE, settle_event(name))
+    return stack.consume(SETTLE, settle_event(name))
 
 
 def test_completed_paid_job_credits_a_pending_reward_once(paid_referral):
@@ -153,7 +153,7 @@ def test_refund_after_release_may_go_negative_when_the_rules_allow(paid_referral
     release_due(repos(paid_referral), at=LATER)
     request_withdrawal(repos(paid_referral), "ref-0001", 2_000, currency="AUD")
     old, new = refund(paid_referral)
-    paid_referral.invoke(SETTLE, job_event(old, new))
+    paid_referral.consume(SETTLE, job_event(old, new))
     current = assert_balance_matches_ledger(paid_referral)
     assert (current["available_cents"], current["clawback_outstanding_cents"]) == (-2_000, 0)
 

@@ -64,8 +64,8 @@ def test_each_stage_change_sends_one_email_and_one_event(portal_stack, events):
     stack = portal_stack
     jo = create_referrer(stack, email="jo@example.com")
 
-    assert stack.invoke(NOTIFY, sample("referral_received", jo["referrer_id"])) == {"batchItemFailures": []}
-    assert stack.invoke(NOTIFY, sample("referral_job_booked", jo["referrer_id"])) == {"batchItemFailures": []}
+    assert stack.consume(NOTIFY, sample("referral_received", jo["referrer_id"])) == {"batchItemFailures": []}
+    assert stack.consume(NOTIFY, sample("referral_job_booked", jo["referrer_id"])) == {"batchItemFailures": []}
 
     emails = stage_emails(stack)
     assert [m["subject"] for m in emails] == ["Referral update: Request received", "Referral update: Job booked"]
@@ -88,7 +88,7 @@ def test_the_whole_journey_tells_each_stage_exactly_once(portal_stack, events):
     for before, after in itertools.pairwise(PROGRESS):
         records.append(stream_record("MODIFY", old=moved(referral, before), new=moved(referral, after)))
 
-    assert stack.invoke(NOTIFY, stream_event(*records)) == {"batchItemFailures": []}
+    assert stack.consume(NOTIFY, stream_event(*records)) == {"batchItemFailures": []}
     send_digests_after_the_hour(stack)
 
     # seven stages within the hour: the first four by their own email, the other three in one digest
@@ -110,13 +110,13 @@ def test_replays_and_no_op_modifies_send_nothing_more(portal_stack, events):
     stack = portal_stack
     jo = create_referrer(stack, email="jo@example.com")
     booked = sample("referral_job_booked", jo["referrer_id"])
-    stack.invoke(NOTIFY, booked)
+    stack.consume(NOTIFY, booked)
 
-    assert stack.invoke(NOTIFY, booked) == {"batchItemFailures": []}  # the same record again
-    assert stack.invoke(NOTIFY, sample("referral_noop_modify", jo["referrer_id"])) == {"batchItemFailures": []}
+    assert stack.consume(NOTIFY, booked) == {"batchItemFailures": []}  # the same record again
+    assert stack.consume(NOTIFY, sample("referral_noop_modify", jo["referrer_id"])) == {"batchItemFailures": []}
     booked_image = deserialize(booked["Records"][0]["dynamodb"]["NewImage"])
     other_write = stream_record("MODIFY", old=booked_image, new=moved(booked_image, Stage.JOB_BOOKED, job_id="j2"))
-    assert stack.invoke(NOTIFY, stream_event(other_write)) == {"batchItemFailures": []}
+    assert stack.consume(NOTIFY, stream_event(other_write)) == {"batchItemFailures": []}
 
     assert len(stage_emails(stack)) == 1
     assert len(events.received()) == 1
@@ -127,7 +127,7 @@ def test_returning_to_a_stage_after_a_review_hold_does_not_email_again(portal_st
     jo = create_referrer(stack, email="jo@example.com")
     referral = seed_referral(stack, "lead-1", jo["referrer_id"])
     held = moved(referral, Stage.UNDER_REVIEW)
-    stack.invoke(NOTIFY, stream_event(stream_record("INSERT", new=referral),
+    stack.consume(NOTIFY, stream_event(stream_record("INSERT", new=referral),
                                       stream_record("MODIFY", old=referral, new=held),
                                       stream_record("MODIFY", old=held, new=moved(referral, Stage.RECEIVED))))
     assert [m["subject"] for m in stage_emails(stack)] == ["Referral update: Request received",
@@ -140,7 +140,7 @@ def test_not_eligible_names_the_public_reason_only(portal_stack):
     jo = create_referrer(stack, email="jo@example.com")
     referral = seed_referral(stack, "lead-1", jo["referrer_id"])
     refused = moved(referral, Stage.NOT_ELIGIBLE, not_eligible_reason="existing_customer")
-    stack.invoke(NOTIFY, stream_event(stream_record("MODIFY", old=referral, new=refused)))
+    stack.consume(NOTIFY, stream_event(stream_record("MODIFY", old=referral, new=refused)))
     [email] = stage_emails(stack)
     assert "is not eligible for a reward (they were already a customer)" in email["body"]
 
@@ -148,7 +148,7 @@ def test_not_eligible_names_the_public_reason_only(portal_stack):
 def test_an_unattributed_referral_gets_the_event_but_no_email(portal_stack, events):
     stack = portal_stack
     referral = seed_referral(stack, "lead-1", None)
-    assert stack.invoke(NOTIFY, stream_event(stream_record("INSERT", new=referral))) == {"batchItemFailures": []}
+    assert stack.consume(NOTIFY, stream_event(stream_record("INSERT", new=referral))) == {"batchItemFailures": []}
     assert stage_emails(stack) == []
     assert [e["detail"]["referrer_id"] for e in events.received()] == [None]
 
@@ -156,7 +156,7 @@ def test_an_unattributed_referral_gets_the_event_but_no_email(portal_stack, even
 def test_opt_out_link_stops_stage_emails_but_not_events(portal_stack, events):
     stack = portal_stack
     jo = create_referrer(stack, email="jo@example.com")
-    stack.invoke(NOTIFY, sample("referral_received", jo["referrer_id"]))
+    stack.consume(NOTIFY, sample("referral_received", jo["referrer_id"]))
     [first] = stage_emails(stack)
     match = re.search(r"http://127\.0\.0\.1:3000(/me/notifications/opt-out)\?token=([\w.-]+)", first["body"])
     assert match
@@ -170,7 +170,7 @@ def test_opt_out_link_stops_stage_emails_but_not_events(portal_stack, events):
     profile = next(i for i in stack.items_of_type("referrer") if i["referrer_id"] == jo["referrer_id"])
     assert profile["notifications_opt_out"] is True
 
-    stack.invoke(NOTIFY, sample("referral_job_booked", jo["referrer_id"]))
+    stack.consume(NOTIFY, sample("referral_job_booked", jo["referrer_id"]))
     assert len(stage_emails(stack)) == 1
     assert sorted(e["detail"]["to_stage"] for e in events.received()) == ["job_booked", "received"]
 
@@ -195,7 +195,7 @@ def test_a_flood_of_leads_sends_the_limit_then_one_digest(portal_stack, events):
     stack = portal_stack
     jo = create_referrer(stack, email="jo@example.com")
 
-    assert stack.invoke(NOTIFY, stream_event(*flood(stack, jo["referrer_id"]))) == {"batchItemFailures": []}
+    assert stack.consume(NOTIFY, stream_event(*flood(stack, jo["referrer_id"]))) == {"batchItemFailures": []}
 
     assert len(stage_emails(stack)) == 4  # the programme default: 4 stage emails an hour
     assert digests(stack) == []
@@ -224,7 +224,7 @@ def test_no_stage_is_lost_and_each_is_told_once(portal_stack):
     for before, after in itertools.pairwise(PROGRESS):
         records.append(stream_record("MODIFY", old=moved(referral, before), new=moved(referral, after)))
 
-    stack.invoke(NOTIFY, stream_event(*records))
+    stack.consume(NOTIFY, stream_event(*records))
     send_digests_after_the_hour(stack)
 
     assert len(stage_emails(stack)) == 4 and len(digests(stack)) == 1
@@ -238,10 +238,10 @@ def test_replaying_the_flood_sends_and_queues_nothing_more(portal_stack):
     stack = portal_stack
     jo = create_referrer(stack, email="jo@example.com")
     batch = stream_event(*flood(stack, jo["referrer_id"]))
-    stack.invoke(NOTIFY, batch)
+    stack.consume(NOTIFY, batch)
     queued = sorted((i["pk"], i["sk"], i.get("pending")) for i in stack.items() if i["pk"].startswith("DIGEST#"))
 
-    assert stack.invoke(NOTIFY, batch) == {"batchItemFailures": []}  # the stream delivers the batch again
+    assert stack.consume(NOTIFY, batch) == {"batchItemFailures": []}  # the stream delivers the batch again
 
     assert len(stage_emails(stack)) == 4
     assert sorted((i["pk"], i["sk"], i.get("pending")) for i in stack.items()
@@ -262,7 +262,7 @@ def test_the_limit_is_a_programme_setting(portal_stack):
     assert saved["statusCode"] == 200, saved
     jo = create_referrer(stack, email="jo@example.com")
 
-    stack.invoke(NOTIFY, stream_event(*flood(stack, jo["referrer_id"], count=5)))
+    stack.consume(NOTIFY, stream_event(*flood(stack, jo["referrer_id"], count=5)))
 
     assert len(stage_emails(stack)) == 2
     send_digests_after_the_hour(stack)
@@ -272,7 +272,7 @@ def test_the_limit_is_a_programme_setting(portal_stack):
 def test_an_opted_out_referrer_gets_no_digest(portal_stack):
     stack = portal_stack
     jo = create_referrer(stack, email="jo@example.com")
-    stack.invoke(NOTIFY, stream_event(*flood(stack, jo["referrer_id"], count=6)))
+    stack.consume(NOTIFY, stream_event(*flood(stack, jo["referrer_id"], count=6)))
     token = opt_out_token(stack, "jo@example.com")
     assert portal(stack, "POST", "/me/notifications/opt-out", query={"token": token})["statusCode"] == 200
 
@@ -285,7 +285,7 @@ def test_an_opted_out_referrer_gets_no_digest(portal_stack):
 def test_an_inactive_referrer_gets_no_digest_and_nothing_stays_queued(portal_stack, status):
     stack = portal_stack
     jo = create_referrer(stack, email="jo@example.com")
-    stack.invoke(NOTIFY, stream_event(*flood(stack, jo["referrer_id"], count=6)))
+    stack.consume(NOTIFY, stream_event(*flood(stack, jo["referrer_id"], count=6)))
     profile = next(i for i in stack.items_of_type("referrer") if i["referrer_id"] == jo["referrer_id"])
     Table(stack.table_name).update(profile["pk"], profile["sk"], "SET #status = :status",
                                    names={"#status": "status"}, values={":status": status})

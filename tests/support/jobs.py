@@ -16,11 +16,11 @@ import boto3
 from standardwebhooks.webhooks import Webhook
 
 from referral_core.hashing import email_hash, peppered_hash
-from tests.support.aws import PEPPER, REGION, WEBHOOK_SECRET, LambdaContext, Stack, template
+from tests.support.aws import PEPPER, REGION, STREAM_READER, WEBHOOK_SECRET, LambdaContext, Stack, template
 from tests.support.events import http_event, load_event, stream_event, stream_record
 
 WEBHOOK = "JobWebhookFunction"
-ATTRIBUTE = "AttributeReferralFunction"
+ATTRIBUTE = "attribute_referral"
 MISSING_JOBS = "FlagMissingJobLinksFunction"
 
 
@@ -28,16 +28,24 @@ MISSING_JOBS = "FlagMissingJobLinksFunction"
 
 def invoke_concurrently(stack: Stack, logical_id: str, events: list[dict[str, Any]], *,
                         containers: int = 8) -> list[Any]:
-    """Deliver ``events`` at once to ``containers`` warm instances of the function, as Lambda scales out.
+    """Deliver ``events`` at once to ``containers`` warm instances of the function (or of the stream
+    consumer of that name), as Lambda scales out.
 
     Each instance is its own import of the handler module (a Powertools resolver serves one request at a
     time, like a Lambda container), and each works through its share of the events in its own thread.
     """
-    fn = template().functions[logical_id]
+    reader = logical_id if logical_id in template().functions else STREAM_READER
+    fn = template().functions[reader]
     handlers = []
     for _ in range(containers):
-        stack._modules.pop(logical_id, None)
-        handlers.append(getattr(stack.function(logical_id), fn.func_name))
+        stack._modules.pop(reader, None)
+        module = stack.function(reader)
+        if reader == logical_id:
+            handlers.append(getattr(module, fn.func_name))
+            continue
+        route = module.handler.dispatcher.by_name[logical_id]
+        assert route.handlers  # imported now: each container has its own consumer module (its own cold start)
+        handlers.append(route.handler)
     results: list[Any] = [None] * len(events)
 
     def container(index: int) -> None:
@@ -186,7 +194,7 @@ def item(stack: Stack, pk: str, sk: str) -> dict[str, Any] | None:
 
 def lead_inserted(stack: Stack, lead: dict[str, Any]) -> dict[str, Any]:
     """Deliver the lead's INSERT stream record to the attribution function."""
-    return stack.invoke(ATTRIBUTE, stream_event(stream_record("INSERT", new=lead)))
+    return stack.consume(ATTRIBUTE, stream_event(stream_record("INSERT", new=lead)))
 
 
 def job_changed(stack: Stack, job_id: str, old: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -194,7 +202,7 @@ def job_changed(stack: Stack, job_id: str, old: dict[str, Any] | None = None) ->
     job = item(stack, f"JOB#{job_id}", "JOB")
     assert job is not None
     name = "MODIFY" if old is not None else "INSERT"
-    return stack.invoke(ATTRIBUTE, stream_event(stream_record(name, new=job, old=old)))
+    return stack.consume(ATTRIBUTE, stream_event(stream_record(name, new=job, old=old)))
 
 
 def referral(stack: Stack, lead_id: str) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from tests.support.aws import REGION, Stack, template
 from tests.support.events import STAFF_CLAIMS, http_event, json_body, load_event
 
 PORTAL = "ReferrerPortalFunction"
-NOTIFY = "NotifyStatusFunction"
+NOTIFY = "notify_status"
 ADMIN = "StaffAdminFunction"
 SIGNING_KEY = "test-session-signing-key-" + "x" * 40
 

@@ -87,9 +87,69 @@ def test_translation_gives_arm64_python313_functions_with_the_layer(sam_cli):
         assert props["Layers"], "every function runs with the shared layer"
 
 
+def _stream_of(source: Any) -> str | None:
+    """The table whose stream ``source`` (an EventSourceArn / a Pipe's Source) names, if it names one."""
+    if isinstance(source, dict) and "Fn::GetAtt" in source:
+        target = source["Fn::GetAtt"]
+        logical_id, attr = target if isinstance(target, list) else str(target).split(".", 1)
+        return str(logical_id) if attr in ("StreamArn", "LatestStreamArn") else None
+    return None
+
+
+def stream_readers(resources: dict[str, Any]) -> dict[str, list[str]]:
+    """Per table: every resource that reads its DynamoDB stream (event source mappings, EventBridge Pipes)."""
+    readers: dict[str, list[str]] = {}
+    for logical_id, resource in resources.items():
+        props = resource.get("Properties") or {}
+        source = {"AWS::Lambda::EventSourceMapping": props.get("EventSourceArn"),
+                  "AWS::Pipes::Pipe": props.get("Source")}.get(resource["Type"])
+        table = _stream_of(source)
+        if table:
+            readers.setdefault(table, []).append(logical_id)
+    return readers
+
+
+#: DynamoDB Streams: "No more than two processes at most should be reading from the same streams shard at
+#: the same time" (more are throttled). docs/architecture.md, "One reader on the stream".
+MAX_STREAM_READERS = 2
+
+
+def test_no_stream_has_more_than_two_readers(sam_cli):
+    readers = stream_readers(translated()["Resources"])
+    assert readers, "the table's stream drives the checks and notifications"
+    for table, ids in readers.items():
+        assert len(ids) <= MAX_STREAM_READERS, f"{table}'s stream has {len(ids)} readers: {ids}"
+
+
+def test_a_third_reader_is_counted_whatever_resource_it_is(sam_cli):
+    resources = dict(translated()["Resources"])
+    stream = {"Fn::GetAtt": ["Table", "StreamArn"]}
+    resources["ExtraMapping"] = {"Type": "AWS::Lambda::EventSourceMapping",
+                                 "Properties": {"EventSourceArn": stream, "FunctionName": "x"}}
+    resources["ExtraPipe"] = {"Type": "AWS::Pipes::Pipe", "Properties": {"Source": stream, "Target": "y"}}
+    readers = stream_readers(resources)["Table"]
+    assert {"ExtraMapping", "ExtraPipe"} <= set(readers)
+    assert len(readers) > MAX_STREAM_READERS
+
+
+def test_the_readers_filter_keeps_every_record_a_consumer_wants():
+    """The mapping's coarse filter (event names, entity types) must not starve a route: each route pattern's
+    event names and ``type`` values are among the mapping's."""
+    from tests.support.stream_pump import consumers, readers
+
+    (reader,) = readers()
+    (coarse,) = reader.filter_patterns
+    types = set(coarse["dynamodb"]["NewImage"]["type"]["S"])
+    for route in consumers():
+        for pattern in route.filters:
+            assert set(pattern["eventName"]) <= set(coarse["eventName"]), route.name
+            assert set(pattern["dynamodb"]["NewImage"]["type"]["S"]) <= types, route.name
+
+
 def test_every_stream_consumer_is_safe_against_poison_records(sam_cli):
-    mappings = [v["Properties"] for v in translated()["Resources"].values()
-                if v["Type"] == "AWS::Lambda::EventSourceMapping"]
+    resources = translated()["Resources"]
+    mappings = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::Lambda::EventSourceMapping"
+                and _stream_of(v["Properties"].get("EventSourceArn"))]
     assert mappings, "DynamoDB Streams drive the checks and notifications"
     for props in mappings:
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -100,6 +160,21 @@ def test_every_stream_consumer_is_safe_against_poison_records(sam_cli):
         assert props["FilterCriteria"]["Filters"], "consumers only see the records they handle"
         for flt in props["FilterCriteria"]["Filters"]:
             json.loads(flt["Pattern"])
+
+
+def test_queue_consumers_report_partial_failures_and_outlast_their_function(sam_cli):
+    """A queue mapping (the parked stream changes) reports failed messages alone; each queue hides a message
+    longer than its function may take, or Lambda refuses the mapping."""
+    resources = translated()["Resources"]
+    queue_mappings = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::Lambda::EventSourceMapping"
+                      and not _stream_of(v["Properties"].get("EventSourceArn"))]
+    assert queue_mappings, "the parked stream changes come back through an SQS event source"
+    for props in queue_mappings:
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        queue = resources[props["EventSourceArn"]["Fn::GetAtt"][0]]["Properties"]
+        function = resources[props["FunctionName"]["Ref"]]["Properties"]
+        assert queue["FifoQueue"] is True, "parked changes keep their order per consumer and item"
+        assert queue["VisibilityTimeout"] >= function["Timeout"]
 
 
 def test_every_function_has_a_log_group_with_retention_and_its_own_service_name():

@@ -88,7 +88,7 @@ PROBE = ("import json, sys; sys.path[:0] = {paths!r}; import {module}; "
          "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {data!r})))")
 
 
-@pytest.mark.parametrize("logical_id", ["CaptureLeadFunction", "CheckDuplicatesFunction", "JobWebhookFunction"])
+@pytest.mark.parametrize("logical_id", ["CaptureLeadFunction", "DispatchChangesFunction", "JobWebhookFunction"])
 def test_no_function_loads_the_data_lists_at_init(logical_id):
     """Both lists load on first use (non-ASCII text; a lead check), never in a function's cold start."""
     function = load_template().functions[logical_id]

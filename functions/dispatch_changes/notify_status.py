@@ -1,4 +1,4 @@
-"""DynamoDB stream consumer: tells referrers what changed (the template's FilterCriteria pick records).
+"""Stream consumer: tells referrers what changed (its route picks the records).
 
 - a new ``referrer`` (INSERT): the welcome email;
 - a ``referral`` whose visible ``stage`` changed (INSERT/MODIFY; the images are compared, since moto and
@@ -6,35 +6,31 @@
   unless the referrer opted out, a short email (or, past the hourly limit, an entry for the digest that
   ``send_stage_digests`` sends).
 
-Partial batch responses: a failing record is reported alone and retried; the rest of the batch is kept.
+A failing record is retried alone; the rest of the batch is kept.
 """
 
 from __future__ import annotations
-
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
 
 import dataclasses
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
 from referral_core.config import BaseSettings, read_settings
-from referral_core.dal.dynamo import Table, plain
+from referral_core.dal.dynamo import Table
 from referral_core.dal.events import put_event
 from referral_core.dal.mail import Email, send_email
 from referral_core.dal.notifications import DigestQueue, NotificationLog, StageEmailLimit
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.secrets import secret_string
-from referral_core.observability import logger, tracer
+from referral_core.observability import logger
 from referral_core.services.notifications import (
     StageNotifier,
     on_referral_changed,
     on_referrer_created,
     opt_out_link,
 )
+from referral_core.streams import Change
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -69,28 +65,12 @@ def _stage_notifier() -> StageNotifier:
                          digests=DigestQueue(_table()))
 
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-
-
-def record_handler(record: DynamoDBRecord) -> None:
-    images = record.dynamodb
-    new = plain(images.new_image if images else {}) or {}
-    old = plain(images.old_image if images else {}) or None
-    event_name = record.raw_event.get("eventName")
-    if event_name == "INSERT" and new.get("type") == "referrer":
+def record_handler(change: Change) -> None:
+    new = change.new
+    if change.event_name == "INSERT" and new.get("type") == "referrer":
         sent = on_referrer_created(new, NotificationLog(_table()), _send)
         logger.info("welcome notification", extra={"referrer_id": new.get("referrer_id"), "sent": sent})
-    elif event_name in ("INSERT", "MODIFY") and new.get("type") == "referral":
-        outcome = on_referral_changed(old, new, _stage_notifier())
+    elif change.event_name in ("INSERT", "MODIFY") and new.get("type") == "referral":
+        outcome = on_referral_changed(change.old, new, _stage_notifier())
         logger.info("stage notification", extra={"referral_id": new.get("lead_id"), "stage": new.get("stage"),
                                                   "outcome": outcome})
-
-
-@logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                    context=context)
-
-
-init_complete()
