@@ -66,7 +66,7 @@ test-fast: venv ## Unit and integration tests only
 lint: venv ## ruff, mypy, import-linter (the layer contracts in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	cd shared && ../$(VENV)/bin/lint-imports ../pyproject.toml
+	cd shared && ../$(VENV)/bin/lint-imports --no-cache ../pyproject.toml
 
 .PHONY: validate
 validate: venv $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## cfn-lint, sam validate (--lint), checkov

@@ -15,9 +15,10 @@ Quick Help's raw handler can both import it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
-Visibility = Literal["public", "private"]
+from referral_core.models.share_codes import Visibility
+
 VISIBILITIES: tuple[Visibility, ...] = ("public", "private")
 
 

@@ -8,10 +8,10 @@ from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
 from referral_core.models.base import Model, OneLine
 from referral_core.placements import Placement
-from referral_core.visibility import Visibility
 from referral_core.zones import ZoneMode
 
 CodeStatus = Literal["active", "disabled"]
+Visibility = Literal["public", "private"]  # what each means: referral_core.visibility
 Zone = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=21), OneLine]
 
 
