@@ -125,10 +125,9 @@ class Describer:
                 leading = None if any(k is None for k in keys) else tuple(sorted({k[0] for k in keys if k}))
                 out.append(Request(action, self.table_arn(table), leading))
             return out
-        table = params.get("TableName")
-        if not table:
+        if not params.get("TableName"):
             return None
-        table = str(table)
+        table = str(params["TableName"])
         hash_key = self.hash_keys.get(table)
         index = params.get("IndexName")
         if operation in ("GetItem", "DeleteItem", "UpdateItem"):

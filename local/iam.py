@@ -141,9 +141,10 @@ class Statement:
         if request.leading_keys is None:  # the call names no partition key a table condition could judge
             return None
         keys = [self._key(k) for k in request.leading_keys]
-        if any(k is None for k in keys):
+        matched = {k for k in keys if k is not None}
+        if len(matched) == 0 or None in keys:
             return None
-        return [Grant(function, self.policy, action, resource, k) for k in sorted(set(keys)) if k is not None]
+        return [Grant(function, self.policy, action, resource, k) for k in sorted(matched)]
 
     def grants(self, function: str) -> list[Grant]:
         return [Grant(function, self.policy, a, r, k) for a in self.actions for r in self.resources

@@ -1,8 +1,9 @@
 """The IAM usage recorder: which AWS actions each function calls during the suite, against its grants.
 
 - In-process (integration tests): a botocore ``before-parameter-build`` hook on the moto stack's boto3
-  session sees every call of the clients ``referral_core.dal.aws.client`` creates; calls made while
-  ``Stack.invoke`` runs a function (:data:`CURRENT_FUNCTION`) are that function's.
+  session and on every botocore session created later sees every call of the clients
+  ``referral_core.dal.aws.client`` creates (and of any other client); calls made while ``Stack.invoke``
+  runs a function (:data:`CURRENT_FUNCTION`) are that function's.
 - The local stack (e2e tests): its workers record their own calls the same way and the stack judges them
   (``GET /_local/iam``); the e2e fixtures merge that report here.
 
@@ -94,9 +95,16 @@ RECORDER = Recorder()
 
 
 def record_calls_of(session: Any) -> None:
-    """Record the calls of every client ``session`` (boto3's default session under moto) creates from now."""
+    """Record the calls of every client ``session`` (boto3's default session under moto) creates from now, and
+    of every botocore session created from now (code that builds its own, e.g. a Powertools persistence
+    layer without a client, bypasses ``referral_core.dal.aws.client``)."""
+    from botocore import handlers
+
     session.events.register("before-parameter-build", RECORDER.before_parameter_build,
                             unique_id="iam-usage-recorder")
+    entry = ("before-parameter-build", RECORDER.before_parameter_build)
+    if entry not in handlers.BUILTIN_HANDLERS:
+        handlers.BUILTIN_HANDLERS.append(entry)
 
 
 @contextmanager
