@@ -134,3 +134,19 @@ def test_unused_grants_are_judged_only_after_a_complete_green_integration_run():
     assert full_run_problem(skipped_after_passing_call) is not None
     assert full_run_problem(Recorder()) == "no integration test ran"
     assert full_run_problem(Recorder(evidence_items={"a"}, evidence_passed={"a"})) is None
+
+
+def test_the_policy_suggestion_groups_item_actions_by_prefix_set_and_lists_indexes():
+    from local.template import REPO_ROOT, load_template
+    from scripts.iam_policies import suggest
+
+    table = load_template().get_att("Table", "Arn")
+    report = {"functions": {"Fn": {"calls": {
+        f"dynamodb:GetItem {table} [CODE#…]": 3, f"dynamodb:PutItem {table} [CODE#…]": 1,
+        f"dynamodb:UpdateItem {table} [STATS#…, CODE#…]": 1, f"dynamodb:Query {table}/index/gsi1": 2,
+        "ssm:GetParameter arn:aws:ssm:us-east-1:123456789012:parameter/p": 1}}}}
+    text = suggest(report, REPO_ROOT / "template.yaml", set())
+    assert "Action: [dynamodb:GetItem, dynamodb:PutItem], Resource: !GetAtt Table.Arn" in text
+    assert '"dynamodb:LeadingKeys": ["CODE#*", "STATS#*"]' in text
+    assert 'Resource: !Sub "${Table.Arn}/index/gsi1"' in text
+    assert "# and ssm:GetParameter on arn:aws:ssm:us-east-1:123456789012:parameter/p" in text
