@@ -51,7 +51,7 @@ browser: ## Install Debian's Chromium for the browser tests (when missing)
 	  else echo "Chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
 
 .PHONY: run
-run: venv ## Start the local stack on http://127.0.0.1:$(PORT) (moto + gateway + stream poller)
+run: venv $(SAM_VENV)/.installed ## Start the local stack on http://127.0.0.1:$(PORT) (moto + gateway + stream poller)
 	PORT=$(PORT) $(PY) -m local
 
 .PHONY: test
@@ -59,7 +59,7 @@ test: venv browser $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## Set up a
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: test-fast
-test-fast: venv ## Unit and integration tests only
+test-fast: venv $(SAM_VENV)/.installed ## Unit and integration tests only
 	$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)
 
 .PHONY: lint
@@ -76,8 +76,8 @@ validate: venv $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## cfn-lint, sa
 	$(CHECKOV) -f template.yaml --config-file .checkov.yaml
 
 .PHONY: deploy-check
-deploy-check: validate build ## Everything checkable without an AWS account: validate, sam build, the template tests
-	$(PY) -m pytest tests/template $(PYTEST_ARGS)
+deploy-check: validate build ## Everything checkable without an AWS account: validate, sam build, template tests, IAM usage
+	$(PY) -m pytest tests/template tests/integration $(PYTEST_ARGS)
 
 .PHONY: build
 build: $(SAM_VENV)/.installed ## sam build (python3.13, arm64)

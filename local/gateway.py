@@ -3,7 +3,7 @@
 Requests are matched like HTTP APIs do (exact paths before `{param}` paths before `{proxy+}`; a method
 route before ANY; `$default` last), turned into a v2.0 event, checked by the route's JWT authorizer
 (Cognito on moto, RS256 against the pool's JWKS) and handed to the function; the result is mapped back
-to HTTP. `/_local/*` routes expose the local tools (outbox, tick, streams, health, info).
+to HTTP. `/_local/*` routes expose the local tools (outbox, tick, streams, health, info, iam).
 """
 
 from __future__ import annotations
@@ -282,6 +282,7 @@ class LocalTools(Protocol):
     def streams_status(self) -> list[dict[str, Any]]: ...
     def drain(self, timeout_s: float) -> bool: ...
     def info(self) -> dict[str, Any]: ...
+    def iam_report(self) -> dict[str, Any]: ...
 
 
 class Gateway:
@@ -428,4 +429,6 @@ class Gateway:
             return json_response(200 if drained else 504, {"drained": drained, "consumers": tools.streams_status()})
         if key == ("GET", "/_local/info"):
             return json_response(200, tools.info())
+        if key == ("GET", "/_local/iam"):
+            return json_response(200, tools.iam_report())
         return json_response(404, {"message": "Not Found"})

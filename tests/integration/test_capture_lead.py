@@ -336,6 +336,20 @@ def test_too_many_leads_from_one_ip_is_429_with_retry_after(stack):
     assert "203.0.113.7" not in json.dumps(stack.items())  # only hashes of IPs are stored
 
 
+def test_a_refused_capture_keeps_no_idempotency_record_so_its_key_works_once_allowed(stack):
+    # Given an IP at its limit, a keyed request is refused inside the idempotent capture (429)
+    set_env(stack, MAX_LEADS_PER_IP="1")
+    assert post_lead(stack, lead_body(email="first@example.com"))["statusCode"] == 201
+    headers = {"Idempotency-Key": "2f6c1b9e-0d4a-4e1b-8c3f-5a6b7c8d9e0f"}
+    assert post_lead(stack, lead_body(email="second@example.com"), headers=headers)["statusCode"] == 429
+    # Then Powertools deleted the in-progress record (the function needs dynamodb:DeleteItem on it) ...
+    assert not [i for i in stack.items() if i["pk"] == "idempotency#capture_lead"]
+    # ... so the same key, from an IP under its limit, captures the lead
+    again = post_lead(stack, lead_body(email="second@example.com"), headers=headers, source_ip="198.51.100.9")
+    assert again["statusCode"] == 201
+    assert len(lead_items(stack)) == 2
+
+
 def test_too_many_leads_for_one_code_is_429(stack):
     set_env(stack, MAX_LEADS_PER_CODE="1")
     code = create_referrer(stack)["code"]

@@ -46,6 +46,7 @@ def test_intrinsics_and_globals_resolve_to_local_values(fixture_template: Templa
         "FIRST_HOST": "x.example",
         "POOL_ARN": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_localPool",
         "SUB_LIST": "hello-us-east-1",
+        "HOOK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:referral-local-HookSecret",
     }
     assert echo.timeout_s == 5
     assert echo.handler == "echo_fixture.handler"

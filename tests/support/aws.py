@@ -21,6 +21,7 @@ import boto3
 import pytest
 
 from local.template import Template, create_table_kwargs, load_template
+from tests.support import iam_usage
 from tests.support.response_models import check_answer
 
 REGION = "us-east-1"
@@ -117,7 +118,8 @@ class Stack:
         fn = template().functions[logical_id]
         module = self.function(logical_id)
         handler: Callable[[dict[str, Any], Any], Any] = getattr(module, fn.func_name)
-        response = handler(event, LambdaContext(function_name=fn.name))
+        with iam_usage.running(logical_id):
+            response = handler(event, LambdaContext(function_name=fn.name))
         app = getattr(module, "app", None)
         if app is not None and hasattr(app, "_static_routes"):  # a Powertools resolver: check the answer
             checked = check_answer(app, event, response)
@@ -159,8 +161,13 @@ def _clear_caches() -> None:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The moto stack; each function's AWS calls are judged against its grants (tests/support/iam_usage.py),
+    and a call without one fails the test."""
     with moto_stack(monkeypatch) as opened:
+        iam_usage.record_calls_of(boto3.DEFAULT_SESSION)
+        iam_usage.RECORDER.take_pending()
         yield opened
+        iam_usage.fail_on_calls_without_grant()
 
 
 @contextmanager

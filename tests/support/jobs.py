@@ -16,6 +16,7 @@ import boto3
 from standardwebhooks.webhooks import Webhook
 
 from referral_core.hashing import email_hash, peppered_hash
+from tests.support import iam_usage
 from tests.support.aws import PEPPER, REGION, STREAM_READER, WEBHOOK_SECRET, LambdaContext, Stack, template
 from tests.support.events import http_event, load_event, stream_event, stream_record
 
@@ -50,7 +51,8 @@ def invoke_concurrently(stack: Stack, logical_id: str, events: list[dict[str, An
 
     def container(index: int) -> None:
         for position in range(index, len(events), containers):
-            results[position] = handlers[index](events[position], LambdaContext(function_name=fn.name))
+            with iam_usage.running(logical_id):
+                results[position] = handlers[index](events[position], LambdaContext(function_name=fn.name))
 
     with ThreadPoolExecutor(max_workers=containers) as pool:
         list(pool.map(container, range(containers)))

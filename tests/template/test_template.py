@@ -42,7 +42,7 @@ def raw() -> dict[str, Any]:
 
 @cache
 def translated() -> dict[str, Any]:
-    out = _run(str(SAM_PYTHON), "tests/template/translate.py", str(TEMPLATE))
+    out = _run(str(SAM_PYTHON), "local/sam_translate.py", str(TEMPLATE))
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
