@@ -27,6 +27,9 @@ _TRANSACT_WRITE = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteIt
 _EQUALS = re.compile(r"(#?[\w.-]+)\s*=\s*(:[\w-]+)")
 _ADDRESS = re.compile(r"<([^>]+)>")
 
+_SQS_BATCH = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
+              "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
+
 
 @dataclass(frozen=True)
 class Request:
@@ -177,4 +180,6 @@ class Describer:
         url = str(params.get("QueueUrl") or "")
         if not url:
             return None
-        return [Request(f"sqs:{operation}", self.arn("sqs", url.rstrip("/").rsplit("/", 1)[-1]))]
+        # IAM authorises a batch call by its single action (SendMessageBatch needs sqs:SendMessage).
+        action = _SQS_BATCH.get(operation, operation)
+        return [Request(f"sqs:{action}", self.arn("sqs", url.rstrip("/").rsplit("/", 1)[-1]))]

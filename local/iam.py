@@ -36,11 +36,15 @@ TRANSLATE_SCRIPT = Path(__file__).with_name("sam_translate.py")
 LEADING_KEYS = "dynamodb:leadingkeys"
 _SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}")
 _JUDGED_OPERATORS = {"forallvalues:stringlike", "forallvalues:stringequals"}
-#: moto authorises a transaction as one action; AWS authorises each item as the underlying action.
+#: moto authorises a transaction as one action; AWS authorises each item as the underlying action,
 _MOTO_TRANSACT = {
     "dynamodb:TransactWriteItems": ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                                     "dynamodb:ConditionCheckItem"),
     "dynamodb:TransactGetItems": ("dynamodb:GetItem",),
+    # and an SQS batch call as its own action, which AWS authorises as the single one
+    "sqs:SendMessageBatch": ("sqs:SendMessage",),
+    "sqs:DeleteMessageBatch": ("sqs:DeleteMessage",),
+    "sqs:ChangeMessageVisibilityBatch": ("sqs:ChangeMessageVisibility",),
 }
 
 

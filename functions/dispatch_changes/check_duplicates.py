@@ -14,7 +14,7 @@ from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table
 from referral_core.dal.leads import LeadRepository
 from referral_core.dal.referrals import ReferralRepository
-from referral_core.observability import logger
+from referral_core.observability import count, logger
 from referral_core.services.lead_checks import CheckRules, check_lead
 from referral_core.streams import Change
 
@@ -44,4 +44,6 @@ def record_handler(change: Change) -> None:
         return
     rules, leads, referrals = _deps()
     raised = check_lead(lead, leads, referrals, rules)
+    count("LeadsReceived")
+    count("FlagsRaised", len(raised))
     logger.info("lead checked", extra={"lead_id": lead["lead_id"], "flags_raised": raised})

@@ -14,7 +14,7 @@ from functools import cache
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table
 from referral_core.dal.links import LinkRepository
-from referral_core.observability import logger
+from referral_core.observability import count, logger
 from referral_core.services.click_counts import ClickEvent, click_event, group_by_stats_key
 from referral_core.streams import Change
 
@@ -39,5 +39,6 @@ def after_batch(entries: list[tuple[ClickEvent | None, Change]]) -> Iterator[Cha
                                                                 "error": type(exc).__name__})
             yield from (change for _, change in group)
             continue
+        count("ClicksCounted", counted)
         logger.info("clicks counted", extra={"code": code, "placement": placement, "records": len(group),
                                              "counted": counted})

@@ -13,9 +13,12 @@ from functools import cache
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table
 from referral_core.dal.rewards import RewardRepos
-from referral_core.observability import logger
+from referral_core.observability import count, logger
 from referral_core.services.rewards import on_change
 from referral_core.streams import Change
+
+#: What settling did -> the business metric it counts (docs/operations.md).
+_METRIC = {"credited": "RewardsCredited", "reversed": "RewardsReversed", "clawed_back": "RewardsClawedBack"}
 
 
 @cache
@@ -26,6 +29,8 @@ def _repos() -> RewardRepos:
 
 def record_handler(change: Change) -> None:
     done = on_change(_repos(), change.old or {}, change.new)
+    if done in _METRIC:
+        count(_METRIC[done])
     if done:
         logger.info("rewards settled", extra={"event": change.event_name, "pk": change.new.get("pk"),
                                               "result": done})

@@ -36,7 +36,7 @@ from referral_core.dal.signing_secrets import SigningSecrets
 from referral_core.errors import Conflict, DomainError, Unavailable
 from referral_core.http_errors import error_payload, json_payload
 from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
-from referral_core.observability import logger, tracer
+from referral_core.observability import count, logger, publishes_metrics, tracer
 from referral_core.openapi_parts import error_response as error_doc
 from referral_core.openapi_parts import inline_schema
 from referral_core.security_headers import secured
@@ -134,10 +134,12 @@ def post_job_event(event: dict[str, Any]) -> dict[str, Any]:
         # The idempotency record could not be read or written (throttling, timeout): the job system
         # retries the same webhook-id, and the record's condition keeps the effect single.
         raise Unavailable("the database is busy, please retry") from None
+    count("JobEventsReceived")
     return json_payload(200, answer)
 
 
 @secured
+@publishes_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -147,6 +149,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except DomainError as exc:
         if exc.status >= 500:
             logger.warning("dependency unavailable", extra={"error": exc.message})
+        count("WebhookRejected" if exc.status < 500 else "WebhookUnavailable")
         return error_payload(exc)
 
 

@@ -1,4 +1,8 @@
-"""Powertools Logger, and the Tracer when asked for, one of each per container.
+"""Powertools Logger and Metrics, and the Tracer when asked for, one of each per container.
+
+Metrics are CloudWatch embedded metric format (EMF) lines on stdout: no API call, nothing on the hot path
+until a handler that counts something returns (:func:`publishes_metrics`). The namespace is the stack's
+name (template Globals ``POWERTOOLS_METRICS_NAMESPACE``); each function is its ``service`` dimension.
 
 Lambda's active tracing (template Globals) records every invocation without any SDK. Powertools' Tracer
 adds subsegments per AWS call but imports the X-Ray SDK (~0.4 s of cold start, more than boto3 itself;
@@ -8,10 +12,12 @@ bench/RESULTS.md), so it is opt-in: template parameter ``TraceSubsegments`` → 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from referral_core.config import read_settings
 
@@ -43,3 +49,24 @@ def _tracer() -> Any:
 
 logger = Logger()
 tracer = _tracer()
+metrics = Metrics()
+
+
+def count(name: str, value: int = 1) -> None:
+    """Add ``value`` to the invocation's count of ``name`` (docs/operations.md lists the metrics)."""
+    if value:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def publishes_metrics(handler: F) -> F:
+    """Flush what the invocation counted, if anything (Powertools' ``log_metrics`` warns on an empty set)."""
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
+
+    return wrapper  # type: ignore[return-value]

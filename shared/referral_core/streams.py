@@ -32,7 +32,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from referral_core.dal.dynamo import plain
 from referral_core.dal.parking import ParkedChange, ParkedChanges, item_key, sequence
 from referral_core.event_filters import matches_any
-from referral_core.observability import logger, tracer
+from referral_core.observability import count, logger, publishes_metrics, tracer
 
 #: Below this much time left in the invocation, the consumers not yet run park their changes instead.
 TIME_RESERVE_MS = 5_000
@@ -174,6 +174,7 @@ class Dispatcher:
             inline = [r for r in recs if (route.name, item_key(r)) not in waiting]
             to_park += [ParkedChange(route.name, r, f"failed: {error}") for r, error in route.process(inline)]
         if to_park:
+            count("ChangesParked", len(to_park))
             logger.warning("changes parked", extra={"parked": [(c.consumer, sequence(c.record), c.reason)
                                                                for c in to_park]})
             self.parking().park(to_park)
@@ -192,6 +193,7 @@ class Dispatcher:
             logger.error("parked change given up", extra={"consumer": route.name, "attempts": attempts,
                                                           "sequence": sequence(change.record)})
             self.parking().give_up(change, attempts + 1)
+            count("ChangesGivenUp")
             return
         raise RuntimeError(f"{route.name} failed again on {sequence(change.record)} (attempt {attempts})")
 
@@ -207,6 +209,7 @@ def stream_handler(routes: Sequence[Route], parking: Callable[[], ParkedChanges]
     def retry(record: Any) -> None:  # Powertools passes the record by this keyword
         dispatcher.retry(record.raw_event)
 
+    @publishes_metrics
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from referral_core.dal.notifications import DigestQueue
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.services.notifications import send_due_digests, stage_sentence
 from referral_core.stages import PROGRESS, Stage
+from tests.support import iam_usage
 from tests.support.events import STAFF_CLAIMS, http_event, json_body, load_event, stream_event, stream_record
 from tests.support.portal import (
     ADMIN,
@@ -51,8 +52,12 @@ def send_digests_after_the_hour(stack, *, hours: float = 1.0) -> dict:
     """What the scheduled digest step does once this hour has ended (the test cannot wait for it)."""
     module = stack.function(DIGESTS)
     later = iso(now() + timedelta(hours=hours))
-    return send_due_digests(DigestQueue(module._table()), ReferrerRepository(module._table()), module._send,
-                            opt_out_url=module._opt_out_url, at=later)
+    from referral_core.dal import secrets
+
+    secrets.clear_caches()  # its own container: it reads the signing secret itself
+    with iam_usage.running(DIGESTS):  # the function's calls, judged against its grants
+        return send_due_digests(DigestQueue(module._table()), ReferrerRepository(module._table()), module._send,
+                                opt_out_url=module._opt_out_url, at=later)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ BASE_ENV = {
     "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "ReferralSystem", "POWERTOOLS_DEV": "false",
+    "POWERTOOLS_METRICS_NAMESPACE": "referral-local", "POWERTOOLS_DEV": "false",
 }
 
 
@@ -112,7 +112,8 @@ class Stack:
     def consume(self, consumer: str, event: dict[str, Any]) -> Any:
         """One stream consumer alone on a stream event (a route of the stream's reader, as its own mapping)."""
         routes = self.function(STREAM_READER).handler.dispatcher.by_name
-        return routes[consumer].handler(event)
+        with iam_usage.running(STREAM_READER):  # its calls are the reader's: one role for every consumer
+            return routes[consumer].handler(event)
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         fn = template().functions[logical_id]
