@@ -14,10 +14,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
+from functools import cache
 from typing import Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
 from referral_core.config import read_settings
 
@@ -49,13 +49,21 @@ def _tracer() -> Any:
 
 logger = Logger()
 tracer = _tracer()
-metrics = Metrics()
+@cache
+def _metrics() -> Any:
+    """Built on the first count, inside an invocation: the namespace is read from the function's environment
+    then (and a function that counts nothing never imports the Metrics utility)."""
+    from aws_lambda_powertools import Metrics
+
+    return Metrics()
 
 
 def count(name: str, value: int = 1) -> None:
     """Add ``value`` to the invocation's count of ``name`` (docs/operations.md lists the metrics)."""
     if value:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        _metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def publishes_metrics(handler: F) -> F:
@@ -66,7 +74,7 @@ def publishes_metrics(handler: F) -> F:
         try:
             return handler(*args, **kwargs)
         finally:
-            if metrics.metric_set:
-                metrics.flush_metrics()
+            if _metrics.cache_info().currsize and _metrics().metric_set:
+                _metrics().flush_metrics()
 
     return wrapper  # type: ignore[return-value]
