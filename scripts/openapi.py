@@ -83,7 +83,7 @@ def _document_errors(operation: dict[str, Any], *, resolver: bool, session: bool
                                   {"$ref": "#/components/schemas/GatewayError"})
         responses.setdefault("403", {"description": "The token is not a staff member's"})
     for status, response in responses.items():
-        if status.startswith(("4", "5")) and status != "401" and resolver:
+        if status.startswith(("4", "5")) and resolver and not (status == "401" and operation.get("security")):
             responses[status] = _error(response.get("description") or COMMON_ERRORS.get(status, "Error"))
     if "422" in responses:
         responses["422"]["description"] = COMMON_ERRORS["422"]
