@@ -89,7 +89,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         with urllib.request.urlopen(base + "/_local/info", timeout=10) as response:
             info = json.loads(response.read())
         client = boto3.client("dynamodb", endpoint_url=info["aws_endpoint"], region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")  # local-admin: IAM is enforced
+                              aws_access_key_id="testing", aws_secret_access_key="testing")  # local-admin (IAM on)
         yield LocalStack(base, (local_dir / "staff-token").read_text().strip(),
                          Table(info["tables"]["Table"], client))
     finally:
