@@ -53,10 +53,16 @@ test: venv browser $(SAM_VENV)/.installed ## Set up and run the whole suite (uni
 test-fast: venv ## Unit and integration tests only
 	$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)
 
+# eslint and its plugins, at the versions package.json pins (package-lock.json: `npm ci` installs exactly those).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 .PHONY: lint
-lint: venv ## ruff and mypy
+lint: venv node_modules/.installed ## ruff, mypy and eslint (the pages' ES modules)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	npx --no-install eslint .
 
 .PHONY: validate
 validate: venv $(SAM_VENV)/.installed ## cfn-lint, sam validate, sam validate --lint
@@ -82,4 +88,4 @@ bench: venv ## Benchmarks; results in bench/RESULTS.md
 
 .PHONY: clean
 clean: ## Remove build output and local data (not the venvs)
-	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache test-artifacts node_modules

@@ -32,9 +32,10 @@ import pytest
 
 from bench.support import ROOT, Section, table
 from local.template import create_table_kwargs
+from referral_core.auth import Role, required_role
 from tests.support.aws import Stack, moto_stack, template
 from tests.support.dynamo_calls import watch
-from tests.support.events import STAFF_CLAIMS, http_event, load_event
+from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, http_event, load_event
 from tests.support.jobs import configure_webhook_secrets, signed_event
 from tests.support.portal import (
     create_session_secret,
@@ -98,7 +99,16 @@ class Measurements:
 
 
 def _admin(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> dict[str, Any]:
-    return http_event(method, path, body=body, query=query, claims=STAFF_CLAIMS)
+    claims = ADMIN_CLAIMS if required_role(method, path) is Role.ADMIN else STAFF_CLAIMS  # programme rules, erasure
+    return http_event(method, path, body=body, query=query, claims=claims)
+
+
+def _asset(name: str) -> dict[str, Any]:
+    event = load_event("staff_page/get_page.json")
+    path = f"/admin/assets/{name}"
+    return {**event, "routeKey": "GET /admin/assets/{name}", "rawPath": path, "pathParameters": {"name": name},
+            "requestContext": {**event["requestContext"], "routeKey": "GET /admin/assets/{name}",
+                               "http": {**event["requestContext"]["http"], "path": path}}}
 
 
 def _redirect(code: str, method: str = "GET", ip: str = "203.0.113.7") -> dict[str, Any]:
@@ -201,6 +211,8 @@ def _code_path(prefix: str, suffix: str = "") -> Callable[[Context], str]:
 # export and erase the friend's data; the referrer stops stage emails from the link in one.
 STAFF_SETUP = [
     Step("GET /admin", "staff: admin page", "StaffPageFunction", lambda ctx: load_event("staff_page/get_page.json")),
+    Step("GET /admin/assets/{name}", "staff: the console's script", "StaffPageFunction",
+         lambda ctx: _asset("app.js")),
     Step("GET /admin/program", "staff: programme rules", "StaffAdminFunction",
          lambda ctx: _admin("GET", "/admin/program"), _keep(version="version", rules="rules")),
     Step("PUT /admin/program", "staff: save the rules (new version)", "StaffAdminFunction",

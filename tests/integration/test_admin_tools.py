@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.support.admin import flag, seed_job, seed_lead, seed_referrer, seed_reward, seed_stats
-from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body
+from tests.support.events import ADMIN_CLAIMS, NO_ROLE_CLAIMS, STAFF_CLAIMS, http_event, json_body
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +28,8 @@ def call(stack, method, path, *, body=None, query=None, claims=STAFF_CLAIMS):
 def test_every_admin_route_needs_a_staff_token(stack, method, path):
     body = {} if method == "POST" else None
     assert call(stack, method, path, body=body, claims=None)["statusCode"] == 401
-    assert call(stack, method, path, body=body, claims=VIEWER_CLAIMS)["statusCode"] == 403
-    assert call(stack, method, path, body=body)["statusCode"] not in (401, 403)
+    assert call(stack, method, path, body=body, claims=NO_ROLE_CLAIMS)["statusCode"] == 403
+    assert call(stack, method, path, body=body, claims=ADMIN_CLAIMS)["statusCode"] not in (401, 403)
 
 
 def test_dispute_is_opened_listed_and_resolved_once_with_audit(stack):
@@ -92,7 +92,7 @@ def test_export_and_erasure_leave_no_pii_and_keep_ledger_totals(stack):
 
     # When staff erase the person
     erased = call(stack, "POST", "/admin/people/erase", body={"email": email, "phone": phone,
-                                                             "note": "Erasure request #42"})
+                                                             "note": "Erasure request #42"}, claims=ADMIN_CLAIMS)
     assert erased["statusCode"] == 200, erased["body"]
 
     # Then nothing in the table names or reaches them, ledger totals are unchanged, audit is kept

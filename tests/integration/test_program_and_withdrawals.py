@@ -13,7 +13,7 @@ from referral_core.errors import Conflict, InvalidInput
 from referral_core.services.rewards import on_staff_accept, release_due
 from referral_core.services.withdrawals import referrer_summary, request_withdrawal
 from referral_core.stages import Stage
-from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
+from tests.support.events import NO_ROLE_CLAIMS, STAFF_CLAIMS, http_event, json_body, load_event
 from tests.support.rewards import (
     REFERRER,
     assert_balance_matches_ledger,
@@ -72,7 +72,7 @@ def test_put_program_versions_history_and_audit(stack):
     assert (current["version"], current["rules"]["holding_days"]) == (2, 21)
     silver = current["rules"]["tiers"][1]["reward"]
     assert silver == {"flat_cents": None, "percent_bp": 1500, "cap_cents": 6000}
-    assert current["updated_by"] == "staff:staff@example.com"
+    assert current["updated_by"] == "staff:admin@example.com"
     program_items = [i for i in stack.items() if i["pk"] == "PROGRAM"]
     assert len(program_items) == 5  # CURRENT, two versions, two audit entries
     assert sorted(i["sk"] for i in program_items if i["sk"].startswith("VERSION#")) == [
@@ -111,7 +111,7 @@ def test_invalid_program_is_422_naming_the_field(stack, changes, field):
 
 
 def test_program_routes_are_staff_only(stack):
-    assert admin(stack, "GET", "/admin/program", claims=VIEWER_CLAIMS)["statusCode"] == 403
+    assert admin(stack, "GET", "/admin/program", claims=NO_ROLE_CLAIMS)["statusCode"] == 403
 
 
 # -- withdrawals ---------------------------------------------------------------------------------------

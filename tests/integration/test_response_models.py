@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from referral_core.auth import Role, required_role
 from referral_core.dal.dynamo import Table
 from referral_core.services.auth_links import opt_out_token
 from tests.support.admin import flag, seed_job, seed_lead, seed_reward, seed_stats
-from tests.support.events import STAFF_CLAIMS, http_event, json_body
+from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, http_event, json_body
 from tests.support.portal import ADMIN, PORTAL, SIGNING_KEY, create_referrer, portal, seed_referral, sign_in
 from tests.support.response_models import declared
 
@@ -30,7 +31,8 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
     stack = portal_stack
 
     def admin(method: str, path: str, status: int = 200, *, body: Any = None, query: Any = None) -> Any:
-        return ok(stack.invoke(ADMIN, http_event(method, path, body=body, query=query, claims=STAFF_CLAIMS)), status)
+        claims = ADMIN_CLAIMS if required_role(method, path) is Role.ADMIN else STAFF_CLAIMS
+        return ok(stack.invoke(ADMIN, http_event(method, path, body=body, query=query, claims=claims)), status)
 
     # A referrer signs in, shares a code, passes on a friend and asks for two payouts
     jo = create_referrer(stack, name="Jo Smith", email="jo@example.com")

@@ -1,0 +1,74 @@
+// The staff console's entry module: reads config.json (Cognito endpoint, client id, idle time-out), shows the
+// sign-in screens or the console, and routes between the console's screens by the URL's #fragment
+// (#queue, #referral/<id>). No token is ever put in the URL.
+
+import { Cognito } from "./cognito.js";
+import { $, say } from "./dom.js";
+import { wireEvidence } from "./evidence.js";
+import { wireQueue } from "./queue.js";
+import { Session } from "./session.js";
+import { wireSignIn } from "./signin.js";
+
+const VIEWS = ["signin", "newpassword", "mfa", "forgot", "mfasetup", "queue", "referral"];
+const CONSOLE_VIEWS = new Set(["queue", "referral"]);
+
+function show(name) {
+  for (const view of VIEWS) $(`view-${view}`).hidden = view !== name;
+  const inConsole = CONSOLE_VIEWS.has(name) || name === "mfasetup";
+  $("tabs").hidden = !inConsole;
+  $("account").hidden = !inConsole;
+  for (const link of $("tabs").querySelectorAll("a")) {
+    if (link.dataset.view === name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+async function main() {
+  const config = await (await fetch("/admin/assets/config.json", { cache: "no-cache" })).json();
+  const cognito = new Cognito(config.auth_endpoint, config.client_id);
+  const session = new Session(cognito, {
+    idleMinutes: config.idle_minutes,
+    onEnd: (message) => {
+      show("signin");
+      say(message);
+    },
+  });
+
+  const evidence = wireEvidence({ session, backToQueue: () => { location.hash = "#queue"; } });
+  const queue = wireQueue({ session, openReferral: (id) => { location.hash = `#referral/${encodeURIComponent(id)}`; } });
+
+  async function route() {
+    if (!session.signedIn) {
+      show("signin");
+      return;
+    }
+    const [name, id] = location.hash.replace(/^#/, "").split("/");
+    if (name === "referral" && id) {
+      show("referral");
+      await evidence.open(decodeURIComponent(id));
+      return;
+    }
+    show("queue");
+    await queue.load();
+  }
+
+  function signedIn() {
+    $("who").textContent = `${session.email} · ${session.role || "no role"}`;
+    if (location.hash === "" || location.hash === "#queue") route();
+    else location.hash = "#queue";
+  }
+
+  wireSignIn({ cognito, session, show, signedIn });
+  $("signout").addEventListener("click", () => session.signOut());
+  for (const kind of ["keydown", "pointerdown"]) document.addEventListener(kind, () => { if (session.signedIn) session.touch(); }, { passive: true });
+  window.addEventListener("hashchange", route);
+
+  if (session.signedIn) {
+    session.start();
+    session.checkIdle();
+    if (session.signedIn) $("who").textContent = `${session.email} · ${session.role || "no role"}`;
+  }
+  await route();
+}
+
+main().catch(() => say("The console could not start. Reload the page.", { error: true }));

@@ -1,0 +1,58 @@
+// The review queue: GET /admin/reviews by status, flag type and severity, newest change first, paged.
+
+import { $, append, el, say, when, words } from "./dom.js";
+import { FLAG_TEXT } from "./evidence.js";
+
+export function wireQueue({ session, openReferral }) {
+  let cursor = null;
+
+  for (const type of Object.keys(FLAG_TEXT)) {
+    $("queue-flag").appendChild(el("option", FLAG_TEXT[type].title, { value: type }));
+  }
+
+  function query() {
+    const params = new URLSearchParams({ status: $("queue-status").value, limit: "20" });
+    if ($("queue-flag").value) params.set("flag_type", $("queue-flag").value);
+    if ($("queue-severity").value) params.set("severity", $("queue-severity").value);
+    if (cursor) params.set("cursor", cursor);
+    return params;
+  }
+
+  function row(item) {
+    const li = el("li", null, { "data-referral-id": item.lead_id });
+    const name = item.masked_name || "Customer";
+    const head = append(el("div", null, { class: "row-head" }),
+      el("strong", name), el("span", when(item.updated_at), { class: "meta" }));
+    const flags = el("ul", null, { class: "chips", "aria-label": "Flags" });
+    for (const flag of item.flag_types || []) flags.appendChild(el("li", (FLAG_TEXT[flag] || { title: words(flag) }).title, { class: "chip" }));
+    const open = el("button", "Open evidence", { type: "button", class: "secondary", "aria-label": `Open the evidence for ${name}` });
+    open.addEventListener("click", () => openReferral(item.lead_id));
+    return append(li, head,
+      el("p", `Stage: ${words(item.stage) || "—"}${item.postcode ? ` · postcode ${item.postcode}` : ""}`, { class: "meta" }),
+      flags.childElementCount ? flags : null, open);
+  }
+
+  async function load({ more = false } = {}) {
+    if (!more) cursor = null;
+    say("Loading the queue…");
+    try {
+      const page = await session.api("GET", `/admin/reviews?${query()}`);
+      const list = $("queue-list");
+      if (!more) list.replaceChildren();
+      for (const item of page.items) list.appendChild(row(item));
+      if (!list.childElementCount) list.appendChild(el("li", "Nothing in this queue.", { class: "empty" }));
+      cursor = page.next_cursor;
+      $("queue-more").hidden = !cursor;
+      say(`${list.querySelectorAll("li[data-referral-id]").length} referral(s) shown${cursor ? "; more below" : ""}.`);
+    } catch (error) {
+      say(`Could not load the queue: ${error.message}`, { error: true });
+    }
+  }
+
+  $("queue-filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    load();
+  });
+  $("queue-more").addEventListener("click", () => load({ more: true }));
+  return { load };
+}
