@@ -52,10 +52,12 @@ async function main() {
     await queue.load();
   }
 
-  function signedIn() {
+  /** After signing in (or setting up two-step sign-in): the queue, then `message` if there is one. */
+  async function signedIn(message) {
     $("who").textContent = `${session.email} · ${session.role || "no role"}`;
-    if (location.hash === "" || location.hash === "#queue") route();
-    else location.hash = "#queue";
+    if (location.hash !== "" && location.hash !== "#queue") history.replaceState(null, "", "#queue");
+    await route();
+    if (message) say(message);
   }
 
   wireSignIn({ cognito, session, show, signedIn });

@@ -13,7 +13,7 @@ export function wireSignIn({ cognito, session, show, signedIn }) {
     if (answer.AuthenticationResult) {
       pending = null;
       session.keep(answer.AuthenticationResult);
-      signedIn();
+      await signedIn();
       return;
     }
     pending = { challenge: answer.ChallengeName, session: answer.Session, email };
@@ -147,8 +147,7 @@ export function wireSignIn({ cognito, session, show, signedIn }) {
       await cognito.preferSoftwareToken(session.tokens.access);
       $("mfasetup-code").value = "";
       $("mfa-secret").textContent = "";
-      signedIn();
-      say("Two-step sign-in is on: from now on you also type a code from your app when you sign in.");
+      await signedIn("Two-step sign-in is on: from now on you also type a code from your app when you sign in.");
     } catch (error) {
       fieldError("mfasetup-code", friendly(error));
     }

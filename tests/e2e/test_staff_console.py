@@ -1,0 +1,342 @@
+"""The staff console (GET /admin) in headless Chromium on the local stack, 360 px wide: sign in as a person
+(first-login new password, wrong password, forgotten password with the emailed code, two-step sign-in,
+sign-out, idle time-out), then the review queue and a referral's evidence card, deciding by keyboard,
+the stale-version answer, and a viewer who can read but not decide.
+
+Every screen is checked with axe-core (0 serious or critical violations) and saved to docs/img/ for
+docs/admin.md. Any CSP or Trusted Types violation, or a script error, fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from local.resources import DEMO_PASSWORD, STAFF_EMAIL, VIEWER_EMAIL
+from local.testing import StackProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+AXE = Axe()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" and (
+        "Content Security Policy" in message.text or "TrustedHTML" in message.text
+        or "Trusted Type" in message.text) else None)
+    yield page
+    context.close()
+    assert not problems, problems
+
+
+def accessible(page: Page, screen: str) -> None:
+    """axe-core on the page as it is: no serious or critical violation; the screenshot for the docs."""
+    results = AXE.run(page)
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+           for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{screen}: {bad}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, f"{screen} scrolls sideways at 360 px"
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(IMAGES / f"console-{screen}.png"), full_page=True)
+
+
+def pool(stack: StackProcess) -> tuple[Any, str, str]:
+    info = stack.info()
+    pool_id, client_id = info["user_pools"]["StaffUserPool"], info["user_pool_clients"]["StaffUserPoolClient"]
+    return stack.aws("cognito-idp"), pool_id, client_id
+
+
+def new_staff_user(stack: StackProcess, group: str = "staff", temporary: str = "Temp-Passw0rd-1") -> str:
+    """A user as `admin-create-user` makes one after a deploy: a temporary password, the challenge pending."""
+    idp, pool_id, _ = pool(stack)
+    email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+    idp.admin_create_user(UserPoolId=pool_id, Username=email, TemporaryPassword=temporary, MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": email},
+                                          {"Name": "email_verified", "Value": "true"}])
+    idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
+    return email
+
+
+def emailed_code(stack: StackProcess, email: str, *, count: int) -> str:
+    """The code of the ``count``-th reset email to ``email`` (waiting for it: the page sends it)."""
+    deadline = time.monotonic() + 10
+    while True:
+        mails = [m for m in stack.outbox() if m["to"] == [email]]
+        if len(mails) >= count or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert len(mails) == count, mails
+    found = re.search(r"\b(\d{6})\b", mails[-1]["text"])
+    assert found, mails[-1]
+    return found.group(1)
+
+
+def sign_in(page: Page, stack: StackProcess, email: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(f"{stack.base_url}/admin")
+    page.fill("#signin-email", email)
+    page.fill("#signin-password", password)
+    page.press("#signin-password", "Enter")
+
+
+def tokens_stay_out_of_the_url_and_the_page(page: Page) -> None:
+    saved = json.loads(page.evaluate("sessionStorage.getItem('staffSession')"))
+    assert saved["id"] and saved["refresh"]
+    assert "eyJ" not in page.url
+    html = page.content()
+    assert saved["id"] not in html and saved["refresh"] not in html
+    assert page.evaluate("Object.keys(localStorage).length") == 0
+
+
+def flagged_referral(stack: StackProcess) -> str:
+    """A lead that names a referrer twice with the same contact: the checks flag it for review."""
+    staff = {"authorization": f"Bearer {stack.staff_token}"}
+    referrer = stack.request("POST", "/admin/referrers", headers=staff, body={
+        "name": "Jo Smith", "email": f"jo-{uuid.uuid4().hex[:8]}@example.com"}).json()
+    version = stack.request("GET", "/policy").json()["version"]
+    customer = f"sam-{uuid.uuid4().hex[:8]}@example.com"
+    lead_id = ""
+    for issue in ("Laptop will not start", "Still broken"):
+        created = stack.request("POST", "/leads", headers={"idempotency-key": uuid.uuid4().hex}, body={
+            "name": "Sam Lee", "email": customer, "postcode": "3000", "issue": issue, "ref": referrer["code"],
+            "referred_by": "Bob", "consent": {"contact": True, "policy_version": version}})
+        assert created.status == 201, created.body
+        lead_id = created.json()["lead_id"]
+    stack.drain()
+    return lead_id
+
+
+# ------------------------------------------------------------------ signing in
+
+
+def test_first_sign_in_asks_for_a_new_password_then_opens_the_queue(stack: StackProcess, page: Page) -> None:
+    # Given a staff member whose account was just made, with an emailed temporary password
+    email = new_staff_user(stack)
+
+    # When they open the console, there is no token field, only email and password
+    page.goto(f"{stack.base_url}/admin")
+    expect(page.locator("#view-signin")).to_be_visible()
+    assert page.locator("input[name=token]").count() == 0
+    accessible(page, "sign-in")
+    page.fill("#signin-email", email)
+    page.fill("#signin-password", "Temp-Passw0rd-1")
+    page.click("#signin-form button[type=submit]")
+
+    # Then they are asked for a password of their own; a weak one is refused next to the field
+    expect(page.locator("#view-newpassword")).to_be_visible()
+    page.fill("#newpassword", "short")
+    page.press("#newpassword", "Enter")
+    expect(page.locator("#newpassword-error")).to_have_text(re.compile("12 characters"))
+    expect(page.locator("#newpassword")).to_have_attribute("aria-invalid", "true")
+    accessible(page, "new-password")
+    page.fill("#newpassword", "My-Own-Passw0rd-9")
+    page.press("#newpassword", "Enter")
+
+    # And the review queue opens with their email and role; the tokens are in this tab's storage only
+    expect(page.locator("#view-queue")).to_be_visible()
+    expect(page.locator("#who")).to_have_text(f"{email} · staff")
+    tokens_stay_out_of_the_url_and_the_page(page)
+
+
+def test_a_wrong_password_is_explained_next_to_the_field(stack: StackProcess, page: Page) -> None:
+    sign_in(page, stack, STAFF_EMAIL, "Not-The-Passw0rd-1")
+    expect(page.locator("#signin-password-error")).to_have_text("The email or password is not right.")
+    expect(page.locator("#signin-password")).to_be_focused()
+    expect(page.locator("#view-queue")).to_be_hidden()
+    accessible(page, "sign-in-error")
+
+
+def test_a_forgotten_password_is_reset_with_the_emailed_code(stack: StackProcess, page: Page) -> None:
+    email = new_staff_user(stack)
+    idp, pool_id, _ = pool(stack)
+    idp.admin_set_user_password(UserPoolId=pool_id, Username=email, Password="Forgotten-Passw0rd-1", Permanent=True)
+    page.goto(f"{stack.base_url}/admin")
+    page.fill("#signin-email", email)
+    page.click("#forgot-start")
+    expect(page.locator("#forgot-email")).to_have_value(email)
+    page.click("#forgot-form button[type=submit]")
+    expect(page.locator("#reset-form")).to_be_visible()
+    code = emailed_code(stack, email, count=1)
+
+    # A wrong code is refused next to the code field; the right one sets the password
+    page.fill("#reset-code", "000000" if code != "000000" else "111111")
+    page.fill("#reset-password", "Remembered-Passw0rd-2")
+    page.click("#reset-form button[type=submit]")
+    expect(page.locator("#reset-code-error")).not_to_be_empty()
+    accessible(page, "reset-password")
+    page.click("#forgot-form button[type=submit]")  # a new code
+    code = emailed_code(stack, email, count=2)
+    page.fill("#reset-code", code)
+    page.click("#reset-form button[type=submit]")
+    expect(page.locator("#status")).to_have_text("Your password is changed. Sign in with it now.")
+    page.fill("#signin-password", "Remembered-Passw0rd-2")
+    page.press("#signin-password", "Enter")
+    expect(page.locator("#view-queue")).to_be_visible()
+
+
+def test_two_step_sign_in_is_set_up_and_then_asked_for(stack: StackProcess, page: Page) -> None:
+    email = new_staff_user(stack)
+    idp, pool_id, _ = pool(stack)
+    idp.admin_set_user_password(UserPoolId=pool_id, Username=email, Password="Two-Step-Passw0rd-1", Permanent=True)
+    sign_in(page, stack, email, "Two-Step-Passw0rd-1")
+    expect(page.locator("#view-queue")).to_be_visible()
+    page.click("#mfa-start")
+    expect(page.locator("#mfa-secret")).not_to_be_empty()
+    accessible(page, "two-step-setup")
+    page.fill("#mfasetup-code", "123456")  # moto accepts any code; AWS checks it against the key
+    page.press("#mfasetup-code", "Enter")
+    expect(page.locator("#status")).to_contain_text("Two-step sign-in is on")
+    page.click("#signout")
+    expect(page.locator("#view-signin")).to_be_visible()
+    page.fill("#signin-email", email)
+    page.fill("#signin-password", "Two-Step-Passw0rd-1")
+    page.press("#signin-password", "Enter")
+    expect(page.locator("#view-mfa")).to_be_visible()
+    accessible(page, "two-step-code")
+    page.fill("#mfa-code", "12")
+    page.press("#mfa-code", "Enter")
+    expect(page.locator("#mfa-code-error")).to_have_text("Enter the 6 digits your app shows.")
+    page.fill("#mfa-code", "654321")
+    page.press("#mfa-code", "Enter")
+    expect(page.locator("#view-queue")).to_be_visible()
+
+
+def test_sign_out_revokes_the_refresh_token(stack: StackProcess, page: Page) -> None:
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    refresh = json.loads(page.evaluate("sessionStorage.getItem('staffSession')"))["refresh"]
+    page.click("#signout")
+    expect(page.locator("#status")).to_have_text("You are signed out.")
+    assert page.evaluate("sessionStorage.getItem('staffSession')") is None
+    _, _, client_id = pool(stack)
+    again = stack.request("POST", "/_local/cognito-idp", body=json.dumps({
+        "AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client_id, "AuthParameters": {"REFRESH_TOKEN": refresh}}),
+        headers={"content-type": "application/x-amz-json-1.1",
+                 "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth"})
+    assert again.status == 400 and again.json()["__type"] == "NotAuthorizedException"
+
+
+def test_idle_time_out_signs_out(stack: StackProcess, page: Page) -> None:
+    page.clock.install()
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    page.clock.fast_forward("16:00")  # the template's STAFF_IDLE_MINUTES is 15
+    expect(page.locator("#view-signin")).to_be_visible()
+    expect(page.locator("#status")).to_have_text("You were signed out after 15 minutes without activity.")
+    assert page.evaluate("sessionStorage.getItem('staffSession')") is None
+
+
+def test_an_expired_id_token_is_renewed_with_the_refresh_token(stack: StackProcess, page: Page) -> None:
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    before = json.loads(page.evaluate("sessionStorage.getItem('staffSession')"))
+    # The ID token is replaced by one the API refuses (401): the page renews it and retries, no new sign-in
+    page.evaluate("""() => { const s = JSON.parse(sessionStorage.getItem('staffSession'));
+                             s.id = 'expired.token.value';
+                             sessionStorage.setItem('staffSession', JSON.stringify(s)); }""")
+    page.reload()
+    expect(page.locator("#view-queue")).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("shown")
+    after = json.loads(page.evaluate("sessionStorage.getItem('staffSession')"))
+    assert after["id"] not in ("expired.token.value", before["id"]) and after["refresh"] == before["refresh"]
+
+
+# ------------------------------------------------------------------ review queue and evidence
+
+
+def test_queue_evidence_and_a_decision_by_keyboard_with_the_stale_version_answer(stack: StackProcess,
+                                                                                  page: Page) -> None:
+    # Given a referral the checks flagged for review
+    lead_id = flagged_referral(stack)
+    sign_in(page, stack, STAFF_EMAIL)
+
+    # When staff filter the open queue by the flag type, the referral is listed by its masked name
+    expect(page.locator("#view-queue")).to_be_visible()
+    page.select_option("#queue-flag", "duplicate_contact")
+    page.click("#queue-filters button[type=submit]")
+    row = page.locator(f"#queue-list li[data-referral-id='{lead_id}']")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("Sa L.")
+    expect(row).to_contain_text("Duplicate contact")
+    accessible(page, "queue")
+
+    # And they open it with the keyboard: the evidence card, not JSON
+    row.locator("button").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#view-referral")).to_be_visible()
+    expect(page.locator("#referral-title")).to_have_text("Referral of Sa L.")
+    body = page.locator("#referral-body")
+    expect(body).to_contain_text("Where it came from")
+    expect(body).to_contain_text("Another lead or referrer has the same email or phone number")
+    expect(body).to_contain_text("No job linked yet.")
+    assert "{" not in body.inner_text()
+    accessible(page, "evidence")
+
+    # When someone else decides first, this page's version is stale: it says so and offers a reload
+    staff = {"authorization": f"Bearer {stack.staff_token}"}
+    first = stack.request("POST", f"/admin/referrals/{lead_id}/decisions", headers=staff,
+                          body={"decision": "question", "note": "Called the customer", "expected_version": 0})
+    assert first.status == 200, first.body
+    page.focus("#decide-note")
+    page.keyboard.press("Enter")  # an empty note is refused next to it (Enter in a textarea is a new line)
+    page.locator("#decide-form button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#decide-note-error")).to_have_text("Write why: every decision needs a note.")
+    page.fill("#decide-note", "Same person twice, one referral")
+    page.locator("#decide-form button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#decide-conflict")).to_be_visible()
+    expect(page.locator("#decide-conflict")).to_have_text("Someone else changed this — reload and decide again.")
+    accessible(page, "evidence-conflict")
+
+    # Then after the reload the other decision is in the history, and this one is recorded
+    page.click("#decide-reload")
+    expect(page.locator("#referral-body")).to_contain_text("Called the customer")
+    page.fill("#decide-note", "Same person twice, one referral")
+    page.locator("#decide-form button[type=submit]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_have_text("Decision recorded: accept.")
+    expect(page.locator("#referral-body")).to_contain_text("Same person twice, one referral")
+    expect(page.locator("#referral-body")).to_contain_text("Review")
+
+
+def test_a_viewer_reads_the_evidence_but_cannot_decide(stack: StackProcess, page: Page) -> None:
+    lead_id = flagged_referral(stack)
+    sign_in(page, stack, VIEWER_EMAIL)
+    expect(page.locator("#who")).to_have_text(f"{VIEWER_EMAIL} · viewer")
+    page.goto(f"{stack.base_url}/admin#referral/{lead_id}")
+    expect(page.locator("#referral-title")).to_have_text("Referral of Sa L.")
+    expect(page.locator("#decide-form")).to_be_hidden()
+    # The API refuses it whatever the page shows
+    status = page.evaluate("""async (id) => {
+        const s = JSON.parse(sessionStorage.getItem('staffSession'));
+        const r = await fetch('/admin/referrals/' + id + '/decisions', {method: 'POST',
+            headers: {'Authorization': 'Bearer ' + s.id, 'Content-Type': 'application/json'},
+            body: JSON.stringify({decision: 'accept', note: 'x', expected_version: 0})});
+        return r.status; }""", lead_id)
+    assert status == 403
