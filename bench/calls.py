@@ -222,6 +222,10 @@ STAFF_SETUP = [
          lambda ctx: _admin("POST", "/admin/referrers",
                             {"name": "Jo Smith", "email": _new_email(ctx, "email", "jo")}),
          _keep(referrer_id="referrer_id", code="code")),
+    Step("GET /admin/referrers", "staff: the referrers whose name starts with jo", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/referrers", query={"q": "jo"})),
+    Step("GET /admin/referrers/{referrer_id}", "staff: the referrer's page", "StaffAdminFunction",
+         lambda ctx: _admin("GET", f"/admin/referrers/{ctx['referrer_id']}")),
     Step("POST /admin/referrers/{referrer_id}/share-codes", "staff: a van code for the referrer",
          "StaffAdminFunction",
          lambda ctx: _admin("POST", f"/admin/referrers/{ctx['referrer_id']}/share-codes",
@@ -272,6 +276,8 @@ JOB_REPORTED = [
          _job("job.paid")),
 ]
 REVIEW_AND_PAYOUT = [
+    Step("GET /admin/reviews/counts", "staff: how many referrals each status holds", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/reviews/counts")),
     Step("GET /admin/reviews", "staff: review queue (open)", "StaffAdminFunction",
          lambda ctx: _admin("GET", "/admin/reviews")),
     Step("GET /admin/referrals/{lead_id}", "staff: a referral's evidence", "StaffAdminFunction",

@@ -14,6 +14,7 @@ from referral_core.models.review import (
     AttributionRequest,
     DecisionRequest,
     ReferralEvidence,
+    ReviewQueueCounts,
     ReviewQueuePage,
     StaffChangeResponse,
 )
@@ -41,6 +42,12 @@ def get_reviews(
     page = review.review_queue(_repo(), status=status, flag_type=flag_type, severity=severity,
                                cursor=cursor, limit=limit)
     return json_response(200, page.model_dump(mode="json", exclude_unset=True))
+
+
+@router.get("/admin/reviews/counts",
+            responses={200: json_answer(ReviewQueueCounts, "How many referrals each review status holds")})
+def get_review_counts() -> Response[str]:
+    return json_response(200, review.queue_counts(_repo()).model_dump(mode="json"))
 
 
 @router.get("/admin/referrals/<lead_id>", responses={200: json_answer(ReferralEvidence, "The evidence chain")})

@@ -44,7 +44,9 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "disputes": "admin_disputes",
     "reports": "admin_reports",
     "people": "admin_privacy",
-    "referrers": "admin_share_codes", "share-codes": "admin_share_codes",  # POST /admin/referrers is below
+    # GET /admin/referrers(/{id}): the directory; POST /admin/referrers/{id}/share-codes: codes;
+    # POST /admin/referrers itself is below.
+    "referrers": ("admin_referrers", "admin_share_codes"), "share-codes": "admin_share_codes",
     "program": "admin_program",
     "withdrawals": "admin_withdrawals",
     "exports": "admin_exports",

@@ -80,13 +80,16 @@ class LazyRouters:
     A function that serves many routes (the staff endpoint, the portal) would otherwise load every module,
     model and library of every route at each cold start, while one request needs one module. ``modules``
     maps path segments after ``prefix`` (``"reviews"``, or ``"me/referrals"``: the longest match wins) to
-    the module (with a module-level Powertools ``router``) serving them; a path matching none loads nothing
+    the module (with a module-level Powertools ``router``) serving them, or to several when routes under one
+    segment live in different modules; a path matching none loads nothing
     and is served by the routes on the resolver itself, or gets its 404. ``load_all`` is for the OpenAPI
     generator and for tests that look at the whole route table.
     """
 
-    def __init__(self, app: APIGatewayHttpResolver, *, prefix: str, modules: Mapping[str, str]) -> None:
-        self.app, self.prefix, self.modules = app, prefix, dict(modules)
+    def __init__(self, app: APIGatewayHttpResolver, *, prefix: str,
+                 modules: Mapping[str, str | tuple[str, ...]]) -> None:
+        self.app, self.prefix = app, prefix
+        self.modules = {key: (names,) if isinstance(names, str) else tuple(names) for key, names in modules.items()}
         self._included: set[str] = set()
 
     def load_for(self, event: Mapping[str, Any]) -> None:
@@ -95,13 +98,14 @@ class LazyRouters:
             return
         segments = path[len(self.prefix):].split("/")
         for n in range(len(segments), 0, -1):
-            name = self.modules.get("/".join(segments[:n]))
-            if name is not None:
-                self._include(name)
+            names = self.modules.get("/".join(segments[:n]))
+            if names is not None:
+                for name in names:
+                    self._include(name)
                 return
 
     def load_all(self) -> None:
-        for name in dict.fromkeys(self.modules.values()):
+        for name in dict.fromkeys(n for names in self.modules.values() for n in names):
             self._include(name)
 
     def _include(self, name: str) -> None:

@@ -262,3 +262,36 @@ def test_a_page_that_fills_mid_call_resumes_after_its_last_item(stack):
         [expected[n] for n in [*range(39, 24, -1), *range(19, 14, -1)]],
         [expected[n] for n in range(14, -1, -1)],
     ]
+
+
+def test_queue_counts_per_status_follow_the_decisions(stack):
+    # Given two flagged referrals, one then questioned
+    referrer_id, code = seed_referrer(stack)
+    leads = [seed_lead(stack, referrer_id=referrer_id, code=code) for _ in range(2)]
+    for lead in leads:
+        flag(stack, lead.lead_id, "duplicate_contact")
+    assert decide(stack, leads[0].lead_id, "question", "Asked the customer", 0)["statusCode"] == 200
+
+    # When staff read the counts, each status has its number and none is capped
+    response = call(stack, "GET", "/admin/reviews/counts")
+    assert response["statusCode"] == 200, response["body"]
+    body = json_body(response)
+    counts = {c["status"]: (c["count"], c["capped"]) for c in body["counts"]}
+    assert counts == {"open": (1, False), "questioned": (1, False), "deferred": (0, False),
+                      "accepted": (0, False), "dismissed": (0, False)}
+    assert [c["status"] for c in body["counts"]] == ["open", "questioned", "deferred", "accepted", "dismissed"]
+
+
+def test_a_queue_count_stops_at_the_cap(stack):
+    from referral_core import api
+    from referral_core.dal.review import ReviewRepository
+    from referral_core.stages import ReviewStatus
+
+    # Given more accepted referrals than the cap
+    bulk_queue(stack, 30, status="accepted")
+    stack.function(ADMIN)
+    repo = ReviewRepository(api.table())
+
+    # Then the count reads up to the cap and says there are more; a cap above the size counts exactly
+    assert repo.queue_size(ReviewStatus.ACCEPTED, cap=25) == (25, True)
+    assert repo.queue_size(ReviewStatus.ACCEPTED, cap=100) == (30, False)

@@ -25,6 +25,7 @@ from referral_core.stages import ReviewStatus
 #: Most items one filtered queue page reads (DynamoDB bills filtered-out items too); past it the page
 #: ends early with a cursor.
 QUEUE_READ_BUDGET = 1000
+QUEUE_COUNT_CAP = 1000  # per status: the queue counts read at most this many items each
 
 
 class StaleVersion(ConditionFailed):
@@ -120,6 +121,10 @@ class ReviewRepository:
             last_key = _queue_key(items[-1]) if len(page.items) > room else page.last_key
             if not last_key or len(items) >= limit or evaluated >= read_budget:
                 return QueuePage(items=items, last_key=last_key, evaluated=evaluated)
+
+    def queue_size(self, status: ReviewStatus, *, cap: int = QUEUE_COUNT_CAP) -> tuple[int, bool]:
+        """Referrals under ``REVIEW#{status}``, counted up to ``cap`` (a COUNT Query reads the items)."""
+        return self.table.count("gsi2pk = :queue", {":queue": review_gsi(status)}, index="gsi2", cap=cap)
 
     def lead_partition(self, lead_id: str) -> list[Item]:
         """Lead, referral, flags, notes, decisions and audit of one lead (strongly consistent)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
 
@@ -25,3 +25,35 @@ class CreateReferrerResponse(Model):
     link: str
     email: str
     created_at: str = Field(description="ISO-8601 UTC")
+
+
+class ReferrerSummary(Model):
+    """A referrer in the staff directory (absent attributes are left out)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    referrer_id: str
+    name: str | None = None
+    email: str | None = None
+    status: str = Field(default="active", description="active, suspended or erased (absent: active)")
+    personal_code: str | None = None
+    created_at: str | None = None
+
+
+class ReferrerDirectoryPage(Model):
+    items: list[ReferrerSummary] = Field(description="By name, A to Z; exact matches (email, code, id) first")
+    next_cursor: str | None = Field(description="Pass as `cursor` (with the same `q`) for more; null at the end")
+    matched_by: str = Field(description="all, name (prefix), email, code or id", examples=["name"])
+
+
+class ReferrerDetail(Model):
+    """``GET /admin/referrers/{id}``: the referrer and what hangs off them, each item as stored (no keys)."""
+
+    referrer: ReferrerSummary
+    profile: dict[str, Any] = Field(description="The profile as stored: phone, link, origin, opt-out...")
+    balance: dict[str, Any] | None
+    ledger: list[dict[str, Any]] = Field(description="Every ledger entry, newest first")
+    share_codes: list[dict[str, Any]]
+    referrals: list[dict[str, Any]] = Field(description="The 20 newest referrals")
+    more_referrals: bool
+    withdrawals: list[dict[str, Any]] = Field(description="The 20 newest withdrawals")

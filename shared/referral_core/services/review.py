@@ -14,6 +14,7 @@ from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import Item
 from referral_core.dal.referrals import hold_clauses, review_gsi
 from referral_core.dal.review import (
+    QUEUE_COUNT_CAP,
     Attribution,
     Decision,
     ReferrerMissing,
@@ -26,7 +27,9 @@ from referral_core.models.review import (
     AttributionRequest,
     DecisionKind,
     DecisionRequest,
+    QueueCount,
     ReferralEvidence,
+    ReviewQueueCounts,
     ReviewQueuePage,
     StaffChangeResponse,
 )
@@ -57,6 +60,15 @@ def review_queue(repo: ReviewRepository, *, status: ReviewStatus, limit: int, cu
                            start_key=decode_cursor(cursor, index="gsi2", partition=review_gsi(status)))
     return ReviewQueuePage.model_validate({"status": status, "items": [view(item) for item in page.items],
                                            "next_cursor": encode_cursor(page.last_key)})
+
+
+def queue_counts(repo: ReviewRepository) -> ReviewQueueCounts:
+    """How many referrals each review status holds, each counted up to ``QUEUE_COUNT_CAP``."""
+    counts = []
+    for status in ReviewStatus:
+        count, capped = repo.queue_size(status)
+        counts.append(QueueCount(status=status, count=count, capped=capped))
+    return ReviewQueueCounts(counts=counts, capped_at=QUEUE_COUNT_CAP)
 
 
 def _by_type(items: Iterable[Item]) -> dict[str, list[Item]]:

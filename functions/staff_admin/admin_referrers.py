@@ -1,0 +1,45 @@
+"""Staff routes for the referrer directory: list and search, and one referrer's page.
+
+No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
+"""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from referral_core import api
+from referral_core.dal.links import LinkRepository
+from referral_core.dal.referrals import ReferralRepository
+from referral_core.dal.referrers import ReferrerRepository
+from referral_core.dal.rewards import LedgerRepository, WithdrawalRepository
+from referral_core.dal.sessions import SessionRepository
+from referral_core.http import json_answer, json_response
+from referral_core.models.referrers import ReferrerDetail, ReferrerDirectoryPage
+from referral_core.services import referrer_directory
+
+router = Router()
+
+
+@router.get("/admin/referrers", responses={
+    200: json_answer(ReferrerDirectoryPage, "Referrers by name; with `q`, those matching it")})
+def get_referrers(
+    q: Annotated[str | None, Query(max_length=254, description="email, share code, referrer id or the start "
+                                                                "of a name")] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> Response[str]:
+    table = api.table()
+    page = referrer_directory.directory(ReferrerRepository(table), SessionRepository(table), LinkRepository(table),
+                                        q=q, cursor=cursor, limit=limit, pepper=api.pepper())
+    return json_response(200, page.model_dump(mode="json"))
+
+
+@router.get("/admin/referrers/<referrer_id>", responses={
+    200: json_answer(ReferrerDetail, "The referrer, balance, ledger, codes, recent referrals and withdrawals")})
+def get_referrer(referrer_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
+    table = api.table()
+    found = referrer_directory.detail(ReferrerRepository(table), LinkRepository(table), ReferralRepository(table),
+                                      LedgerRepository(table), WithdrawalRepository(table), referrer_id)
+    return json_response(200, found.model_dump(mode="json"))
