@@ -340,3 +340,88 @@ def test_a_viewer_reads_the_evidence_but_cannot_decide(stack: StackProcess, page
             body: JSON.stringify({decision: 'accept', note: 'x', expected_version: 0})});
         return r.status; }""", lead_id)
     assert status == 403
+
+
+# ------------------------------------------------------------------ referrers and withdrawals
+
+
+def referrer_with_withdrawals(stack: StackProcess, name: str, amounts: list[int]) -> dict:
+    """A referrer (created by staff) with 100.00 available who asks for ``amounts`` from the dashboard."""
+    from referral_core.dal.dynamo import serialize
+
+    email = f"wd-{uuid.uuid4().hex[:8]}@example.com"
+    staff = {"authorization": f"Bearer {stack.staff_token}"}
+    referrer = stack.request("POST", "/admin/referrers", headers=staff, body={"name": name, "email": email}).json()
+    stack.aws("dynamodb").update_item(
+        TableName=stack.info()["tables"]["Table"], Key=serialize({"pk": f"REFERRER#{referrer['referrer_id']}",
+                                                                  "sk": "BALANCE"}),
+        UpdateExpression="SET available_cents = :a", ExpressionAttributeValues=serialize({":a": 10_000}))
+    assert stack.request("POST", "/auth/magic-link", body={"email": email}).status == 202
+    mails = [m for m in stack.outbox() if email in m["to"] and m["subject"] == "Your sign-in link"]
+    token = re.search(r"/dashboard\?token=([\w-]+)", mails[-1]["html"] or mails[-1]["text"]).group(1)  # type: ignore[union-attr]
+    session = stack.request("POST", "/auth/session", body={"token": token}).json()["session_token"]
+    for amount in amounts:
+        asked = stack.request("POST", "/me/withdrawals", body={"amount_cents": amount},
+                              headers={"authorization": f"Bearer {session}"})
+        assert asked.status == 201, asked.body
+    return dict(referrer)
+
+
+def test_referrers_are_searched_and_a_referrer_page_shows_codes_balance_and_withdrawals(stack: StackProcess,
+                                                                                         page: Page) -> None:
+    surname = f"Zed{uuid.uuid4().hex[:6]}"
+    referrer = referrer_with_withdrawals(stack, f"Quinn {surname}", [2_500])
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    page.click("#tabs a[href='#referrers']")
+    expect(page.locator("#view-referrers")).to_be_visible()
+    page.fill("#referrers-q", f"quinn {surname.lower()}")
+    page.press("#referrers-q", "Enter")
+    row = page.locator(f"#referrers-list li[data-referrer-id='{referrer['referrer_id']}']")
+    expect(row).to_contain_text(f"Quinn {surname}")
+    expect(row).to_contain_text("active")
+    expect(page.locator("#referrers-list li[data-referrer-id]")).to_have_count(1)
+    accessible(page, "referrers")
+
+    row.locator("button").click()
+    expect(page.locator("#view-referrer")).to_be_visible()
+    expect(page.locator("#referrer-title")).to_have_text(f"Quinn {surname}")
+    body = page.locator("#referrer-body")
+    expect(body).to_contain_text(referrer["code"])
+    expect(body).to_contain_text("75.00")  # available after asking for 25.00 of 100.00
+    expect(body).to_contain_text("requested")
+    expect(page.locator("#tabs a[aria-current=page]")).to_have_text("Referrers")
+    accessible(page, "referrer")
+
+
+def test_withdrawals_are_recorded_paid_with_a_reference_or_rejected_with_a_reason(stack: StackProcess,
+                                                                                 page: Page) -> None:
+    referrer = referrer_with_withdrawals(stack, "Pat Payee", [3_000, 2_000])
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    page.click("#tabs a[href='#withdrawals']")
+    rows = page.locator("#withdrawals-list li[data-withdrawal-id]").filter(has_text=f"Referrer {referrer['referrer_id']}")
+    expect(rows).to_have_count(2)
+    accessible(page, "withdrawals")
+
+    # Record the first as paid: a reference is required, next to its field
+    first = rows.filter(has_text="30.00")
+    first.get_by_role("button", name="Record as paid").click()
+    expect(first.locator(".field-error").first).to_have_text("Enter the reference of the payment you made.")
+    first.get_by_label("Payout reference (bank transfer id, receipt…)").fill("EFT-20261207-01")
+    first.get_by_role("button", name="Record as paid").click()
+    expect(page.locator("#status")).to_contain_text("Recorded as paid")
+    expect(rows).to_have_count(1)
+
+    # Reject the other with a reason
+    second = rows.filter(has_text="20.00")
+    second.get_by_label("Reason for rejecting (the referrer sees it)").fill("Bank details did not match")
+    second.get_by_role("button", name="Reject").click()
+    expect(page.locator("#status")).to_contain_text("Withdrawal rejected")
+    expect(rows).to_have_count(0)
+
+    # The paid list shows the reference
+    page.select_option("#withdrawals-status", "paid")
+    page.click("#withdrawals-filter button[type=submit]")
+    paid = page.locator("#withdrawals-list li[data-withdrawal-id]").filter(has_text=f"Referrer {referrer['referrer_id']}")
+    expect(paid).to_contain_text("EFT-20261207-01")

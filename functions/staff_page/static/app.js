@@ -6,11 +6,16 @@ import { Cognito } from "./cognito.js";
 import { $, say } from "./dom.js";
 import { wireEvidence } from "./evidence.js";
 import { wireQueue } from "./queue.js";
+import { wireReferrers } from "./referrers.js";
 import { Session } from "./session.js";
 import { wireSignIn } from "./signin.js";
+import { wireWithdrawals } from "./withdrawals.js";
 
-const VIEWS = ["signin", "newpassword", "mfa", "forgot", "mfasetup", "queue", "referral"];
-const CONSOLE_VIEWS = new Set(["queue", "referral"]);
+const VIEWS = ["signin", "newpassword", "mfa", "forgot", "mfasetup", "queue", "referral", "referrers", "referrer",
+  "withdrawals"];
+const CONSOLE_VIEWS = new Set(["queue", "referral", "referrers", "referrer", "withdrawals"]);
+// A screen's tab: the detail screens belong to their list's.
+const TAB_OF = { referral: "queue", referrer: "referrers" };
 
 function show(name) {
   for (const view of VIEWS) $(`view-${view}`).hidden = view !== name;
@@ -18,7 +23,7 @@ function show(name) {
   $("tabs").hidden = !inConsole;
   $("account").hidden = !inConsole;
   for (const link of $("tabs").querySelectorAll("a")) {
-    if (link.dataset.view === name) link.setAttribute("aria-current", "page");
+    if (link.dataset.view === (TAB_OF[name] || name)) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
 }
@@ -35,7 +40,12 @@ async function main() {
   });
 
   const evidence = wireEvidence({ session, backToQueue: () => { location.hash = "#queue"; } });
-  const queue = wireQueue({ session, openReferral: (id) => { location.hash = `#referral/${encodeURIComponent(id)}`; } });
+  const go = (hash) => { location.hash = hash; };
+  const openReferral = (id) => go(`#referral/${encodeURIComponent(id)}`);
+  const openReferrer = (id) => go(`#referrer/${encodeURIComponent(id)}`);
+  const queue = wireQueue({ session, openReferral });
+  const referrers = wireReferrers({ session, openReferrer, openReferral });
+  const withdrawals = wireWithdrawals({ session, openReferrer });
 
   async function route() {
     if (!session.signedIn) {
@@ -46,6 +56,21 @@ async function main() {
     if (name === "referral" && id) {
       show("referral");
       await evidence.open(decodeURIComponent(id));
+      return;
+    }
+    if (name === "referrer" && id) {
+      show("referrer");
+      await referrers.open(decodeURIComponent(id));
+      return;
+    }
+    if (name === "referrers") {
+      show("referrers");
+      await referrers.load();
+      return;
+    }
+    if (name === "withdrawals") {
+      show("withdrawals");
+      await withdrawals.load();
       return;
     }
     show("queue");

@@ -98,7 +98,8 @@ function reward(evidence) {
       append(body, append(el("tr"), el("td", when(entry.created_at)), el("td", words(entry.kind || entry.entry_type || entry.reason)),
         el("td", money(entry.amount_cents, entry.currency))));
     }
-    parts.push(append(el("div", null, { class: "table-wrap" }), append(table, body)));
+    parts.push(append(el("div", null, { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Ledger entries" }),
+      append(table, body)));
   }
   return section("Reward", ...parts);
 }

@@ -32,8 +32,33 @@ export function wireQueue({ session, openReferral }) {
       flags.childElementCount ? flags : null, open);
   }
 
+  const STATUS_TEXT = { open: "Open", questioned: "Questioned", deferred: "Deferred", accepted: "Accepted", dismissed: "Dismissed" };
+
+  async function counts() {
+    const list = $("queue-counts");
+    try {
+      const answer = await session.api("GET", "/admin/reviews/counts");
+      list.replaceChildren(...answer.counts.map((entry) => {
+        const button = el("button", STATUS_TEXT[entry.status] || entry.status, {
+          type: "button", "data-status": entry.status, "aria-pressed": String(entry.status === $("queue-status").value),
+        });
+        button.appendChild(el("span", `${entry.count}${entry.capped ? "+" : ""}`, { class: "n" }));
+        button.addEventListener("click", () => {
+          $("queue-status").value = entry.status;
+          load();
+        });
+        return append(el("li"), button);
+      }));
+    } catch {
+      list.replaceChildren();
+    }
+  }
+
   async function load({ more = false } = {}) {
-    if (!more) cursor = null;
+    if (!more) {
+      cursor = null;
+      counts();
+    }
     say("Loading the queue…");
     try {
       const page = await session.api("GET", `/admin/reviews?${query()}`);
