@@ -400,7 +400,8 @@ def test_withdrawals_are_recorded_paid_with_a_reference_or_rejected_with_a_reaso
     sign_in(page, stack, STAFF_EMAIL)
     expect(page.locator("#view-queue")).to_be_visible()
     page.click("#tabs a[href='#withdrawals']")
-    rows = page.locator("#withdrawals-list li[data-withdrawal-id]").filter(has_text=f"Referrer {referrer['referrer_id']}")
+    theirs = f"Referrer {referrer['referrer_id']}"
+    rows = page.locator("#withdrawals-list li[data-withdrawal-id]").filter(has_text=theirs)
     expect(rows).to_have_count(2)
     accessible(page, "withdrawals")
 
@@ -423,5 +424,5 @@ def test_withdrawals_are_recorded_paid_with_a_reference_or_rejected_with_a_reaso
     # The paid list shows the reference
     page.select_option("#withdrawals-status", "paid")
     page.click("#withdrawals-filter button[type=submit]")
-    paid = page.locator("#withdrawals-list li[data-withdrawal-id]").filter(has_text=f"Referrer {referrer['referrer_id']}")
+    paid = page.locator("#withdrawals-list li[data-withdrawal-id]").filter(has_text=theirs)
     expect(paid).to_contain_text("EFT-20261207-01")
