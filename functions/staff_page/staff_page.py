@@ -31,6 +31,7 @@ class PageSettings:
     staff_auth_endpoint: str  # Cognito's public API (template: the region's endpoint; locally the proxy)
     staff_client_id: str
     staff_idle_minutes: int
+    currency: str  # for amounts without their own (the template's Globals)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +69,7 @@ def config() -> Asset:
     s = settings()
     return Asset.of("application/json", json.dumps({
         "auth_endpoint": s.staff_auth_endpoint, "client_id": s.staff_client_id, "idle_minutes": s.staff_idle_minutes,
+        "currency": s.currency,
     }))
 
 
@@ -92,7 +94,7 @@ def openapi_paths() -> dict[str, Any]:
         "/admin/assets/{name}": {"get": {
             "summary": "GET /admin/assets/{name}", "operationId": "get_staff_asset",
             "description": "The console's stylesheet, ES modules and `config.json` (Cognito endpoint, client id, "
-                           "idle time-out). `ETag` + `Cache-Control: no-cache`: a repeat visit gets 304.",
+                           "idle time-out, currency). `ETag` + `Cache-Control: no-cache`: a repeat visit gets 304.",
             "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"200": {"description": "The file"}, "304": {"description": "Not modified (If-None-Match)"},
                           "404": {"description": "No such file"}},

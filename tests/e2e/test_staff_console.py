@@ -234,10 +234,17 @@ def test_sign_out_revokes_the_refresh_token(stack: StackProcess, page: Page) -> 
     expect(page.locator("#status")).to_have_text("You are signed out.")
     assert page.evaluate("sessionStorage.getItem('staffSession')") is None
     _, _, client_id = pool(stack)
-    again = stack.request("POST", "/_local/cognito-idp", body=json.dumps({
-        "AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client_id, "AuthParameters": {"REFRESH_TOKEN": refresh}}),
-        headers={"content-type": "application/x-amz-json-1.1",
-                 "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth"})
+
+    def renewed() -> Any:
+        return stack.request("POST", "/_local/cognito-idp", body=json.dumps({
+            "AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client_id, "AuthParameters": {"REFRESH_TOKEN": refresh}}),
+            headers={"content-type": "application/x-amz-json-1.1",
+                     "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth"})
+
+    # The page forgets the tokens first, then revokes the refresh token (GlobalSignOut) in the background
+    deadline = time.monotonic() + 10
+    while (again := renewed()).status == 200 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert again.status == 400 and again.json()["__type"] == "NotAuthorizedException"
 
 
@@ -426,3 +433,193 @@ def test_withdrawals_are_recorded_paid_with_a_reference_or_rejected_with_a_reaso
     page.click("#withdrawals-filter button[type=submit]")
     paid = page.locator("#withdrawals-list li[data-withdrawal-id]").filter(has_text=theirs)
     expect(paid).to_contain_text("EFT-20261207-01")
+
+
+# ------------------------------------------------------------------ the other staff tasks
+
+ADMIN_EMAIL = "admin@example.com"
+
+
+def open_tab(page: Page, name: str) -> None:
+    page.click(f"#tabs a[href='#{name}']")
+    expect(page.locator(f"#view-{name}")).to_be_visible()
+
+
+def test_a_referrer_is_added_and_given_a_share_code_with_its_qr(stack: StackProcess, page: Page) -> None:
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    open_tab(page, "referrers")
+    email = f"new-ref-{uuid.uuid4().hex[:8]}@example.com"
+    page.fill("#add-name", "Robin Added")
+    page.click("#referrer-add button[type=submit]")
+    expect(page.locator("#add-email-error")).to_have_text("Enter their email address: the welcome email goes there.")
+    page.fill("#add-email", "not-an-email")
+    page.click("#referrer-add button[type=submit]")
+    expect(page.locator("#add-email-error")).not_to_be_empty()  # the API's 422 names the field
+    page.fill("#add-email", email)
+    page.click("#referrer-add button[type=submit]")
+    expect(page.locator("#view-referrer")).to_be_visible()
+    expect(page.locator("#referrer-title")).to_have_text("Robin Added")
+    expect(page.locator("#status")).to_contain_text("welcome email is on its way")
+    stack.drain()
+    assert [m for m in stack.outbox() if email in m["to"]], "no welcome email"
+
+    # A van code for two postcodes, limited to 50 uses; its QR downloads; it can be disabled
+    page.select_option("#code-placement", "van")
+    page.fill("#code-custom", "x")
+    page.click("#code-add button[type=submit]")
+    expect(page.locator("#code-custom-error")).to_have_text("4 to 20 letters, digits or “-”.")
+    custom = f"VAN-{uuid.uuid4().hex[:6].upper()}"
+    page.fill("#code-custom", custom)
+    page.fill("#code-zones", "2000, 2010")
+    page.fill("#code-max", "50")
+    page.click("#code-add button[type=submit]")
+    expect(page.locator("#status")).to_contain_text(f"Code {custom} created")
+    row = page.locator("#referrer-body tr").filter(has_text=custom)
+    expect(row).to_contain_text("0 of 50")
+    accessible(page, "referrer-codes")
+    with page.expect_download() as download:
+        row.get_by_role("button", name=f"Download the QR code of {custom}").click()
+    assert download.value.suggested_filename == f"{custom}.svg"
+    assert "<svg" in Path(download.value.path()).read_text()
+    row.get_by_role("button", name=f"Disable {custom}").click()
+    expect(page.locator("#status")).to_have_text(f"{custom} is disabled.")
+    expect(page.locator("#referrer-body tr").filter(has_text=custom)).to_contain_text("disabled")
+
+
+def test_a_dispute_is_recorded_and_resolved_once(stack: StackProcess, page: Page) -> None:
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    open_tab(page, "disputes")
+    subject = f"Reward missing for a referral {uuid.uuid4().hex[:6]}"
+    page.fill("#dispute-subject", subject)
+    page.click("#dispute-open button[type=submit]")
+    expect(page.locator("#dispute-note-error")).to_have_text("Write what the person said.")
+    page.fill("#dispute-note", "The referrer says their friend booked in March")
+    page.click("#dispute-open button[type=submit]")  # neither a referral nor a referrer: the API says which
+    expect(page.locator("#dispute-open .field-error:not(:empty)")).to_have_count(1)
+    page.fill("#dispute-referrer", "NO-SUCH-REFERRER")
+    page.click("#dispute-open button[type=submit]")
+    expect(page.locator("#dispute-referrer-error")).not_to_be_empty()
+    referrer = stack.request("POST", "/admin/referrers", headers={"authorization": f"Bearer {stack.staff_token}"},
+                             body={"name": "Dee Spute", "email": f"dee-{uuid.uuid4().hex[:8]}@example.com"}).json()
+    page.fill("#dispute-referrer", referrer["referrer_id"])
+    page.click("#dispute-open button[type=submit]")
+    expect(page.locator("#status")).to_have_text("Dispute recorded.")
+    row = page.locator("#disputes-list li[data-dispute-id]").filter(has_text=subject)
+    expect(row).to_contain_text("booked in March")
+    accessible(page, "disputes")
+    row.get_by_label("Outcome").select_option("not_upheld")
+    row.get_by_role("button", name="Resolve").click()
+    expect(row.locator(".field-error")).to_have_text("Write how it was resolved.")
+    row.get_by_label("Note (why)").fill("The booking came through the website, no code")
+    row.get_by_role("button", name="Resolve").click()
+    expect(page.locator("#status")).to_have_text("Dispute resolved: Not upheld.")
+    page.select_option("#disputes-status", "resolved")
+    page.click("#disputes-filter button[type=submit]")
+    expect(page.locator("#disputes-list li[data-dispute-id]").filter(has_text=subject)).to_contain_text("not upheld")
+
+
+def test_programme_rules_are_changed_by_an_admin_after_a_plain_summary(stack: StackProcess, page: Page) -> None:
+    # A staff member sees the rules but cannot change them
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    open_tab(page, "program")
+    expect(page.locator("#program-version")).not_to_be_empty()
+    expect(page.locator("#program-holding")).to_be_disabled()
+    expect(page.locator("#program-check")).to_be_hidden()
+    page.click("#signout")
+    expect(page.locator("#view-signin")).to_be_visible()
+
+    sign_in(page, stack, ADMIN_EMAIL)
+    expect(page.locator("#who")).to_have_text(f"{ADMIN_EMAIL} · admin")
+    open_tab(page, "program")
+    expect(page.locator("#program-version")).not_to_be_empty()
+    before = int(page.input_value("#program-holding"))
+    page.fill("#program-holding", "400")
+    page.click("#program-check")
+    expect(page.locator("#program-holding-error")).to_have_text("Days from 0 to 365.")
+    after = 21 if before != 21 else 14
+    page.fill("#program-holding", str(after))
+    page.locator(".tier input[name=reward]").first.fill("30.00")
+    page.click("#program-check")
+    summary = page.locator("#program-summary")
+    expect(summary).to_contain_text(f"Holding period: {before} days → {after} days")
+    expect(summary).to_contain_text("30.00")
+    accessible(page, "program")
+
+    # Someone else saves first: this page's version is stale
+    rules = stack.request("GET", "/admin/program", headers={"authorization": f"Bearer {stack.admin_token}"}).json()
+    saved = stack.request("PUT", "/admin/program", headers={"authorization": f"Bearer {stack.admin_token}"},
+                          body={**rules["rules"], "expected_version": rules["version"]})
+    assert saved.status == 200, saved.body
+    page.click("#program-save")
+    expect(page.locator("#program-conflict")).to_be_visible()
+    page.click("#program-reload")
+    expect(page.locator("#program-conflict")).to_be_hidden()  # the form is filled with the saved rules again
+    expect(page.locator("#program-version")).to_contain_text(f"Version {rules['version'] + 1},")
+    page.fill("#program-holding", str(after))
+    page.click("#program-check")
+    page.click("#program-save")
+    expect(page.locator("#status")).to_have_text(f"Rules saved: version {rules['version'] + 2}.")
+    expect(page.locator("#program-holding")).to_have_value(str(after))
+    # leave the journey's assumptions alone: back to the rules as they were
+    restore = stack.request("PUT", "/admin/program", headers={"authorization": f"Bearer {stack.admin_token}"},
+                            body={**rules["rules"], "expected_version": rules["version"] + 2})
+    assert restore.status == 200, restore.body
+
+
+def test_reports_draw_the_funnel_and_download_a_csv(stack: StackProcess, page: Page) -> None:
+    flagged_referral(stack)  # some clicks and leads to count
+    sign_in(page, stack, VIEWER_EMAIL)  # a viewer may read reports and exports
+    expect(page.locator("#view-queue")).to_be_visible()
+    open_tab(page, "reports")
+    chart = page.locator("#funnel-chart svg[role=img]")
+    expect(chart).to_be_visible()
+    expect(chart.locator("desc")).to_contain_text("Leads:")
+    expect(page.locator("#funnel-chart table")).to_be_visible()
+    accessible(page, "reports")
+    with page.expect_download() as download:
+        page.click("#exports-form button[type=submit]")
+    assert download.value.suggested_filename.startswith("referrals-")
+    assert Path(download.value.path()).read_text().startswith("referral_id,")
+
+
+def test_privacy_export_and_erasure_with_a_confirmation(stack: StackProcess, page: Page) -> None:
+    email = f"gone-{uuid.uuid4().hex[:8]}@example.com"
+    staff = {"authorization": f"Bearer {stack.staff_token}"}
+    created = stack.request("POST", "/admin/referrers", headers=staff, body={"name": "Gone Person", "email": email})
+    assert created.status == 201
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    open_tab(page, "privacy")
+    expect(page.locator("#privacy-erase")).to_be_hidden()  # erasure is an admin's
+    page.click("#privacy-form button[type=submit]")
+    expect(page.locator("#privacy-email-error")).to_have_text("Give an email or a phone number.")
+    page.fill("#privacy-email", email)
+    with page.expect_download() as download:
+        page.click("#privacy-form button[type=submit]")
+    assert email in Path(download.value.path()).read_text()
+    expect(page.locator("#privacy-result")).to_contain_text("Referrers")
+    page.click("#signout")
+    expect(page.locator("#view-signin")).to_be_visible()
+
+    sign_in(page, stack, ADMIN_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    open_tab(page, "privacy")
+    page.fill("#privacy-email", email)
+    page.click("#privacy-erase")
+    expect(page.locator("#privacy-note-error")).to_contain_text("reference")
+    page.fill("#privacy-note", "Request #77 by email")
+    page.click("#privacy-erase")
+    expect(page.locator("#privacy-confirm")).to_be_visible()
+    accessible(page, "privacy-confirm")
+    page.fill("#privacy-confirm-text", "erase")
+    page.click("#privacy-confirm button[type=submit]")
+    expect(page.locator("#privacy-confirm-text-error")).to_have_text("Type ERASE in capitals to confirm.")
+    page.fill("#privacy-confirm-text", "ERASE")
+    page.click("#privacy-confirm button[type=submit]")
+    expect(page.locator("#status")).to_have_text("The person is erased.")
+    expect(page.locator("#privacy-result")).to_contain_text("Items changed")
+    found = stack.request("GET", f"/admin/referrers?q={email}", headers=staff).json()
+    assert found["items"] == []

@@ -74,7 +74,7 @@ def test_config_names_the_cognito_endpoint_client_and_idle_time_out(stack):
     config = json.loads(response["body"])
     function = load_template().functions["StaffPageFunction"]
     assert config == {"auth_endpoint": "http://127.0.0.1:3000/_local/cognito-idp/",
-                      "client_id": function.env["STAFF_CLIENT_ID"], "idle_minutes": 15}
+                      "client_id": function.env["STAFF_CLIENT_ID"], "idle_minutes": 15, "currency": "AUD"}
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in STATIC.iterdir() if p.suffix in {".js", ".css"}))

@@ -3,17 +3,22 @@
 // (#queue, #referral/<id>). No token is ever put in the URL.
 
 import { Cognito } from "./cognito.js";
-import { $, say } from "./dom.js";
+import { $, say, useCurrency } from "./dom.js";
 import { wireEvidence } from "./evidence.js";
 import { wireQueue } from "./queue.js";
 import { wireReferrers } from "./referrers.js";
 import { Session } from "./session.js";
 import { wireSignIn } from "./signin.js";
 import { wireWithdrawals } from "./withdrawals.js";
+import { wireDisputes } from "./disputes.js";
+import { wireProgram } from "./program.js";
+import { wireReports } from "./reports.js";
+import { wirePrivacy } from "./privacy.js";
 
-const VIEWS = ["signin", "newpassword", "mfa", "forgot", "mfasetup", "queue", "referral", "referrers", "referrer",
-  "withdrawals"];
-const CONSOLE_VIEWS = new Set(["queue", "referral", "referrers", "referrer", "withdrawals"]);
+// Lists with a `load()`, by the #fragment that opens them.
+const LISTS = ["queue", "referrers", "withdrawals", "disputes", "program", "reports", "privacy"];
+const VIEWS = ["signin", "newpassword", "mfa", "forgot", "mfasetup", "referral", "referrer", ...LISTS];
+const CONSOLE_VIEWS = new Set(["referral", "referrer", ...LISTS]);
 // A screen's tab: the detail screens belong to their list's.
 const TAB_OF = { referral: "queue", referrer: "referrers" };
 
@@ -30,6 +35,7 @@ function show(name) {
 
 async function main() {
   const config = await (await fetch("/admin/assets/config.json", { cache: "no-cache" })).json();
+  useCurrency(config.currency);
   const cognito = new Cognito(config.auth_endpoint, config.client_id);
   const session = new Session(cognito, {
     idleMinutes: config.idle_minutes,
@@ -40,12 +46,22 @@ async function main() {
   });
 
   const evidence = wireEvidence({ session, backToQueue: () => { location.hash = "#queue"; } });
-  const go = (hash) => { location.hash = hash; };
+  let after = ""; // a message for once the next screen has loaded (loading it clears the status line)
+  const go = (hash, message = "") => {
+    after = message;
+    location.hash = hash;
+  };
   const openReferral = (id) => go(`#referral/${encodeURIComponent(id)}`);
-  const openReferrer = (id) => go(`#referrer/${encodeURIComponent(id)}`);
-  const queue = wireQueue({ session, openReferral });
-  const referrers = wireReferrers({ session, openReferrer, openReferral });
-  const withdrawals = wireWithdrawals({ session, openReferrer });
+  const openReferrer = (id, message) => go(`#referrer/${encodeURIComponent(id)}`, message);
+  const screens = {
+    queue: wireQueue({ session, openReferral }),
+    referrers: wireReferrers({ session, openReferrer, openReferral }),
+    withdrawals: wireWithdrawals({ session, openReferrer }),
+    disputes: wireDisputes({ session }),
+    program: wireProgram({ session }),
+    reports: wireReports({ session }),
+    privacy: wirePrivacy({ session }),
+  };
 
   async function route() {
     if (!session.signedIn) {
@@ -60,40 +76,44 @@ async function main() {
     }
     if (name === "referrer" && id) {
       show("referrer");
-      await referrers.open(decodeURIComponent(id));
+      await screens.referrers.open(decodeURIComponent(id));
       return;
     }
-    if (name === "referrers") {
-      show("referrers");
-      await referrers.load();
-      return;
-    }
-    if (name === "withdrawals") {
-      show("withdrawals");
-      await withdrawals.load();
-      return;
-    }
-    show("queue");
-    await queue.load();
+    const list = LISTS.includes(name) ? name : "queue";
+    show(list);
+    await screens[list].load();
   }
 
   /** After signing in (or setting up two-step sign-in): the queue, then `message` if there is one. */
   async function signedIn(message) {
     $("who").textContent = `${session.email} · ${session.role || "no role"}`;
+    roleControls();
     if (location.hash !== "" && location.hash !== "#queue") history.replaceState(null, "", "#queue");
     await route();
     if (message) say(message);
   }
 
+  /** Hides what the caller's role may not do (the API refuses it anyway: roles are enforced there). */
+  function roleControls() {
+    for (const node of document.querySelectorAll("[data-role]")) node.hidden = !session.can(node.dataset.role);
+  }
+
   wireSignIn({ cognito, session, show, signedIn });
   $("signout").addEventListener("click", () => session.signOut());
   for (const kind of ["keydown", "pointerdown"]) document.addEventListener(kind, () => { if (session.signedIn) session.touch(); }, { passive: true });
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", async () => {
+    await route();
+    if (after) say(after);
+    after = "";
+  });
 
   if (session.signedIn) {
     session.start();
     session.checkIdle();
-    if (session.signedIn) $("who").textContent = `${session.email} · ${session.role || "no role"}`;
+    if (session.signedIn) {
+      $("who").textContent = `${session.email} · ${session.role || "no role"}`;
+      roleControls();
+    }
   }
   await route();
 }

@@ -59,9 +59,46 @@ export function when(iso) {
   return date.toLocaleString(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
+let defaultCurrency = "AUD";
+
+/** The stack's currency (config.json), for amounts that do not carry their own. */
+export function useCurrency(currency) {
+  if (currency) defaultCurrency = currency;
+}
+
 export function money(cents, currency) {
   if (cents === undefined || cents === null) return "";
-  return new Intl.NumberFormat(undefined, { style: "currency", currency: currency || "AUD" }).format(Number(cents) / 100);
+  return new Intl.NumberFormat(undefined, { style: "currency", currency: currency || defaultCurrency }).format(Number(cents) / 100);
+}
+
+/** Offers a Blob as a download through `link` (an <a> on the page): no token ever goes in a URL. */
+export function offerDownload(link, blob, filename) {
+  if (link.href) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(blob);
+  link.download = filename;
+  link.hidden = false;
+  link.textContent = `Save ${filename}`;
+  link.click();
+}
+
+/** "25.00" -> 2500 cents; null for an empty or unreadable amount. */
+export function cents(text) {
+  const value = String(text || "").trim().replace(/^[^\d.-]+/, "");
+  if (!/^\d+(\.\d{1,2})?$/.test(value)) return null;
+  return Math.round(Number(value) * 100);
+}
+
+/** Shows the API's `error.fields` next to their fields (`byField`: API field name -> input id). */
+export function fieldErrors(error, byField) {
+  let shown = false;
+  for (const [name, message] of Object.entries(error.fields || {})) {
+    const id = byField[name] || byField[name.split(".")[0]];
+    if (id) {
+      fieldError(id, message);
+      shown = true;
+    }
+  }
+  return shown;
 }
 
 export const words = (value) => (value ? String(value).replaceAll("_", " ") : "");

@@ -5,6 +5,7 @@ import { FLAG_TEXT } from "./evidence.js";
 
 export function wireQueue({ session, openReferral }) {
   let cursor = null;
+  let loads = 0; // only the latest load of the list renders (an older one may answer after it)
 
   for (const type of Object.keys(FLAG_TEXT)) {
     $("queue-flag").appendChild(el("option", FLAG_TEXT[type].title, { value: type }));
@@ -55,6 +56,8 @@ export function wireQueue({ session, openReferral }) {
   }
 
   async function load({ more = false } = {}) {
+    loads += 1;
+    const mine = loads;
     if (!more) {
       cursor = null;
       counts();
@@ -62,6 +65,7 @@ export function wireQueue({ session, openReferral }) {
     say("Loading the queue…");
     try {
       const page = await session.api("GET", `/admin/reviews?${query()}`);
+      if (mine !== loads || $("view-queue").hidden) return; // a newer load renders, or another screen is open
       const list = $("queue-list");
       if (!more) list.replaceChildren();
       for (const item of page.items) list.appendChild(row(item));

@@ -1,6 +1,6 @@
 // Referrers: the directory (GET /admin/referrers?q=&cursor=) and one referrer's page (GET /admin/referrers/{id}).
 
-import { $, append, clearErrors, el, facts, fieldError, money, say, when, words } from "./dom.js";
+import { $, append, clearErrors, el, facts, fieldError, fieldErrors, money, offerDownload, say, when, words } from "./dom.js";
 
 function section(title, ...children) {
   return append(el("section", null, { class: "card" }), el("h2", title), ...children);
@@ -23,6 +23,38 @@ function table(caption, headings, rows) {
 
 export function wireReferrers({ session, openReferrer, openReferral }) {
   let cursor = null;
+  let loads = 0; // only the latest load of the list renders (an older one may answer after it)
+  let shown = null; // the referrer whose page is open
+
+  function codeActions(code) {
+    const box = el("div", null, { class: "code-actions" });
+    const qr = el("button", "QR code (SVG)", { type: "button", class: "secondary", "aria-label": `Download the QR code of ${code.code}` });
+    const link = el("a", null, { hidden: true });
+    qr.addEventListener("click", async () => {
+      try {
+        offerDownload(link, await session.file(`/admin/share-codes/${encodeURIComponent(code.code)}/qr.svg`), `${code.code}.svg`);
+      } catch (error) {
+        say(`Could not make the QR code: ${error.message}`, { error: true });
+      }
+    });
+    append(box, qr, link);
+    if (session.can("staff")) {
+      const enable = code.status !== "active";
+      const toggle = el("button", enable ? "Enable" : "Disable", { type: "button", class: "secondary", "aria-label": `${enable ? "Enable" : "Disable"} ${code.code}` });
+      toggle.addEventListener("click", async () => {
+        try {
+          await session.api("POST", `/admin/share-codes/${encodeURIComponent(code.code)}/${enable ? "enable" : "disable"}`);
+        } catch (error) {
+          say(`Could not change the code: ${error.message}`, { error: true });
+          return;
+        }
+        await open(shown);
+        say(`${code.code} is ${enable ? "active" : "disabled"}.`);
+      });
+      box.appendChild(toggle);
+    }
+    return box;
+  }
 
   function row(item) {
     const li = el("li", null, { "data-referrer-id": item.referrer_id });
@@ -37,6 +69,8 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
   }
 
   async function load({ more = false } = {}) {
+    loads += 1;
+    const mine = loads;
     if (!more) cursor = null;
     const params = new URLSearchParams({ limit: "25" });
     const q = $("referrers-q").value.trim();
@@ -45,6 +79,7 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
     say("Loading the referrers…");
     try {
       const page = await session.api("GET", `/admin/referrers?${params}`);
+      if (mine !== loads || $("view-referrers").hidden) return; // a newer load renders, or another screen is open
       const list = $("referrers-list");
       if (!more) list.replaceChildren();
       for (const item of page.items) list.appendChild(row(item));
@@ -59,6 +94,7 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
   }
 
   async function open(referrerId) {
+    shown = referrerId;
     say("Loading the referrer…");
     let found;
     try {
@@ -86,8 +122,9 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
         ["Available", money(balance.available_cents, currency)], ["Pending", money(balance.pending_cents, currency)],
         ["In withdrawals", money(balance.held_cents, currency)], ["Paid", money(balance.paid_cents, currency)],
       ])),
-      section("Share codes", table("Share codes", ["Code", "Placement", "Status", "Uses"],
-        found.share_codes.map((c) => [c.code, words(c.placement) || (c.personal ? "personal" : ""), words(c.status), String(c.uses ?? 0)]))),
+      section("Share codes", table("Share codes", ["Code", "Placement", "Status", "Uses", ""],
+        found.share_codes.map((c) => [c.code, words(c.placement) || (c.personal ? "personal" : ""), words(c.status),
+          `${c.uses ?? 0}${c.max_uses ? ` of ${c.max_uses}` : ""}`, codeActions(c)]))),
       section("Referrals", table("Referrals, newest first", ["Customer", "Stage", "Received"], referrals),
         found.more_referrals ? el("p", "Older referrals are not shown.", { class: "meta" }) : null),
       section("Ledger", table("Ledger entries, newest first", ["When", "Entry", "Amount"],
@@ -105,5 +142,55 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
     load();
   });
   $("referrers-more").addEventListener("click", () => load({ more: true }));
+
+  $("referrer-add").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    clearErrors(form);
+    const body = { name: $("add-name").value.trim(), email: $("add-email").value.trim() };
+    if (!body.name) return fieldError("add-name", "Enter their name.");
+    if (!body.email) return fieldError("add-email", "Enter their email address: the welcome email goes there.");
+    if ($("add-phone").value.trim()) body.phone = $("add-phone").value.trim();
+    let created;
+    try {
+      created = await session.api("POST", "/admin/referrers", body);
+    } catch (error) {
+      if (!fieldErrors(error, { name: "add-name", email: "add-email", phone: "add-phone" })) say(`Could not add them: ${error.message}`, { error: true });
+      return;
+    }
+    form.reset();
+    openReferrer(created.referrer_id, `${body.name} is added with code ${created.code}; the welcome email is on its way.`);
+  });
+
+  $("code-add").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    clearErrors(form);
+    const body = { visibility: "public", placement: $("code-placement").value };
+    const custom = $("code-custom").value.trim();
+    if (custom) {
+      if (!/^[A-Za-z0-9-]{4,20}$/.test(custom)) return fieldError("code-custom", "4 to 20 letters, digits or “-”.");
+      body.code = custom;
+    }
+    const zones = $("code-zones").value.split(",").map((z) => z.trim()).filter(Boolean);
+    if (zones.length) body.zones = zones;
+    if ($("code-expires").value) body.expires_at = `${$("code-expires").value}T23:59:59Z`;
+    if ($("code-max").value) {
+      const max = Number($("code-max").value);
+      if (!Number.isInteger(max) || max < 1) return fieldError("code-max", "A whole number, 1 or more.");
+      body.max_uses = max;
+    }
+    let created;
+    try {
+      created = await session.api("POST", `/admin/referrers/${encodeURIComponent(shown)}/share-codes`, body);
+    } catch (error) {
+      const ids = { code: "code-custom", zones: "code-zones", expires_at: "code-expires", max_uses: "code-max", placement: "code-placement" };
+      if (!fieldErrors(error, ids)) say(`Could not create the code: ${error.message}`, { error: true });
+      return;
+    }
+    form.reset();
+    await open(shown);
+    say(`Code ${created.code} created: ${created.url}`);
+  });
   return { load, open };
 }

@@ -114,18 +114,34 @@ export class Session {
     this.onEnd(message);
   }
 
-  /** Sign-out: revokes the refresh token everywhere (GlobalSignOut), then forgets it here. */
+  /** Sign-out: forgets the tokens here at once, then revokes the refresh token everywhere (GlobalSignOut). */
   async signOut() {
     const access = this.tokens && this.tokens.access;
-    if (access) await this.cognito.globalSignOut(access).catch(() => undefined);
     this.end("You are signed out.");
+    if (access) await this.cognito.globalSignOut(access).catch(() => undefined);
   }
 
+  /** The API's JSON answer; an ApiError (status, code, fields) for a 4xx/5xx. */
   async api(method, path, body) {
+    const response = await this.send(method, path, body);
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  /** A file the API answers (CSV, JSON attachment, QR image) as a Blob. */
+  async file(path) {
+    const response = await this.send("GET", path);
+    if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => ({})));
+    return response.blob();
+  }
+
+  /** The request with the ID token, renewed first when it is about to expire and once more on a 401. */
+  async send(method, path, body) {
     const send = () => fetch(path, {
       method,
       headers: {
-        Accept: "application/json",
+        Accept: "application/json, text/csv, image/*",
         Authorization: `Bearer ${this.tokens ? this.tokens.id : ""}`,
         ...(body === undefined ? {} : { "Content-Type": "application/json" }),
       },
@@ -142,8 +158,6 @@ export class Session {
         this.end("Your sign-in has expired. Please sign in again.");
       }
     }
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new ApiError(response.status, data);
-    return data;
+    return response;
   }
 }

@@ -19,6 +19,7 @@ function showError(part, message) {
 
 export function wireWithdrawals({ session, openReferrer }) {
   let cursor = null;
+  let loads = 0; // only the latest load of the list renders (an older one may answer after it)
 
   function decideForms(item, li) {
     const reference = field("Payout reference (bank transfer id, receipt…)", { name: "payout_reference", maxlength: "120", autocomplete: "off" });
@@ -71,12 +72,15 @@ export function wireWithdrawals({ session, openReferrer }) {
   }
 
   async function load({ more = false } = {}) {
+    loads += 1;
+    const mine = loads;
     if (!more) cursor = null;
     const params = new URLSearchParams({ status: $("withdrawals-status").value, limit: "25" });
     if (cursor) params.set("cursor", cursor);
     say("Loading the withdrawals…");
     try {
       const page = await session.api("GET", `/admin/withdrawals?${params}`);
+      if (mine !== loads || $("view-withdrawals").hidden) return; // a newer load renders, or another screen is open
       const list = $("withdrawals-list");
       if (!more) list.replaceChildren();
       for (const item of page.items) list.appendChild(row(item));
