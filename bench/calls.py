@@ -383,7 +383,33 @@ JOURNEYS: dict[str, list[Step]] = {
     ],
     "referrer portal, review and payout": [*STAFF_SETUP, *PORTAL_SIGN_IN_AND_REFER, *JOB_REPORTED,
                                            *REVIEW_AND_PAYOUT, *STAFF_TOOLS],
+    # The admin's staff management: Cognito calls (not counted here) plus one audit write each.
+    "staff management": [
+        Step("POST /admin/staff", "admin: invite a technician", "StaffAdminFunction",
+             lambda ctx: _admin("POST", "/admin/staff", {"email": _new_email(ctx, "tech", "tech"), "role": "staff"}),
+             _keep(username="username"), expect=201),
+        Step("GET /admin/staff", "admin: the staff accounts", "StaffAdminFunction",
+             lambda ctx: _admin("GET", "/admin/staff")),
+        Step("POST /admin/staff/{username}/role", "admin: make them a viewer", "StaffAdminFunction",
+             lambda ctx: _admin("POST", f"/admin/staff/{ctx['username']}/role", {"role": "viewer"})),
+        Step("POST /admin/staff/{username}/disable", "admin: disable the account", "StaffAdminFunction",
+             lambda ctx: _admin("POST", f"/admin/staff/{ctx['username']}/disable")),
+        Step("POST /admin/staff/{username}/enable", "admin: enable it again", "StaffAdminFunction",
+             lambda ctx: _admin("POST", f"/admin/staff/{ctx['username']}/enable")),
+    ],
 }
+
+
+def create_staff_pool(stack: Stack) -> None:
+    """The staff user pool and its role groups on moto, for the staff management steps."""
+    import boto3
+
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    pool_id = idp.create_user_pool(PoolName="staff", UsernameAttributes=["email"])["UserPool"]["Id"]
+    for group in ("admin", "staff", "viewer"):
+        idp.create_group(UserPoolId=pool_id, GroupName=group)
+    stack.env["STAFF_USER_POOL_ID"] = pool_id
+    stack.monkeypatch.setenv("STAFF_USER_POOL_ID", pool_id)
 
 
 def _gsi_keys() -> tuple[tuple[str, str], ...]:
@@ -481,6 +507,7 @@ def measure(rounds: int = 5) -> Measurements:
     with pytest.MonkeyPatch.context() as mp, moto_stack(mp) as stack:
         configure_webhook_secrets(stack)
         create_session_secret()
+        create_staff_pool(stack)
         pump = StreamPump(stack)
         for steps in JOURNEYS.values():
             times: dict[str, list[float]] = {}

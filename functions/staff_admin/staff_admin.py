@@ -50,6 +50,7 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "program": "admin_program",
     "withdrawals": "admin_withdrawals",
     "exports": "admin_exports",
+    "staff": "admin_staff",
 })
 
 

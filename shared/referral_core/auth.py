@@ -36,6 +36,12 @@ ROUTE_ROLES: tuple[tuple[str, str, Role], ...] = (
     ("POST", "/admin/people/erase", Role.ADMIN),
     # A person's data export is a read, but a privacy request with every contact detail: staff, audited.
     ("GET", "/admin/people/export", Role.STAFF),
+    # Staff management: who may sign in to the console, and as what.
+    ("GET", "/admin/staff", Role.ADMIN),
+    ("POST", "/admin/staff", Role.ADMIN),
+    ("POST", "/admin/staff/{username}/role", Role.ADMIN),
+    ("POST", "/admin/staff/{username}/disable", Role.ADMIN),
+    ("POST", "/admin/staff/{username}/enable", Role.ADMIN),
 )
 READ_METHODS = frozenset({"GET", "HEAD"})
 
