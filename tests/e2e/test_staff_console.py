@@ -623,3 +623,37 @@ def test_privacy_export_and_erasure_with_a_confirmation(stack: StackProcess, pag
     expect(page.locator("#privacy-result")).to_contain_text("Items changed")
     found = stack.request("GET", f"/admin/referrers?q={email}", headers=staff).json()
     assert found["items"] == []
+
+
+def test_an_admin_invites_staff_changes_their_role_and_disables_them(stack: StackProcess, page: Page) -> None:
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    expect(page.locator("#tabs a[href='#staff']")).to_be_hidden()  # staff management is an admin's
+    page.click("#signout")
+    expect(page.locator("#view-signin")).to_be_visible()
+
+    sign_in(page, stack, ADMIN_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    open_tab(page, "staff")
+    mine = page.locator("#staff-list li").filter(has_text=ADMIN_EMAIL)
+    expect(mine.get_by_role("button", name=f"Disable {ADMIN_EMAIL}")).to_be_disabled()  # not yourself
+    email = f"tech-{uuid.uuid4().hex[:8]}@example.com"
+    page.fill("#invite-email", email)
+    page.click("#staff-invite button[type=submit]")
+    expect(page.locator("#status")).to_contain_text(f"{email} is invited")
+    row = page.locator("#staff-list li").filter(has_text=email)
+    expect(row).to_contain_text("invited")
+    accessible(page, "staff")
+    page.fill("#invite-email", email)
+    page.click("#staff-invite button[type=submit]")
+    expect(page.locator("#invite-email-error")).to_have_text("already a staff member")
+
+    row.get_by_label("Role").select_option("viewer")
+    expect(page.locator("#status")).to_have_text(f"{email} is now viewer.")
+    row.get_by_role("button", name=f"Disable {email}").click()
+    expect(page.locator("#status")).to_have_text(f"{email} is disabled and signed out everywhere.")
+    expect(page.locator("#staff-list li").filter(has_text=email)).to_contain_text("disabled")
+    idp, pool_id, _ = pool(stack)
+    user = idp.admin_get_user(UserPoolId=pool_id, Username=email)
+    groups = idp.admin_list_groups_for_user(UserPoolId=pool_id, Username=email)["Groups"]
+    assert (user["Enabled"], [g["GroupName"] for g in groups]) == (False, ["viewer"])

@@ -14,9 +14,10 @@ import { wireDisputes } from "./disputes.js";
 import { wireProgram } from "./program.js";
 import { wireReports } from "./reports.js";
 import { wirePrivacy } from "./privacy.js";
+import { wireStaff } from "./staff.js";
 
 // Lists with a `load()`, by the #fragment that opens them.
-const LISTS = ["queue", "referrers", "withdrawals", "disputes", "program", "reports", "privacy"];
+const LISTS = ["queue", "referrers", "withdrawals", "disputes", "program", "reports", "privacy", "staff"];
 const VIEWS = ["signin", "newpassword", "mfa", "forgot", "mfasetup", "referral", "referrer", ...LISTS];
 const CONSOLE_VIEWS = new Set(["referral", "referrer", ...LISTS]);
 // A screen's tab: the detail screens belong to their list's.
@@ -61,6 +62,7 @@ async function main() {
     program: wireProgram({ session }),
     reports: wireReports({ session }),
     privacy: wirePrivacy({ session }),
+    staff: wireStaff({ session }),
   };
 
   async function route() {
