@@ -22,6 +22,14 @@ const SOURCE_TEXT = {
   referrer: "the referrer submitting the job",
 };
 
+/** A stored value (a flag's evidence, an attribution reason) as one readable line. */
+function describe(value) {
+  if (value === null || value === undefined) return "";
+  if (Array.isArray(value)) return value.map(describe).join(", ");
+  if (typeof value === "object") return Object.entries(value).map(([k, v]) => `${words(k)}: ${describe(v)}`).join("; ");
+  return words(String(value));
+}
+
 function section(title, ...children) {
   return append(el("section", null, { class: "card" }), el("h2", title), ...children);
 }
@@ -35,10 +43,15 @@ function sourceChain(evidence) {
   const lead = evidence.lead || {};
   const attribution = referral.attribution || {};
   const won = referral.source ? `Won by ${SOURCE_TEXT[referral.source] || words(referral.source)}.` : "No referral source recorded.";
-  const steps = el("ol", null, { class: "timeline" });
+  const steps = el("ol", null, { class: "timeline", "aria-label": "The evidence, and which won" });
   if (evidence.click) steps.appendChild(el("li", `Click on ${when(evidence.click.created_at || evidence.click.at)} with code ${evidence.click.code || referral.code || ""}`));
   if (lead.ref || referral.code) steps.appendChild(el("li", `Lead arrived with code ${lead.ref || referral.code}${lead.created_at ? ` on ${when(lead.created_at)}` : ""}`));
-  if (attribution.at || attribution.by) steps.appendChild(el("li", `Attributed by ${attribution.by || "staff"} on ${when(attribution.at)}`));
+  if (lead.referred_by) steps.appendChild(el("li", `The customer wrote they were referred by “${lead.referred_by}” (a claim, never attributed by itself)`));
+  for (const item of attribution.evidence || []) {
+    const verdict = item.accepted ? "won" : "not used";
+    steps.appendChild(el("li", `${words(item.source)}${item.value ? ` ${item.value}` : ""}: ${verdict}${item.reason ? ` — ${words(item.reason)}` : ""}`));
+  }
+  if (attribution.outcome || attribution.reason) steps.appendChild(el("li", `Outcome: ${words(attribution.outcome)}${attribution.reason ? ` (${words(attribution.reason)})` : ""}${attribution.decided_at ? `, ${when(attribution.decided_at)}` : ""}`));
   const code = evidence.share_code;
   return section("Where it came from",
     el("p", won),
@@ -60,7 +73,7 @@ function flags(evidence) {
     return append(el("div", null, { class: `flag ${flag.severity || ""}` }),
       el("h3", `${text.title}${flag.severity ? ` — ${flag.severity}` : ""}${flag.status ? ` (${flag.status})` : ""}`),
       el("p", text.text),
-      flag.detail || flag.reason ? el("p", String(flag.detail || flag.reason), { class: "meta" }) : null);
+      flag.evidence ? el("p", `What was found: ${describe(flag.evidence)}`, { class: "meta" }) : null);
   }));
 }
 
@@ -105,10 +118,17 @@ function reward(evidence) {
 }
 
 function history(evidence) {
-  const entries = [
-    ...(evidence.decisions || []).map((d) => ({ at: d.created_at, text: `${words(d.decision)} by ${d.actor || d.by || "staff"}`, note: d.note })),
-    ...(evidence.notes || []).filter((n) => !n.decision).map((n) => ({ at: n.created_at, text: `Note by ${n.actor || n.by || "staff"}`, note: n.text || n.note })),
-  ].sort((a, b) => String(b.at).localeCompare(String(a.at)));
+  const notes = new Map((evidence.notes || []).map((n) => [n.note_id, n]));
+  const used = new Set();
+  const entries = (evidence.decisions || []).map((d) => {
+    used.add(d.note_id);
+    const moved = d.from_status && d.to_status ? ` (${words(d.from_status)} → ${words(d.to_status)})` : "";
+    return { at: d.at, text: `${words(d.decision)} by ${d.actor || "staff"}${moved}`, note: (notes.get(d.note_id) || {}).text };
+  });
+  for (const note of evidence.notes || []) {
+    if (!used.has(note.note_id)) entries.push({ at: note.at, text: `Note by ${note.actor || "staff"}${note.context ? ` (${words(note.context)})` : ""}`, note: note.text });
+  }
+  entries.sort((a, b) => String(b.at).localeCompare(String(a.at)));
   if (!entries.length) return section("Notes and decisions", empty("No notes or decisions yet."));
   const list = el("ol", null, { class: "timeline", "aria-label": "Newest first" });
   for (const entry of entries) {
