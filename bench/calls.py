@@ -213,6 +213,8 @@ STAFF_SETUP = [
     Step("GET /admin", "staff: admin page", "StaffPageFunction", lambda ctx: load_event("staff_page/get_page.json")),
     Step("GET /admin/assets/{name}", "staff: the console's script", "StaffPageFunction",
          lambda ctx: _asset("app.js")),
+    Step("GET /admin/program/versions", "staff: the saved versions", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/program/versions")),
     Step("GET /admin/program", "staff: programme rules", "StaffAdminFunction",
          lambda ctx: _admin("GET", "/admin/program"), _keep(version="version", rules="rules")),
     Step("PUT /admin/program", "staff: save the rules (new version)", "StaffAdminFunction",

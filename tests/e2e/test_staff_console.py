@@ -563,6 +563,10 @@ def test_programme_rules_are_changed_by_an_admin_after_a_plain_summary(stack: St
     page.click("#program-save")
     expect(page.locator("#status")).to_have_text(f"Rules saved: version {rules['version'] + 2}.")
     expect(page.locator("#program-holding")).to_have_value(str(after))
+    newest = page.locator("#program-versions li").first
+    expect(newest).to_have_attribute("data-version", str(rules["version"] + 2))
+    expect(newest).to_contain_text(f"holding {after} days")
+    expect(newest).to_contain_text(f"by staff:{ADMIN_EMAIL}")
     # leave the journey's assumptions alone: back to the rules as they were
     restore = stack.request("PUT", "/admin/program", headers={"authorization": f"Bearer {stack.admin_token}"},
                             body={**rules["rules"], "expected_version": rules["version"] + 2})

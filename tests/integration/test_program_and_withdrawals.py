@@ -13,7 +13,7 @@ from referral_core.errors import Conflict, InvalidInput
 from referral_core.services.rewards import on_staff_accept, release_due
 from referral_core.services.withdrawals import referrer_summary, request_withdrawal
 from referral_core.stages import Stage
-from tests.support.events import NO_ROLE_CLAIMS, STAFF_CLAIMS, http_event, json_body, load_event
+from tests.support.events import NO_ROLE_CLAIMS, STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
 from tests.support.rewards import (
     REFERRER,
     assert_balance_matches_ledger,
@@ -209,3 +209,24 @@ def test_referrer_summary_shows_balances_tier_progress_withdrawals_and_rewards(e
     assert [w.status for w in summary.withdrawals] == ["requested"]
     assert [r.state for r in summary.rewards] == ["available"] * 3
     assert summary.min_withdrawal_cents == 2_000
+
+
+def test_saved_versions_are_listed_newest_first_with_paging(stack):
+    # Given three saved versions
+    assert stack.invoke(ADMIN, load_event("staff_admin/put_program.json"))["statusCode"] == 200
+    for version, days in ((1, 21), (2, 7)):
+        assert stack.invoke(ADMIN, put_program_event(expected_version=version, holding_days=days))["statusCode"] == 200
+
+    # When a viewer reads the history two at a time
+    first = json_body(admin(stack, "GET", "/admin/program/versions", query={"limit": "2"}, claims=VIEWER_CLAIMS))
+    second = json_body(admin(stack, "GET", "/admin/program/versions",
+                             query={"limit": "2", "cursor": first["next_cursor"]}, claims=VIEWER_CLAIMS))
+
+    # Then every version is there once, newest first, each with its own rules and author
+    versions = first["items"] + second["items"]
+    assert [(v["version"], v["rules"]["holding_days"]) for v in versions][:2] == [(3, 7), (2, 21)]
+    assert [v["version"] for v in versions] == [3, 2, 1]
+    assert {v["updated_by"] for v in versions} == {"staff:admin@example.com"}
+    assert second["next_cursor"] is None
+    bad = admin(stack, "GET", "/admin/program/versions", query={"cursor": "garbage"})
+    assert bad["statusCode"] == 400

@@ -57,7 +57,37 @@ export function wireProgram({ session }) {
     $("program-conflict").hidden = true;
   }
 
+  let versionsCursor = null;
+
+  function summaryOf(rules) {
+    const tiers = rules.tiers.map((t) => `${t.name} ${rewardText(t.reward)}`).join(", ");
+    return `${tiers}; holding ${rules.holding_days} days; withdrawals from ${money(rules.min_withdrawal_cents)}; `
+      + `${rules.require_review ? "every reward reviewed" : "no review needed"}`;
+  }
+
+  async function versions({ more = false } = {}) {
+    const params = new URLSearchParams({ limit: "10" });
+    if (more && versionsCursor) params.set("cursor", versionsCursor);
+    try {
+      const page = await session.api("GET", `/admin/program/versions?${params}`);
+      const list = $("program-versions");
+      if (!more) list.replaceChildren();
+      for (const item of page.items) {
+        list.appendChild(append(el("li", null, { "data-version": String(item.version) }),
+          el("strong", `Version ${item.version}`), el("span", ` — ${when(item.updated_at)} by ${item.updated_by || "staff"}`, { class: "meta" }),
+          el("p", summaryOf(item.rules))));
+      }
+      if (!list.childElementCount) list.appendChild(el("li", "Never saved: the defaults are in force.", { class: "empty" }));
+      versionsCursor = page.next_cursor;
+      $("program-versions-more").hidden = !versionsCursor;
+    } catch (error) {
+      say(`Could not load the saved versions: ${error.message}`, { error: true });
+    }
+  }
+  $("program-versions-more").addEventListener("click", () => versions({ more: true }));
+
   async function load() {
+    versions();
     say("Loading the rules…");
     try {
       fill(await session.api("GET", "/admin/program"));
@@ -151,6 +181,7 @@ export function wireProgram({ session }) {
     try {
       const saved = await session.api("PUT", "/admin/program", { ...proposed, expected_version: current.version });
       fill(saved);
+      await versions();
       say(`Rules saved: version ${saved.version}.`);
     } catch (error) {
       if (error.status === 409) {

@@ -118,6 +118,11 @@ class Program(Model):
     updated_by: str | None = None
 
 
+class ProgramVersions(Model):
+    items: list[Program] = Field(description="Saved versions, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for older versions; null at the end")
+
+
 class UpdateProgramRequest(ProgramRules):
     expected_version: Annotated[int, Field(ge=0, description="the version you read; 409 if it changed")]
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from referral_core.clock import iso
-from referral_core.dal.program import ProgramRepository
-from referral_core.models.program import Program, ProgramRules, UpdateProgramRequest, default_rules
+from referral_core.dal.cursors import decode_cursor, encode_cursor
+from referral_core.dal.program import PROGRAM_PK, ProgramRepository
+from referral_core.models.program import Program, ProgramRules, ProgramVersions, UpdateProgramRequest, default_rules
+
+
+def _program(stored: dict[str, Any]) -> Program:
+    return Program(rules=ProgramRules.model_validate(stored["rules"]), version=stored["version"],
+                   updated_at=stored.get("updated_at"), updated_by=stored.get("updated_by"))
 
 
 def current_program(repo: ProgramRepository) -> Program:
@@ -12,8 +20,13 @@ def current_program(repo: ProgramRepository) -> Program:
     stored = repo.current()
     if stored is None:
         return Program(rules=default_rules(), version=0)
-    return Program(rules=ProgramRules.model_validate(stored["rules"]), version=stored["version"],
-                   updated_at=stored.get("updated_at"), updated_by=stored.get("updated_by"))
+    return _program(stored)
+
+
+def program_versions(repo: ProgramRepository, *, cursor: str | None, limit: int) -> ProgramVersions:
+    """Every saved version, newest first (each as it was saved)."""
+    items, last = repo.versions(limit=limit, start_key=decode_cursor(cursor, index=None, partition=PROGRAM_PK))
+    return ProgramVersions(items=[_program(i) for i in items], next_cursor=encode_cursor(last))
 
 
 def update_program(repo: ProgramRepository, request: UpdateProgramRequest, *, actor: str) -> Program:
