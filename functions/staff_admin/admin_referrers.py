@@ -8,6 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from staff_context import current_actor
 
 from referral_core import api
 from referral_core.dal.links import LinkRepository
@@ -16,7 +17,12 @@ from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.rewards import LedgerRepository, WithdrawalRepository
 from referral_core.dal.sessions import SessionRepository
 from referral_core.http import json_answer, json_response
-from referral_core.models.referrers import ReferrerDetail, ReferrerDirectoryPage
+from referral_core.models.referrers import (
+    AdjustmentRequest,
+    AdjustmentResponse,
+    ReferrerDetail,
+    ReferrerDirectoryPage,
+)
 from referral_core.services import referrer_directory
 
 router = Router()
@@ -43,3 +49,12 @@ def get_referrer(referrer_id: Annotated[str, Path(min_length=1, max_length=64)])
     found = referrer_directory.detail(ReferrerRepository(table), LinkRepository(table), ReferralRepository(table),
                                       LedgerRepository(table), WithdrawalRepository(table), referrer_id)
     return json_response(200, found.model_dump(mode="json"))
+
+
+@router.post("/admin/referrers/<referrer_id>/adjustments", responses={
+    201: json_answer(AdjustmentResponse, "Posted to the ledger: the available balance after it"),
+    409: {"description": "A correction larger than the available balance (fields.amount_cents)"}})
+def post_adjustment(referrer_id: Annotated[str, Path(min_length=1, max_length=64)],
+                    body: AdjustmentRequest) -> Response[str]:
+    posted = referrer_directory.adjust(LedgerRepository(api.table()), referrer_id, body, actor=current_actor(router))
+    return json_response(201, posted.model_dump(mode="json"))

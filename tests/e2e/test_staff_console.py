@@ -400,6 +400,21 @@ def test_referrers_are_searched_and_a_referrer_page_shows_codes_balance_and_with
     expect(page.locator("#tabs a[aria-current=page]")).to_have_text("Referrers")
     accessible(page, "referrer")
 
+    # A manual adjustment: a correction larger than the available balance is refused next to the amount
+    page.fill("#adjust-amount", "-80.00")
+    page.fill("#adjust-reason", "Duplicate reward")
+    page.click("#adjust-form button[type=submit]")
+    expect(page.locator("#adjust-amount-error")).to_have_text("more than the available balance")
+    page.fill("#adjust-amount", "10.00")
+    page.fill("#adjust-reason", "")
+    page.click("#adjust-form button[type=submit]")
+    expect(page.locator("#adjust-reason-error")).to_have_text("Say why: it is kept with the entry.")
+    page.fill("#adjust-reason", "Thank-you bonus")
+    page.click("#adjust-form button[type=submit]")
+    expect(page.locator("#status")).to_contain_text("available balance now")
+    expect(page.locator("#status")).to_contain_text("85.00")
+    expect(page.locator("#referrer-body")).to_contain_text("adjustment")
+
 
 def test_withdrawals_are_recorded_paid_with_a_reference_or_rejected_with_a_reason(stack: StackProcess,
                                                                                  page: Page) -> None:

@@ -101,3 +101,50 @@ def test_an_erased_referrer_leaves_no_name_in_the_directory_key(stack, people):
     assert profile["gsi2sk"] == f"[erased]#{people['Jo Smith']['referrer_id']}"
     assert [i["status"] for i in listed(stack)["items"]] == ["erased", "active", "active"]
     assert [i["name"] for i in listed(stack, q="jo")["items"]] == ["joanna Lee"]
+
+
+def test_a_manual_adjustment_is_a_ledger_entry_with_its_reason_and_never_overdraws(stack, people):
+    jo = people["Jo Smith"]["referrer_id"]
+    path = f"/admin/referrers/{jo}/adjustments"
+
+    # A bonus: one ledger entry, the balance, and the audit entry with the reason
+    bonus = call(stack, "POST", path, body={"amount_cents": 1_500, "reason": "Thank-you bonus for 10 referrals"})
+    assert bonus["statusCode"] == 201, bonus["body"]
+    assert json_body(bonus)["available_cents"] == 1_500
+    # A correction larger than what is available is refused and writes nothing
+    before = stack.items()
+    too_much = call(stack, "POST", path, body={"amount_cents": -2_000, "reason": "Duplicate bonus"})
+    assert too_much["statusCode"] == 409
+    assert json_body(too_much)["error"]["fields"] == {"amount_cents": "more than the available balance"}
+    assert stack.items() == before
+    fixed = call(stack, "POST", path, body={"amount_cents": -500, "reason": "Part of the bonus was a mistake"})
+    assert json_body(fixed)["available_cents"] == 1_000
+
+    page = json_body(call(stack, "GET", f"/admin/referrers/{jo}"))
+    assert page["balance"]["available_cents"] == 1_000
+    assert sorted(e["amount_cents"] for e in page["ledger"]) == [-500, 1_500]
+    assert {e["kind"] for e in page["ledger"]} == {"adjustment"}
+    assert {e["detail"]["reason"] for e in page["ledger"]} == {"Thank-you bonus for 10 referrals",
+                                                               "Part of the bonus was a mistake"}
+    audits = [i for i in stack.items() if i["pk"] == f"REFERRER#{jo}" and i.get("action") == "ledger.adjusted"]
+    assert len(audits) == 2 and {a["actor"] for a in audits} == {"staff:staff@example.com"}
+
+
+@pytest.mark.parametrize(("body", "field"), [({"amount_cents": 0, "reason": "None at all"}, "amount_cents"),
+                                             ({"amount_cents": 100}, "reason"),
+                                             ({"amount_cents": 100, "reason": ""}, "reason"),
+                                             ({"amount_cents": "ten", "reason": "Bonus"}, "amount_cents")])
+def test_an_adjustment_needs_an_amount_and_a_reason(stack, people, body, field):
+    before = stack.items()
+    response = call(stack, "POST", f"/admin/referrers/{people['Jo Smith']['referrer_id']}/adjustments", body=body)
+    assert response["statusCode"] == 422
+    assert field in json_body(response)["error"]["fields"]
+    assert stack.items() == before
+
+
+def test_adjustments_are_staff_work_and_need_a_known_referrer(stack, people):
+    path = f"/admin/referrers/{people['Jo Smith']['referrer_id']}/adjustments"
+    assert call(stack, "POST", path, body={"amount_cents": 100, "reason": "Bonus"},
+                claims=VIEWER_CLAIMS)["statusCode"] == 403
+    assert call(stack, "POST", "/admin/referrers/NOPE/adjustments",
+                body={"amount_cents": 100, "reason": "Bonus"})["statusCode"] == 404

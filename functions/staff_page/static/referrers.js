@@ -1,6 +1,6 @@
 // Referrers: the directory (GET /admin/referrers?q=&cursor=) and one referrer's page (GET /admin/referrers/{id}).
 
-import { $, append, clearErrors, el, facts, fieldError, fieldErrors, money, offerDownload, say, when, words } from "./dom.js";
+import { $, append, cents, clearErrors, el, facts, fieldError, fieldErrors, money, offerDownload, say, when, words } from "./dom.js";
 
 function section(title, ...children) {
   return append(el("section", null, { class: "card" }), el("h2", title), ...children);
@@ -160,6 +160,29 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
     }
     form.reset();
     openReferrer(created.referrer_id, `${body.name} is added with code ${created.code}; the welcome email is on its way.`);
+  });
+
+  $("adjust-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    clearErrors(form);
+    const text = $("adjust-amount").value.trim().replace("−", "-");
+    const negative = text.startsWith("-");
+    const amount = cents(negative ? text.slice(1) : text);
+    if (amount === null || amount === 0) return fieldError("adjust-amount", "An amount like 15.00, or -5.00 for a correction.");
+    const reason = $("adjust-reason").value.trim();
+    if (reason.length < 3) return fieldError("adjust-reason", "Say why: it is kept with the entry.");
+    let posted;
+    try {
+      posted = await session.api("POST", `/admin/referrers/${encodeURIComponent(shown)}/adjustments`,
+        { amount_cents: negative ? -amount : amount, reason });
+    } catch (error) {
+      if (!fieldErrors(error, { amount_cents: "adjust-amount", reason: "adjust-reason" })) say(`Could not post it: ${error.message}`, { error: true });
+      return;
+    }
+    form.reset();
+    await open(shown);
+    say(`Adjustment posted: available balance now ${money(posted.available_cents)}.`);
   });
 
   $("code-add").addEventListener("submit", async (event) => {

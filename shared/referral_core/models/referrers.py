@@ -46,6 +46,23 @@ class ReferrerDirectoryPage(Model):
     matched_by: str = Field(description="all, name (prefix), email, code or id", examples=["name"])
 
 
+class AdjustmentRequest(Model):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_cents: Annotated[int, Field(ge=-10_000_000, le=10_000_000,
+                                       description="+ a bonus, - a correction of the available balance; not 0")]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)] = Field(
+        description="Why: kept with the entry and in the audit trail (the referrer sees the entry, not this)")
+
+
+class AdjustmentResponse(Model):
+    adjustment_id: str
+    referrer_id: str
+    amount_cents: int
+    available_cents: int = Field(description="The available balance after it")
+    at: str
+
+
 class ReferrerDetail(Model):
     """``GET /admin/referrers/{id}``: the referrer and what hangs off them, each item as stored (no keys)."""
 

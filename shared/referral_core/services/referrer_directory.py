@@ -1,4 +1,5 @@
-"""The staff directory of referrers: list and search (access pattern 3a, no Scan) and one referrer's page.
+"""The staff directory of referrers: list and search (access pattern 3a, no Scan), one referrer's page, and
+staff's manual ledger adjustments.
 
 Search (``q``): an email finds its referrer exactly (gsi1 ``REFEMAIL#{hash}``); anything else is matched
 exactly as a share code (``CODE#{Q}``) or a referrer id (``REFERRER#{q}``), and as the start of a name
@@ -10,16 +11,25 @@ from __future__ import annotations
 from typing import Any
 
 from referral_core import keys
+from referral_core.clock import iso
+from referral_core.dal.audit import audit_entry
 from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import Item
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.dal.rewards import LedgerRepository, WithdrawalRepository
+from referral_core.dal.rewards import Deltas, Entry, EntryKind, LedgerRepository, WithdrawalRepository
 from referral_core.dal.sessions import SessionRepository
-from referral_core.errors import MalformedRequest, NotFound
+from referral_core.errors import InvalidInput, MalformedRequest, NotFound
 from referral_core.hashing import email_hash
-from referral_core.models.referrers import ReferrerDetail, ReferrerDirectoryPage, ReferrerSummary
+from referral_core.ids import new_id
+from referral_core.models.referrers import (
+    AdjustmentRequest,
+    AdjustmentResponse,
+    ReferrerDetail,
+    ReferrerDirectoryPage,
+    ReferrerSummary,
+)
 from referral_core.services.review import view
 
 RECENT = 20
@@ -73,3 +83,23 @@ def detail(referrers: ReferrerRepository, links: LinkRepository, referrals: Refe
         ledger=[view(e) or {} for e in entries], share_codes=[view(c) or {} for c in codes],
         referrals=[view(r) or {} for r in recent], more_referrals=after is not None,
         withdrawals=[view(w) or {} for w in withdrawals.of_referrer(referrer_id, limit=RECENT)])
+
+
+def adjust(ledger: LedgerRepository, referrer_id: str, request: AdjustmentRequest, *, actor: str
+           ) -> AdjustmentResponse:
+    """A staff-entered ledger entry on the available balance (bonus or correction) with its reason, audited
+    in the same transaction; a correction larger than the available balance is refused (409), so it never
+    goes below zero. Each call is a new entry (its own id)."""
+    if request.amount_cents == 0:
+        raise InvalidInput("the amount cannot be 0", fields={"amount_cents": "not 0"})
+    before = ledger.balance(referrer_id)  # 404 for an unknown referrer
+    at, adjustment_id = iso(), f"ADJ-{new_id()}"
+    entry = Entry(referrer_id=referrer_id, kind=EntryKind.ADJUSTMENT, source_id=adjustment_id,
+                  amount_cents=request.amount_cents, at=at, deltas=Deltas(available_cents=request.amount_cents),
+                  detail={"reason": request.reason, "by": actor})
+    audit = audit_entry(f"REFERRER#{referrer_id}", actor=actor, action="ledger.adjusted", at=at,
+                        detail={"adjustment_id": adjustment_id, "amount_cents": request.amount_cents,
+                                "reason": request.reason})
+    ledger.post(entry, also=[audit])
+    return AdjustmentResponse(adjustment_id=adjustment_id, referrer_id=referrer_id, amount_cents=request.amount_cents,
+                              available_cents=int(before.get("available_cents") or 0) + request.amount_cents, at=at)
