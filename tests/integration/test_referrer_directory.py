@@ -117,8 +117,13 @@ def test_a_manual_adjustment_is_a_ledger_entry_with_its_reason_and_never_overdra
     assert too_much["statusCode"] == 409
     assert json_body(too_much)["error"]["fields"] == {"amount_cents": "more than the available balance"}
     assert stack.items() == before
-    fixed = call(stack, "POST", path, body={"amount_cents": -500, "reason": "Part of the bonus was a mistake"})
-    assert json_body(fixed)["available_cents"] == 1_000
+    fixed_body = {"amount_cents": -500, "reason": "Part of the bonus was a mistake", "adjustment_id": "fix-0001-abcd"}
+    assert json_body(call(stack, "POST", path, body=fixed_body))["available_cents"] == 1_000
+    before = stack.items()
+    again = call(stack, "POST", path, body=fixed_body)  # the same adjustment sent again: nothing more
+    assert again["statusCode"] == 409
+    assert json_body(again)["error"]["fields"] == {"adjustment_id": "already posted"}
+    assert stack.items() == before
 
     page = json_body(call(stack, "GET", f"/admin/referrers/{jo}"))
     assert page["balance"]["available_cents"] == 1_000

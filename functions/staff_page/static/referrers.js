@@ -173,14 +173,24 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
     const reason = $("adjust-reason").value.trim();
     if (reason.length < 3) return fieldError("adjust-reason", "Say why: it is kept with the entry.");
     let posted;
+    // One id per adjustment the user means: a resend after a lost answer posts nothing twice.
+    form.dataset.adjustmentId = form.dataset.adjustmentId || crypto.randomUUID();
     try {
       posted = await session.api("POST", `/admin/referrers/${encodeURIComponent(shown)}/adjustments`,
-        { amount_cents: negative ? -amount : amount, reason });
+        { amount_cents: negative ? -amount : amount, reason, adjustment_id: form.dataset.adjustmentId });
     } catch (error) {
+      if (error.fields && error.fields.adjustment_id) { // an earlier send of this one got through
+        form.reset();
+        delete form.dataset.adjustmentId;
+        await open(shown);
+        say("This adjustment was already posted.");
+        return;
+      }
       if (!fieldErrors(error, { amount_cents: "adjust-amount", reason: "adjust-reason" })) say(`Could not post it: ${error.message}`, { error: true });
       return;
     }
     form.reset();
+    delete form.dataset.adjustmentId;
     await open(shown);
     say(`Adjustment posted: available balance now ${money(posted.available_cents)}.`);
   });

@@ -53,6 +53,8 @@ class AdjustmentRequest(Model):
                                        description="+ a bonus, - a correction of the available balance; not 0")]
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)] = Field(
         description="Why: kept with the entry and in the audit trail (the referrer sees the entry, not this)")
+    adjustment_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{8,64}$")] | None = Field(
+        default=None, description="The client's id for this adjustment: sending it again posts nothing (409)")
 
 
 class AdjustmentResponse(Model):

@@ -18,9 +18,16 @@ from referral_core.dal.dynamo import Item
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.dal.rewards import Deltas, Entry, EntryKind, LedgerRepository, WithdrawalRepository
+from referral_core.dal.rewards import (
+    AlreadyPosted,
+    Deltas,
+    Entry,
+    EntryKind,
+    LedgerRepository,
+    WithdrawalRepository,
+)
 from referral_core.dal.sessions import SessionRepository
-from referral_core.errors import InvalidInput, MalformedRequest, NotFound
+from referral_core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from referral_core.hashing import email_hash
 from referral_core.ids import new_id
 from referral_core.models.referrers import (
@@ -89,17 +96,21 @@ def adjust(ledger: LedgerRepository, referrer_id: str, request: AdjustmentReques
            ) -> AdjustmentResponse:
     """A staff-entered ledger entry on the available balance (bonus or correction) with its reason, audited
     in the same transaction; a correction larger than the available balance is refused (409), so it never
-    goes below zero. Each call is a new entry (its own id)."""
+    goes below zero. The entry's id is the client's ``adjustment_id`` when given (a resend collides: 409),
+    else a new one."""
     if request.amount_cents == 0:
         raise InvalidInput("the amount cannot be 0", fields={"amount_cents": "not 0"})
     before = ledger.balance(referrer_id)  # 404 for an unknown referrer
-    at, adjustment_id = iso(), f"ADJ-{new_id()}"
+    at, adjustment_id = iso(), f"ADJ-{request.adjustment_id or new_id()}"
     entry = Entry(referrer_id=referrer_id, kind=EntryKind.ADJUSTMENT, source_id=adjustment_id,
                   amount_cents=request.amount_cents, at=at, deltas=Deltas(available_cents=request.amount_cents),
                   detail={"reason": request.reason, "by": actor})
     audit = audit_entry(f"REFERRER#{referrer_id}", actor=actor, action="ledger.adjusted", at=at,
                         detail={"adjustment_id": adjustment_id, "amount_cents": request.amount_cents,
                                 "reason": request.reason})
-    ledger.post(entry, also=[audit])
+    try:
+        ledger.post(entry, also=[audit])
+    except AlreadyPosted as exc:
+        raise Conflict("this adjustment was already posted", fields={"adjustment_id": "already posted"}) from exc
     return AdjustmentResponse(adjustment_id=adjustment_id, referrer_id=referrer_id, amount_cents=request.amount_cents,
                               available_cents=int(before.get("available_cents") or 0) + request.amount_cents, at=at)
