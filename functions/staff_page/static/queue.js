@@ -1,6 +1,6 @@
 // The review queue: GET /admin/reviews by status, flag type and severity, newest change first, paged.
 
-import { $, append, el, say, when, words } from "./dom.js";
+import { $, append, clearErrors, el, fieldError, fieldErrors, say, when, words } from "./dom.js";
 import { FLAG_TEXT } from "./evidence.js";
 
 export function wireQueue({ session, openReferral }) {
@@ -15,6 +15,9 @@ export function wireQueue({ session, openReferral }) {
     const params = new URLSearchParams({ status: $("queue-status").value, limit: "20" });
     if ($("queue-flag").value) params.set("flag_type", $("queue-flag").value);
     if ($("queue-severity").value) params.set("severity", $("queue-severity").value);
+    for (const [name, id] of [["source", "queue-source"], ["from", "queue-from"], ["to", "queue-to"]]) {
+      if ($(id).value) params.set(name, $(id).value);
+    }
     if (cursor) params.set("cursor", cursor);
     return params;
   }
@@ -74,13 +77,21 @@ export function wireQueue({ session, openReferral }) {
       $("queue-more").hidden = !cursor;
       say(`${list.querySelectorAll("li[data-referral-id]").length} referral(s) shown${cursor ? "; more below" : ""}.`);
     } catch (error) {
-      say(`Could not load the queue: ${error.message}`, { error: true });
+      if (!fieldErrors(error, { from: "queue-from", to: "queue-to" })) say(`Could not load the queue: ${error.message}`, { error: true });
     }
   }
 
   $("queue-filters").addEventListener("submit", (event) => {
     event.preventDefault();
+    clearErrors(event.currentTarget);
     load();
+  });
+  $("queue-find").addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearErrors(event.currentTarget);
+    const id = $("queue-id").value.trim();
+    if (!id) return fieldError("queue-id", "Enter a referral id (it is on every referral's page).");
+    openReferral(id);
   });
   $("queue-more").addEventListener("click", () => load({ more: true }));
   return { load };

@@ -90,7 +90,8 @@ class ReviewRepository:
 
     # -- reads -----------------------------------------------------------------------------------
     def queue_page(self, status: ReviewStatus, *, limit: int, start_key: dict[str, Any] | None,
-                   flag_type: str | None = None, severity: str | None = None,
+                   flag_type: str | None = None, severity: str | None = None, source: str | None = None,
+                   updated: tuple[str | None, str | None] = (None, None),
                    read_budget: int = QUEUE_READ_BUDGET) -> QueuePage:
         """Up to ``limit`` referrals under ``REVIEW#{status}``, newest first, resuming after ``start_key``.
 
@@ -102,6 +103,18 @@ class ReviewRepository:
         otherwise ``last_key`` is the last item *read*. Either way pages never overlap or skip.
         """
         conditions, values = [], {":queue": review_gsi(status)}
+        names: dict[str, str] = {}
+        key = "gsi2pk = :queue"
+        low, high = updated  # the sort key starts with updated_at: a date range is a key condition
+        if low and high:
+            key += " AND gsi2sk BETWEEN :low AND :high"
+        elif low or high:
+            key += " AND gsi2sk >= :low" if low else " AND gsi2sk <= :high"
+        values |= {k: v for k, v in ((":low", low), (":high", high)) if v}
+        if source:
+            conditions.append("#source = :source")  # SOURCE is a reserved word
+            names["#source"] = "source"
+            values[":source"] = source
         if flag_type:
             conditions.append("contains(flag_types, :flag_type)")
             values[":flag_type"] = flag_type
@@ -113,7 +126,7 @@ class ReviewRepository:
         last_key = start_key
         while True:
             page = self.table.query(
-                "gsi2pk = :queue", values, index="gsi2", newest_first=True, limit=limit,
+                key, values, index="gsi2", newest_first=True, limit=limit, names=names or None,
                 filter_expression=" AND ".join(conditions) or None, start_key=last_key)
             room = limit - len(items)
             items.extend(page.items[:room])
