@@ -690,3 +690,48 @@ def test_an_admin_invites_staff_changes_their_role_and_disables_them(stack: Stac
     user = idp.admin_get_user(UserPoolId=pool_id, Username=email)
     groups = idp.admin_list_groups_for_user(UserPoolId=pool_id, Username=email)["Groups"]
     assert (user["Enabled"], [g["GroupName"] for g in groups]) == (False, ["viewer"])
+
+
+def test_the_console_works_by_keyboard_alone(stack: StackProcess, page: Page) -> None:
+    created = stack.request("POST", "/admin/referrers", headers={"authorization": f"Bearer {stack.staff_token}"},
+                            body={"name": "Jo Keys", "email": f"keys-{uuid.uuid4().hex[:8]}@example.com"})
+    assert created.status == 201
+    page.goto(f"{stack.base_url}/admin")
+    expect(page.locator("#view-signin")).to_be_visible()
+
+    def tab_to(selector: str, limit: int = 40) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if page.evaluate("(s) => document.activeElement === document.querySelector(s)", selector):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    # Sign in: Tab to the fields, type, Enter
+    tab_to("#signin-email")
+    page.keyboard.type(STAFF_EMAIL)
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#view-queue")).to_be_visible()
+
+    # Move to the referrers with the tab bar: focus lands on the new screen's title
+    tab_to("#tabs a[href='#referrers']")
+    page.keyboard.press("Enter")
+    expect(page.locator("#view-referrers")).to_be_visible()
+    expect(page.locator("#referrers-title")).to_be_focused()
+    tab_to("#referrers-q")
+    page.keyboard.type("jo")
+    page.keyboard.press("Enter")
+    first = page.locator("#referrers-list li[data-referrer-id] button").first
+    expect(first).to_be_visible()
+    tab_to("#referrers-list li[data-referrer-id] button")
+    page.keyboard.press("Enter")
+    expect(page.locator("#view-referrer")).to_be_visible()
+    expect(page.locator("#referrer-title")).to_be_focused()
+
+    # Back (the browser's back key) returns to the list; sign out by keyboard
+    page.go_back()
+    expect(page.locator("#view-referrers")).to_be_visible()
+    tab_to("#signout")
+    page.keyboard.press("Enter")
+    expect(page.locator("#view-signin")).to_be_visible()

@@ -65,6 +65,8 @@ async function main() {
     staff: wireStaff({ session }),
   };
 
+  let moved = false; // the screen changed by a link or the back button (not the first load)
+
   async function route() {
     if (!session.signedIn) {
       show("signin");
@@ -83,6 +85,7 @@ async function main() {
     }
     const list = LISTS.includes(name) ? name : "queue";
     show(list);
+    if (moved) $(`${list}-title`).focus(); // a screen reader or keyboard user starts at the new screen's title
     await screens[list].load();
   }
 
@@ -104,6 +107,7 @@ async function main() {
   $("signout").addEventListener("click", () => session.signOut());
   for (const kind of ["keydown", "pointerdown"]) document.addEventListener(kind, () => { if (session.signedIn) session.touch(); }, { passive: true });
   window.addEventListener("hashchange", async () => {
+    moved = true;
     await route();
     if (after) say(after);
     after = "";
