@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["node_modules/**", ".venv/**", ".venv-sam/**", ".aws-sam/**", ".local/**", "test-artifacts/**"] },
+  { ignores: ["**/node_modules/**", ".venv/**", ".venv-sam/**", ".aws-sam/**", ".local/**", "test-artifacts/**"] },
   js.configs.recommended,
   {
     files: ["functions/**/static/**/*.js"],
@@ -23,7 +23,7 @@ export default [
     },
   },
   {
-    files: ["eslint.config.js"],
+    files: ["eslint.config.js", "bench/**/*.mjs"],
     languageOptions: { sourceType: "module", globals: { ...globals.node } },
   },
 ];

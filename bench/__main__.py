@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only cold_start,calls,cost,throughput,growth,redirect]``: run, print,
+"""``python -m bench [--quick] [--only cold_start,calls,cost,throughput,growth,lighthouse,redirect]``: run, print,
 and (for a full run) write the ``make bench`` block of bench/RESULTS.md with the machine, the date and the
 command behind every figure. Other blocks of RESULTS.md (appended by feature benches) are kept.
 """
@@ -14,7 +14,7 @@ import time
 from bench import calls, cold_start, cost, growth, throughput
 from bench.support import RESULTS, Section, machine, table
 
-SECTIONS = ("cold_start", "calls", "cost", "throughput", "growth", "redirect")
+SECTIONS = ("cold_start", "calls", "cost", "throughput", "growth", "lighthouse", "redirect")
 START, END = "<!-- make bench: start -->", "<!-- make bench: end -->"
 
 
@@ -72,6 +72,10 @@ def main() -> int:
         sections.append(throughput.run(args.quick))
     if "growth" in chosen:
         sections.append(growth.run(args.quick))
+    if "lighthouse" in chosen:  # the staff console in Chromium, on a local stack of its own
+        from bench import console_lighthouse
+
+        sections.append(console_lighthouse.run(args.quick))
     if "redirect" in chosen:  # last: it sets the redirect's environment in this process
         sections.append(redirect_detail(args.quick))
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())

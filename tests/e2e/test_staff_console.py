@@ -479,6 +479,7 @@ def test_a_referrer_is_added_and_given_a_share_code_with_its_qr(stack: StackProc
     expect(page.locator("#view-queue")).to_be_visible()
     open_tab(page, "referrers")
     email = f"new-ref-{uuid.uuid4().hex[:8]}@example.com"
+    page.get_by_text("Add a referrer", exact=True).click()  # a collapsed <details> above the list
     page.fill("#add-name", "Robin Added")
     page.click("#referrer-add button[type=submit]")
     expect(page.locator("#add-email-error")).to_have_text("Enter their email address: the welcome email goes there.")
@@ -521,6 +522,7 @@ def test_a_dispute_is_recorded_and_resolved_once(stack: StackProcess, page: Page
     expect(page.locator("#view-queue")).to_be_visible()
     open_tab(page, "disputes")
     subject = f"Reward missing for a referral {uuid.uuid4().hex[:6]}"
+    page.get_by_text("Record a dispute", exact=True).click()
     page.fill("#dispute-subject", subject)
     page.click("#dispute-open button[type=submit]")
     expect(page.locator("#dispute-note-error")).to_have_text("Write what the person said.")

@@ -7,7 +7,7 @@ import { $, say, useCurrency } from "./dom.js";
 import { wireEvidence } from "./evidence.js";
 import { wireQueue } from "./queue.js";
 import { wireReferrers } from "./referrers.js";
-import { Session } from "./session.js";
+import { Session, savedIdentity } from "./session.js";
 import { wireSignIn } from "./signin.js";
 import { wireWithdrawals } from "./withdrawals.js";
 import { wireDisputes } from "./disputes.js";
@@ -35,6 +35,18 @@ function show(name) {
 }
 
 async function main() {
+  // Signed in already (a reload): show the screen's frame now, before config.json and the data arrive,
+  // so nothing shifts when they do.
+  const saved = savedIdentity();
+  if (saved) {
+    const name = location.hash.replace(/^#/, "").split("/")[0];
+    $("who").textContent = `${saved.email} · ${saved.role || "no role"}`;
+    for (const node of document.querySelectorAll("[data-role]")) {
+      node.hidden = !(saved.role === "admin" || (saved.role === "staff" && node.dataset.role !== "admin"));
+    }
+    show(CONSOLE_VIEWS.has(name) ? name : "queue");
+    document.body.classList.remove("booting");
+  }
   const config = await (await fetch("/admin/assets/config.json", { cache: "no-cache" })).json();
   useCurrency(config.currency);
   const cognito = new Cognito(config.auth_endpoint, config.client_id);
@@ -121,7 +133,12 @@ async function main() {
       roleControls();
     }
   }
-  await route();
+  const first = route();
+  document.body.classList.remove("booting");
+  await first;
 }
 
-main().catch(() => say("The console could not start. Reload the page.", { error: true }));
+main().catch(() => {
+  document.body.classList.remove("booting");
+  say("The console could not start. Reload the page.", { error: true });
+});

@@ -44,6 +44,8 @@ export function wireProgram({ session }) {
       ? `Version ${program.version}, saved ${when(program.updated_at)} by ${program.updated_by || "staff"}.`
       : "The default rules (never saved yet).";
     $("program-tiers").replaceChildren(...rules.tiers.map(tierRow));
+    $("program-form").hidden = false; // shown once filled: nothing moves under the reader
+    $("program-history").hidden = false;
     $("program-holding").value = String(rules.holding_days);
     $("program-minjob").value = (rules.min_job_value_cents / 100).toFixed(2);
     $("program-minwd").value = (rules.min_withdrawal_cents / 100).toFixed(2);

@@ -16,6 +16,19 @@ export class ApiError extends Error {
   }
 }
 
+/** Who is signed in in this tab, from the saved ID token (for the page only; the API checks the token). */
+export function savedIdentity() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(KEY) || "null");
+    if (!saved || !saved.id) return null;
+    const claims = claimsOf(saved.id);
+    const groups = claims["cognito:groups"] || [];
+    return { email: claims.email || "", role: ["admin", "staff", "viewer"].find((r) => groups.includes(r)) || "" };
+  } catch {
+    return null;
+  }
+}
+
 function claimsOf(idToken) {
   try {
     const part = idToken.split(".")[1].replaceAll("-", "+").replaceAll("_", "/");
