@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
 
 from referral_core.auth import Role, required_role
@@ -84,6 +85,27 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
     admin("GET", "/admin/reports/funnel", query={"code": "JO-VAN"})
     program = admin("GET", "/admin/program")
     admin("PUT", "/admin/program", body={**program["rules"], "holding_days": 14, "expected_version": 0})
+    assert admin("GET", "/admin/program/versions")["items"]
+
+    # ... the console's queue counts, the referrer directory, a referrer's page and an adjustment
+    assert admin("GET", "/admin/reviews/counts")["counts"]
+    assert admin("GET", "/admin/referrers", query={"q": "jo"})["items"]
+    assert admin("GET", f"/admin/referrers/{jo['referrer_id']}")["referrer"]["name"] == "Jo Smith"
+    admin("POST", f"/admin/referrers/{jo['referrer_id']}/adjustments", 201,
+          body={"amount_cents": 100, "reason": "Thank-you bonus"})
+
+    # ... and staff management, on a staff pool of its own
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    pool_id = idp.create_user_pool(PoolName="staff", UsernameAttributes=["email"])["UserPool"]["Id"]
+    for group in ("admin", "staff", "viewer"):
+        idp.create_group(UserPoolId=pool_id, GroupName=group)
+    stack.monkeypatch.setenv("STAFF_USER_POOL_ID", pool_id)
+    stack.function(ADMIN).settings.cache_clear()  # type: ignore[attr-defined]
+    tech = admin("POST", "/admin/staff", 201, body={"email": "tech@example.com", "role": "staff"})
+    assert admin("GET", "/admin/staff")["items"]
+    admin("POST", f"/admin/staff/{tech['username']}/role", body={"role": "viewer"})
+    admin("POST", f"/admin/staff/{tech['username']}/disable")
+    admin("POST", f"/admin/staff/{tech['username']}/enable")
 
     # ... and a person's export and erasure
     assert admin("GET", "/admin/people/export", query={"email": "pat@example.com"})["leads"]
