@@ -8,6 +8,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 PORT ?= 3000
 PYTEST_ARGS ?=
 export SAM_CLI_TELEMETRY := 0
@@ -20,7 +22,7 @@ BUILD_PATH := $(if $(PY313_PREFIX),$(PY313_PREFIX)/bin:,)$(PATH)
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements-dev.txt shared/requirements.txt
+$(VENV)/.installed: requirements-dev.txt shared/requirements.txt functions/api_docs/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -30,6 +32,13 @@ $(SAM_VENV)/.installed:
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli
+	touch $@
+
+# checkov pins its own versions of many libraries: like aws-sam-cli, it lives in its own venv.
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet 'checkov>=3.2,<4'
 	touch $@
 
 .PHONY: venv
@@ -42,15 +51,15 @@ browser: ## Install Debian's Chromium for the browser tests (when missing)
 	  else echo "Chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
 
 .PHONY: run
-run: venv ## Start the local stack on http://127.0.0.1:$(PORT) (moto + gateway + stream poller)
+run: venv $(SAM_VENV)/.installed ## Start the local stack on http://127.0.0.1:$(PORT) (moto + gateway + stream poller)
 	PORT=$(PORT) $(PY) -m local
 
 .PHONY: test
-test: venv browser $(SAM_VENV)/.installed ## Set up and run the whole suite (unit, integration, template, e2e, browser)
+test: venv browser $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## Set up and run the whole suite (unit, integration, template, e2e, browser)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: test-fast
-test-fast: venv ## Unit and integration tests only
+test-fast: venv $(SAM_VENV)/.installed ## Unit and integration tests only
 	$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)
 
 # eslint and its plugins, at the versions package.json pins (package-lock.json: `npm ci` installs exactly those).
@@ -59,16 +68,22 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 .PHONY: lint
-lint: venv node_modules/.installed ## ruff, mypy and eslint (the pages' ES modules)
+lint: venv node_modules/.installed ## ruff, mypy, import-linter (pyproject.toml's layer contracts), eslint (pages' JS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	cd shared && ../$(VENV)/bin/lint-imports --no-cache ../pyproject.toml
 	npx --no-install eslint .
 
 .PHONY: validate
-validate: venv $(SAM_VENV)/.installed ## cfn-lint, sam validate, sam validate --lint
+validate: venv $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## cfn-lint, sam validate (--lint), checkov
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --region $(AWS_DEFAULT_REGION)
 	$(SAM) validate --lint --region $(AWS_DEFAULT_REGION)
+	$(CHECKOV) -f template.yaml --config-file .checkov.yaml
+
+.PHONY: deploy-check
+deploy-check: validate build ## Everything checkable without an AWS account: validate, sam build, template tests, IAM usage
+	$(PY) -m pytest tests/template tests/integration $(PYTEST_ARGS)
 
 .PHONY: build
 build: $(SAM_VENV)/.installed ## sam build (python3.13, arm64)

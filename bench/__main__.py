@@ -1,5 +1,5 @@
-"""``python -m bench [--quick] [--only cold_start,calls,cost,throughput,growth,lighthouse,redirect]``: run, print,
-and (for a full run) write the ``make bench`` block of bench/RESULTS.md with the machine, the date and the
+"""``python -m bench [--quick] [--only cold_start,calls,cost,throughput,streams,growth,lighthouse,redirect]``: run,
+print, and (for a full run) write the ``make bench`` block of bench/RESULTS.md with the machine, the date and the
 command behind every figure. Other blocks of RESULTS.md (appended by feature benches) are kept.
 """
 
@@ -11,10 +11,10 @@ import os
 import sys
 import time
 
-from bench import calls, cold_start, cost, growth, throughput
+from bench import calls, cold_start, cost, growth, stream_readers, throughput
 from bench.support import RESULTS, Section, machine, table
 
-SECTIONS = ("cold_start", "calls", "cost", "throughput", "growth", "lighthouse", "redirect")
+SECTIONS = ("cold_start", "calls", "cost", "throughput", "streams", "growth", "lighthouse", "redirect")
 START, END = "<!-- make bench: start -->", "<!-- make bench: end -->"
 
 
@@ -70,6 +70,8 @@ def main() -> int:
         sections += [cost.run(measured)] if "cost" in chosen else []
     if "throughput" in chosen:
         sections.append(throughput.run(args.quick))
+    if "streams" in chosen:
+        sections.append(stream_readers.run(args.quick))
     if "growth" in chosen:
         sections.append(growth.run(args.quick))
     if "lighthouse" in chosen:  # the staff console in Chromium, on a local stack of its own

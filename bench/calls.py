@@ -43,6 +43,7 @@ from tests.support.portal import (
     magic_token,
     opt_out_token,
     portal_event,
+    preview_event,
     session_event,
 )
 from tests.support.stream_pump import StreamPump, batches, consumers
@@ -193,7 +194,7 @@ def _keep_magic_token(ctx: Context, response: dict[str, Any]) -> None:
 
 
 def _opt_out(method: str) -> Callable[[Context], dict[str, Any]]:
-    # The link of the stage emails the referrer received (NotifyStatusFunction sent them from the stream).
+    # The link of the stage emails the referrer received (notify_status sent them from the stream).
     return lambda ctx: portal_event(method, "/me/notifications/opt-out",
                                     query={"token": opt_out_token(ctx["stack"], ctx["email"])},
                                     headers={"accept": "application/json"} if method == "POST" else None)
@@ -248,8 +249,10 @@ STAFF_SETUP = [
 PORTAL_SIGN_IN_AND_REFER = [
     Step("POST /auth/magic-link", "portal: ask for a sign-in link (300 ms response floor)", "ReferrerPortalFunction",
          lambda ctx: magic_link_event(ctx["email"], source_ip=_fresh_ip()), _keep_magic_token),
-    Step("GET /dashboard", "portal: the emailed link opens the dashboard page", "ReferrerPortalFunction",
-         lambda ctx: portal_event("GET", "/dashboard", query={"token": ctx["token"]})),
+    Step("GET /dashboard", "portal: the emailed link opens the dashboard page (token in the fragment)",
+         "ReferrerPortalFunction", lambda ctx: portal_event("GET", "/dashboard")),
+    Step("POST /auth/session/preview", "portal: whom the link signs in (\"Sign in as Jo S.?\")",
+         "ReferrerPortalFunction", lambda ctx: preview_event(ctx["token"])),
     Step("POST /auth/session", "portal: exchange the link for a session", "ReferrerPortalFunction",
          lambda ctx: session_event(ctx["token"]), _keep(session="session_token")),
     Step("GET /me", "portal: dashboard data (profile, balance, codes, referrals)", "ReferrerPortalFunction",
@@ -350,6 +353,12 @@ STAFF_TOOLS = [
     Step("GET /me/notifications/opt-out", "portal: the opt-out link of a stage email", "ReferrerPortalFunction",
          _opt_out("GET")),
     Step("POST /me/notifications/opt-out", "portal: stop stage emails", "ReferrerPortalFunction", _opt_out("POST")),
+    Step("POST /admin/referrers/{referrer_id}/suspend", "staff: suspend the referrer (sessions and codes)",
+         "StaffAdminFunction", lambda ctx: _admin("POST", f"/admin/referrers/{ctx['referrer_id']}/suspend",
+                                                  {"note": "Complaint REQ-43: paused while we look"})),
+    Step("POST /admin/referrers/{referrer_id}/reactivate", "staff: reactivate the referrer", "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/referrers/{ctx['referrer_id']}/reactivate",
+                            {"note": "REQ-43 resolved"})),
 ]
 
 
@@ -369,6 +378,9 @@ JOURNEYS: dict[str, list[Step]] = {
         Step("GET /openapi.json", "API description", "ApiDocsFunction",
              lambda ctx: http_event("GET", "/openapi.json")),
         Step("GET /docs", "API docs page", "ApiDocsFunction", lambda ctx: http_event("GET", "/docs")),
+        Step("GET /docs/{asset}", "API docs page's script (Swagger UI, from its package)", "ApiDocsFunction",
+             lambda ctx: http_event("GET", "/docs/swagger-ui-bundle.js", route="/docs/{asset}",
+                                    path_params={"asset": "swagger-ui-bundle.js"})),
     ],
     "referral": [
         Step("POST /admin/referrers", "referral: staff create a referrer", "StaffAdminFunction",
@@ -461,18 +473,18 @@ def _deliver(stack: Stack, pump: StreamPump, records: list[dict[str, Any]], meas
         if not records:
             break
         delivered += records
-        for trigger in consumers():
+        for route in consumers():
             if not measured:
                 with _logs():
-                    pump.deliver(records, trigger)
+                    pump.deliver(records, route)
                 continue
-            for batch in batches(trigger, records):
+            for batch in batches(route, records):
                 for record in batch:
-                    key = (trigger.function_id, record["eventName"], _kind(record))
+                    key = (route.name, record["eventName"], _kind(record))
                     result = out.records.setdefault(key, RecordResult())
                     with watch(gsi_keys=gsi) as record_calls, _logs() as log:
                         started = time.perf_counter()
-                        stack.invoke(trigger.function_id, {"Records": [record]})
+                        stack.consume(route.name, {"Records": [record]})
                         result.ms += (time.perf_counter() - started) * 1000
                     result.log_bytes += len(log.getvalue().encode())
                     r, w = record_calls.capacity()
@@ -546,13 +558,13 @@ def run(quick: bool = False) -> tuple[Section, Measurements]:
     by_consumer: dict[str, int] = defaultdict(int)
     for (fn, _, _), r in m.records.items():
         by_consumer[fn] += r.records
-    idle = sorted(t.function_id for t in consumers() if t.function_id not in by_consumer)
+    idle = sorted(route.name for route in consumers() if route.name not in by_consumer)
     body = (
         "Per request (warm container):\n\n"
         + table(["route", "scenario", "status", "calls", "operations", "est. RRU", "est. WRU",
                  "ms (moto, median)", "log bytes"], rows)
-        + "\n\nPer stream record delivered to a consumer (records its FilterCriteria keep; others cost "
-        "nothing):\n\n"
+        + "\n\nPer stream record delivered to a consumer (records its route's patterns keep; the stream's "
+        "reader also reads the parked-changes set, one GetItem per batch: docs/architecture.md):\n\n"
         + table(["consumer", "event", "item type", "calls / record", "operations", "est. RRU", "est. WRU"],
                 record_rows or [["(no record reached a consumer)", "", "", "", "", "", ""]])
         + f"\n\nRoutes without a scenario yet: {', '.join(missing) or 'none'}."

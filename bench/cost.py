@@ -13,7 +13,8 @@ from typing import Any
 
 from bench.calls import Measurements, RecordResult, RequestResult
 from bench.support import Section, table
-from tests.support.aws import template
+from tests.support.aws import STREAM_READER, template
+from tests.support.stream_pump import consumers
 
 PRICES_CHECKED = "2025 revisions of the pages (bench run 2026-11-23); region us-east-1"
 # "Amazon API Gateway pricing", HTTP APIs: first 300 million requests a month.
@@ -49,7 +50,9 @@ class Cost:
 
 
 def _memory_gb(function_id: str) -> float:
-    return template().functions[function_id].memory_mb / 1024
+    """A function's memory; a stream consumer (a route, not a function) runs in the stream's reader."""
+    functions = template().functions
+    return functions.get(function_id, functions[STREAM_READER]).memory_mb / 1024
 
 
 def request_cost(r: RequestResult) -> Cost:
@@ -69,8 +72,8 @@ def record_cost(function_id: str, r: RecordResult, emails: float = 0.0) -> Cost:
                 logs=r.log_bytes * per / 1e9 * LOGS_PER_GB, email=emails * SES_PER_EMAIL)
 
 
-def _batch_size(function_id: str) -> int:
-    return min(t.batch_size for t in template().functions[function_id].streams)
+def _batch_size(consumer: str) -> int:
+    return next(route.batch_size for route in consumers() if route.name == consumer)
 
 
 def scenario_cost(m: Measurements, scenario: str, *, full_batches: bool = False) -> Cost:
@@ -83,7 +86,7 @@ def scenario_cost(m: Measurements, scenario: str, *, full_batches: bool = False)
         for (fn, e, k), result in m.records.items():
             if (e, k) == (event, kind):
                 share = 1 / _batch_size(fn) if full_batches else 1.0
-                cost.add(record_cost(fn, result, emails=1.0 if fn == "NotifyStatusFunction" else 0.0), share)
+                cost.add(record_cost(fn, result, emails=1.0 if fn == "notify_status" else 0.0), share)
     return cost
 
 

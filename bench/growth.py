@@ -96,15 +96,16 @@ def referral_item(row: int) -> dict[str, Any]:
     at = iso(EPOCH + dt.timedelta(seconds=row))
     referrer_id, code = referrer_of(row), code_of(row)
     evidence = [{"source": source, "value": code, "referrer_id": referrer_id, "at": at, "accepted": True,
-                 "reason": reason} for source, reason in (("code", "valid code"), ("click", "click within window"))]
+                 "reason": reason} for source, reason in (("code", "valid code"), ("link", "click within window"))]
     item: dict[str, Any] = {
         "pk": lead_pk(lead_id), "sk": REFERRAL_SK, "type": "referral", "lead_id": lead_id,
         "stage": str(Stage.RECEIVED), "stage_rank": 1, "progress_stage": str(Stage.RECEIVED),
         "masked_name": "Jo S.", "postcode": "2000", "created_at": at, "updated_at": at, "code": code,
-        "source": "code", "referrer_id": referrer_id, "gsi1pk": referrals_of_referrer_gsi(referrer_id),
+        "source": "link", "referrer_id": referrer_id, "gsi1pk": referrals_of_referrer_gsi(referrer_id),
         "gsi1sk": f"{at}#{lead_id}", "attribution_applied_at": at,
-        "attribution": {"model": "first_touch", "outcome": "attributed", "reason": "valid code",
-                        "decided_at": at, "evidence": evidence},
+        "attribution": {"model": "last_touch", "window_days": 90, "program_version": 0,
+                        "outcome": "attributed", "reason": "click within window", "decided_at": at,
+                        "evidence": evidence},
     }
     status, flag_type, severity = review_of(row)
     if status is not None:  # raise_flag put it in the open queue; a decision moved it on

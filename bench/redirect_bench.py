@@ -266,10 +266,10 @@ def hot_key(rate: int, seconds: int, batch_size: int) -> dict[str, Any]:
 
 def template_batch_size() -> int:
     sys.path.insert(0, str(ROOT))
-    from local.template import load_template
 
-    streams = load_template().functions["CountClicksFunction"].streams
-    return streams[0].batch_size
+    from tests.support.stream_pump import consumers
+
+    return next(route.batch_size for route in consumers() if route.name == "count_clicks")
 
 
 # -- report ----------------------------------------------------------------------------------------

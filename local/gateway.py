@@ -3,7 +3,7 @@
 Requests are matched like HTTP APIs do (exact paths before `{param}` paths before `{proxy+}`; a method
 route before ANY; `$default` last), turned into a v2.0 event, checked by the route's JWT authorizer
 (Cognito on moto, RS256 against the pool's JWKS) and handed to the function; the result is mapped back
-to HTTP. `/_local/*` routes expose the local tools (outbox, tick, streams, health, info) and Cognito's
+to HTTP. `/_local/*` routes expose the local tools (outbox, tick, streams, health, info, iam) and Cognito's
 public sign-in API (`POST /_local/cognito-idp`, what the staff page calls instead of cognito-idp.<region>).
 """
 
@@ -284,6 +284,7 @@ class LocalTools(Protocol):
     def drain(self, timeout_s: float) -> bool: ...
     def info(self) -> dict[str, Any]: ...
     def cognito(self, target: str, body: bytes) -> tuple[int, bytes]: ...
+    def iam_report(self) -> dict[str, Any]: ...
 
 
 class Gateway:
@@ -434,4 +435,6 @@ class Gateway:
             status, payload = tools.cognito(request.headers.get("x-amz-target", ""), request.get_data())
             return _Response(payload, status=status, headers={"content-type": "application/x-amz-json-1.1",
                                                               "cache-control": "no-store"})
+        if key == ("GET", "/_local/iam"):
+            return json_response(200, tools.iam_report())
         return json_response(404, {"message": "Not Found"})

@@ -119,11 +119,20 @@ def _looks_like_html(body: str) -> bool:
 
 
 def _strip_tags(html: str) -> str:
-    """A readable plain-text version of a simple HTML email (paragraphs and line breaks kept)."""
-    text = re.sub(r"(?i)<br\s*/?>|</(p|div|h\d|li|tr)>", "\n", html)
+    """A readable plain-text version of a simple HTML email (paragraphs and line breaks kept, and each
+    link's address after its label: moto keeps only the HTML part of a message sent with both, and the
+    text part the app sends has the addresses)."""
+    text = re.sub(r"(?is)<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", _link_text, html)
+    text = re.sub(r"(?i)<br\s*/?>|</(p|div|h\d|li|tr)>", "\n", text)
     text = re.sub(r"<[^>]+>", "", text)
     text = html_lib.unescape(text)
     return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+
+
+def _link_text(match: re.Match[str]) -> str:
+    href = html_lib.unescape(match.group(1))
+    label = re.sub(r"<[^>]+>", "", match.group(2))
+    return label if html_lib.unescape(label).strip() == href else f"{label} ({html_lib.escape(href)})"
 
 
 def _iso(epoch: float) -> str:

@@ -222,6 +222,10 @@ class ResourceBuilder:
             else:
                 ses.verify_domain_identity(Domain=identity)
             self.template.set_physical(logical_id, identity)
+        for logical_id in self.template.logical_ids("AWS::SES::ConfigurationSet"):
+            name = self.template.physical_name(logical_id)
+            ses.create_configuration_set(ConfigurationSet={"Name": name})
+            self.template.set_physical(logical_id, name)
 
     # ------------------------------------------------------------------ Cognito
 

@@ -36,8 +36,14 @@ WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
 INIT_TIMEOUT_S = 30.0
 
 
-def lambda_environment(function: Function, aws_endpoint: str | None) -> dict[str, str]:
-    """The environment a worker sees: the function's variables plus what the Lambda service sets."""
+def lambda_environment(
+    function: Function, aws_endpoint: str | None, credentials: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment a worker sees: the function's variables plus what the Lambda service sets.
+
+    `credentials` (AccessKeyId, SecretAccessKey, SessionToken) are the function role's, as Lambda gives them;
+    without them the worker signs with moto's catch-all `testing` keys.
+    """
     env = {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.defpath]),  # no host PATH, like Lambda
         "LANG": "C.UTF-8",
@@ -60,6 +66,10 @@ def lambda_environment(function: Function, aws_endpoint: str | None) -> dict[str
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "local",
     }
+    if credentials:
+        env["AWS_ACCESS_KEY_ID"] = credentials["AccessKeyId"]
+        env["AWS_SECRET_ACCESS_KEY"] = credentials["SecretAccessKey"]
+        env["AWS_SESSION_TOKEN"] = credentials["SessionToken"]
     if aws_endpoint:
         env["AWS_ENDPOINT_URL"] = aws_endpoint
     return env
@@ -97,8 +107,11 @@ class _Worker:
 
     _ids = itertools.count(1)
 
-    def __init__(self, function: Function, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, function: Function, env: Mapping[str, str], on_calls: Callable[[str, list[Any]], None] | None = None
+    ) -> None:
         self.function = function
+        self.on_calls = on_calls
         self.index = next(self._ids)
         paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
@@ -121,9 +134,17 @@ class _Worker:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             try:
-                self.replies.put(json.loads(line))
+                message = json.loads(line)
             except json.JSONDecodeError:
                 log.warning("%s: unexpected worker output %r", self.function.logical_id, line)
+                continue
+            calls = message.pop("aws_calls", None)
+            if calls and self.on_calls is not None:
+                try:
+                    self.on_calls(self.function.logical_id, calls)
+                except Exception:  # the recorder must never break an invocation
+                    log.exception("%s: could not record AWS calls", self.function.logical_id)
+            self.replies.put(message)
         self.replies.put(None)
 
     def _relay_logs(self) -> None:
@@ -199,7 +220,11 @@ class _Pool:
 
 
 class Runtime:
-    """Invokes the template's functions in worker processes."""
+    """Invokes the template's functions in worker processes.
+
+    `credentials` (by logical id) are each function role's; `record_calls` (region, account, hash_keys) makes
+    the workers report their AWS calls to `on_calls(function_id, calls)` (see `local/_worker.py`).
+    """
 
     def __init__(
         self,
@@ -208,13 +233,20 @@ class Runtime:
         aws_endpoint: str | None,
         max_concurrency: int = 4,
         timeout_scale: float = 1.0,
+        credentials: Mapping[str, Mapping[str, str]] | None = None,
+        record_calls: Mapping[str, Any] | None = None,
+        on_calls: Callable[[str, list[Any]], None] | None = None,
     ) -> None:
         self.functions = dict(functions)
         self.aws_endpoint = aws_endpoint
         self.timeout_scale = timeout_scale
-        self._pools = {
-            lid: _Pool(fn, lambda_environment(fn, aws_endpoint), max_concurrency) for lid, fn in self.functions.items()
-        }
+        self.on_calls = on_calls
+        self._pools: dict[str, _Pool] = {}
+        for lid, fn in self.functions.items():
+            env = lambda_environment(fn, aws_endpoint, (credentials or {}).get(lid))
+            if record_calls is not None:
+                env["LOCAL_IAM_RECORD"] = json.dumps(dict(record_calls))
+            self._pools[lid] = _Pool(fn, env, max_concurrency)
         self._closed = False
 
     def invoke(self, function_id: str, event: Any) -> InvokeResult:
@@ -256,7 +288,7 @@ class Runtime:
                 if worker.alive:
                     return worker, False
         try:
-            worker = _Worker(pool.function, pool.env)
+            worker = _Worker(pool.function, pool.env, self.on_calls)
             with pool.lock:
                 pool.all.append(worker)
             worker.wait_ready()

@@ -20,11 +20,13 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from local import moto_fixes
+from local.aws_calls import Request
 from local.gateway import Gateway, JwtVerifier
+from local.iam import FunctionPolicy, MotoIam, Usage, function_policies, table_hash_keys, translate
 from local.persistence import Outbox, TableSnapshots
 from local.resources import CreatedResources, ResourceBuilder, aws_client
 from local.runtime import Runtime
-from local.streams import StreamPoller, build_consumers, sqs_failure_sender
+from local.streams import StreamPoller, build_consumers, build_queue_consumers, sqs_failure_sender
 from local.template import (
     ACCOUNT_ID,
     DEFAULT_PORT,
@@ -60,16 +62,23 @@ class StackSettings:
     port: int = DEFAULT_PORT
     local_dir: Path = REPO_ROOT / ".local"
     snapshot_interval_s: float = 2.0
+    #: Workers sign with their role's credentials and moto authorises every request (docs/architecture.md).
+    iam: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StackSettings:
-        """Read `PORT`, `LOCAL_DIR` and `LOCAL_TEMPLATE` (all optional, see the defaults above)."""
+        """Read `PORT`, `LOCAL_DIR`, `LOCAL_TEMPLATE` and `LOCAL_IAM` (`off` or `on`; all optional, see the
+        defaults above)."""
         environ = os.environ if environ is None else environ
         defaults = cls()
+        iam = environ.get("LOCAL_IAM") or "on"
+        if iam not in ("on", "off"):
+            raise ValueError(f"LOCAL_IAM must be on or off, not {iam!r}")
         return cls(
             template_path=Path(environ["LOCAL_TEMPLATE"]) if environ.get("LOCAL_TEMPLATE") else defaults.template_path,
             port=int(environ["PORT"]) if environ.get("PORT") else defaults.port,
             local_dir=Path(environ["LOCAL_DIR"]) if environ.get("LOCAL_DIR") else defaults.local_dir,
+            iam=iam == "on",
         )
 
 
@@ -94,6 +103,10 @@ class LocalStack:
         self._snapshots: TableSnapshots | None = None
         self._outbox: Outbox | None = None
         self._builder: ResourceBuilder | None = None
+        self._moto_iam: MotoIam | None = None
+        self._policies: dict[str, FunctionPolicy] = {}
+        self._usage: Usage | None = None
+        self._usage_lock = threading.Lock()
         self._gateway = Gateway(tools=self)
         self._ready = threading.Event()
         self._stopping = threading.Event()
@@ -117,7 +130,16 @@ class LocalStack:
         self._builder = ResourceBuilder(template, self.aws_endpoint, self.local_dir)
         self.resources = self._builder.create_all()
         functions = template.functions
-        self._runtime = Runtime(functions, aws_endpoint=self.aws_endpoint)
+        credentials: dict[str, dict[str, str]] | None = None
+        record: dict[str, Any] | None = None
+        if self.settings.iam:
+            self._policies = function_policies(translate(template.path), template)
+            self._usage = Usage(self._policies)
+            self._moto_iam = MotoIam(self.client("iam"), self.client("sts"), ACCOUNT_ID)
+            credentials = self._moto_iam.provision(functions, self._policies)
+            record = {"region": REGION, "account": ACCOUNT_ID, "hash_keys": table_hash_keys(template)}
+        self._runtime = Runtime(functions, aws_endpoint=self.aws_endpoint, credentials=credentials,
+                                record_calls=record, on_calls=self._record_calls)
 
         self._snapshots = TableSnapshots(self.client("dynamodb"), self.resources.tables, self.local_dir)
         restored = self._snapshots.restore()
@@ -131,7 +153,8 @@ class LocalStack:
             self._runtime.invoke,
             sqs_failure_sender(self.client("sqs")),
         )
-        self._poller = StreamPoller(self.client("dynamodbstreams"), consumers)
+        queue_consumers = build_queue_consumers(template.queue_triggers(), self._runtime.invoke, self.client("sqs"))
+        self._poller = StreamPoller(self.client("dynamodbstreams"), consumers, queue_consumers)
         self._poller.start()  # LATEST iterators: restored items are not delivered again
 
         verifiers = {}
@@ -152,6 +175,8 @@ class LocalStack:
         )
         self._background = threading.Thread(target=self._housekeeping, daemon=True, name="housekeeping")
         self._background.start()
+        if self._moto_iam is not None:
+            self._moto_iam.enable()  # from here on, moto authorises every request (the stack signs as local-admin)
         self._ready.set()
 
     def stop(self) -> None:
@@ -171,6 +196,8 @@ class LocalStack:
             self._runtime.close()
         if self._moto is not None:
             self._moto.stop()
+        if self._moto_iam is not None:
+            self._moto_iam.disable()
         log.info("local stack stopped in %.1fs", time.monotonic() - started)
 
     def _housekeeping(self) -> None:
@@ -197,6 +224,22 @@ class LocalStack:
 
     def client(self, service: str) -> Any:
         return aws_client(service, self.aws_endpoint)
+
+    def _record_calls(self, function_id: str, calls: list[Any]) -> None:
+        """A worker's AWS calls: judged against the function's grants (resources and leading keys too)."""
+        if self._usage is None:
+            return
+        with self._usage_lock:
+            for violation in self._usage.record(function_id, [Request.from_json(c) for c in calls]):
+                log.warning("IAM: %s called %s on %s without a grant (%s)", function_id, violation["action"],
+                            violation["resource"], violation["reason"])
+
+    def iam_report(self) -> dict[str, Any]:
+        """Each function's AWS calls, the grants they used and the calls without one (`GET /_local/iam`)."""
+        if self._usage is None:
+            return {"enforced": False, "functions": {}, "violations": []}
+        with self._usage_lock:
+            return {"enforced": True, **self._usage.as_json()}
 
     def _jwks_url(self, issuer: str) -> str:
         found = _COGNITO_ISSUER.match(issuer)
@@ -294,11 +337,13 @@ class LocalStack:
             "user_pool_clients": self.resources.clients,
             "secrets": self.resources.secrets,
             "parameters": self.resources.parameters,
+            "iam": {"enforced": self._moto_iam is not None},
             "routes": [
                 {"route_key": r.route_key, "function": r.function_id, "authorizer": r.authorizer}
                 for r in self.template.routes()
             ],
             "stream_consumers": [f"{t.function_id}.{t.event_id}" for t in self.template.stream_triggers()],
+            "queue_consumers": [f"{t.function_id}.{t.event_id}" for t in self.template.queue_triggers()],
             "scheduled": [
                 f"{f.logical_id}.{s.event_id}" for f in self.template.functions.values() for s in f.schedules
             ],

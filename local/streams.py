@@ -1,4 +1,4 @@
-"""DynamoDB Streams -> Lambda event source mappings, emulated on moto.
+"""DynamoDB Streams and SQS -> Lambda event source mappings, emulated on moto.
 
 One reader thread polls every stream that has consumers (iterators taken at LATEST when it starts; shards
 that appear later are read from TRIM_HORIZON). Each record is turned into the Lambda event shape and
@@ -7,6 +7,11 @@ consumer has its own queue and thread, so one consumer's failures never hold up 
 a shard are delivered in order. Batches honour BatchSize, MaximumBatchingWindowInSeconds (capped),
 ReportBatchItemFailures, BisectBatchOnFunctionError, MaximumRetryAttempts, MaximumRecordAgeInSeconds and
 an SQS OnFailure destination, like the Lambda service.
+
+An SQS event (:class:`QueueConsumer`) polls its queue (FIFO queues keep a message group in order: moto
+holds back a group while one of its messages is in flight), invokes the function with the Lambda SQS
+event and deletes what succeeded (ReportBatchItemFailures); a failed message comes back after a short
+delay instead of the queue's visibility timeout, as retry delays are capped here.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.filtering import matches_any
 from local.runtime import InvokeResult
-from local.template import REGION, Function, StreamTrigger
+from local.template import REGION, Function, QueueTrigger, StreamTrigger
+from referral_core.event_filters import matches_any
 
 log = logging.getLogger("local.streams")
 
@@ -287,12 +292,106 @@ def _iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class StreamPoller:
-    """Reads every consumed stream and fans records out to the consumers."""
+class QueueConsumer:
+    """The event source mapping of one SQS event: poll, invoke, delete what succeeded."""
 
-    def __init__(self, streams_client: Any, consumers: Iterable[StreamConsumer]) -> None:
+    RETRY_DELAY_S = 0  # a failed message is visible again at once (Lambda waits the visibility timeout)
+
+    def __init__(self, trigger: QueueTrigger, invoke: Invoke, sqs_client: Any) -> None:
+        self.trigger = trigger
+        self._invoke = invoke
+        self._sqs = sqs_client
+        self._url = sqs_client.get_queue_url(QueueName=trigger.queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+        self._busy = False
+        self._stop = threading.Event()
+        self.stats = ConsumerStats()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"queue-{trigger.function_id}-{trigger.event_id}")
+
+    @property
+    def name(self) -> str:
+        return f"{self.trigger.function_id}.{self.trigger.event_id}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    @property
+    def idle(self) -> bool:
+        if self._busy:
+            return False
+        attrs = self._sqs.get_queue_attributes(
+            QueueUrl=self._url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return not self._busy and all(int(v) == 0 for v in attrs.values())
+
+    def status(self) -> dict[str, Any]:
+        return {"function": self.trigger.function_id, "event": self.trigger.event_id,
+                "queue_arn": self.trigger.queue_arn, "batch_size": self.trigger.batch_size, "busy": self._busy,
+                **vars(self.stats)}
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self.poll_once():
+                    self._stop.wait(POLL_INTERVAL_S)
+            except Exception:  # the mapping must survive anything
+                log.exception("%s: queue poll failed", self.name)
+                self._stop.wait(1.0)
+
+    def poll_once(self) -> bool:
+        """One receive and invocation; False when the queue had nothing visible."""
+        self._busy = True
+        try:
+            messages = self._sqs.receive_message(
+                QueueUrl=self._url, MaxNumberOfMessages=min(self.trigger.batch_size, 10),
+                AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+            if not messages:
+                return False
+            event = {"Records": [self._record(m) for m in messages]}
+            result = self._invoke(self.trigger.function_id, event)
+            self.stats.invocations += 1
+            failed = {m["MessageId"] for m in messages}
+            if result.ok:
+                failures = (result.payload or {}).get("batchItemFailures") if isinstance(result.payload, dict) else []
+                reported = {f.get("itemIdentifier") for f in failures or [] if isinstance(f, dict)}
+                failed = reported if self.trigger.report_batch_item_failures else set()
+            else:
+                self.stats.errors += 1
+                log.warning("%s: invocation failed: %s", self.name, (result.error or {}).get("errorMessage"))
+            for message in messages:
+                if message["MessageId"] in failed:
+                    self.stats.retries += 1
+                    self._sqs.change_message_visibility(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"],
+                                                        VisibilityTimeout=self.RETRY_DELAY_S)
+                else:
+                    self.stats.delivered += 1
+                    self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+            return True
+        finally:
+            self._busy = False
+
+    def _record(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
+            "attributes": dict(message.get("Attributes", {})),
+            "messageAttributes": dict(message.get("MessageAttributes", {})),
+            "md5OfBody": message.get("MD5OfBody"), "eventSource": "aws:sqs",
+            "eventSourceARN": self.trigger.queue_arn, "awsRegion": REGION,
+        }
+
+
+class StreamPoller:
+    """Reads every consumed stream and fans records out to the consumers; runs the queue consumers too."""
+
+    def __init__(self, streams_client: Any, consumers: Iterable[StreamConsumer],
+                 queue_consumers: Iterable[QueueConsumer] = ()) -> None:
         self._client = streams_client
         self.consumers = list(consumers)
+        self.queue_consumers = list(queue_consumers)
         self._by_stream: dict[str, list[StreamConsumer]] = {}
         for consumer in self.consumers:
             self._by_stream.setdefault(consumer.trigger.stream_arn, []).append(consumer)
@@ -307,14 +406,14 @@ class StreamPoller:
     def start(self) -> None:
         """Take LATEST iterators now (so earlier writes are not delivered), then start polling."""
         self._refresh_shards(initial=True)
-        for consumer in self.consumers:
+        for consumer in [*self.consumers, *self.queue_consumers]:
             consumer.start()
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
-        for consumer in self.consumers:
+        for consumer in [*self.consumers, *self.queue_consumers]:
             consumer.stop()
 
     def _refresh_shards(self, initial: bool = False) -> None:
@@ -398,7 +497,7 @@ class StreamPoller:
         while time.monotonic() < deadline:
             if not self._wait_passes(2, deadline):
                 return False
-            if all(c.idle for c in self.consumers):
+            if all(c.idle for c in [*self.consumers, *self.queue_consumers]):
                 quiet_rounds += 1
                 if quiet_rounds >= 2:
                     return True
@@ -408,7 +507,7 @@ class StreamPoller:
         return False
 
     def status(self) -> list[dict[str, Any]]:
-        return [c.status() for c in self.consumers]
+        return [c.status() for c in [*self.consumers, *self.queue_consumers]]
 
 
 def build_consumers(
@@ -418,6 +517,10 @@ def build_consumers(
     send_failure: Callable[[str, dict[str, Any]], None],
 ) -> list[StreamConsumer]:
     return [StreamConsumer(t, functions[t.function_id], invoke, send_failure) for t in triggers if t.enabled]
+
+
+def build_queue_consumers(triggers: Iterable[QueueTrigger], invoke: Invoke, sqs_client: Any) -> list[QueueConsumer]:
+    return [QueueConsumer(t, invoke, sqs_client) for t in triggers if t.enabled]
 
 
 def sqs_failure_sender(sqs_client: Any) -> Callable[[str, dict[str, Any]], None]:

@@ -116,6 +116,18 @@ class StreamTrigger:
 
 
 @dataclass(frozen=True)
+class QueueTrigger:
+    """One SQS event of a function (an event source mapping on a queue)."""
+
+    function_id: str
+    event_id: str
+    queue_arn: str
+    batch_size: int = 10
+    report_batch_item_failures: bool = False
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class ScheduleTrigger:
     """A Schedule (EventBridge rule) or ScheduleV2 (EventBridge Scheduler) event."""
 
@@ -141,6 +153,7 @@ class Function:
     routes: tuple[HttpRoute, ...] = ()
     streams: tuple[StreamTrigger, ...] = ()
     schedules: tuple[ScheduleTrigger, ...] = ()
+    queues: tuple[QueueTrigger, ...] = ()
 
     @property
     def module(self) -> str:
@@ -593,6 +606,7 @@ class Template:
         routes: list[HttpRoute] = []
         streams: list[StreamTrigger] = []
         schedules: list[ScheduleTrigger] = []
+        queues: list[QueueTrigger] = []
         for event_id, event in (props.get("Events") or {}).items():
             etype, ep = event.get("Type"), event.get("Properties") or {}
             if etype == "HttpApi":
@@ -636,6 +650,12 @@ class Template:
                         enabled=bool(ep.get("Enabled", True)),
                     )
                 )
+            elif etype == "SQS":
+                queues.append(QueueTrigger(
+                    function_id=logical_id, event_id=event_id, queue_arn=str(ep["Queue"]),
+                    batch_size=int(ep.get("BatchSize", 10)),
+                    report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
+                    enabled=bool(ep.get("Enabled", True))))
             elif etype in ("Schedule", "ScheduleV2"):
                 expression = ep.get("Schedule") or ep.get("ScheduleExpression") or ""
                 enabled = ep.get("Enabled", True) and ep.get("State", "ENABLED") != "DISABLED"
@@ -666,6 +686,7 @@ class Template:
             routes=tuple(routes),
             streams=tuple(streams),
             schedules=tuple(schedules),
+            queues=tuple(queues),
         )
 
     @property
@@ -679,6 +700,10 @@ class Template:
     def stream_triggers(self) -> Iterator[StreamTrigger]:
         for fn in self.functions.values():
             yield from fn.streams
+
+    def queue_triggers(self) -> Iterator[QueueTrigger]:
+        for fn in self.functions.values():
+            yield from fn.queues
 
 
 # --------------------------------------------------------------------------------------------- loading

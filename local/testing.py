@@ -58,6 +58,8 @@ class StackProcess:
     env: dict[str, str] = field(default_factory=dict)
     log_path: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
+    #: The checkout whose `local` package and template run (another commit's tree for a before/after bench).
+    root: Path = REPO_ROOT
 
     @property
     def base_url(self) -> str:
@@ -71,7 +73,7 @@ class StackProcess:
         log_path = self.log_path or self.local_dir / "stack.log"
         with log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "local"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "local"], cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -74,8 +74,11 @@ def _document_errors(operation: dict[str, Any], *, resolver: bool, session: bool
         if any(param.get("in") == "path" for param in operation.get("parameters", [])):
             responses.setdefault("404", {"description": "Nothing with that id"})
         if "requestBody" in operation or operation.get("parameters"):
-            responses.setdefault("400", {"description": "The body is not valid JSON, or a parameter (a cursor) "
-                                                        "cannot be read"})
+            responses.setdefault("400", {"description": "The body is not valid JSON (or nested deeper than 32, "
+                                                        "a number over 64 characters, NaN), or a parameter "
+                                                        "(a cursor) cannot be read"})
+        if "requestBody" in operation:
+            responses.setdefault("413", {"description": "The body is larger than 64 KB"})
     if session:  # referrer routes check their session in the function: the one error body
         responses.setdefault("401", {"description": "No valid referrer session"})
     if operation.get("security"):

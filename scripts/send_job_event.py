@@ -4,12 +4,17 @@
 Standard library only: copy this file into your job system's tooling and adapt ``build_body``.
 
     python scripts/send_job_event.py job.created --job-id J-1001 --lead-id 01J... --email sam@example.com
-    python scripts/send_job_event.py job.paid --job-id J-1001 --amount-cents 48000
-    # the same delivery again (a replay): the same answer, no second effect
+    python scripts/send_job_event.py job.paid --job-id J-1001 --amount-cents 48000 --webhook-id msg_1
+    # the same delivery again (a replay, same id and arguments): the same answer, no second effect
     python scripts/send_job_event.py job.paid --job-id J-1001 --amount-cents 48000 --webhook-id msg_1
 
-The secret (``whsec_...``) is read from $WEBHOOK_SECRET, else from .local/webhook-secret (written by the
-local stack). Exit status: 0 for a 2xx answer, 1 otherwise.
+A replay must send the same body. ``occurred_at`` defaults to now, so the script remembers the moment it
+used for each webhook-id in .local/sent-job-events.json (when .local/ exists) and uses it again when the
+same id is sent again without --occurred-at. Elsewhere, pass --occurred-at to replay.
+
+Where to send: --url, else $JOB_WEBHOOK_URL, else http://127.0.0.1:$PORT/webhooks/jobs ($PORT as for
+``make run``, default 3000). The secret (``whsec_...``) is read from $WEBHOOK_SECRET, else from
+.local/webhook-secret (written by the local stack). Exit status: 0 for a 2xx answer, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -25,13 +30,45 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 EVENT_TYPES = ("job.created", "job.quoted", "job.invoiced", "job.paid", "job.completed", "job.refunded",
                "job.cancelled")
-DEFAULT_URL = "http://127.0.0.1:3000/webhooks/jobs"
 DEFAULT_SECRET_FILE = Path(".local/webhook-secret")
+DEFAULT_SENT_LOG = Path(".local/sent-job-events.json")
+SENT_LOG_KEEP = 500  # webhook-ids remembered (the newest)
+
+
+def default_url(environ: Mapping[str, str] = os.environ) -> str:
+    """$JOB_WEBHOOK_URL, else the local stack on $PORT (default 3000)."""
+    return environ.get("JOB_WEBHOOK_URL") or f"http://127.0.0.1:{environ.get('PORT') or 3000}/webhooks/jobs"
+
+
+def remembered_moment(log: Path, webhook_id: str) -> str | None:
+    """The ``occurred_at`` sent before under ``webhook_id`` (so a replay sends the same body)."""
+    try:
+        moments = json.loads(log.read_text())
+    except (OSError, ValueError):
+        return None
+    value = moments.get(webhook_id) if isinstance(moments, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def remember_moment(log: Path, webhook_id: str, occurred_at: str) -> None:
+    """Keep ``occurred_at`` for ``webhook_id`` if the log's folder exists (the local stack's .local/)."""
+    if not log.parent.is_dir():
+        return
+    try:
+        moments = json.loads(log.read_text()) if log.exists() else {}
+    except ValueError:
+        moments = {}
+    if not isinstance(moments, dict):
+        moments = {}
+    moments.pop(webhook_id, None)
+    moments[webhook_id] = occurred_at
+    log.write_text(json.dumps(dict(list(moments.items())[-SENT_LOG_KEEP:]), indent=0))
 
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
@@ -85,16 +122,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postcode")
     parser.add_argument("--amount-cents", type=int)
     parser.add_argument("--currency", default="AUD")
-    parser.add_argument("--occurred-at", help="ISO-8601 UTC; default now")
+    parser.add_argument("--occurred-at", help="ISO-8601 UTC; default now (or, replaying a webhook-id sent "
+                                              "from here before, the moment sent then)")
     parser.add_argument("--webhook-id", help="reuse an id to replay a delivery; default a new one")
-    parser.add_argument("--url", default=os.environ.get("JOB_WEBHOOK_URL", DEFAULT_URL))
+    parser.add_argument("--url", default=default_url(),
+                        help="default $JOB_WEBHOOK_URL, else http://127.0.0.1:$PORT/webhooks/jobs (PORT 3000)")
     parser.add_argument("--secret-file", type=Path, default=DEFAULT_SECRET_FILE)
+    parser.add_argument("--sent-log", type=Path, default=DEFAULT_SENT_LOG,
+                        help="where the occurred_at of each webhook-id is kept for replays")
     args = parser.parse_args(argv)
 
-    body = json.dumps(build_body(args), separators=(",", ":")).encode()
     webhook_id = args.webhook_id or f"msg_{uuid.uuid4().hex}"
+    args.occurred_at = (args.occurred_at or remembered_moment(args.sent_log, webhook_id)
+                        or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    body = json.dumps(build_body(args), separators=(",", ":")).encode()
     status, answer = send(args.url, read_secret(args.secret_file), body, webhook_id)
-    print(f"{status} webhook-id={webhook_id}\n{answer}")
+    remember_moment(args.sent_log, webhook_id, args.occurred_at)
+    print(f"{status} webhook-id={webhook_id} occurred_at={args.occurred_at}\n{answer}")
     return 0 if 200 <= status < 300 else 1
 
 

@@ -40,14 +40,14 @@ from referral_core.observability import logger, tracer
 from referral_core.openapi_parts import ERROR_REF, HTML_PAGE, inline_schema
 from referral_core.pages.leads import lead_received_page, policy_page, quick_help_page
 from referral_core.policy import policy_document
+from referral_core.security_headers import secured
 from referral_core.services.leads import CaptureRules, Requester, capture_lead, carried_params
 
+#: The pages' own CSP; the other security headers are added to every answer (referral_core.security_headers).
 HTML_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                 "frame-ancestors 'none'; base-uri 'none'"),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
 }
 HTML = "text/html; charset=utf-8"
 IDEMPOTENCY_PARTITION = "idempotency#capture_lead"
@@ -226,6 +226,7 @@ ROUTES: dict[str, Callable[[Event], Answer]] = {
 }
 
 
+@secured
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: Event, context: Any) -> Answer:

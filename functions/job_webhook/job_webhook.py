@@ -39,6 +39,7 @@ from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
 from referral_core.observability import logger, tracer
 from referral_core.openapi_parts import error_response as error_doc
 from referral_core.openapi_parts import inline_schema
+from referral_core.security_headers import secured
 from referral_core.services.jobs import parse_event, record_job_event
 from referral_core.services.webhook_signature import verify
 
@@ -121,6 +122,7 @@ def post_job_event(event: dict[str, Any]) -> dict[str, Any]:
     secrets = signing_secrets()
     delivery = verify(request_headers(event), body, now=epoch(), secrets=secrets.current(), refreshed=secrets.refreshed)
     logger.append_keys(webhook_id=delivery.webhook_id)
+    parse_event(body)  # a body that cannot be read or validated is refused before anything is written
     try:
         answer = apply_once()(delivery={"webhook_id": delivery.webhook_id,
                                           "body": body.decode("utf-8", errors="replace")})
@@ -135,6 +137,7 @@ def post_job_event(event: dict[str, Any]) -> dict[str, Any]:
     return json_payload(200, answer)
 
 
+@secured
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -20,10 +20,11 @@ from urllib.parse import urlsplit
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table
 from referral_core.dal.links import LinkRepository
-from referral_core.dal.secrets import ssm_parameter
+from referral_core.dal.secrets import pepper
 from referral_core.errors import Unavailable
 from referral_core.http_errors import error_payload
 from referral_core.origin import request_origin
+from referral_core.security_headers import secured
 from referral_core.services.redirect import CodeCache, Visit, resolve
 
 logger = logging.getLogger("link_redirect")
@@ -68,6 +69,7 @@ def _deps() -> tuple[RedirectSettings, LinkRepository, CodeCache]:
     return settings, LinkRepository(Table(settings.table_name)), CodeCache(settings.code_cache_seconds)
 
 
+@secured
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings, repo, codes = _deps()
     http = event["requestContext"]["http"]
@@ -83,7 +85,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         placement=query.get("p"),
     )
     try:
-        decision = resolve(repo, visit, codes=codes, pepper=ssm_parameter(settings.pepper_param),
+        decision = resolve(repo, visit, codes=codes, pepper=pepper(settings.pepper_param),
                            landing_url=landing, click_ttl_days=settings.click_ttl_days,
                            allowed_hosts=settings.allowed_redirect_hosts, own_host=urlsplit(origin).netloc)
     except Unavailable as exc:  # the code could not be read: a clean 503 the browser may retry

@@ -11,7 +11,13 @@ from referral_core import api
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.sessions import SessionRepository
 from referral_core.http import json_answer, json_response
-from referral_core.models.portal import MagicLinkAccepted, MagicLinkRequest, SessionRequest, SessionResponse
+from referral_core.models.portal import (
+    MagicLinkAccepted,
+    MagicLinkRequest,
+    SessionRequest,
+    SessionResponse,
+    SignInPreview,
+)
 from referral_core.observability import tracer
 from referral_core.services import auth_links
 
@@ -38,4 +44,15 @@ def post_magic_link(body: MagicLinkRequest) -> Response[str]:
 def post_session(body: SessionRequest) -> SessionResponse:
     session = auth_links.open_session(SessionRepository(api.table()), ReferrerRepository(api.table()), body.token,
                                       signing_key=signing_key())
-    return SessionResponse(session_token=session.session_token, expires_at=session.expires_at)
+    return SessionResponse(session_token=session.session_token, expires_at=session.expires_at,
+                           masked_name=session.masked_name)
+
+
+@router.post("/auth/session/preview", responses={
+    200: json_answer(SignInPreview, "Whom the link signs in; the link is not used"),
+    401: {"description": "The link is invalid, used or expired"}})
+@tracer.capture_method
+def post_session_preview(body: SessionRequest) -> Response[str]:
+    preview = auth_links.preview_sign_in(SessionRepository(api.table()), ReferrerRepository(api.table()),
+                                         body.token)
+    return json_response(200, SignInPreview(masked_name=preview.masked_name).model_dump(mode="json"))

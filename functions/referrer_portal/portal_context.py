@@ -7,18 +7,17 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from referral_core import api
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.mail import Email, send_email
-from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.secrets import secret_string
 from referral_core.origin import request_origin
 from referral_core.pages.portal import CONTENT_SECURITY_POLICY
-from referral_core.services import auth_links
 
+#: The pages' own CSP (with the dashboard script's hash); the other security headers are added to every
+#: answer of the function (referral_core.security_headers).
 HTML_HEADERS = {
-    "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
-    "X-Robots-Tag": "noindex, nofollow", "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
 }
 HTML_PAGE = {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
 
@@ -26,12 +25,14 @@ HTML_PAGE = {"description": "HTML page", "content": {"text/html": {"schema": {"t
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PortalSettings(BaseSettings):
     sender_email: str
+    ses_configuration_set: str
     session_secret_arn: str
     signin_window_seconds: int
     signin_max_per_email: int
     signin_max_per_ip: int
     signin_response_floor_ms: int
     allowed_redirect_hosts: tuple[str, ...] = ()
+    referrer_landing_urls: tuple[str, ...] = ()  # landing pages a referrer may pick for a code (else Quick Help)
     default_phone_region: str
     postcode_pattern: str
     rate_window_seconds: int
@@ -62,8 +63,10 @@ def origin(resolver: Any) -> str:
 
 
 def signed_in(resolver: Any) -> dict[str, Any]:
-    """The session's referrer profile (401 once the account is no longer active)."""
-    return auth_links.signed_in_referrer(ReferrerRepository(api.table()), referrer_id(resolver))
+    """The session's referrer profile, read and checked (active, session not revoked) by referrer_portal's
+    ``require_session`` middleware before any signed-in route runs."""
+    referrer: dict[str, Any] = resolver.context["referrer"]
+    return referrer
 
 
 def html(status: int, body: str) -> Response[str]:
@@ -71,5 +74,5 @@ def html(status: int, body: str) -> Response[str]:
 
 
 def send(email: Email) -> str:
-    return send_email(settings().sender_email, email)
+    return send_email(settings().sender_email, email, configuration_set=settings().ses_configuration_set)
 

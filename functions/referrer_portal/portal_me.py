@@ -20,6 +20,7 @@ router = APIGatewayHttpRouter()
 @router.get("/me")
 @tracer.capture_method
 def get_me() -> Me:
-    table = api.table()
+    table, currency = api.table(), settings().currency
     return portal.dashboard(signed_in(router), links=LinkRepository(table), referrals=ReferralRepository(table),
-                            rewards=RewardRepos.on(table), origin=origin(router), currency=settings().currency)
+                            rewards=RewardRepos.on(table, currency=currency), origin=origin(router),
+                            currency=currency)

@@ -12,24 +12,29 @@ from portal_context import actor, origin, referrer_id, settings, signed_in
 
 from referral_core import api
 from referral_core.dal.links import LinkRepository
+from referral_core.dal.program import ProgramRepository
 from referral_core.http import json_answer, json_response
 from referral_core.models.share_codes import CreateShareCodeRequest, ShareCodeView
 from referral_core.observability import tracer
 from referral_core.placements import Placement
 from referral_core.qr_http import DEFAULT_BORDER, DEFAULT_SIZE, Border, Size, qr_image
 from referral_core.services import portal
+from referral_core.services.program import share_code_rules
 from referral_core.services.share_codes import create_share_code
 
 router = APIGatewayHttpRouter()
 
 @router.post("/me/share-codes", responses={201: json_answer(ShareCodeView, "Code created"),
-                                           409: {"description": "That code is taken"}})
+                                           409: {"description": "That code is taken, or you have the most "
+                                                                "active codes the programme allows "
+                                                                "(limit_reached)"}})
 @tracer.capture_method
 def post_share_code(body: CreateShareCodeRequest) -> Response[str]:
     signed_in(router)
     view = create_share_code(LinkRepository(api.table()), referrer_id(router), body, origin=origin(router),
                              actor=actor(router), allowed_hosts=settings().allowed_redirect_hosts,
-                             qr_prefix=portal.QR_PREFIX)
+                             qr_prefix=portal.QR_PREFIX, rules=share_code_rules(ProgramRepository(api.table())),
+                             landing_choices=settings().referrer_landing_urls)
     return json_response(201, view.model_dump(mode="json"))
 
 

@@ -22,6 +22,7 @@ router = APIGatewayHttpRouter()
 @tracer.capture_method
 def post_withdrawal(body: WithdrawalRequest) -> Response[str]:
     signed_in(router)
-    withdrawal = request_withdrawal(RewardRepos.on(api.table()), referrer_id(router), body.amount_cents,
-                                    currency=settings().currency)
+    currency = settings().currency
+    withdrawal = request_withdrawal(RewardRepos.on(api.table(), currency=currency), referrer_id(router),
+                                    body.amount_cents, currency=currency)
     return json_response(201, withdrawal.model_dump(mode="json"))

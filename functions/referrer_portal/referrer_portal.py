@@ -16,12 +16,15 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from portal_context import signing_key
 
+from referral_core import api
+from referral_core.dal.referrers import ReferrerRepository
 from referral_core.http import LazyRouters, create_resolver
 from referral_core.observability import logger, tracer
+from referral_core.security_headers import secured
 from referral_core.services import auth_links
 
 PUBLIC_ROUTES = frozenset({
-    "POST /auth/magic-link", "POST /auth/session", "GET /dashboard",
+    "POST /auth/magic-link", "POST /auth/session", "POST /auth/session/preview", "GET /dashboard",
     "GET /me/notifications/opt-out", "POST /me/notifications/opt-out",
 })
 
@@ -29,13 +32,17 @@ app = create_resolver(title="Referrer portal")
 
 
 def require_session(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:
-    """Deny by default: every route outside ``PUBLIC_ROUTES`` needs a valid bearer session; what it
-    answers is personal, so never cached unless the route says otherwise."""
+    """Deny by default: every route outside ``PUBLIC_ROUTES`` needs a valid, unrevoked bearer session of an
+    active referrer; what it answers is personal, so never cached unless the route says otherwise."""
     event = app_.current_event
     if event.route_key in PUBLIC_ROUTES:
         return next_middleware(app_)
-    referrer_id = auth_links.session_referrer_id(event.headers.get("authorization"), signing_key=signing_key())
-    app_.append_context(referrer_id=referrer_id)
+    claims = auth_links.session_claims(event.headers.get("authorization"), signing_key=signing_key())
+    # The profile on every request (one GetItem): a suspended or erased referrer, or a revoked session,
+    # is refused here, before any route runs (image routes included).
+    referrer = auth_links.signed_in_referrer(ReferrerRepository(api.table()), claims.referrer_id,
+                                             generation=claims.generation)
+    app_.append_context(referrer_id=claims.referrer_id, referrer=referrer)
     response = next_middleware(app_)
     response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -56,6 +63,7 @@ routers = LazyRouters(app, prefix="/", modules={
 })
 
 
+@secured
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from referral_core.services.rewards import release_due
 
 @cache
 def _repos() -> RewardRepos:
-    return RewardRepos.on(Table(read_settings(BaseSettings).table_name))
+    settings = read_settings(BaseSettings)
+    return RewardRepos.on(Table(settings.table_name), currency=settings.currency)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -12,6 +12,7 @@ from staff_context import current_actor, settings
 
 from referral_core import api
 from referral_core.dal.links import LinkRepository
+from referral_core.dal.program import ProgramRepository
 from referral_core.http import json_answer, json_response
 from referral_core.models.share_codes import CreateShareCodeRequest, ShareCodeView, UsageReview
 from referral_core.observability import tracer
@@ -19,6 +20,7 @@ from referral_core.origin import request_origin
 from referral_core.placements import Placement
 from referral_core.qr_http import DEFAULT_BORDER, DEFAULT_SIZE, Border, Size, qr_image
 from referral_core.services import qr
+from referral_core.services.program import share_code_rules
 from referral_core.services.share_codes import (
     create_share_code,
     get_share_code,
@@ -39,12 +41,17 @@ def _origin() -> str:
     return request_origin(router.current_event.raw_event, settings().public_base_url)
 
 
-@router.post("/admin/referrers/<referrer_id>/share-codes", responses={201: json_answer(ShareCodeView, "Code created"),
-                                                                      409: {"description": "That code is taken"}})
+CREATE_RESPONSES = {201: json_answer(ShareCodeView, "Code created"),
+                    409: {"description": "That code is taken, or the referrer has the most active codes the "
+                                         "programme allows (limit_reached)"}}
+
+
+@router.post("/admin/referrers/<referrer_id>/share-codes", responses=CREATE_RESPONSES)
 @tracer.capture_method
 def post_share_code(referrer_id: str, body: CreateShareCodeRequest) -> Response[str]:
     view = create_share_code(_repo(), referrer_id, body, origin=_origin(), actor=current_actor(router),
-                             allowed_hosts=settings().allowed_redirect_hosts, qr_prefix=QR_PREFIX)
+                             allowed_hosts=settings().allowed_redirect_hosts, qr_prefix=QR_PREFIX,
+                             rules=share_code_rules(ProgramRepository(api.table())))
     return json_response(201, view.model_dump(mode="json"))
 
 

@@ -8,36 +8,42 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from staff_context import current_actor
+from staff_context import current_actor, settings
 
 from referral_core import api
 from referral_core.dal.rewards import RewardRepos, WithdrawalStatus
 from referral_core.http import json_answer, json_response
-from referral_core.models.rewards import MarkPaidRequest, RejectRequest, Withdrawal, WithdrawalPage
+from referral_core.models.rewards import MarkPaidRequest, RejectRequest, StaffWithdrawal, WithdrawalPage
 from referral_core.services.withdrawals import list_withdrawals, mark_withdrawal_paid, reject_withdrawal
 
 router = APIGatewayHttpRouter()
+
+
+def _repos() -> RewardRepos:
+    return RewardRepos.on(api.table(), currency=settings().currency)
 
 
 @router.get("/admin/withdrawals", responses={200: json_answer(WithdrawalPage, "Withdrawals, newest first")})
 def get_withdrawals(status: Annotated[WithdrawalStatus, Query()] = WithdrawalStatus.REQUESTED,
                     cursor: Annotated[str | None, Query(max_length=2048)] = None,
                     limit: Annotated[int, Query(ge=1, le=100)] = 50) -> Response[str]:
-    page = list_withdrawals(RewardRepos.on(api.table()), status, cursor=cursor, limit=limit)
+    page = list_withdrawals(_repos(), status, cursor=cursor, limit=limit)
     return json_response(200, page.model_dump(mode="json"))
 
 
 @router.post("/admin/withdrawals/<withdrawal_id>/paid",
-             responses={200: json_answer(Withdrawal, "The withdrawal, now paid"),
-                        409: {"description": "Already decided"}})
+             responses={200: json_answer(StaffWithdrawal, "The withdrawal, now paid"),
+                        409: {"description": "Already decided, or on hold (a clawback reached it) without "
+                                             "override_hold"}})
 def post_paid(withdrawal_id: str, body: MarkPaidRequest) -> Response[str]:
-    paid = mark_withdrawal_paid(RewardRepos.on(api.table()), withdrawal_id, body, actor=current_actor(router))
+    paid = mark_withdrawal_paid(_repos(), withdrawal_id, body, actor=current_actor(router))
     return json_response(200, paid.model_dump(mode="json"))
 
 
 @router.post("/admin/withdrawals/<withdrawal_id>/rejected",
-             responses={200: json_answer(Withdrawal, "The withdrawal, now rejected (its amount is available again)"),
+             responses={200: json_answer(StaffWithdrawal, "The withdrawal, now rejected (its amount is available "
+                                                          "again, less any clawback still outstanding)"),
                         409: {"description": "Already decided"}})
 def post_rejected(withdrawal_id: str, body: RejectRequest) -> Response[str]:
-    rejected = reject_withdrawal(RewardRepos.on(api.table()), withdrawal_id, body, actor=current_actor(router))
+    rejected = reject_withdrawal(_repos(), withdrawal_id, body, actor=current_actor(router))
     return json_response(200, rejected.model_dump(mode="json"))

@@ -25,6 +25,7 @@ from referral_core.http_errors import error_payload
 from referral_core.models.referrers import CreateReferrerRequest, CreateReferrerResponse
 from referral_core.observability import logger, tracer
 from referral_core.origin import request_origin
+from referral_core.security_headers import secured
 from referral_core.services.referrers import create_referrer
 
 app = create_resolver(title="Staff admin")
@@ -44,9 +45,8 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "disputes": "admin_disputes",
     "reports": "admin_reports",
     "people": "admin_privacy",
-    # GET /admin/referrers(/{id}): the directory; POST /admin/referrers/{id}/share-codes: codes;
-    # POST /admin/referrers itself is below.
-    "referrers": ("admin_referrers", "admin_share_codes"), "share-codes": "admin_share_codes",
+    "referrers": "admin_referrers",  # POST /admin/referrers is below
+    "referrers/*/share-codes": "admin_share_codes", "share-codes": "admin_share_codes",
     "program": "admin_program",
     "withdrawals": "admin_withdrawals",
     "exports": "admin_exports",
@@ -68,6 +68,7 @@ def post_referrer(body: CreateReferrerRequest) -> Response[str]:
     return json_response(201, created.model_dump())
 
 
+@secured
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from referral_core.config import read_settings
+from referral_core.security_headers import secured
 
 STATIC = Path(__file__).with_name("static")
 TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -114,6 +115,7 @@ def _asset(event: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": 200, "headers": headers, "body": asset.body}
 
 
+@secured
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if (event.get("pathParameters") or {}).get("name") is not None:
         return _asset(event)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from referral_core.config import base_settings
+from referral_core.dal import secrets
 from referral_core.dal.dynamo import Table
-from referral_core.dal.secrets import ssm_parameter
 
 
 @cache
@@ -15,4 +15,4 @@ def table() -> Table:
 
 
 def pepper() -> str:
-    return ssm_parameter(base_settings().pepper_param)
+    return secrets.pepper(base_settings().pepper_param)

@@ -43,6 +43,12 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+class AccountSuspended(Forbidden):
+    """A referrer whose account staff suspended (403 ``account_suspended``)."""
+
+    code = "account_suspended"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"
@@ -53,6 +59,12 @@ class Conflict(DomainError):
 
     status = 409
     code = "conflict"
+
+
+class LimitReached(Conflict):
+    """A limit the programme sets is reached (e.g. active share codes per referrer): 409 ``limit_reached``."""
+
+    code = "limit_reached"
 
 
 class PayloadTooLarge(DomainError):

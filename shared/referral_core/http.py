@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from referral_core.bodies import MAX_JSON_BYTES, loads
 from referral_core.errors import DomainError
 from referral_core.http_errors import error_body, retry_headers, validation_fields
 from referral_core.observability import logger
@@ -39,8 +40,10 @@ def json_answer(model: type[Any], description: str) -> dict[str, Any]:
 
 
 def create_resolver(*, title: str) -> APIGatewayHttpResolver:
-    """An HTTP API resolver with pydantic validation and this project's error mapping registered."""
-    app = APIGatewayHttpResolver(enable_validation=True)
+    """An HTTP API resolver with pydantic validation and this project's error mapping registered. Its JSON
+    bodies are read by the one bounded body reader (``referral_core.bodies.loads``): a hostile body is a
+    400 before validation, never a 500."""
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=_read_json)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
@@ -74,41 +77,54 @@ def create_resolver(*, title: str) -> APIGatewayHttpResolver:
     return app
 
 
+def _read_json(body: str) -> Any:
+    return loads(body, max_bytes=MAX_JSON_BYTES)
+
+
 class LazyRouters:
     """The route modules of one resolver, each imported and included on the first request it serves.
 
     A function that serves many routes (the staff endpoint, the portal) would otherwise load every module,
     model and library of every route at each cold start, while one request needs one module. ``modules``
-    maps path segments after ``prefix`` (``"reviews"``, or ``"me/referrals"``: the longest match wins) to
-    the module (with a module-level Powertools ``router``) serving them, or to several when routes under one
-    segment live in different modules; a path matching none loads nothing
+    maps path segments after ``prefix`` (``"reviews"``, or ``"me/referrals"``: the longest match wins; a
+    ``*`` segment matches any one segment, e.g. an id in ``"referrers/*/share-codes"``, and an exact
+    segment beats it) to the module (with a module-level Powertools ``router``) serving them; a path
+    matching none loads nothing
     and is served by the routes on the resolver itself, or gets its 404. ``load_all`` is for the OpenAPI
     generator and for tests that look at the whole route table.
     """
 
-    def __init__(self, app: APIGatewayHttpResolver, *, prefix: str,
-                 modules: Mapping[str, str | tuple[str, ...]]) -> None:
-        self.app, self.prefix = app, prefix
-        self.modules = {key: (names,) if isinstance(names, str) else tuple(names) for key, names in modules.items()}
+    def __init__(self, app: APIGatewayHttpResolver, *, prefix: str, modules: Mapping[str, str]) -> None:
+        self.app, self.prefix, self.modules = app, prefix, dict(modules)
         self._included: set[str] = set()
 
     def load_for(self, event: Mapping[str, Any]) -> None:
         path = str(event.get("rawPath") or event.get("path") or "")
         if not path.startswith(self.prefix):
             return
-        segments = path[len(self.prefix):].split("/")
+        name = self.module_for(path[len(self.prefix):].split("/"))
+        if name is not None:
+            self._include(name)
+
+    def module_for(self, segments: list[str]) -> str | None:
+        """The module of the longest mapped prefix of ``segments`` (fewest ``*`` first), or None."""
         for n in range(len(segments), 0, -1):
-            names = self.modules.get("/".join(segments[:n]))
-            if names is not None:
-                for name in names:
-                    self._include(name)
-                return
+            head = segments[:n]
+            matches = [(key.count("*"), name) for key, name in self.modules.items()
+                       if _matches(key.split("/"), head)]
+            if matches:
+                return min(matches)[1]
+        return None
 
     def load_all(self) -> None:
-        for name in dict.fromkeys(n for names in self.modules.values() for n in names):
+        for name in dict.fromkeys(self.modules.values()):
             self._include(name)
 
     def _include(self, name: str) -> None:
         if name not in self._included:
             self.app.include_router(importlib.import_module(name).router)
             self._included.add(name)
+
+
+def _matches(pattern: list[str], segments: list[str]) -> bool:
+    return len(pattern) == len(segments) and all(p in ("*", s) for p, s in zip(pattern, segments, strict=True))

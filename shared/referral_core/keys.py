@@ -42,6 +42,11 @@ def codes_of_referrer_gsi(referrer_id: str) -> str:
     return f"REFERRER#{referrer_id}#CODES"
 
 
+def code_quota(referrer_id: str) -> tuple[str, str]:
+    """The referrer's counted share codes (the per-referrer cap, docs/links.md)."""
+    return f"REFERRER#{referrer_id}", "CODES"
+
+
 def click(click_id: str) -> tuple[str, str]:
     return f"CLICK#{click_id}", "CLICK"
 

@@ -50,10 +50,19 @@ class FlagType(StrEnum):
     UNCLEAR_SOURCE = "unclear_source"
     MISSING_JOB_LINK = "missing_job_link"
     REFUND_HOLD = "refund_hold"
+    CURRENCY_MISMATCH = "currency_mismatch"  # the job is in another currency than the programme
+    REFUND_EXCEEDS_AMOUNT = "refund_exceeds_amount"  # a refund larger than the job's amount (capped)
+    DISPOSABLE_EMAIL = "disposable_email"
 
+
+#: Stage emails a referrer gets in one clock hour before the rest of that hour waits for one digest
+#: (programme rule ``notifications.max_stage_emails_per_hour``; here, not in the model, so the stream
+#: consumer reads it without loading pydantic).
+DEFAULT_MAX_STAGE_EMAILS_PER_HOUR = 4
 
 #: Public reason categories a referrer may see for ``not_eligible`` (never private details).
 NOT_ELIGIBLE_REASONS = frozenset({
     "existing_customer", "duplicate", "outside_service_area", "job_not_completed", "job_refunded",
     "below_minimum_value", "outside_attribution_window", "programme_rules", "staff_decision",
+    "zone_locked",  # the share code is locked to zones the customer is outside (docs/links.md)
 })

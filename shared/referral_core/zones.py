@@ -1,13 +1,21 @@
-"""Zone locks of share codes: which postcodes a code serves (docs/links.md).
+"""Zone locks of share codes: which postcodes a code serves, and what happens outside them (docs/links.md).
 
-Pure rules without pydantic: the duplicate checks (a stream consumer) apply them to every lead.
+A code's ``zone_mode`` says what a lead from outside its zones gets: ``flag`` (the default) keeps the
+attribution and raises a low ``zone_mismatch`` flag for staff; ``lock`` also makes the attribution not
+eligible for a reward (reason ``zone_locked``). The lead is kept in both modes.
+
+Pure rules without pydantic: capture, the duplicate checks and attribution apply them to every lead.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
+
+ZoneMode = Literal["flag", "lock"]
+ZONE_MODES: tuple[ZoneMode, ...] = ("flag", "lock")
+DEFAULT_ZONE_MODE: ZoneMode = "flag"
 
 _ZONE = re.compile(
     r"^(?P<exact>[A-Z0-9]{2,10})$"  # a postcode
@@ -40,6 +48,16 @@ def zone_allows(code_item: Mapping[str, Any], postcode: str | None) -> bool:
         return True
     normal = (postcode or "").strip().upper().replace(" ", "")
     return bool(normal) and any(_zone_matches(str(zone).strip().upper(), normal) for zone in zones)
+
+
+def zone_mode(code_item: Mapping[str, Any]) -> ZoneMode:
+    """The code's zone mode; codes stored before modes existed are ``flag``."""
+    return "lock" if code_item.get("zone_mode") == "lock" else DEFAULT_ZONE_MODE
+
+
+def zone_locked_out(code_item: Mapping[str, Any], postcode: str | None) -> bool:
+    """A lead from ``postcode`` through this code earns no reward: the code is locked to zones it is outside."""
+    return zone_mode(code_item) == "lock" and not zone_allows(code_item, postcode)
 
 
 def zone_is_valid(zone: str) -> bool:

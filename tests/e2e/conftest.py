@@ -4,6 +4,11 @@
 `local_dir`, and helpers `request(method, path, body=..., headers=...)`, `drain()` (wait until the
 stream consumers are idle), `outbox()`, `tick()`, `info()`, `aws(service)` (boto3 on its moto server).
 It runs on a free port with a temporary LOCAL_DIR and is stopped at the end of the session.
+
+IAM: the stack runs each function with its role's credentials and moto refuses what the role does not allow;
+the stack also judges each call's resource and leading keys (``GET /_local/iam``). A test after which the
+stack reports a new call without a grant fails, and the session's calls join the IAM usage report
+(tests/support/iam_usage.py).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.testing import StackProcess
+from tests.support import iam_usage
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +33,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
     try:
         yield process
     finally:
-        process.stop()
+        try:
+            iam_usage.merge_stack_report(process.request("GET", "/_local/iam").json())
+        finally:
+            process.stop()
+
+
+@pytest.fixture(autouse=True)
+def _calls_without_grant(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail the test after which the stack has judged a new call without a grant (resources, leading keys)."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    process: StackProcess = request.getfixturevalue("stack")
+    before = len(process.request("GET", "/_local/iam").json()["violations"])
+    yield
+    new = process.request("GET", "/_local/iam").json()["violations"][before:]
+    if new:
+        lines = "\n".join(f"  {v['function']}: {v['action']} on {v['resource']} ({v['reason']})" for v in new)
+        pytest.fail(f"the local stack saw AWS calls without a grant:\n{lines}", pytrace=False)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -73,6 +73,14 @@ def job_event(stack: StackProcess, kind: str, job_id: str, lead_id: str) -> None
     stack.drain()
 
 
+def sign_in_link(stack: StackProcess, email: str) -> str:
+    """The path of the newest sign-in link emailed to ``email`` (the token is in the fragment)."""
+    mails = [m for m in stack.outbox() if email in m["to"] and m["subject"] == "Your sign-in link"]
+    link = re.search(r"/dashboard#token=[\w-]+", mails[-1]["html"] or mails[-1]["text"])
+    assert link, mails[-1]
+    return link.group(0)
+
+
 def referral_row(page: Page):
     return page.locator("#referrals tr").first
 
@@ -92,10 +100,14 @@ def reload_until_stage(page: Page, stack: StackProcess, stage: str, timeout_s: f
 
 
 def test_referral_journey_on_the_dashboard(stack: StackProcess, page: Page) -> None:
-    # Given a programme without a holding period or required review, and a new referrer
+    # Given a programme without a holding period or required review, and a new referrer; its six stage
+    # changes within minutes each get their own email (above the default hourly limit of 4, past which
+    # they would wait for the digest: tests/integration/test_stage_notifications.py)
     program = staff(stack, "GET", "/admin/program")
     staff(stack, "PUT", "/admin/program", {**program["rules"], "holding_days": 0, "require_review": False,
-                                           "min_withdrawal_cents": 1_000, "expected_version": program["version"]},
+                                           "min_withdrawal_cents": 1_000,
+                                           "notifications": {"max_stage_emails_per_hour": 10},
+                                           "expected_version": program["version"]},
           token=stack.admin_token)  # programme rules: admin
     email = f"jo-{uuid.uuid4().hex[:8]}@example.com"
     referrer = staff(stack, "POST", "/admin/referrers", {"name": "Jo Smith", "email": email})
@@ -121,12 +133,17 @@ def test_referral_journey_on_the_dashboard(stack: StackProcess, page: Page) -> N
     page.fill("#email", email)
     page.click("#signin-form button")
     expect(page.locator("#status")).to_contain_text("sign-in link is on its way")
-    mails = [m for m in stack.outbox() if email in m["to"] and m["subject"] == "Your sign-in link"]
-    link = re.search(r"/dashboard\?token=[\w-]+", mails[-1]["html"] or mails[-1]["text"])
-    assert link
-    page.goto(f"{stack.base_url}{link.group(0)}")
+    page.goto(f"{stack.base_url}{sign_in_link(stack, email)}")
 
-    # Then the dashboard shows the link, the QR code and the referral as received
+    # Then the page asks whom the link signs in before using it, and the referrer confirms
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#confirm-title")).to_have_text("Sign in as Jo S.?")
+    assert "token=" not in page.url
+    expect(page.locator("#dashboard")).to_be_hidden()
+    shot(page, "1b-confirm-sign-in")
+    page.click("#confirm-yes")
+
+    # And the dashboard shows the link, the QR code and the referral as received
     expect(page.locator("#dashboard")).to_be_visible()
     assert "token=" not in page.url
     expect(page.locator("#link")).to_have_text(referrer["link"])
@@ -167,3 +184,32 @@ def test_referral_journey_on_the_dashboard(stack: StackProcess, page: Page) -> N
     assert {m["subject"] for m in updates} >= {"Referral update: Request received",
                                                "Referral update: Reward available"}
     assert not any(friend_email in (m["text"] or "") + (m["html"] or "") for m in updates)
+
+
+def test_a_planted_sign_in_link_signs_nobody_in_without_confirmation(stack: StackProcess, page: Page) -> None:
+    # Given an attacker's own sign-in link, planted where a visitor opens it (a share code's landing could
+    # carry it before issue 16; an email or a chat message still can), in the old ?token= form
+    email = f"mallory-{uuid.uuid4().hex[:8]}@example.com"
+    staff(stack, "POST", "/admin/referrers", {"name": "Mallory Jones", "email": email})
+    assert stack.request("POST", "/auth/magic-link", body={"email": email}).status == 202
+    planted = sign_in_link(stack, email).replace("#token=", "?token=")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+
+    # When a visitor opens it
+    page.goto(f"{stack.base_url}{planted}")
+
+    # Then the token leaves the address bar, the page names the account, and nothing signs them in
+    expect(page.locator("#confirm-title")).to_have_text("Sign in as Ma J.?")
+    assert "token=" not in page.url
+    assert not any(url.endswith("/auth/session") for url in requests)
+    assert page.evaluate("sessionStorage.getItem('referralSession')") is None
+    shot(page, "planted-link-confirm")
+
+    # And "No, that's not me" leaves them signed out, with the link unused
+    page.click("#confirm-no")
+    expect(page.locator("#signin")).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("Not signed in")
+    assert page.evaluate("sessionStorage.getItem('referralSession')") is None
+    token = planted.split("token=", 1)[1]
+    assert stack.request("POST", "/auth/session/preview", body={"token": token}).status == 200

@@ -130,7 +130,7 @@ def test_paid_job_is_credited_released_on_tick_and_paid_out_once(local):
     assert (balance["pending_cents"], balance["available_cents"]) == (0, 2_500)
 
     # Then a withdrawal is listed for staff and recorded as paid once
-    withdrawal = request_withdrawal(RewardRepos.on(local.table), referrer, 2_500, currency="AUD")
+    withdrawal = request_withdrawal(RewardRepos.on(local.table, currency="AUD"), referrer, 2_500, currency="AUD")
     _, page = local.call("GET", "/admin/withdrawals?status=requested")
     assert withdrawal.withdrawal_id in [w["withdrawal_id"] for w in page["items"]]
     path, body = f"/admin/withdrawals/{withdrawal.withdrawal_id}/paid", {"payout_reference": "BANK-1"}

@@ -93,7 +93,7 @@ def referrer_session(stack: StackProcess) -> str:
                          headers=staff).status == 201
     assert stack.request("POST", "/auth/magic-link", body={"email": email}).status == 202
     mails = [m for m in stack.outbox() if email in m["to"] and m["subject"] == "Your sign-in link"]
-    match = re.search(r"/dashboard\?token=([\w-]+)", mails[-1]["html"] or mails[-1]["text"])
+    match = re.search(r"/dashboard#token=([\w-]+)", mails[-1]["html"] or mails[-1]["text"])
     assert match, mails
     session = stack.request("POST", "/auth/session", body={"token": match.group(1)})
     assert session.status == 200, session.body

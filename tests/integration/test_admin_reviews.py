@@ -114,11 +114,16 @@ def test_accept_credits_the_paid_job_once_from_the_stream(stack):
 
     # Then the accept's stream record credits the reward, once, even delivered twice
     records = pump.new_records()
-    settle = next(t for t in consumers() if t.function_id == "SettleRewardsFunction")
+    settle = next(t for t in consumers() if t.name == "settle_rewards")
     for _ in range(2):
         pump.deliver(records, settle)
     assert [e["kind"] for e in stack.items_of_type("ledger")] == ["credit_pending"]
     assert rewards.referral(stack, "lead-1")["stage"] == Stage.REWARD_PENDING
+
+    # And the evidence view shows that credit as the referral's ledger (entries store source_id, issue 16)
+    evidence = json_body(call(stack, "GET", "/admin/referrals/lead-1"))
+    assert [(e["kind"], e["source_id"]) for e in evidence["ledger"]] == [("credit_pending", "job-1")]
+    assert evidence["ledger"][0]["amount_cents"] == evidence["reward"]["amount_cents"] > 0
 
 
 def test_evidence_chain_has_job_click_code_reward_and_the_ledger_for_the_job(stack):

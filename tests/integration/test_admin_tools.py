@@ -107,3 +107,37 @@ def test_export_and_erasure_leave_no_pii_and_keep_ledger_totals(stack):
     assert {"referral.question", "person.erased", "person.exported", "person.erasure_completed"} <= actions
     assert call(stack, "GET", "/admin/people/export", query={"email": email}).get("statusCode") == 200
     assert json_body(call(stack, "GET", "/admin/people/export", query={"email": email}))["leads"] == []
+
+
+@pytest.mark.parametrize("note", [None, "", "   "])
+def test_erasure_needs_a_note_and_changes_nothing_without_one(stack, note):
+    seed_lead(stack, email="pat@example.com")
+    before = stack.items()
+    body = {"email": "pat@example.com", **({"note": note} if note is not None else {})}
+
+    answer = call(stack, "POST", "/admin/people/erase", body=body, claims=ADMIN_CLAIMS)
+
+    assert answer["statusCode"] == 422
+    assert "note" in json_body(answer)["error"]["fields"]
+    assert stack.items() == before
+
+
+def test_erasure_removes_the_look_alike_entries_but_never_touches_a_look_alike_person(stack):
+    # Given Pat, a customer of a job (written by the real webhook), and a lead of Pat's look-alike
+    from tests.support.jobs import configure_webhook_secrets, post_job_event
+    from tests.support.leads import lead_body, post_lead
+
+    configure_webhook_secrets(stack)
+    post_job_event(stack, "job.created", customer={"email": "pat@example.com", "postcode": "3000"})
+    assert post_lead(stack, lead_body(email="p\u0430t@example.com", phone=None, ref=None, cid=None)  # Cyrillic a
+                     )["statusCode"] == 201
+    [other] = stack.items_of_type("lead")
+
+    erased = call(stack, "POST", "/admin/people/erase", body={"email": "pat@example.com", "note": "Request #9"},
+                  claims=ADMIN_CLAIMS)
+
+    # Then Pat's job entries are gone, exact and look-alike, and the look-alike's lead is untouched
+    assert (json_body(erased)["leads"], json_body(erased)["jobs"]) == (0, 1)
+    left = [i for i in stack.items() if i["pk"].startswith("CONTACT#")]
+    assert {i["sk"] for i in left} == {f"LEAD#{other['lead_id']}"}
+    assert stack.items_of_type("lead") == [other]

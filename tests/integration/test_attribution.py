@@ -24,6 +24,7 @@ from tests.support.jobs import (
     referral,
     seed_click,
     seed_lead,
+    seed_legacy_program,
     seed_program,
     signed_event,
 )
@@ -67,11 +68,11 @@ def existing_customer(stack):
 SCENARIOS = [
     # id, arrange, expected (stage, referrer, source, code, review reason or not-eligible reason)
     ("code_only", given_code_lead, ("received", R1, "code", "K7QX3MZ", None)),
-    ("click_only", lambda s: click_lead(s, 10), ("received", R2, "click", "QRPARK2", None)),
+    ("click_only", lambda s: click_lead(s, 10), ("received", R2, "link", "QRPARK2", None)),
     ("click_expired", lambda s: click_lead(s, 91), None),
     ("code_and_different_click", code_and_other_click,
-     ("under_review", R1, "code", "K7QX3MZ", "conflicting_sources")),
-    ("refer_a_job_then_direct_lead", refer_a_job_then_direct, ("received", R3, "refer_a_job", None, None)),
+     ("under_review", R2, "link", "QRPARK2", "conflicting_sources")),
+    ("refer_a_job_then_direct_lead", refer_a_job_then_direct, ("received", R3, "referral_form", None, None)),
     ("claim_only", claim_only, ("under_review", None, None, None, "claim_only")),
     ("existing_customer", existing_customer, ("not_eligible", R1, "code", "K7QX3MZ", "existing_customer")),
 ]
@@ -98,7 +99,7 @@ def test_attribution_scenarios(stack, arrange, expected):
     assert stored["progress_stage"] == "received"
     assert stored["masked_name"] == "Sa C."
     assert stored["postcode"] == "3000"
-    assert stored["attribution"]["model"] == "first_touch"
+    assert stored["attribution"]["model"] == "last_touch"  # the one default (no programme saved)
     assert stored["attribution"]["evidence"], "the decision keeps its evidence"
     if referrer_id:
         assert stored["gsi1pk"] == f"REFERRER#{referrer_id}#REFERRALS"
@@ -123,18 +124,49 @@ def test_click_outside_the_window_is_refused_in_the_evidence_when_a_code_decides
     lead_inserted(stack, lead)
     evidence = referral(stack, lead["lead_id"])["attribution"]["evidence"]
     assert [(e["source"], e["accepted"], e["reason"]) for e in evidence] == [
-        ("code", True, "valid code"), ("click", False, "outside_attribution_window")]
+        ("code", True, "valid code"), ("link", False, "outside_attribution_window")]
     assert referral(stack, lead["lead_id"])["stage"] == "received"
 
 
 def test_programme_window_and_precedence_are_used(stack):
-    # Given a programme that puts clicks first and keeps them 200 days
-    seed_program(stack, {"window_days": 200, "precedence": ["click", "code", "refer_a_job", "claim"]})
+    # Given a programme saved as staff save it, that puts codes before links and keeps clicks 200 days
+    seed_program(stack, {"window_days": 200, "precedence": ["code", "link", "referral_form", "referred_by"]})
     seed_click(stack, "cid-1", "QRPARK2", R1, iso_days_ago(150))
     lead = given_code_lead(stack, cid="cid-1")
     lead_inserted(stack, lead)
     stored = referral(stack, lead["lead_id"])
-    assert (stored["source"], stored["referrer_id"], stored["stage"]) == ("click", R1, "received")
+    assert (stored["source"], stored["referrer_id"], stored["stage"]) == ("code", R1, "received")
+    assert [(e["source"], e["accepted"]) for e in stored["attribution"]["evidence"]] == [
+        ("code", True), ("link", True)]  # the 150-day-old click is inside the saved window
+    assert (stored["attribution"]["window_days"], stored["attribution"]["program_version"]) == (200, 1)
+
+
+def test_returning_customer_via_a_then_b_stays_with_b_under_the_default_last_touch(stack):
+    # Regression (issue 16): staff chose last touch (the default GET /admin/program shows), but the
+    # resolver read a key that was never written and kept the customer with their first referrer.
+    R_A, R_B = "R-A", "R-B"
+    first = seed_lead(stack, ref="ACODE01", code_valid=True, referrer_id=R_A, created_at=iso_days_ago(20))
+    lead_inserted(stack, first)
+    seed_program(stack, {"model": "last_touch"})
+    second = seed_lead(stack, ref="BCODE02", code_valid=True, referrer_id=R_B)
+    lead_inserted(stack, second)
+    stored = referral(stack, second["lead_id"])
+    assert (stored["referrer_id"], stored["code"], stored["source"]) == (R_B, "BCODE02", "code")
+    assert stored["attribution"]["evidence"][-1] | {"at": None} == {
+        "source": "code", "value": first["lead_id"], "referrer_id": R_A, "at": None, "accepted": False,
+        "reason": "last_touch: a later source wins"}
+
+
+def test_a_programme_stored_in_the_old_top_level_shape_still_applies(stack):
+    # Given an item written before issue 16: top-level attribution, the old names, no rules, no version
+    seed_legacy_program(stack, {"model": "first_touch", "window_days": 200,
+                                "precedence": ["code", "click", "refer_a_job", "claim"]})
+    seed_click(stack, "cid-1", "QRPARK2", R1, iso_days_ago(150))
+    lead = given_code_lead(stack, cid="cid-1")
+    lead_inserted(stack, lead)
+    stored = referral(stack, lead["lead_id"])
+    assert (stored["source"], stored["attribution"]["model"]) == ("code", "first_touch")
+    assert stored["attribution"]["window_days"] == 200
 
 
 @pytest.mark.parametrize(("model", "expected"), [("first_touch", R3), ("last_touch", R1)])
@@ -151,6 +183,19 @@ def test_earlier_referral_outside_the_window_does_not_bind(stack):
     later = given_code_lead(stack)
     lead_inserted(stack, later)
     assert referral(stack, later["lead_id"])["referrer_id"] == R1
+
+
+def test_the_referral_evidence_never_stores_the_claims_text(stack):
+    # Given a claim beside a link's code, and a claim alone (docs/leads.md: evidence holds no free text)
+    with_code = given_code_lead(stack, referred_by="Jo K7QX3MZ from Park St")
+    alone = seed_lead(stack, referred_by="my neighbour Jo from Park St", email="other@example.com")
+    for lead in (with_code, alone):
+        lead_inserted(stack, lead)
+    claims = {lead["lead_id"]: [e for e in referral(stack, lead["lead_id"])["attribution"]["evidence"]
+                                if e["source"] == "referred_by"] for lead in (with_code, alone)}
+    assert [e["value"] for e in claims[with_code["lead_id"]]] == ["K7QX3MZ"]
+    assert [e["value"] for e in claims[alone["lead_id"]]] == ["free_text"]
+    assert "Park St" not in str(referral(stack, alone["lead_id"]))
 
 
 def test_lead_without_any_source_is_not_a_referral(stack):
@@ -170,7 +215,7 @@ def test_replayed_lead_record_changes_nothing(stack):
 def test_sample_stream_event_is_attributed(stack):
     # The sample lead record of events/attribute_referral (as lead capture writes it)
     event = load_event("attribute_referral/lead_insert_with_code.json")
-    assert stack.invoke(ATTRIBUTE, event) == {"batchItemFailures": []}
+    assert stack.consume(ATTRIBUTE, event) == {"batchItemFailures": []}
     stored = referral(stack, "01JDEMOLEAD0000000000000001")
     assert (stored["stage"], stored["source"]) == ("received", "code")
     assert stored["referrer_id"] == "01JDEMOREFERRER00000000001"
@@ -307,13 +352,13 @@ def test_concurrent_job_events_and_stream_records_make_one_state_and_one_link(we
 
 def test_sample_job_stream_events_advance_the_sample_referral(stack):
     lead_event = load_event("attribute_referral/lead_insert_with_code.json")
-    stack.invoke(ATTRIBUTE, lead_event)
+    stack.consume(ATTRIBUTE, lead_event)
     # the lead item itself, as lead capture stored it
     put(stack, deserialize(lead_event["Records"][0]["dynamodb"]["NewImage"]))
 
-    response = stack.invoke(ATTRIBUTE, load_event("attribute_referral/job_insert.json"))
+    response = stack.consume(ATTRIBUTE, load_event("attribute_referral/job_insert.json"))
     assert response == {"batchItemFailures": []}
     assert referral(stack, "01JDEMOLEAD0000000000000001")["stage"] == "job_booked"
-    stack.invoke(ATTRIBUTE, load_event("attribute_referral/job_modify_completed_and_paid.json"))
+    stack.consume(ATTRIBUTE, load_event("attribute_referral/job_modify_completed_and_paid.json"))
     stored = referral(stack, "01JDEMOLEAD0000000000000001")
     assert (stored["stage"], stored["job_id"]) == ("customer_paid", "J-1001")

@@ -15,15 +15,18 @@ from referral_core.models.leads import ReferAJobRequest
 from referral_core.policy import POLICY_VERSION
 from referral_core.services.leads import Requester, submit_refer_a_job
 from tests.support.events import http_event, json_body, load_event
+from tests.support.jobs import lead_inserted, referral
 from tests.support.leads import (
     CAPTURE,
     DynamoCalls,
     create_referrer,
+    flags_of,
     form_fields,
     lead_body,
     lead_items,
     post_form,
     post_lead,
+    run_checks,
     update_code,
 )
 
@@ -88,8 +91,8 @@ def test_customer_from_a_share_link_sends_the_form_and_the_lead_is_attributed(st
         "given_by": "customer", "channel": "form"}
     # and the contact index is written beside it with hashes only; the referral item is not (stream's job)
     contacts = stack.items_of_type("contact")
-    assert [(c["kind"], c["sk"]) for c in contacts] == [("email", f"LEAD#{lead['lead_id']}")]
-    assert contacts[0]["pk"] == f"CONTACT#{lead['email_hash']}"
+    assert [(c["kind"], c["sk"]) for c in contacts] == [("email", f"LEAD#{lead['lead_id']}")] * 2
+    assert {c["pk"] for c in contacts} == {f"CONTACT#{lead['email_hash']}", f"CONTACT#{lead['email_match_hash']}"}
     assert "sam@example.com" not in json.dumps(contacts)
     assert stack.items_of_type("referral") == []
 
@@ -117,6 +120,17 @@ def test_json_post_with_ref_and_cid_returns_201_with_lead_id(stack):
     [
         ({"consent": None}, "consent"),
         ({"consent": {"contact": False, "policy_version": POLICY_VERSION}}, "consent.contact"),
+        # Consent is the JSON value true: 1, 1.0 and "true" are not (issue 16)
+        ({"consent": {"contact": 1, "policy_version": POLICY_VERSION}}, "consent.contact"),
+        ({"consent": {"contact": 1.0, "policy_version": POLICY_VERSION}}, "consent.contact"),
+        ({"consent": {"contact": "true", "policy_version": POLICY_VERSION}}, "consent.contact"),
+        # NUL and other control characters are refused, not stored (issue 16); see the walk over every
+        # text field in test_hostile_bodies.py
+        ({"name": "Sam\x00 Lee"}, "name"),
+        ({"name": "Sam\nLee"}, "name"),
+        ({"issue": "Wi-Fi\x00 down"}, "issue"),
+        ({"issue": "Wi-Fi \x1b[31mdown"}, "issue"),
+        ({"referred_by": "Jo\x7f"}, "referred_by"),
         ({"consent": {"contact": True, "policy_version": "2020-01-01"}}, "consent.policy_version"),
         ({"email": None, "phone": None}, "email"),
         ({"email": "", "phone": " "}, "phone"),
@@ -135,6 +149,19 @@ def test_bad_input_is_422_naming_the_field_and_writes_nothing(stack, changes, fi
     error = json_body(response)["error"]
     assert error["code"] == "invalid_input"
     assert field in error["fields"]
+    assert lead_items(stack) == []
+
+
+def test_multi_line_issue_text_keeps_its_line_breaks_and_tabs(stack):
+    response = post_lead(stack, lead_body(issue="Laptop:\r\n\tno Wi-Fi\nsince Monday"))
+    assert response["statusCode"] == 201, response
+    assert [lead["issue"] for lead in stack.items_of_type("lead")] == ["Laptop:\r\n\tno Wi-Fi\nsince Monday"]
+
+
+def test_a_form_post_with_a_nul_in_the_name_shows_the_form_again(stack):
+    response = post_form(stack, form_fields(name="Sam\x00"))
+    assert response["statusCode"] == 422
+    assert "control characters" in response["body"]
     assert lead_items(stack) == []
 
 
@@ -193,6 +220,83 @@ def test_code_with_max_uses_counts_each_lead_and_a_used_up_code_leaves_the_lead_
     assert stack.items_of_type("share_code")[0]["uses"] == 1
 
 
+# -- a share code typed in "who referred you?" (the share message says "or mention code X") ------------
+def test_a_code_typed_in_who_referred_you_attributes_like_the_code_path(stack):
+    # Given Quick Help, which asks for a name or referral code under "Who referred you?"
+    page = stack.invoke(CAPTURE, load_event("capture_lead/get_quick_help_with_ref.json"))["body"]
+    assert "Who referred you?" in page and "A name or referral code" in page
+    # and a referrer's code that a friend typed (any case, spaces around) instead of clicking the link
+    referrer = create_referrer(stack)
+    code = referrer["code"]
+    response = post_lead(stack, lead_body(ref=None, cid=None, referred_by=f"  {code.lower()} "))
+    assert response["statusCode"] == 201
+
+    # Then the lead is attributed at capture exactly as with ?ref=CODE, and says where the code came from
+    [lead] = lead_items(stack)
+    assert (lead["ref"], lead["code"], lead["referrer_id"], lead["ref_status"], lead["ref_via"]) == (
+        code, code, referrer["referrer_id"], "attributed", "referred_by")
+
+    # and the checks see no unclear source, and the resolver attributes it from source "code"
+    assert run_checks(stack, lead) == {"batchItemFailures": []}
+    assert "unclear_source" not in flags_of(stack, lead["lead_id"])
+    assert lead_inserted(stack, lead) == {"batchItemFailures": []}
+    stored = referral(stack, lead["lead_id"])
+    assert (stored["stage"], stored["source"], stored["referrer_id"], stored["code"]) == (
+        "received", "code", referrer["referrer_id"], code)
+    assert [(e["source"], e["value"], e["accepted"]) for e in stored["attribution"]["evidence"]] == [
+        ("code", code, True)]
+
+
+@pytest.mark.parametrize("claim", ["Jo Referrer", "code {code}", "{code}X", "{code} please"])
+def test_who_referred_you_that_is_not_exactly_a_code_stays_a_claim(stack, claim):
+    code = create_referrer(stack)["code"]
+    assert post_lead(stack, lead_body(ref=None, cid=None, referred_by=claim.format(code=code)))["statusCode"] == 201
+    [lead] = lead_items(stack)
+    assert lead["referred_by"] == claim.format(code=code)
+    assert not {"ref", "code", "referrer_id", "ref_status", "ref_via"} & set(lead)
+
+
+def test_a_typed_code_that_is_disabled_or_used_up_stays_a_claim(stack):
+    disabled, used_up = create_referrer(stack)["code"], create_referrer(stack, email="kim@example.com")["code"]
+    update_code(stack, disabled, status="disabled")
+    update_code(stack, used_up, max_uses=1, uses=1)
+    for n, code in enumerate((disabled, used_up)):
+        body = lead_body(ref=None, cid=None, referred_by=code, email=f"c{n}@example.com")
+        assert post_lead(stack, body)["statusCode"] == 201
+    for lead in lead_items(stack):
+        assert not {"ref", "code", "referrer_id", "ref_status"} & set(lead)
+
+
+def test_a_typed_code_that_loses_the_race_for_its_last_use_goes_back_to_a_claim(stack, monkeypatch):
+    # Given a code with one use left when capture reads it, taken by someone else before the write
+    code = create_referrer(stack)["code"]
+    update_code(stack, code, max_uses=1, uses=0)
+    read = LeadRepository.get_code
+
+    def stale_read(self, wanted):
+        item = read(self, wanted)
+        update_code(stack, code, uses=1)
+        return item
+
+    monkeypatch.setattr(LeadRepository, "get_code", stale_read)
+    assert post_lead(stack, lead_body(ref=None, cid=None, referred_by=code))["statusCode"] == 201
+    [lead] = lead_items(stack)
+    assert lead["referred_by"] == code
+    assert not {"ref", "code", "referrer_id", "ref_status", "ref_via"} & set(lead)
+
+
+def test_with_a_link_s_code_a_different_typed_code_stays_a_claim(stack):
+    link_code = create_referrer(stack)["code"]
+    typed = create_referrer(stack, email="kim@example.com")["code"]
+    assert post_lead(stack, lead_body(ref=link_code, cid=None, referred_by=typed))["statusCode"] == 201
+    [lead] = lead_items(stack)
+    assert (lead["code"], lead["referred_by"]) == (link_code, typed)
+    assert "ref_via" not in lead
+    assert run_checks(stack, lead) == {"batchItemFailures": []}
+    assert flags_of(stack, lead["lead_id"])["unclear_source"]["evidence"]["reasons"] == [
+        "claim_differs_from_code"]
+
+
 def test_markup_in_fields_is_stored_inert_and_escaped_when_shown(stack):
     name = '<script>alert("x")</script> Sam'
     response = post_form(stack, form_fields(name=name, issue="<img src=x onerror=alert(1)>"))
@@ -230,6 +334,20 @@ def test_too_many_leads_from_one_ip_is_429_with_retry_after(stack):
     assert post_lead(stack, lead_body(email="p4@example.com"), source_ip="198.51.100.9")["statusCode"] == 201
     assert len(lead_items(stack)) == 3
     assert "203.0.113.7" not in json.dumps(stack.items())  # only hashes of IPs are stored
+
+
+def test_a_refused_capture_keeps_no_idempotency_record_so_its_key_works_once_allowed(stack):
+    # Given an IP at its limit, a keyed request is refused inside the idempotent capture (429)
+    set_env(stack, MAX_LEADS_PER_IP="1")
+    assert post_lead(stack, lead_body(email="first@example.com"))["statusCode"] == 201
+    headers = {"Idempotency-Key": "2f6c1b9e-0d4a-4e1b-8c3f-5a6b7c8d9e0f"}
+    assert post_lead(stack, lead_body(email="second@example.com"), headers=headers)["statusCode"] == 429
+    # Then Powertools deleted the in-progress record (the function needs dynamodb:DeleteItem on it) ...
+    assert not [i for i in stack.items() if i["pk"] == "idempotency#capture_lead"]
+    # ... so the same key, from an IP under its limit, captures the lead
+    again = post_lead(stack, lead_body(email="second@example.com"), headers=headers, source_ip="198.51.100.9")
+    assert again["statusCode"] == 201
+    assert len(lead_items(stack)) == 2
 
 
 def test_too_many_leads_for_one_code_is_429(stack):
@@ -302,9 +420,15 @@ def test_a_lead_costs_at_most_three_dynamodb_calls(stack):
     calls.reset()
     post_lead(stack, lead_body(ref=None, cid=None, email="b@example.com"))
     without_ref = list(calls.operations)
+    calls.reset()
+    post_lead(stack, lead_body(ref=None, cid=None, referred_by=code.lower(), email="c@example.com"))
+    typed_code = list(calls.operations)
+    calls.reset()
+    post_lead(stack, lead_body(ref=None, cid=None, referred_by="Jo from Park St", email="d@example.com"))
+    named = list(calls.operations)
 
-    assert with_ref == ["UpdateItem", "GetItem", "TransactWriteItems"]
-    assert without_ref == ["UpdateItem", "TransactWriteItems"]
+    assert with_ref == typed_code == ["UpdateItem", "GetItem", "TransactWriteItems"]
+    assert without_ref == named == ["UpdateItem", "TransactWriteItems"]
 
 
 def test_refer_a_job_creates_a_lead_for_the_signed_in_referrer(stack):

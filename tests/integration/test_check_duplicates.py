@@ -9,9 +9,12 @@ import pytest
 
 from referral_core import api
 from referral_core.clock import iso, now
+from referral_core.dal.dynamo import Table
 from referral_core.dal.leads import LeadRepository
+from referral_core.hashing import email_hash
 from referral_core.models.leads import ReferAJobRequest
 from referral_core.services.leads import Requester, submit_refer_a_job
+from tests.support.aws import PEPPER
 from tests.support.events import http_event, load_event
 from tests.support.leads import (
     CAPTURE,
@@ -40,7 +43,7 @@ def new_lead(stack, **changes) -> dict:
 
 def test_the_sample_event_is_checked(stack):
     # events/check_duplicates/lead_insert.json: a lead whose code, click and referrer are unknown here
-    assert stack.invoke(CHECK, load_event("check_duplicates/lead_insert.json")) == {"batchItemFailures": []}
+    assert stack.consume(CHECK, load_event("check_duplicates/lead_insert.json")) == {"batchItemFailures": []}
     assert set(flags_of(stack, "01JF0000000000000000000000")) == {"unclear_source"}
 
 
@@ -106,6 +109,116 @@ def test_self_referral_when_the_friend_is_the_referrer(stack):
     assert created["referrer_id"] == lead["referrer_id"]
 
 
+@pytest.mark.parametrize("look_alike", [
+    "\uff4aohn.doe@example.com",   # fullwidth j
+    "j\u043ehn.doe@example.com",   # Cyrillic o
+    "jo\u0301hn.doe@example.com",  # combining acute accent
+    "John.Doe+x@\u0415XAMPLE.com",  # case, +tag, Cyrillic E
+])
+def test_a_look_alike_email_is_a_duplicate_contact(stack, look_alike):
+    code = create_referrer(stack)["code"]
+    first = new_lead(stack, ref=code, email="john.doe@example.com", phone=None)
+    second = new_lead(stack, ref=code, email=look_alike, phone=None, source_ip="198.51.100.1")
+
+    run_checks(stack, first, second)
+
+    assert flags_of(stack, first["lead_id"]) == {}
+    flag = flags_of(stack, second["lead_id"])["duplicate_contact"]
+    assert flag["evidence"]["matches"] == [
+        {"contact": "email", "lead_id": first["lead_id"], "days_before": 0, "look_alike": True}]
+
+
+def test_a_lead_stored_before_look_alike_keys_still_catches_its_duplicates(stack):
+    # Given a lead as the code before look-alike keys stored it: the exact hash and its index entry only
+    code = create_referrer(stack)["code"]
+    earlier = iso(now() - timedelta(days=3))
+    put_item(stack, {"pk": "LEAD#BEFORE", "sk": "LEAD", "type": "lead", "lead_id": "BEFORE", "created_at": earlier,
+                     "email": "john.doe@example.com", "email_hash": email_hash(PEPPER, "john.doe@example.com")})
+    put_item(stack, {"pk": f"CONTACT#{email_hash(PEPPER, 'john.doe@example.com')}", "sk": "LEAD#BEFORE",
+                     "type": "contact", "kind": "email", "lead_id": "BEFORE", "created_at": earlier})
+
+    # When the same person comes again after the change
+    lead = new_lead(stack, ref=code, email="John.Doe+again@Example.com", phone=None)
+    run_checks(stack, lead)
+
+    # Then the exact key, unchanged, still finds the earlier lead
+    flag = flags_of(stack, lead["lead_id"])["duplicate_contact"]
+    assert flag["evidence"]["matches"] == [{"contact": "email", "lead_id": "BEFORE", "days_before": 3}]
+
+
+def test_the_backfill_gives_contacts_stored_before_look_alike_keys_their_look_alike_entries(stack, tmp_path,
+                                                                                           capsys):
+    from scripts.backfill_look_alike_keys import main, run
+
+    # Given a referrer profile and a lead stored before look-alike keys, and an erased lead
+    code = create_referrer(stack, email="jo.smith@example.com")["code"]
+    profile = stack.items_of_type("referrer")[0]
+    table = Table(stack.table_name)
+    table.update(profile["pk"], profile["sk"], "REMOVE email_match_hash")  # as profiles were stored
+    earlier = iso(now() - timedelta(days=3))
+    exact = email_hash(PEPPER, "john.doe@example.com")
+    put_item(stack, {"pk": "LEAD#BEFORE", "sk": "LEAD", "type": "lead", "lead_id": "BEFORE", "created_at": earlier,
+                     "email": "john.doe@example.com", "email_hash": exact, "postcode": "3000"})
+    put_item(stack, {"pk": f"CONTACT#{exact}", "sk": "LEAD#BEFORE", "type": "contact", "kind": "email",
+                     "lead_id": "BEFORE", "created_at": earlier})
+    erased = {"pk": "LEAD#GONE", "sk": "LEAD", "type": "lead", "lead_id": "GONE", "created_at": earlier,
+              "email": "[erased]", "postcode": "3000"}
+    put_item(stack, erased)
+
+    # When the backfill runs (twice: the second run finds nothing to do)
+    assert run(table, PEPPER) == {"updated": 2, "skipped": 0}
+    (tmp_path / "pepper").write_text(PEPPER)
+    assert main(["--table", stack.table_name, "--pepper-file", str(tmp_path / "pepper")]) == 0
+    assert json.loads(capsys.readouterr().out) == {"updated": 0, "skipped": 0}
+
+    # Then look-alikes of both are caught, and the erased lead got nothing back
+    twin = new_lead(stack, ref=code, email="\uff4aohn.doe@example.com", phone=None)  # fullwidth j
+    selfie = new_lead(stack, ref=code, email="j\u043e.smith@example.com", phone=None,  # Cyrillic o
+                      source_ip="198.51.100.1")
+    run_checks(stack, twin, selfie)
+    [match] = flags_of(stack, twin["lead_id"])["duplicate_contact"]["evidence"]["matches"]
+    assert (match["lead_id"], match["look_alike"]) == ("BEFORE", True)
+    assert flags_of(stack, selfie["lead_id"])["self_referral"]["evidence"]["matches"] == [
+        {"contact": "email", "via": "referrer_profile", "look_alike": True}]
+    assert next(i for i in lead_items(stack) if i["lead_id"] == "GONE") == erased
+
+
+def test_a_look_alike_street_is_a_duplicate_address(stack):
+    code = create_referrer(stack)["code"]
+    first = new_lead(stack, ref=code, email=None, phone="0412 000 001", street="12 Main St")
+    second = new_lead(stack, ref=code, email=None, phone="0412 000 002", street="12 M\u0430in St",  # Cyrillic a
+                      source_ip="198.51.100.1")
+
+    run_checks(stack, first, second)
+
+    [match] = flags_of(stack, second["lead_id"])["duplicate_contact"]["evidence"]["matches"]
+    assert (match["contact"], match["lead_id"], match["look_alike"]) == ("address", first["lead_id"], True)
+
+
+def test_self_referral_when_the_friend_has_a_look_alike_of_the_referrers_email(stack):
+    code = create_referrer(stack, email="jo.smith@example.com")["code"]
+    lead = new_lead(stack, ref=code, email="j\u043e.smith@\uff45xample.com", phone=None)  # Cyrillic o, fullwidth e
+
+    run_checks(stack, lead)
+
+    flag = flags_of(stack, lead["lead_id"])["self_referral"]
+    assert flag["severity"] == "high"
+    assert flag["evidence"]["matches"] == [{"contact": "email", "via": "referrer_profile", "look_alike": True}]
+
+
+def test_a_disposable_email_gets_a_low_flag_and_the_lead_is_kept(stack):
+    code = create_referrer(stack)["code"]
+    lead = new_lead(stack, ref=code, email="someone@mailinator.com", phone=None)  # 201: never refused
+
+    run_checks(stack, lead)
+
+    flag = flags_of(stack, lead["lead_id"])["disposable_email"]
+    assert (flag["severity"], flag["evidence"]) == ("low", {"contact": "email", "domain": "mailinator.com"})
+    assert [item["lead_id"] for item in lead_items(stack)] == [lead["lead_id"]]
+    run_checks(stack, lead)  # a replay adds nothing
+    assert len([f for f in stack.items_of_type("flag") if f["flag_type"] == "disposable_email"]) == 1
+
+
 def test_velocity_per_ip_flags_leads_beyond_the_limit(stack):
     code = create_referrer(stack)["code"]
     leads = [new_lead(stack, ref=code, email=f"v{i}@example.com", phone=None) for i in range(4)]
@@ -129,7 +242,7 @@ def test_zone_mismatch_when_the_postcode_is_outside_the_codes_zones(stack):
 
     assert "zone_mismatch" not in flags_of(stack, inside["lead_id"])
     flag = flags_of(stack, outside["lead_id"])["zone_mismatch"]
-    assert flag["evidence"] == {"code": code, "postcode": "3000", "zones": ["2000", "21*"]}
+    assert flag["evidence"] == {"code": code, "postcode": "3000", "zones": ["2000", "21*"], "zone_mode": "flag"}
 
 
 def test_unclear_source_when_the_claim_names_someone_else(stack):
@@ -213,5 +326,6 @@ def test_dynamodb_calls_per_stream_record(stack):
 
     run_checks(stack, lead)
 
-    # 1 BatchGetItem (code, referrer, click) + 2 Query (email, phone) + 2 UpdateItem (velocity windows)
-    assert sorted(calls.operations) == ["BatchGetItem", "Query", "Query", "UpdateItem", "UpdateItem"]
+    # 1 BatchGetItem (code, referrer, click) + 3 Query (email exact and look-alike, phone)
+    # + 2 UpdateItem (velocity windows)
+    assert sorted(calls.operations) == ["BatchGetItem", "Query", "Query", "Query", "UpdateItem", "UpdateItem"]

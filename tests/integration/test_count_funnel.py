@@ -21,8 +21,8 @@ def counters(stack):
 
 def test_a_referral_that_jumps_to_paid_counts_every_milestone_it_passed_once(stack):
     event = load_event("count_funnel/referral_paid.json")
-    assert stack.invoke("CountFunnelFunction", event) == {"batchItemFailures": []}
-    assert stack.invoke("CountFunnelFunction", copy.deepcopy(event)) == {"batchItemFailures": []}  # replay
+    assert stack.consume("count_funnel", event) == {"batchItemFailures": []}
+    assert stack.consume("count_funnel", copy.deepcopy(event)) == {"batchItemFailures": []}  # replay
     # received was passed before this change (old rank 1): only jobs and paid are new here
     assert counters(stack) == {"leads": 0, "jobs": 1, "paid": 1, "rewarded": 0}
 

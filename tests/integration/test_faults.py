@@ -26,7 +26,7 @@ import pytest
 
 from referral_core.clock import iso, now
 from referral_core.dal.rewards import BALANCE_FIELDS, EntryKind, WithdrawalStatus
-from referral_core.services.rewards import on_staff_accept, release_due
+from referral_core.services.rewards import on_job_refunded, on_staff_accept, release_due
 from referral_core.services.withdrawals import request_withdrawal
 from referral_core.stages import Stage
 from tests.support.admin import flag
@@ -35,7 +35,7 @@ from tests.support.events import STAFF_CLAIMS, http_event, json_body
 from tests.support.jobs import configure_webhook_secrets, post_job_event
 from tests.support.leads import lead_body, post_lead
 from tests.support.portal import portal, sign_in
-from tests.support.rewards import empty_table, repos, seed_job, seed_referral
+from tests.support.rewards import empty_table, refund, repos, seed_job, seed_referral
 from tests.support.stream_pump import StreamPump, batches, consumers
 
 pytestmark = pytest.mark.integration
@@ -128,8 +128,8 @@ def _seed_job_flow(stack: Any) -> dict[str, Any]:
 REWARD_CENTS = 2_500  # the default programme's Bronze reward
 WITHDRAWAL_CENTS = 2_500
 HOLD, PAID, RELEASE = EntryKind.WITHDRAWAL_HOLD, EntryKind.WITHDRAWAL_PAID, EntryKind.WITHDRAWAL_REJECTED_RELEASE
-LEDGER_OF_STATUS = {WithdrawalStatus.REQUESTED: {HOLD}, WithdrawalStatus.PAID: {HOLD, PAID},
-                    WithdrawalStatus.REJECTED: {HOLD, RELEASE}}
+LEDGER_OF_STATUS = {WithdrawalStatus.REQUESTED: {HOLD}, WithdrawalStatus.ON_HOLD: {HOLD},
+                    WithdrawalStatus.PAID: {HOLD, PAID}, WithdrawalStatus.REJECTED: {HOLD, RELEASE}}
 
 
 def _drained(ctx: dict[str, Any]) -> None:
@@ -166,6 +166,21 @@ def _seed_withdrawal(stack: Any) -> dict[str, Any]:
     withdrawal = request_withdrawal(repos(stack), ctx["referrer_id"], WITHDRAWAL_CENTS, currency="AUD")
     ctx |= {"withdrawal_id": withdrawal.withdrawal_id, "statuses": _money(stack, ctx["referrer_id"])[1]}
     return _seeded(stack, ctx, stream=True)
+
+
+def _seed_held_withdrawal(stack: Any, *, refunded: bool = True) -> dict[str, Any]:
+    """Issue 16: everything available (both rewards) asked for in one withdrawal, then job-1 refunded: its
+    clawback puts the withdrawal on hold (``refunded`` False: the refund is left to the stream)."""
+    ctx = _seed_earner(stack)
+    withdrawal = request_withdrawal(repos(stack), ctx["referrer_id"], 2 * REWARD_CENTS, currency="AUD")
+    ctx |= {"withdrawal_id": withdrawal.withdrawal_id}
+    if not refunded:
+        ctx = _seeded(stack, ctx, stream=True)
+    refund(stack, "job-1")
+    if refunded:
+        on_job_refunded(repos(stack), "job-1")
+        assert repos(stack).withdrawals.get(withdrawal.withdrawal_id)["status"] == WithdrawalStatus.ON_HOLD
+    return {**ctx, "statuses": _money(stack, ctx["referrer_id"])[1], "before": _kinds(stack)}
 
 
 def _seed_withdrawal_request(stack: Any) -> dict[str, Any]:
@@ -261,6 +276,33 @@ def _staff(stack: Any, path: str, body: dict[str, Any]) -> Any:
 def _withdrawal_paid(stack: Any, ctx: dict[str, Any]) -> Any:
     return _staff(stack, f"/admin/withdrawals/{ctx['withdrawal_id']}/paid",
                   {"payout_reference": "EFT-2026-11-23-001", "note": "paid by bank transfer"})
+
+
+def _withdrawal_paid_over_hold(stack: Any, ctx: dict[str, Any]) -> Any:
+    return _staff(stack, f"/admin/withdrawals/{ctx['withdrawal_id']}/paid",
+                  {"payout_reference": "EFT-2026-11-23-002", "note": "paid before the refund", "override_hold": True})
+
+
+def _paid_over_hold_once(stack: Any, ctx: dict[str, Any], response: Any) -> list[str]:
+    problems = _money(stack, ctx["referrer_id"])[0]
+    balance = _balance(stack, ctx["referrer_id"])
+    moved = (balance["available_cents"], balance["held_cents"], balance["paid_cents"],
+             balance["clawback_outstanding_cents"])
+    problems += [] if moved == (0, 0, 2 * WITHDRAWAL_CENTS, REWARD_CENTS) else [
+        f"(available, held, paid, outstanding) = {moved}"]
+    audits = [a for a in stack.items_of_type("audit") if a["pk"] == f"WITHDRAWAL#{ctx['withdrawal_id']}"
+              and a["action"] == "withdrawal.paid"]
+    if [a["detail"].get("override_hold") for a in audits] != [True]:
+        problems.append(f"payout audit entries {audits}: expected one with the override")
+    return problems
+
+
+def _rejected_from_hold_once(stack: Any, ctx: dict[str, Any], response: Any) -> list[str]:
+    """Rejected: the amount came back to available less the clawback it repaid."""
+    problems = _money(stack, ctx["referrer_id"])[0]
+    balance = _balance(stack, ctx["referrer_id"])
+    back = (balance["available_cents"], balance["held_cents"], balance["clawback_outstanding_cents"])
+    return problems + ([] if back == (REWARD_CENTS, 0, 0) else [f"(available, held, outstanding) = {back}"])
 
 
 def _withdrawal_rejected(stack: Any, ctx: dict[str, Any]) -> Any:
@@ -461,6 +503,12 @@ FLOWS: dict[str, Flow] = {
     "withdrawal_rejected": Flow(setup=_seed_withdrawal, act=_withdrawal_rejected,
                                 check=_check_withdrawal(WithdrawalStatus.REJECTED, 200), success=(200,),
                                 done=_rejected_once),
+    "withdrawal_paid_over_hold": Flow(setup=_seed_held_withdrawal, act=_withdrawal_paid_over_hold,
+                                      check=_check_withdrawal(WithdrawalStatus.PAID, 200), success=(200,),
+                                      done=_paid_over_hold_once),
+    "withdrawal_rejected_from_hold": Flow(setup=_seed_held_withdrawal, act=_withdrawal_rejected,
+                                          check=_check_withdrawal(WithdrawalStatus.REJECTED, 200),
+                                          success=(200,), done=_rejected_from_hold_once),
     **{f"decision_{decision}": Flow(setup=partial(_seed_review, stream=decision == "accept"), act=_decide(decision),
                                     check=_check_staff_change(("decision", "note", "audit")), success=(200,),
                                     done=_decided_once(decision)) for decision in DECIDED},
@@ -566,7 +614,7 @@ def test_transient_fault_at_each_call_is_retried_by_the_sdk(portal_stack, flow_n
 
 
 # -- what the staff routes leave to the stream: the credit after an accept, the rewards a payout covers ------
-SETTLE = "SettleRewardsFunction"
+SETTLE = "settle_rewards"
 
 
 @dataclass(frozen=True)
@@ -581,7 +629,7 @@ class StreamFlow:
 
 
 def _records_for(stack: Any, ctx: dict[str, Any], function_id: str) -> dict[str, Any]:
-    trigger = next(t for t in consumers() if t.function_id == function_id)
+    trigger = next(t for t in consumers() if t.name == function_id)
     records = [r for batch in batches(trigger, ctx["pump"].new_records()) for r in batch]
     assert records, f"the staff route put nothing on the stream for {function_id}"
     return {**ctx, "records": records}
@@ -597,6 +645,28 @@ def _paid_out(stack: Any) -> dict[str, Any]:
     ctx = _seed_withdrawal(stack)
     assert _withdrawal_paid(stack, ctx)["statusCode"] == 200
     return _records_for(stack, ctx, SETTLE)
+
+
+def _refunded_after_withdrawal(stack: Any) -> dict[str, Any]:
+    return _records_for(stack, _seed_held_withdrawal(stack, refunded=False), SETTLE)
+
+
+def _clawback_consistent(stack: Any, ctx: dict[str, Any]) -> list[str]:
+    """The clawback and the hold happen together or not at all."""
+    problems = _money(stack, ctx["referrer_id"])[0]
+    clawbacks = [i for i in stack.items() if i.get("type") == "ledger" and i["kind"] == EntryKind.CLAWBACK]
+    withdrawal = next(w for w in stack.items_of_type("withdrawal"))
+    if (len(clawbacks) == 1) != (withdrawal["status"] == WithdrawalStatus.ON_HOLD) or len(clawbacks) > 1:
+        problems.append(f"{len(clawbacks)} clawbacks with the withdrawal {withdrawal['status']}")
+    return problems
+
+
+def _held_once(stack: Any, ctx: dict[str, Any]) -> list[str]:
+    withdrawal = next(w for w in stack.items_of_type("withdrawal"))
+    balance = _balance(stack, ctx["referrer_id"])
+    state = (withdrawal["status"], withdrawal.get("hold_cents"), withdrawal.get("hold_jobs"),
+             balance["clawback_outstanding_cents"])
+    return [] if state == ("on_hold", REWARD_CENTS, ["job-1"], REWARD_CENTS) else [f"after the refund: {state}"]
 
 
 def _credit_consistent(stack: Any, ctx: dict[str, Any]) -> list[str]:
@@ -628,13 +698,15 @@ def _covered_paid(stack: Any, ctx: dict[str, Any]) -> list[str]:
 STREAM_FLOWS: dict[str, StreamFlow] = {
     "credit_after_accept": StreamFlow(setup=_accepted, check=_credit_consistent, done=_credited_once),
     "rewards_paid_after_payout": StreamFlow(setup=_paid_out, check=_paid_rewards_consistent, done=_covered_paid),
+    "clawback_holds_withdrawal": StreamFlow(setup=_refunded_after_withdrawal, check=_clawback_consistent,
+                                            done=_held_once),
 }
 
 
 def _deliver(stack: Any, ctx: dict[str, Any]) -> bool:
     """Deliver the records once; True if the consumer took them all (else the event source retries)."""
     try:
-        response = stack.invoke(SETTLE, {"Records": ctx["records"]})
+        response = stack.consume(SETTLE, {"Records": ctx["records"]})
     except Exception:  # every record failed: Lambda reports an error and the batch is delivered again
         return False
     return not response.get("batchItemFailures")

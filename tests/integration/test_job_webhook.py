@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from referral_core.dal import signing_secrets
-from tests.support.aws import WEBHOOK_SECRET
+from referral_core.hashing import email_hash, email_match_hash
+from tests.support.aws import PEPPER, WEBHOOK_SECRET
 from tests.support.events import json_body, load_event
 from tests.support.jobs import (
     WEBHOOK,
@@ -69,6 +70,15 @@ def test_customer_hashes_point_back_at_the_job(webhook):
         assert contact["type"] == "contact"
         assert contact["job_id"] == "J-1001"
     assert sorted(item(webhook, "JOB#J-1001", "JOB")["contact_hashes"]) == sorted(hashes.values())
+
+
+def test_a_look_alike_email_is_indexed_for_checks_but_never_links_a_job(webhook):
+    post_job_event(webhook, "job.created", customer={"email": "\uff4aohn.doe@example.com", "postcode": "3000"})
+    # the job's contact_hashes (what attribution links jobs to leads by) hold the exact hash only
+    assert item(webhook, "JOB#J-1001", "JOB")["contact_hashes"] == [email_hash(PEPPER, "\uff4aohn.doe@example.com")]
+    # the look-alike entry lets a new lead from john.doe@example.com be flagged existing_customer
+    alike = email_match_hash(PEPPER, "john.doe@example.com")
+    assert item(webhook, f"CONTACT#{alike}", "JOB#J-1001")["job_id"] == "J-1001"
 
 
 def test_base64_encoded_body_is_verified_on_its_raw_bytes(webhook):

@@ -13,7 +13,15 @@ from referral_core.errors import Conflict, InvalidInput
 from referral_core.services.rewards import on_staff_accept, release_due
 from referral_core.services.withdrawals import referrer_summary, request_withdrawal
 from referral_core.stages import Stage
-from tests.support.events import NO_ROLE_CLAIMS, STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
+from tests.support.events import (
+    ADMIN_CLAIMS,
+    NO_ROLE_CLAIMS,
+    STAFF_CLAIMS,
+    VIEWER_CLAIMS,
+    http_event,
+    json_body,
+    load_event,
+)
 from tests.support.rewards import (
     REFERRER,
     assert_balance_matches_ledger,
@@ -58,7 +66,26 @@ def test_program_defaults_before_any_save(stack):
     assert body["version"] == 0
     assert [t["name"] for t in body["rules"]["tiers"]] == ["Bronze", "Silver", "Gold"]
     assert body["rules"]["attribution"] == {"model": "last_touch", "window_days": 90,
-                                            "precedence": ["referral_form", "link", "code", "referred_by"]}
+                                            "precedence": ["referral_form", "link", "code", "referred_by"],
+                                            "missing_job_days": 30}
+
+
+def test_a_programme_stored_before_the_api_loads_and_the_first_save_replaces_it(stack):
+    # Given the old top-level shape (the resolver's own names, no rules, no version)
+    stack.dynamodb.put_item(TableName=stack.table_name, Item={
+        "pk": {"S": "PROGRAM"}, "sk": {"S": "CURRENT"}, "type": {"S": "program"},
+        "attribution": {"M": {"model": {"S": "first_touch"}, "window_days": {"N": "45"},
+                              "precedence": {"L": [{"S": "click"}, {"S": "code"}]}}}})
+    body = json_body(admin(stack, "GET", "/admin/program"))
+    assert body["version"] == 0
+    assert body["rules"]["attribution"] == {"model": "first_touch", "window_days": 45,
+                                            "precedence": ["link", "code"], "missing_job_days": 30}
+    # When staff save what they see, it becomes version 1 in today's shape
+    saved = admin(stack, "PUT", "/admin/program", body={**body["rules"], "expected_version": 0},
+                  claims=ADMIN_CLAIMS)
+    assert saved["statusCode"] == 200, saved["body"]
+    again = json_body(admin(stack, "GET", "/admin/program"))
+    assert (again["version"], again["rules"]["attribution"]["precedence"]) == (1, ["link", "code"])
 
 
 def test_put_program_versions_history_and_audit(stack):
@@ -99,6 +126,9 @@ def test_put_program_with_a_stale_version_is_409_and_writes_nothing(stack):
         ({"holding_days": -1}, "holding_days"),
         ({"min_withdrawal_cents": 0}, "min_withdrawal_cents"),
         ({"attribution": {"model": "first_touch", "window_days": 0}}, "attribution.window_days"),
+        ({"attribution": {"precedence": ["code", "link", "code"]}}, "attribution.precedence"),
+        ({"attribution": {"precedence": ["click"]}}, "attribution.precedence.0"),
+        ({"attribution": {"missing_job_days": 0}}, "attribution.missing_job_days"),
         ({"expected_version": None}, "expected_version"),
         ({"bonus": 1}, "bonus"),
     ],

@@ -172,7 +172,7 @@ def test_scenario_events_count_and_replay(stack):
     inserted = load_event("count_clicks/click_inserted.json")
     returned = load_event("count_clicks/click_returned_after_an_hour.json")
     for event in (inserted, returned, inserted, returned):
-        assert stack.invoke(COUNT, event) == {"batchItemFailures": []}
+        assert stack.consume(COUNT, event) == {"batchItemFailures": []}
     assert stats(stack, "VAN-JO")["van"]["clicks_qr"] == 2
 
 

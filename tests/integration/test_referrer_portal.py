@@ -40,7 +40,7 @@ def test_known_email_gets_a_one_time_link_and_only_its_hash_is_stored(portal_sta
     [email] = signin_emails(stack)
     assert email["to"] == ["jo@example.com"]
     token = magic_token(stack, "jo@example.com")
-    assert "http://127.0.0.1:3000/dashboard?token=" in email["body"]
+    assert "http://127.0.0.1:3000/dashboard#token=" in email["body"]  # the fragment: never sent to a server
     [link] = stack.items_of_type("magic_link")
     assert link["referrer_id"] == referrer["referrer_id"]
     assert token not in str(link)
@@ -326,3 +326,33 @@ def test_every_me_route_needs_a_session(portal_stack, method, path, body):
     response = portal(portal_stack, method, path, body=body)
     assert response["statusCode"] == 401
     assert portal_stack.items_of_type("lead") == [] and portal_stack.items_of_type("withdrawal") == []
+
+
+# -- suburb (issue 16: in the contract, and no longer always null) ------------------------------------
+def test_the_suburb_a_customer_gives_on_quick_help_is_shown_on_the_referrers_masked_referral(portal_stack):
+    from tests.support.leads import CAPTURE, lead_body, post_lead
+    from tests.support.stream_pump import StreamPump
+
+    stack = portal_stack
+    referrer = create_referrer(stack, email="jo@example.com")
+    # Given a customer who came with the referrer's code and gave a suburb
+    created = post_lead(stack, lead_body(ref=referrer["code"], suburb="  Surry Hills "))
+    assert created["statusCode"] == 201, created
+    lead_id = json_body(created)["lead_id"]
+    StreamPump(stack).drain()  # attribution makes the referral
+
+    # When the referrer looks at their referrals
+    session = sign_in(stack, "jo@example.com")
+    [item] = json_body(portal(stack, "GET", "/me", session=session))["referrals"]["items"]
+
+    # Then the referral shows the suburb beside the postcode, and still no contact details
+    assert (item["referral_id"], item["suburb"], item["postcode"]) == (lead_id, "Surry Hills", "3000")
+    assert item["masked_name"] == "Sa C."
+    # A suburb over 60 characters (or with a control character) is refused naming it, and nothing is written
+    before = stack.items()
+    for suburb in ("x" * 61, "Surry\x00Hills"):
+        refused = post_lead(stack, lead_body(suburb=suburb), source_ip="198.51.100.9")
+        assert refused["statusCode"] == 422 and set(json_body(refused)["error"]["fields"]) == {"suburb"}
+    assert stack.items() == before
+    # The Quick Help form asks for it too
+    assert 'name="suburb"' in stack.invoke(CAPTURE, load_event("capture_lead/get_quick_help_with_ref.json"))["body"]

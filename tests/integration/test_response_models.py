@@ -9,15 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 
 from referral_core.auth import Role, required_role
 from referral_core.dal.dynamo import Table
 from referral_core.services.auth_links import opt_out_token
-from tests.support.admin import flag, seed_job, seed_lead, seed_reward, seed_stats
+from tests.support.admin import flag, seed_job, seed_lead, seed_reward, seed_stats, staff_pool
 from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, http_event, json_body
-from tests.support.portal import ADMIN, PORTAL, SIGNING_KEY, create_referrer, portal, seed_referral, sign_in
+from tests.support.portal import (
+    ADMIN,
+    PORTAL,
+    SIGNING_KEY,
+    ask_magic_link,
+    create_referrer,
+    magic_token,
+    portal,
+    preview_event,
+    seed_referral,
+    sign_in,
+)
 from tests.support.response_models import declared
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -37,6 +47,8 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
 
     # A referrer signs in, shares a code, passes on a friend and asks for two payouts
     jo = create_referrer(stack, name="Jo Smith", email="jo@example.com")
+    ask_magic_link(stack, "jo@example.com")
+    ok(stack.invoke(PORTAL, preview_event(magic_token(stack, "jo@example.com"))))  # "Sign in as Jo S.?"
     session = sign_in(stack, "jo@example.com")
     ok(portal(stack, "POST", "/me/share-codes", session=session,
               body={"code": "JO-VAN", "visibility": "public", "placement": "van"}), 201)
@@ -95,11 +107,7 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
           body={"amount_cents": 100, "reason": "Thank-you bonus"})
 
     # ... and staff management, on a staff pool of its own
-    idp = boto3.client("cognito-idp", region_name="us-east-1")
-    pool_id = idp.create_user_pool(PoolName="staff", UsernameAttributes=["email"])["UserPool"]["Id"]
-    for group in ("admin", "staff", "viewer"):
-        idp.create_group(UserPoolId=pool_id, GroupName=group)
-    stack.monkeypatch.setenv("STAFF_USER_POOL_ID", pool_id)
+    staff_pool(stack)
     stack.function(ADMIN).settings.cache_clear()  # type: ignore[attr-defined]
     tech = admin("POST", "/admin/staff", 201, body={"email": "tech@example.com", "role": "staff"})
     assert admin("GET", "/admin/staff")["items"]
@@ -114,6 +122,10 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
     # The opt-out link, answered as JSON
     ok(portal(stack, "POST", "/me/notifications/opt-out", headers={"accept": "application/json"},
               query={"token": opt_out_token(jo["referrer_id"], signing_key=SIGNING_KEY)}))
+
+    # Staff suspend the referrer and reactivate them
+    for action in ("suspend", "reactivate"):
+        admin("POST", f"/admin/referrers/{jo['referrer_id']}/{action}", body={"note": "Complaint REQ-43"})
 
     documented = set(declared(stack.function(ADMIN).app)) | set(declared(stack.function(PORTAL).app))
     assert documented - stack.checked_answers == set()

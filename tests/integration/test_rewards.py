@@ -29,7 +29,7 @@ from tests.support.rewards import (
 
 pytestmark = pytest.mark.integration
 
-SETTLE = "SettleRewardsFunction"
+SETTLE = "settle_rewards"
 RELEASE = "ReleaseRewardsFunction"
 LATER = iso(now() + timedelta(days=400))
 
@@ -45,7 +45,7 @@ def paid_referral(stack):
 
 
 def settle(stack, name="referral_customer_paid"):
-    return stack.invoke(SETTLE, settle_event(name))
+    return stack.consume(SETTLE, settle_event(name))
 
 
 def test_completed_paid_job_credits_a_pending_reward_once(paid_referral):
@@ -153,7 +153,7 @@ def test_refund_after_release_may_go_negative_when_the_rules_allow(paid_referral
     release_due(repos(paid_referral), at=LATER)
     request_withdrawal(repos(paid_referral), "ref-0001", 2_000, currency="AUD")
     old, new = refund(paid_referral)
-    paid_referral.invoke(SETTLE, job_event(old, new))
+    paid_referral.consume(SETTLE, job_event(old, new))
     current = assert_balance_matches_ledger(paid_referral)
     assert (current["available_cents"], current["clawback_outstanding_cents"]) == (-2_000, 0)
 
@@ -270,3 +270,22 @@ def test_unattributed_referral_is_not_eligible(stack):
     seed_referral(stack, referrer_id=None)
     settle(stack)
     assert referral(stack)["eligibility"]["reasons"] == ["not_attributed"]
+
+
+@pytest.mark.parametrize("status", ["suspended", "erased"])
+def test_a_suspended_or_erased_referrer_is_not_credited_automatically(paid_referral, status):
+    # Given the referrer was suspended (or erased) before the job was settled
+    from tests.support.rewards import REFERRER, table
+
+    table(paid_referral).put({"pk": f"REFERRER#{REFERRER}", "sk": "PROFILE", "type": "referrer",
+                              "referrer_id": REFERRER, "status": status})
+    # When the referral reaches customer_paid
+    assert settle(paid_referral) == {"batchItemFailures": []}
+    # Then nothing is credited: the referral waits for staff, with the reason
+    assert repos(paid_referral).rewards.get(JOB) is None
+    assert balance(paid_referral)["pending_cents"] == 0
+    stored = referral(paid_referral)
+    assert stored["stage"] == Stage.UNDER_REVIEW
+    assert stored["eligibility"]["reasons"] == ["referrer_inactive"]
+    # And a staff accept still credits it (their decision)
+    assert on_staff_accept(repos(paid_referral), LEAD) == "credited"

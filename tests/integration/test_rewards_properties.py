@@ -13,11 +13,11 @@ from datetime import timedelta
 from threading import Barrier
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from referral_core.clock import iso, now
-from referral_core.dal.rewards import RewardState, WithdrawalStatus
+from referral_core.dal.rewards import OPEN_WITHDRAWALS, RewardState, WithdrawalStatus
 from referral_core.errors import Conflict, InvalidInput
 from referral_core.models.rewards import MarkPaidRequest, RejectRequest
 from referral_core.services.rewards import on_job_refunded, on_staff_accept, release_due, settle
@@ -43,12 +43,22 @@ operations = st.lists(st.one_of(
     st.tuples(st.just("refund"), st.integers(0, 5)),
     st.tuples(st.just("withdraw"), st.integers(0, 20_000)),
     st.tuples(st.just("pay"), st.integers(0, 5)),
+    st.tuples(st.just("pay_over_hold"), st.integers(0, 5)),
     st.tuples(st.just("reject"), st.integers(0, 5)),
 ), min_size=1, max_size=14)
 
 
+#: A refund after the money was asked for (issue 16): the clawback puts withdrawals on hold, a plain payout
+#: is refused, an override pays, a reject repays the clawback. Random sequences rarely reach it.
+REFUND_AFTER_WITHDRAWAL = [("credit", 0, 20_000), ("credit", 1, 20_000), ("release",), ("withdraw", 3_000),
+                           ("withdraw", 2_000), ("refund", 0), ("refund", 1), ("pay", 1), ("pay_over_hold", 1),
+                           ("reject", 0), ("credit", 2, 40_000), ("release",), ("withdraw", 1_000)]
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=operations, allow_negative=st.booleans())
+@example(ops=REFUND_AFTER_WITHDRAWAL, allow_negative=False)
+@example(ops=REFUND_AFTER_WITHDRAWAL, allow_negative=True)
 def test_balance_is_the_sum_of_the_ledger_for_any_sequence(stack, ops, allow_negative):
     empty_table(stack)
     save_rules(stack, require_review=True, allow_negative_balance=allow_negative, min_withdrawal_cents=1_000,
@@ -89,6 +99,9 @@ def apply(stack, op, run, referrer, withdrawals):
         try:
             if kind == "pay":
                 mark_withdrawal_paid(book, withdrawal_id, MarkPaidRequest(payout_reference="P"), actor="test")
+            elif kind == "pay_over_hold":
+                mark_withdrawal_paid(book, withdrawal_id, MarkPaidRequest(
+                    payout_reference="P", note="paid anyway", override_hold=True), actor="test")
             else:
                 reject_withdrawal(book, withdrawal_id, RejectRequest(note="no"), actor="test")
         except Conflict:
@@ -111,9 +124,20 @@ def check_invariants(book, referrer, allow_negative):
     assert balance["pending_cents"] == pending
     withdrawals = book.withdrawals.of_referrer(referrer, limit=100)
     assert balance["held_cents"] == sum(w["amount_cents"] for w in withdrawals
-                                        if w["status"] == WithdrawalStatus.REQUESTED)
+                                        if w["status"] in OPEN_WITHDRAWALS)
     assert balance["paid_cents"] == sum(w["amount_cents"] for w in withdrawals
                                         if w["status"] == WithdrawalStatus.PAID)
+    # A clawback reaches money in withdrawals: each on hold covers at most its amount, for refunded jobs
+    # only, and a withdrawal that was on hold is paid only with an override.
+    clawed = {r["job_id"] for r in rewards if r["state"] == RewardState.CLAWED_BACK}
+    for withdrawal in withdrawals:
+        if withdrawal.get("hold_jobs"):
+            assert 0 < withdrawal["hold_cents"] <= withdrawal["amount_cents"]
+            assert set(withdrawal["hold_jobs"]) <= clawed
+            assert withdrawal["status"] != WithdrawalStatus.PAID or withdrawal.get("override_hold") is True
+    held = sum(h["cents"] for e in entries if e["kind"] == "clawback"
+               for h in e["detail"].get("held_withdrawals", []))
+    assert held == sum(int(w.get("hold_cents") or 0) for w in withdrawals)
     credits = [e["source_id"] for e in entries if e["kind"] == "credit_pending"]
     assert len(credits) == len(set(credits)) == len(rewards)
 
@@ -168,3 +192,77 @@ def test_concurrent_completion_events_credit_once(stack):
     current = assert_balance_matches_ledger(stack)
     assert (current["pending_cents"], current["rewarded_count"]) == (2_500, 1)
     assert [e["kind"] for e in repos(stack).ledger.entries("ref-0001")] == ["credit_pending"]
+
+
+def _funded_withdrawal(stack, run):
+    """A referrer whose one released reward (25.00) is in a requested withdrawal."""
+    referrer = seed_referrer(stack, f"ref-{run}")
+    seed_job(stack, f"job-{run}", f"lead-{run}")
+    seed_referral(stack, f"lead-{run}", referrer, f"job-{run}")
+    settle(repos(stack), f"lead-{run}")
+    release_due(repos(stack), at=LATER)
+    withdrawal = request_withdrawal(repos(stack), referrer, 2_500, currency="AUD")
+    return referrer, withdrawal.withdrawal_id
+
+
+@pytest.mark.parametrize("rounds", [8])
+def test_a_refund_racing_the_payout_never_pays_a_clawed_back_withdrawal_silently(stack, rounds):
+    # Issue 16: reward released -> withdrawal -> job.refunded and "paid" at the same moment.
+    save_rules(stack, require_review=False,
+               tiers=[{"name": "Bronze", "min_rewarded": 0, "reward": {"flat_cents": 2_500}}])
+    for n in range(rounds):
+        run = f"{n}-{uuid.uuid4().hex[:6]}"
+        referrer, withdrawal_id = _funded_withdrawal(stack, run)
+        refund(stack, f"job-{run}")
+
+        def task(index, run=run, withdrawal_id=withdrawal_id):
+            if index == 0:
+                return on_job_refunded(repos(stack), f"job-{run}")
+            try:
+                return mark_withdrawal_paid(repos(stack), withdrawal_id, MarkPaidRequest(payout_reference="P"),
+                                            actor="test").status
+            except Conflict as exc:
+                return exc.status
+
+        clawed, paid = run_together(2, task)
+        withdrawal = repos(stack).withdrawals.get(withdrawal_id)
+        current = assert_balance_matches_ledger(stack, referrer)
+        assert clawed == "clawed_back"
+        if paid == "paid":  # the payout went first: the money is gone, the clawback is owed
+            assert (withdrawal["status"], withdrawal.get("hold_cents")) == ("paid", None)
+            assert (current["paid_cents"], current["held_cents"]) == (2_500, 0)
+        else:  # the clawback went first: the withdrawal is on hold and the payout was refused
+            assert (paid, withdrawal["status"], withdrawal["hold_cents"]) == (409, "on_hold", 2_500)
+            assert (current["paid_cents"], current["held_cents"]) == (0, 2_500)
+        assert (current["available_cents"], current["clawback_outstanding_cents"]) == (0, 2_500)
+
+
+def test_a_refund_racing_a_new_withdrawal_holds_it_or_refuses_it(stack):
+    save_rules(stack, require_review=False,
+               tiers=[{"name": "Bronze", "min_rewarded": 0, "reward": {"flat_cents": 2_500}}])
+    for n in range(6):
+        run = f"{n}-{uuid.uuid4().hex[:6]}"
+        referrer = seed_referrer(stack, f"ref-{run}")
+        seed_job(stack, f"job-{run}", f"lead-{run}")
+        seed_referral(stack, f"lead-{run}", referrer, f"job-{run}")
+        settle(repos(stack), f"lead-{run}")
+        release_due(repos(stack), at=LATER)
+        refund(stack, f"job-{run}")
+
+        def task(index, run=run, referrer=referrer):
+            if index == 0:
+                return on_job_refunded(repos(stack), f"job-{run}")
+            try:
+                return request_withdrawal(repos(stack), referrer, 2_500, currency="AUD").withdrawal_id
+            except Conflict as exc:
+                return exc.status
+
+        _, asked = run_together(2, task)
+        current = assert_balance_matches_ledger(stack, referrer)
+        assert current["available_cents"] == 0
+        if asked == 409:  # the clawback went first: nothing left to withdraw
+            assert (current["held_cents"], current["clawback_outstanding_cents"]) == (0, 0)
+        else:  # the withdrawal went first: the clawback holds it
+            withdrawal = repos(stack).withdrawals.get(asked)
+            assert (withdrawal["status"], withdrawal["hold_cents"]) == ("on_hold", 2_500)
+            assert (current["held_cents"], current["clawback_outstanding_cents"]) == (2_500, 2_500)

@@ -12,6 +12,7 @@ import pytest
 from referral_core.dal.dynamo import Table
 from referral_core.dal.links import LinkRepository
 from referral_core.errors import Conflict
+from referral_core.models.program import ShareCodeRules
 from referral_core.models.share_codes import CreateShareCodeRequest
 from referral_core.services.share_codes import create_share_code
 from tests.support.events import json_body, load_event
@@ -80,7 +81,7 @@ def test_custom_code_race_one_wins_one_conflicts(links):
         barrier.wait()
         try:
             create_share_code(repo, referrer_id, request, origin="https://refer.example.com", actor="t",
-                              allowed_hosts=(), qr_prefix="/admin/share-codes")
+                              allowed_hosts=(), qr_prefix="/admin/share-codes", rules=ShareCodeRules())
             outcomes.append("201")
         except Conflict:
             outcomes.append("409")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 ADMIN = "StaffAdminFunction"
 REDIRECT = "LinkRedirectFunction"
-NOTIFY = "NotifyStatusFunction"
+NOTIFY = "notify_status"
 
 
 def create(stack, body, claims=STAFF_CLAIMS):
@@ -132,8 +132,8 @@ def test_referrer_insert_sends_one_welcome_email_even_when_replayed(stack):
     profile = stack.items_of_type("referrer")[0]
     event = stream_event(stream_record("INSERT", new=profile))
 
-    assert stack.invoke(NOTIFY, event) == {"batchItemFailures": []}
-    assert stack.invoke(NOTIFY, event) == {"batchItemFailures": []}  # replay: no second email
+    assert stack.consume(NOTIFY, event) == {"batchItemFailures": []}
+    assert stack.consume(NOTIFY, event) == {"batchItemFailures": []}  # replay: no second email
 
     emails = stack.sent_emails()
     assert len(emails) == 1
@@ -149,7 +149,7 @@ def test_a_poison_record_is_reported_alone(stack):
     del poison["link"]  # cannot be rendered
     event = stream_event(stream_record("INSERT", new=good, sequence="1"),
                          stream_record("INSERT", new=poison, sequence="2"))
-    assert stack.invoke(NOTIFY, event) == {"batchItemFailures": [{"itemIdentifier": "2"}]}
+    assert stack.consume(NOTIFY, event) == {"batchItemFailures": [{"itemIdentifier": "2"}]}
     assert len(stack.sent_emails()) == 1
 
 
@@ -173,7 +173,7 @@ def test_the_sample_events_drive_each_function(stack):
     [click] = stack.items_of_type("click")  # same visitor: one click; the HEAD preview is not counted
     assert click["code"] == code
 
-    assert stack.invoke(NOTIFY, load_event("notify_status/referrer_inserted.json")) == {"batchItemFailures": []}
+    assert stack.consume(NOTIFY, load_event("notify_status/referrer_inserted.json")) == {"batchItemFailures": []}
     assert stack.sent_emails()[0]["to"] == ["jo@example.com"]
 
     docs = stack.invoke("ApiDocsFunction", load_event("api_docs/get_openapi.json"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from tests.support.admin import staff_pool
 from tests.support.events import STAFF_CLAIMS, http_event, json_body
 
 pytestmark = pytest.mark.integration
@@ -16,14 +17,10 @@ ADMIN = "StaffAdminFunction"
 def pool(stack):
     """The staff pool with its role groups and one admin; the function is pointed at it."""
     idp = boto3.client("cognito-idp", region_name="us-east-1")
-    pool_id = idp.create_user_pool(PoolName="staff", UsernameAttributes=["email"])["UserPool"]["Id"]
-    for group in ("admin", "staff", "viewer"):
-        idp.create_group(UserPoolId=pool_id, GroupName=group)
+    pool_id = staff_pool(stack)
     me = idp.admin_create_user(UserPoolId=pool_id, Username="owner@example.com", MessageAction="SUPPRESS",
                                UserAttributes=[{"Name": "email", "Value": "owner@example.com"}])["User"]["Username"]
     idp.admin_add_user_to_group(UserPoolId=pool_id, Username=me, GroupName="admin")
-    stack.env["STAFF_USER_POOL_ID"] = pool_id
-    stack.monkeypatch.setenv("STAFF_USER_POOL_ID", pool_id)
     claims = {"sub": me, "email": "owner@example.com", "cognito:groups": "[admin]"}
     return idp, pool_id, me, claims
 

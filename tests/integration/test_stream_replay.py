@@ -1,7 +1,8 @@
-"""Replay: every stream consumer of the template, given the same batch twice, leaves the same state.
+"""Replay: every stream consumer, given the same batch twice, leaves the same state; so does the stream's
+reader given the same batch twice (every consumer at once, what a retried invocation does).
 
 Batches are real: the table's own stream records produced by the app's flows (tests/support/stream_pump),
-plus the consumer's DynamoDB samples in events/<function folder>/. State = every item and every email.
+plus the consumer's DynamoDB samples in events/<consumer>/. State = every item and every email.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.aws import Stack, template
+from tests.support.aws import STREAM_READER, Stack
 from tests.support.events import EVENTS_DIR, STAFF_CLAIMS, http_event, json_body
 from tests.support.stream_pump import StreamPump, batches, consumers
 
@@ -33,8 +34,8 @@ def _referrer_and_clicks(stack: Stack) -> None:
 FLOWS: list[Callable[[Stack], None]] = [_referrer_and_clicks]
 
 
-def _sample_records(function_id: str) -> list[dict[str, Any]]:
-    folder = EVENTS_DIR / template().functions[function_id].code_uri.name
+def _sample_records(consumer: str) -> list[dict[str, Any]]:
+    folder = EVENTS_DIR / consumer
     records: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         event = json.loads(path.read_text())
@@ -47,21 +48,34 @@ def _state(stack: Stack) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return items, stack.sent_emails()
 
 
-@pytest.mark.parametrize("trigger", consumers(), ids=lambda t: f"{t.function_id}.{t.event_id}")
-def test_the_same_batch_twice_leaves_the_same_state(stack: Stack, trigger) -> None:
-    pump = StreamPump(stack)
-    for flow in FLOWS:
-        flow(stack)
-    records = [r for batch in batches(trigger, pump.new_records()) for r in batch]
-    records += _sample_records(trigger.function_id)
-    assert records, f"no flow or events/ sample gives {trigger.function_id} a record: add one"
-
-    first = stack.invoke(trigger.function_id, {"Records": records})
+def _same_twice(stack: Stack, deliver: Callable[[], Any]) -> None:
+    first = deliver()
     once = _state(stack)
-    second = stack.invoke(trigger.function_id, {"Records": records})
+    second = deliver()
     twice = _state(stack)
 
     assert second == first
     assert twice[1] == once[1], "a replay sent emails again"
     changed = [(a["pk"], a["sk"]) for a, b in zip(once[0], twice[0], strict=False) if a != b]
     assert twice[0] == once[0], f"a replay changed items: {changed or 'items added or removed'}"
+
+
+@pytest.mark.parametrize("route", consumers(), ids=lambda r: r.name)
+def test_the_same_batch_twice_leaves_the_same_state(stack: Stack, route) -> None:
+    pump = StreamPump(stack)
+    for flow in FLOWS:
+        flow(stack)
+    records = [r for batch in batches(route, pump.new_records()) for r in batch]
+    records += _sample_records(route.name)
+    assert records, f"no flow or events/ sample gives {route.name} a record: add one"
+    _same_twice(stack, lambda: stack.consume(route.name, {"Records": records}))
+
+
+def test_the_stream_reader_given_the_same_batch_twice_leaves_the_same_state(stack: Stack) -> None:
+    pump = StreamPump(stack)
+    for flow in FLOWS:
+        flow(stack)
+    records = pump.new_records()
+    for route in consumers():
+        records += _sample_records(route.name)
+    _same_twice(stack, lambda: stack.invoke(STREAM_READER, {"Records": records}))

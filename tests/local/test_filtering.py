@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from local.filtering import matches, matches_any
+from referral_core.event_filters import matches, matches_any
 
 pytestmark = pytest.mark.unit
 

@@ -287,3 +287,24 @@ def test_cognito_proxy_forwards_only_the_public_operations(fixture_stack: StackP
         "content-type": "application/x-amz-json-1.1", "x-amz-target": target})
     assert response.status == 400
     assert response.json()["__type"] == "InvalidParameterException"
+
+
+# ------------------------------------------------------------------ IAM
+
+
+def test_each_function_has_its_own_role_and_moto_refuses_what_it_is_not_granted(fixture_stack: StackProcess) -> None:
+    # Granted (dynamodb:PutItem on the table): the write goes through.
+    assert fixture_stack.request("POST", "/items", body={"pk": "iam", "sk": "1"}).status == 201
+    # Not granted (no secretsmanager statement): moto denies it, as AWS would.
+    denied = fixture_stack.request("GET", "/files/secret")
+    assert (denied.status, denied.json()) == (403, {"error": "AccessDeniedException"})
+    report = fixture_stack.request("GET", "/_local/iam").json()
+    assert report["enforced"] is True
+    echo_calls = report["functions"]["EchoFunction"]["calls"]
+    assert any(k.startswith("dynamodb:PutItem arn:aws:dynamodb:") for k in echo_calls)
+    [violation] = [v for v in report["violations"] if v["function"] == "EchoFunction"]
+    assert violation["action"] == "secretsmanager:GetSecretValue"
+    assert violation["resource"] == fixture_stack.info()["secrets"]["HookSecret"]
+    # The stack's own tools still sign as the local admin.
+    assert fixture_stack.aws("dynamodb").get_item(
+        TableName=fixture_stack.info()["tables"]["Table"], Key={"pk": {"S": "iam"}, "sk": {"S": "1"}})["Item"]

@@ -67,3 +67,16 @@ def test_a_snapshot_that_no_longer_fits_the_table_is_kept_aside(tmp_path: Path) 
         assert TableSnapshots(ddb, {"Table": "t"}, tmp_path).restore() == {}
     assert not (tmp_path / "tables" / "Table.json").exists()
     assert len(list((tmp_path / "tables").glob("Table.rejected-*.json"))) == 1
+
+
+@pytest.mark.unit
+def test_the_outbox_text_of_an_html_email_keeps_the_link_addresses() -> None:
+    # moto keeps only the HTML part of an email sent with both; the outbox text is made from it
+    from local.persistence import _strip_tags
+    from referral_core.services.auth_links import magic_link_email
+
+    url = "http://127.0.0.1:3000/dashboard?token=abc-123_x&y=1"
+    email = magic_link_email({"name": "Jo Smith", "email": "jo@example.com"}, url)
+    assert url in email.text  # the text part the app sends
+    assert url in _strip_tags(email.html)  # and what /_local/outbox shows as text
+    assert _strip_tags('<p><a href="https://x.example/a">https://x.example/a</a></p>') == "https://x.example/a"

@@ -46,6 +46,7 @@ def test_intrinsics_and_globals_resolve_to_local_values(fixture_template: Templa
         "FIRST_HOST": "x.example",
         "POOL_ARN": "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_localPool",
         "SUB_LIST": "hello-us-east-1",
+        "HOOK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:referral-local-HookSecret",
     }
     assert echo.timeout_s == 5
     assert echo.handler == "echo_fixture.handler"
@@ -118,7 +119,7 @@ def test_missing_parameter_default_is_an_error(tmp_path) -> None:
 def test_real_template_model() -> None:
     template = load_template(environ={})
     functions = template.functions
-    assert {"LinkRedirectFunction", "StaffAdminFunction", "NotifyStatusFunction"} <= set(functions)
+    assert {"LinkRedirectFunction", "StaffAdminFunction", "DispatchChangesFunction"} <= set(functions)
     staff_routes = [r for r in template.routes() if r.function_id == "StaffAdminFunction"]
     assert staff_routes
     assert all(r.authorizer == "StaffJwt" for r in staff_routes)
@@ -128,9 +129,12 @@ def test_real_template_model() -> None:
         assert function.layer_dirs == (template.root / "shared",)
         assert function.env["TABLE_NAME"] == "referral-local-Table"
         assert function.env["PUBLIC_BASE_URL"] == "http://127.0.0.1:3000"
-    notify = {t.function_id: t for t in template.stream_triggers()}["NotifyStatusFunction"]
-    assert notify.table_id == "Table"
-    assert notify.report_batch_item_failures
+    reader = {t.function_id: t for t in template.stream_triggers()}["DispatchChangesFunction"]
+    assert reader.table_id == "Table"
+    assert reader.report_batch_item_failures
+    (parked,) = functions["DispatchChangesFunction"].queues
+    assert parked.queue_arn.endswith(":referral-local-ParkedChangesQueue.fifo")
+    assert parked.report_batch_item_failures and parked.batch_size == 10
     assert table_ttl_attribute(template, "Table") == "expiration"
 
 

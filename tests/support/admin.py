@@ -15,12 +15,14 @@ from referral_core.contacts import mask_name
 from referral_core.dal.dynamo import Table
 from referral_core.dal.referrals import ReferralRepository, lead_pk, referrals_of_referrer_gsi
 from referral_core.dal.referrers import ReferrerRepository
+from referral_core.dal.rewards import Deltas, Entry, EntryKind
 from referral_core.hashing import email_hash, peppered_hash
 from referral_core.ids import new_id
 from referral_core.models.referrers import CreateReferrerRequest
 from referral_core.services.referrers import create_referrer
 from referral_core.stages import Severity, Stage
-from tests.support.aws import PEPPER, Stack
+from tests.support import iam_usage
+from tests.support.aws import PEPPER, Stack, template
 
 ORIGIN = "https://refer.example.com"
 
@@ -114,9 +116,9 @@ def seed_reward(stack: Stack, referrer_id: str, job_id: str, amount_cents: int =
     t.put({"pk": f"REWARD#{job_id}", "sk": "REWARD", "type": "reward", "job_id": job_id,
            "referrer_id": referrer_id, "amount_cents": amount_cents, "state": "pending", "created_at": at,
            "gsi1pk": f"REFERRER#{referrer_id}#REWARDS", "gsi1sk": at})
-    entry = new_id()
-    t.put({"pk": f"REFERRER#{referrer_id}", "sk": f"LEDGER#{entry}", "type": "ledger", "entry_id": entry,
-           "kind": "reward_pending", "amount_cents": amount_cents, "job_id": job_id, "at": at})
+    entry = Entry(referrer_id=referrer_id, kind=EntryKind.CREDIT_PENDING, source_id=job_id,
+                  amount_cents=amount_cents, deltas=Deltas(pending_cents=amount_cents, rewarded_count=1), at=at)
+    t.put(entry.item())
     t.update(f"REFERRER#{referrer_id}", "BALANCE", "ADD pending_cents :amount, rewarded_count :one",
              values={":amount": amount_cents, ":one": 1})
 
@@ -167,3 +169,20 @@ def bulk_queue(stack: Stack, count: int, *, status: str = "open",
                 "flag_types": {"velocity" if velocity(n) else "duplicate_contact"},
                 "flag_severities": {"high" if velocity(n) else "low"}})
     return lead_ids
+
+
+def staff_pool(stack: Stack) -> str:
+    """A staff user pool on moto with the role groups, the staff function pointed at it; its id.
+
+    moto picks the pool's id, so the IAM recorder is told it stands for the template's ``StaffUserPool``
+    (the staff function's Cognito grant is on that pool only)."""
+    import boto3
+
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    pool_id = str(idp.create_user_pool(PoolName="staff", UsernameAttributes=["email"])["UserPool"]["Id"])
+    for group in ("admin", "staff", "viewer"):
+        idp.create_group(UserPoolId=pool_id, GroupName=group)
+    iam_usage.stands_for(pool_id, str(template().ref("StaffUserPool")))
+    stack.env["STAFF_USER_POOL_ID"] = pool_id
+    stack.monkeypatch.setenv("STAFF_USER_POOL_ID", pool_id)
+    return pool_id

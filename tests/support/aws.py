@@ -21,10 +21,13 @@ import boto3
 import pytest
 
 from local.template import Template, create_table_kwargs, load_template
+from tests.support import iam_usage
 from tests.support.response_models import check_answer
 
 REGION = "us-east-1"
 PEPPER = "test-pepper"
+#: The function that reads the table's stream and runs every consumer (functions/dispatch_changes).
+STREAM_READER = "DispatchChangesFunction"
 WEBHOOK_SECRET = "whsec_" + "dGVzdC1zZWNyZXQtMzItYnl0ZXMtbG9uZy0wMTIzNDU2Nzg="
 BASE_ENV = {
     "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
@@ -106,17 +109,36 @@ class Stack:
         self._modules[logical_id] = module
         return module
 
+    def consume(self, consumer: str, event: dict[str, Any]) -> Any:
+        """One stream consumer alone on a stream event (a route of the stream's reader, as its own mapping)."""
+        routes = self.function(STREAM_READER).handler.dispatcher.by_name
+        return routes[consumer].handler(event)
+
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         fn = template().functions[logical_id]
         module = self.function(logical_id)
         handler: Callable[[dict[str, Any], Any], Any] = getattr(module, fn.func_name)
-        response = handler(event, LambdaContext(function_name=fn.name))
+        with iam_usage.running(logical_id):
+            response = handler(event, LambdaContext(function_name=fn.name))
         app = getattr(module, "app", None)
         if app is not None and hasattr(app, "_static_routes"):  # a Powertools resolver: check the answer
             checked = check_answer(app, event, response)
             if checked:
                 self.checked_answers.add(checked)
         return response
+
+
+def _queues(tpl: Template) -> dict[str, str]:
+    """Create the template's queues; returns the function variables that name one, with its real URL."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    urls: dict[str, str] = {}
+    for logical_id in tpl.logical_ids("AWS::SQS::Queue"):
+        props = tpl.properties(logical_id)
+        attributes = {k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
+                      for k in ("FifoQueue", "VisibilityTimeout") if k in props}
+        urls[tpl.ref(logical_id)] = sqs.create_queue(QueueName=tpl.physical_name(logical_id),
+                                                     Attributes=attributes)["QueueUrl"]
+    return {key: urls[value] for fn in tpl.functions.values() for key, value in fn.env.items() if value in urls}
 
 
 def _forget_modules_in(directory: Path) -> None:
@@ -139,8 +161,13 @@ def _clear_caches() -> None:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """The moto stack; each function's AWS calls are judged against its grants (tests/support/iam_usage.py),
+    and a call without one fails the test."""
     with moto_stack(monkeypatch) as opened:
+        iam_usage.record_calls_of(boto3.DEFAULT_SESSION)
+        iam_usage.RECORDER.take_pending()
         yield opened
+        iam_usage.fail_on_calls_without_grant()
 
 
 @contextmanager
@@ -168,7 +195,9 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         for fn in tpl.functions.values():
             if "SENDER_EMAIL" in fn.env:
                 ses.verify_email_identity(EmailAddress=fn.env["SENDER_EMAIL"])
-        env = {"TABLE_NAME": table_name}
+        for name in {fn.env.get("SES_CONFIGURATION_SET") for fn in tpl.functions.values()} - {None}:
+            ses.create_configuration_set(ConfigurationSet={"Name": name})
+        env = {"TABLE_NAME": table_name, **_queues(tpl)}
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         yield Stack(table_name=table_name, dynamodb=dynamodb, monkeypatch=monkeypatch, env=env)

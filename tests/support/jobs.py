@@ -16,11 +16,12 @@ import boto3
 from standardwebhooks.webhooks import Webhook
 
 from referral_core.hashing import email_hash, peppered_hash
-from tests.support.aws import PEPPER, REGION, WEBHOOK_SECRET, LambdaContext, Stack, template
+from tests.support import iam_usage
+from tests.support.aws import PEPPER, REGION, STREAM_READER, WEBHOOK_SECRET, LambdaContext, Stack, template
 from tests.support.events import http_event, load_event, stream_event, stream_record
 
 WEBHOOK = "JobWebhookFunction"
-ATTRIBUTE = "AttributeReferralFunction"
+ATTRIBUTE = "attribute_referral"
 MISSING_JOBS = "FlagMissingJobLinksFunction"
 
 
@@ -28,21 +29,30 @@ MISSING_JOBS = "FlagMissingJobLinksFunction"
 
 def invoke_concurrently(stack: Stack, logical_id: str, events: list[dict[str, Any]], *,
                         containers: int = 8) -> list[Any]:
-    """Deliver ``events`` at once to ``containers`` warm instances of the function, as Lambda scales out.
+    """Deliver ``events`` at once to ``containers`` warm instances of the function (or of the stream
+    consumer of that name), as Lambda scales out.
 
     Each instance is its own import of the handler module (a Powertools resolver serves one request at a
     time, like a Lambda container), and each works through its share of the events in its own thread.
     """
-    fn = template().functions[logical_id]
+    reader = logical_id if logical_id in template().functions else STREAM_READER
+    fn = template().functions[reader]
     handlers = []
     for _ in range(containers):
-        stack._modules.pop(logical_id, None)
-        handlers.append(getattr(stack.function(logical_id), fn.func_name))
+        stack._modules.pop(reader, None)
+        module = stack.function(reader)
+        if reader == logical_id:
+            handlers.append(getattr(module, fn.func_name))
+            continue
+        route = module.handler.dispatcher.by_name[logical_id]
+        assert route.handlers  # imported now: each container has its own consumer module (its own cold start)
+        handlers.append(route.handler)
     results: list[Any] = [None] * len(events)
 
     def container(index: int) -> None:
         for position in range(index, len(events), containers):
-            results[position] = handlers[index](events[position], LambdaContext(function_name=fn.name))
+            with iam_usage.running(logical_id):
+                results[position] = handlers[index](events[position], LambdaContext(function_name=fn.name))
 
     with ThreadPoolExecutor(max_workers=containers) as pool:
         list(pool.map(container, range(containers)))
@@ -131,6 +141,23 @@ def seed_click(stack: Stack, cid: str, code: str, referrer_id: str, clicked_at: 
 
 
 def seed_program(stack: Stack, attribution: dict[str, Any]) -> dict[str, Any]:
+    """Save the default rules with these ``attribution`` rules as the next version, exactly as
+    ``PUT /admin/program`` does (``services.program.update_program``)."""
+    from referral_core.dal.dynamo import Table
+    from referral_core.dal.program import ProgramRepository
+    from referral_core.models.program import UpdateProgramRequest, default_rules
+    from referral_core.services.program import current_program, update_program
+
+    repo = ProgramRepository(Table(stack.table_name))
+    request = UpdateProgramRequest.model_validate({
+        **default_rules().model_dump(mode="json"), "attribution": attribution,
+        "expected_version": current_program(repo).version})
+    return update_program(repo, request, actor="test").model_dump(mode="json")
+
+
+def seed_legacy_program(stack: Stack, attribution: dict[str, Any]) -> dict[str, Any]:
+    """A ``PROGRAM``/``CURRENT`` item in the shape the resolver read before issue 16: a top-level
+    ``attribution`` with the old source names, no ``rules`` and no ``version``."""
     return put(stack, {"pk": "PROGRAM", "sk": "CURRENT", "type": "program", "attribution": attribution})
 
 
@@ -138,12 +165,12 @@ def lead_item(lead_id: str | None = None, *, source: str = "quick_help", ref: st
               code_valid: bool = False, referrer_id: str | None = None, cid: str | None = None,
               referred_by: str | None = None, email: str | None = "sam.customer@example.com",
               phone: str | None = None, name: str = "Sam Customer", postcode: str = "3000",
-              created_at: str | None = None) -> dict[str, Any]:
+              created_at: str | None = None, ref_via: str | None = None) -> dict[str, Any]:
     lead_id = lead_id or f"L{uuid.uuid4().hex[:12].upper()}"
     item: dict[str, Any] = {
         "pk": f"LEAD#{lead_id}", "sk": "LEAD", "type": "lead", "lead_id": lead_id, "source": source,
         "ref": ref, "ref_status": "attributed" if code_valid else ("unknown" if ref else None),
-        "referrer_id": referrer_id, "cid": cid,
+        "ref_via": ref_via, "referrer_id": referrer_id, "cid": cid,
         "referred_by": referred_by, "name": name, "postcode": postcode,
         "created_at": created_at or iso_days_ago(0), **contact_hashes(email, phone),
     }
@@ -169,7 +196,7 @@ def item(stack: Stack, pk: str, sk: str) -> dict[str, Any] | None:
 
 def lead_inserted(stack: Stack, lead: dict[str, Any]) -> dict[str, Any]:
     """Deliver the lead's INSERT stream record to the attribution function."""
-    return stack.invoke(ATTRIBUTE, stream_event(stream_record("INSERT", new=lead)))
+    return stack.consume(ATTRIBUTE, stream_event(stream_record("INSERT", new=lead)))
 
 
 def job_changed(stack: Stack, job_id: str, old: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -177,7 +204,7 @@ def job_changed(stack: Stack, job_id: str, old: dict[str, Any] | None = None) ->
     job = item(stack, f"JOB#{job_id}", "JOB")
     assert job is not None
     name = "MODIFY" if old is not None else "INSERT"
-    return stack.invoke(ATTRIBUTE, stream_event(stream_record(name, new=job, old=old)))
+    return stack.consume(ATTRIBUTE, stream_event(stream_record(name, new=job, old=old)))
 
 
 def referral(stack: Stack, lead_id: str) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from tests.support.events import STAFF_CLAIMS, http_event, json_body, load_event, stream_event, stream_record
 
 CAPTURE = "CaptureLeadFunction"
-CHECK = "CheckDuplicatesFunction"
+CHECK = "check_duplicates"
 ADMIN = "StaffAdminFunction"
 FORM = "application/x-www-form-urlencoded"
 
@@ -93,7 +93,7 @@ def lead_insert_event(*leads: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_checks(stack: Any, *leads: dict[str, Any]) -> dict[str, Any]:
-    return stack.invoke(CHECK, lead_insert_event(*leads))  # type: ignore[no-any-return]
+    return stack.consume(CHECK, lead_insert_event(*leads))  # type: ignore[no-any-return]
 
 
 def flags_of(stack: Any, lead_id: str) -> dict[str, dict[str, Any]]:

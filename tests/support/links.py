@@ -10,7 +10,7 @@ from tests.support.events import STAFF_CLAIMS, http_event, json_body, load_event
 
 ADMIN = "StaffAdminFunction"
 REDIRECT = "LinkRedirectFunction"
-COUNT = "CountClicksFunction"
+COUNT = "count_clicks"
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"
 
 
@@ -67,4 +67,4 @@ def click_records(clicks: list[dict[str, Any]], event_name: str = "INSERT",
 
 
 def count(stack: Any, *records: dict[str, Any]) -> dict[str, Any]:
-    return stack.invoke(COUNT, stream_event(*records))  # type: ignore[no-any-return]
+    return stack.consume(COUNT, stream_event(*records))  # type: ignore[no-any-return]

@@ -18,7 +18,7 @@ from tests.support.aws import REGION, Stack, template
 from tests.support.events import STAFF_CLAIMS, http_event, json_body, load_event
 
 PORTAL = "ReferrerPortalFunction"
-NOTIFY = "NotifyStatusFunction"
+NOTIFY = "notify_status"
 ADMIN = "StaffAdminFunction"
 SIGNING_KEY = "test-session-signing-key-" + "x" * 40
 
@@ -79,7 +79,7 @@ def magic_token(stack: Stack, to: str) -> str:
     """The token of the newest sign-in email sent to ``to``."""
     links = [m for m in stack.sent_emails() if m["to"] == [to] and m["subject"] == "Your sign-in link"]
     assert links, f"no sign-in email to {to}"
-    match = re.search(r"/dashboard\?token=([A-Za-z0-9_-]+)", links[-1]["body"])
+    match = re.search(r"/dashboard#token=([A-Za-z0-9_-]+)", links[-1]["body"])
     assert match
     return match.group(1)
 
@@ -95,6 +95,13 @@ def opt_out_token(stack: Stack, to: str) -> str:
 
 def session_event(token: str) -> dict[str, Any]:
     event = load_event("referrer_portal/post_session.json")
+    event["body"] = json.dumps({"token": token})
+    return event
+
+
+def preview_event(token: str) -> dict[str, Any]:
+    """``POST /auth/session/preview``: whom the link signs in (the dashboard's confirm step)."""
+    event = load_event("referrer_portal/post_session_preview.json")
     event["body"] = json.dumps({"token": token})
     return event
 

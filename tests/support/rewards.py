@@ -16,10 +16,11 @@ from referral_core.stages import RANK, Stage
 from tests.support.events import load_event, stream_event, stream_record
 
 LEAD, JOB, REFERRER = "lead-0001", "job-0001", "ref-0001"  # the ids in events/settle_rewards/*.json
+CURRENCY = "AUD"  # template.yaml's Currency default: the programme's currency in tests
 
 
 def repos(stack: Any) -> RewardRepos:
-    return RewardRepos.on(Table(stack.table_name))
+    return RewardRepos.on(Table(stack.table_name), currency=CURRENCY)
 
 
 def table(stack: Any) -> Table:

@@ -1,32 +1,51 @@
-"""The table's real DynamoDB stream (moto, in-process) delivered to the template's stream consumers.
+"""The table's real DynamoDB stream (moto, in-process) delivered to the stream's consumers.
 
-Like the event source mapping: each trigger's FilterCriteria (local.filtering) and BatchSize apply, and
-records arrive in the Lambda shape (local.streams.lambda_record). Used to measure and replay what real
-flows produce, instead of hand-written records.
+Like the event source mapping: the stream reader's FilterCriteria (referral_core.event_filters) and
+BatchSize apply, then each consumer's route (its patterns and batch size), and records arrive in the Lambda
+shape (local.streams.lambda_record). Used to measure and replay what real flows produce, instead of
+hand-written records.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import sys
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import boto3
 
-from local.filtering import matches_any
 from local.streams import lambda_record
 from local.template import StreamTrigger
-from tests.support.aws import REGION, Stack, template
+from referral_core.event_filters import matches_any
+from referral_core.streams import Route
+from tests.support.aws import REGION, STREAM_READER, Stack, template
 
 
-def consumers() -> list[StreamTrigger]:
-    """Every enabled stream trigger of the template."""
+@cache
+def consumers() -> tuple[Route, ...]:
+    """Every consumer (route) of the stream's reader, in its order."""
+    fn = template().functions[STREAM_READER]
+    spec = importlib.util.spec_from_file_location("_stream_routes", fn.code_uri / f"{fn.module}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return tuple(module.ROUTES)
+
+
+def readers() -> list[StreamTrigger]:
+    """The template's event source mappings on the table's stream."""
     return [t for t in template().stream_triggers() if t.enabled]
 
 
-def batches(trigger: StreamTrigger, records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """The records this trigger's filters keep, cut into its BatchSize."""
-    kept = [r for r in records if matches_any(trigger.filter_patterns, r)]
-    return [kept[i:i + trigger.batch_size] for i in range(0, len(kept), trigger.batch_size)]
+def batches(route: Route, records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The records this consumer's route keeps (after the reader's filters), cut into its batch size."""
+    (reader,) = readers()
+    kept = [r for r in records if matches_any(reader.filter_patterns, r) and route.wants(r)]
+    return [kept[i:i + route.batch_size] for i in range(0, len(kept), route.batch_size)]
 
 
 @dataclass
@@ -37,6 +56,7 @@ class StreamPump:
 
     def __post_init__(self) -> None:
         self._streams = boto3.client("dynamodbstreams", region_name=REGION)
+        self._sqs = boto3.client("sqs", region_name=REGION)
         self.stream_arn = self.stack.dynamodb.describe_table(TableName=self.stack.table_name)["Table"][
             "LatestStreamArn"]
 
@@ -62,18 +82,55 @@ class StreamPump:
                 iterator = page.get("NextShardIterator") if page["Records"] else None
         return out
 
-    def deliver(self, records: list[dict[str, Any]], trigger: StreamTrigger) -> list[Any]:
-        """Invoke the trigger's function with each batch; returns the responses."""
-        return [self.stack.invoke(trigger.function_id, {"Records": batch}) for batch in batches(trigger, records)]
+    def deliver(self, records: list[dict[str, Any]], route: Route) -> list[Any]:
+        """Run one consumer on each of its batches; returns the responses."""
+        return [self.stack.consume(route.name, {"Records": batch}) for batch in batches(route, records)]
+
+    def dispatch(self, records: list[dict[str, Any]]) -> list[Any]:
+        """What the stream's reader gets: its filters and BatchSize, every consumer in one invocation."""
+        (reader,) = readers()
+        kept = [r for r in records if matches_any(reader.filter_patterns, r)]
+        size = reader.batch_size
+        return [self.stack.invoke(STREAM_READER, {"Records": kept[i:i + size]}) for i in range(0, len(kept), size)]
+
+    def parked_queue_url(self) -> str:
+        return str(self.stack.env["PARKED_QUEUE_URL"])
+
+    def redeliver_parked(self) -> list[Any]:
+        """Give the reader what waits in the parked-changes queue (as its SQS event source would); the
+        messages it reports failed become visible again at once, the others are deleted."""
+        url = self.parked_queue_url()
+        out = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
+        messages = out.get("Messages", [])
+        if not messages:
+            return []
+        event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                              "attributes": m.get("Attributes", {}), "eventSource": "aws:sqs",
+                              "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:parked.fifo"}
+                             for m in messages]}
+        response = self.stack.invoke(STREAM_READER, event)
+        failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+        for m in messages:
+            if m["MessageId"] in failed:
+                self._sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"],
+                                                    VisibilityTimeout=0)
+            else:
+                self._sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        return [response]
+
+    def parked(self) -> list[dict[str, Any]]:
+        """The bodies waiting in the parked-changes queue (left there)."""
+        out = self._sqs.receive_message(QueueUrl=self.parked_queue_url(), MaxNumberOfMessages=10,
+                                        VisibilityTimeout=0)
+        return [json.loads(m["Body"]) for m in out.get("Messages", [])]
 
     def drain(self, rounds: int = 5) -> int:
-        """Deliver new records to every consumer until no consumer writes more (cascades); returns records."""
+        """Deliver new records through the stream's reader until no consumer writes more (cascades)."""
         total = 0
         for _ in range(rounds):
             records = self.new_records()
             if not records:
                 return total
             total += len(records)
-            for trigger in consumers():
-                self.deliver(records, trigger)
+            self.dispatch(records)
         return total

@@ -29,6 +29,8 @@ def _kind(event: dict) -> str:
         return "http"
     if event.get("Records") and all(r.get("eventSource") == "aws:dynamodb" for r in event["Records"]):
         return "stream"
+    if event.get("Records") and all(r.get("eventSource") == "aws:sqs" for r in event["Records"]):
+        return "sqs"
     if event.get("detail-type") == "Scheduled Event":
         return "schedule"
     return "unknown"
@@ -42,7 +44,7 @@ def test_every_function_has_sample_events_of_its_trigger_type(function) -> None:
     for path in samples:
         event = json.loads(path.read_text())
         kinds = {"http" if function.routes else "", "stream" if function.streams else "",
-                 "schedule" if function.schedules else ""}
+                 "sqs" if function.queues else "", "schedule" if function.schedules else ""}
         # A ScheduleV2 target gets its Input as is: any JSON is a valid scheduled event.
         ok = _kind(event) in kinds or "schedule" in kinds
         assert ok, f"{path.name}: a {_kind(event)} event, expected one of {kinds - {''}}"

@@ -7,13 +7,15 @@ import base64
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
 from referral_core.errors import ConfigError, Unauthorized
 from referral_core.models.jobs import JobWebhookEvent
+from referral_core.models.program import Attribution, default_rules
 from referral_core.services.attribution import Outcome, PriorReferral, decide, stage_for_job
 from referral_core.services.jobs import derive_job
-from referral_core.services.program_defaults import DEFAULT_ATTRIBUTION, AttributionRules, attribution_rules
+from referral_core.services.program_defaults import attribution_rules, program_rules
 from referral_core.services.webhook_signature import verify
 from referral_core.stages import Stage
 from scripts import send_job_event
@@ -110,6 +112,8 @@ def test_stage_for_job(statuses, stage):
 
 # -- attribution decisions -----------------------------------------------------------------------------
 AT = "2026-11-23T09:00:00.000000Z"
+DEFAULT = Attribution()  # what GET /admin/program shows before any save: last touch
+FIRST = Attribution(model="first_touch")
 
 
 def lead(**fields):
@@ -123,70 +127,136 @@ def click(referrer="R2", at="2026-11-20T09:00:00.000000Z"):
     return {"code": "QRPARK2", "referrer_id": referrer, "clicked_at": at}
 
 
-PRIOR = PriorReferral("L0", "refer_a_job", "R3", None, "2026-11-01T09:00:00.000000Z")
+PRIOR = PriorReferral("L0", "referral_form", "R3", None, "2026-11-01T09:00:00.000000Z")
 
 
 @pytest.mark.parametrize(
-    ("fields", "kwargs", "outcome", "referrer", "reason"),
+    ("fields", "kwargs", "rules", "outcome", "referrer", "reason"),
     [
-        pytest.param(CODE, {}, Outcome.ATTRIBUTED, "R1", "valid code", id="code"),
-        pytest.param({"cid": "c"}, {"click": click()}, Outcome.ATTRIBUTED, "R2", "click within window",
+        pytest.param(CODE, {}, DEFAULT, Outcome.ATTRIBUTED, "R1", "valid code", id="code"),
+        pytest.param({"cid": "c"}, {"click": click()}, DEFAULT, Outcome.ATTRIBUTED, "R2", "click within window",
                      id="click"),
-        pytest.param({"cid": "c"}, {"click": click(at="2026-08-01T09:00:00.000000Z")}, Outcome.NONE, None,
-                     "no_source", id="click-expired"),
-        pytest.param({"cid": "c"}, {}, Outcome.NONE, None, "no_source", id="click-unknown"),
-        pytest.param({**CODE, "cid": "c"}, {"click": click()}, Outcome.REVIEW, "R1", "conflicting_sources",
-                     id="code-vs-click"),
-        pytest.param({**CODE, "cid": "c"}, {"click": click("R1")}, Outcome.ATTRIBUTED, "R1", "valid code",
-                     id="code-and-click-agree"),
-        pytest.param({"source": "refer_a_job", "referrer_id": "R3"}, {}, Outcome.ATTRIBUTED, "R3",
+        pytest.param({"cid": "c"}, {"click": click(at="2026-08-01T09:00:00.000000Z")}, DEFAULT, Outcome.NONE,
+                     None, "no_source", id="click-expired"),
+        pytest.param({"cid": "c"}, {}, DEFAULT, Outcome.NONE, None, "no_source", id="click-unknown"),
+        pytest.param({**CODE, "cid": "c"}, {"click": click()}, DEFAULT, Outcome.REVIEW, "R2",
+                     "conflicting_sources", id="code-vs-click"),
+        pytest.param({**CODE, "cid": "c"}, {"click": click("R1")}, DEFAULT, Outcome.ATTRIBUTED, "R1",
+                     "click within window", id="code-and-click-agree"),
+        pytest.param({"source": "refer_a_job", "referrer_id": "R3"}, {}, DEFAULT, Outcome.ATTRIBUTED, "R3",
                      "referrer submitted the job", id="refer-a-job"),
-        pytest.param({}, {"prior": PRIOR}, Outcome.ATTRIBUTED, "R3", "earlier_referral",
+        pytest.param({}, {"prior": PRIOR}, DEFAULT, Outcome.ATTRIBUTED, "R3", "earlier_referral",
                      id="direct-lead-after-refer-a-job"),
-        pytest.param(CODE, {"prior": PRIOR}, Outcome.ATTRIBUTED, "R3", "earlier_referral",
+        pytest.param(CODE, {"prior": PRIOR}, FIRST, Outcome.ATTRIBUTED, "R3", "earlier_referral",
                      id="first-touch-keeps-earlier"),
-        pytest.param({"referred_by": "Jo"}, {}, Outcome.REVIEW, None, "claim_only", id="claim-only"),
-        pytest.param({**CODE, "referred_by": "Jo"}, {}, Outcome.ATTRIBUTED, "R1", "valid code",
+        pytest.param(CODE, {"prior": PRIOR}, DEFAULT, Outcome.ATTRIBUTED, "R1", "valid code",
+                     id="last-touch-takes-the-new-code"),
+        pytest.param({"referred_by": "Jo"}, {}, DEFAULT, Outcome.REVIEW, None, "claim_only", id="claim-only"),
+        pytest.param({**CODE, "referred_by": "Jo"}, {}, DEFAULT, Outcome.ATTRIBUTED, "R1", "valid code",
                      id="claim-never-beats-code"),
-        pytest.param({"ref": "NOPE", "ref_status": "unknown"}, {}, Outcome.NONE, None, "no_source",
+        pytest.param({**CODE, "ref_via": "referred_by", "referred_by": " k7qx3mz "}, {}, DEFAULT,
+                     Outcome.ATTRIBUTED, "R1", "code typed in who referred you", id="typed-code"),
+        pytest.param({"ref": "NOPE", "ref_status": "unknown"}, {}, DEFAULT, Outcome.NONE, None, "no_source",
                      id="unknown-code"),
-        pytest.param(CODE, {"existing_customer": True}, Outcome.NOT_ELIGIBLE, "R1", "existing_customer",
+        pytest.param(CODE, {"existing_customer": True}, DEFAULT, Outcome.NOT_ELIGIBLE, "R1", "existing_customer",
                      id="existing-customer"),
-        pytest.param({}, {}, Outcome.NONE, None, "no_source", id="direct"),
+        pytest.param({}, {}, DEFAULT, Outcome.NONE, None, "no_source", id="direct"),
     ],
 )
-def test_decide(fields, kwargs, outcome, referrer, reason):
-    decision = decide(lead(**fields), rules=DEFAULT_ATTRIBUTION, **kwargs)
+def test_decide(fields, kwargs, rules, outcome, referrer, reason):
+    decision = decide(lead(**fields), rules=rules, **kwargs)
     assert (decision.outcome, decision.referrer_id, decision.reason) == (outcome, referrer, reason)
 
 
 def test_last_touch_lets_a_later_source_win():
-    rules = AttributionRules(model="last_touch")
-    decision = decide(lead(**CODE), rules=rules, prior=PRIOR)
+    decision = decide(lead(**CODE), rules=DEFAULT, prior=PRIOR)
     assert (decision.referrer_id, decision.source) == ("R1", "code")
     assert decision.evidence[-1].reason == "last_touch: a later source wins"
 
 
 def test_precedence_from_the_programme_decides_the_winner():
-    rules = AttributionRules(precedence=("click", "code", "refer_a_job", "claim"))
+    rules = Attribution(precedence=("code", "link", "referral_form", "referred_by"))
     decision = decide(lead(**CODE, cid="c"), rules=rules, click=click("R1"))
-    assert (decision.source, decision.code) == ("click", "QRPARK2")
+    assert (decision.source, decision.code) == ("code", "K7QX3MZ")
+    assert decide(lead(**CODE, cid="c"), rules=DEFAULT, click=click("R1")).source == "link"
 
 
-# -- programme defaults --------------------------------------------------------------------------------
-def test_defaults_when_no_programme_or_no_attribution_rules():
-    assert attribution_rules(None) == attribution_rules({"tiers": []}) == DEFAULT_ATTRIBUTION
-    assert DEFAULT_ATTRIBUTION.precedence == ("code", "click", "refer_a_job", "claim")
-    assert (DEFAULT_ATTRIBUTION.model, DEFAULT_ATTRIBUTION.window_days) == ("first_touch", 90)
+def test_sources_left_out_of_the_precedence_rank_after_the_listed_ones():
+    assert Attribution(precedence=("code",)).ranking() == ("code", "referral_form", "link", "referred_by")
+    decision = decide(lead(**CODE, cid="c"), rules=Attribution(precedence=("code",)), click=click("R1"))
+    assert decision.source == "code"
+
+
+@pytest.mark.parametrize(("claim", "kept"), [
+    ("my neighbour Jo from 12 Park St", "free_text"),
+    ("Jo, code k7qx3mz", "K7QX3MZ"),  # names the lead's code
+    ("Jo QRPARK2", "QRPARK2"),  # names the click's code
+])
+def test_evidence_never_holds_the_claims_text(claim, kept):
+    decision = decide(lead(**CODE, cid="c", referred_by=claim), rules=DEFAULT, click=click("R1"))
+    (item,) = [e for e in decision.evidence if e.source == "referred_by"]
+    assert (item.value, item.accepted, item.referrer_id) == (kept, False, None)
+    assert not any("Jo" in e.value or "Park" in e.value for e in decision.evidence)
+
+
+def test_a_typed_code_is_code_evidence_and_no_claim():
+    decision = decide(lead(**CODE, ref_via="referred_by", referred_by="k7qx3mz"), rules=DEFAULT)
+    assert [(e.source, e.value, e.accepted) for e in decision.evidence] == [("code", "K7QX3MZ", True)]
+    assert (decision.source, decision.code) == ("code", "K7QX3MZ")
+
+
+# -- programme rules as stored -------------------------------------------------------------------------
+def saved(attribution=None, **rules):
+    """A PROGRAM/CURRENT item as PUT /admin/program writes it."""
+    body = default_rules().model_dump(mode="json") | rules
+    if attribution is not None:
+        body["attribution"] = attribution
+    return {"rules": body, "version": 3}
+
+
+def test_one_default_before_anything_is_saved():
+    assert attribution_rules(None) == attribution_rules({"rules": {}}) == DEFAULT
+    assert DEFAULT.precedence == ("referral_form", "link", "code", "referred_by")
+    assert (DEFAULT.model, DEFAULT.window_days, DEFAULT.missing_job_days) == ("last_touch", 90, 30)
+    assert default_rules().attribution == DEFAULT
+
+
+def test_the_saved_rules_attribution_is_what_applies():
+    rules = attribution_rules(saved({"model": "first_touch", "window_days": 14, "precedence": ["code"]}))
+    assert (rules.model, rules.window_days, rules.precedence) == ("first_touch", 14, ("code",))
+
+
+def test_the_old_top_level_shape_is_read_with_the_old_names():
+    legacy = {"attribution": {"model": "first_touch", "window_days": 200, "missing_job_days": 10,
+                              "precedence": ["claim", "click", "code", "refer_a_job"]}}
+    rules = attribution_rules(legacy)
+    assert rules == Attribution(model="first_touch", window_days=200, missing_job_days=10,
+                                precedence=("referred_by", "link", "code", "referral_form"))
+    assert program_rules(legacy).tiers == default_rules().tiers
+    # the rules staff saved through the API win over a stale top-level key
+    assert attribution_rules({**saved({"model": "last_touch"}), **legacy}).model == "last_touch"
+    # a saved programme from before issue 16 without rules.attribution falls back to the top-level key
+    without = saved()
+    del without["rules"]["attribution"]
+    assert attribution_rules({**without, **legacy}).window_days == 200
+
+
+def test_a_precedence_with_a_source_twice_loads_with_its_first_place():
+    assert attribution_rules(saved({"precedence": ["code", "link", "code"]})).precedence == ("code", "link")
+    with pytest.raises(ValidationError):
+        Attribution.model_validate({"precedence": ["code", "code"]})  # but a save is refused
 
 
 @pytest.mark.parametrize(
     "attribution",
-    [{"model": "linear"}, {"precedence": ["code", "code"]}, {"precedence": ["coupon"]}, {"window_days": 0}],
+    [{"model": "linear"}, {"precedence": ["coupon"]}, {"window_days": 0}, {"missing_job_days": 0},
+     {"weights": [1]}],
 )
 def test_impossible_stored_rules_are_a_config_error(attribution):
     with pytest.raises(ConfigError):
         attribution_rules({"attribution": attribution})
+    with pytest.raises(ConfigError):
+        attribution_rules(saved(attribution))
 
 
 # -- the sample client script ----------------------------------------------------------------------

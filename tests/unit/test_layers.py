@@ -29,12 +29,13 @@ def sources(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*.py"))
 
 
-def test_only_the_data_access_layer_imports_boto3():
+def test_no_function_module_imports_boto3():
+    """Inside referral_core, import-linter's contracts (pyproject.toml, `make lint`) keep boto3 in the dal;
+    the function modules are not a package it can analyse, so they are checked here."""
     offenders = [
         str(path.relative_to(ROOT))
-        for path in sources(CORE) + sources(FUNCTIONS)
-        if (CORE / "dal") not in path.parents
-        and any(name.split(".")[0] in {"boto3", "botocore"} for name in imports(path))
+        for path in sources(FUNCTIONS)
+        if any(name.split(".")[0] in {"boto3", "botocore"} for name in imports(path))
     ]
     assert offenders == []
 

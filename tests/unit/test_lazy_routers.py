@@ -76,7 +76,7 @@ def test_every_route_module_and_every_route_is_mapped(case: tuple[Lazy, dict]) -
     function = TEMPLATE.functions[lazy.function_id]
     route_modules = sorted(p.stem for p in function.code_uri.glob(f"{lazy.route_prefix}*.py")
                            if p.stem not in lazy.shared)
-    assert sorted({name for names in report["modules"].values() for name in names}) == route_modules
+    assert sorted(set(report["modules"].values())) == route_modules
     for route_key in _routes(lazy.function_id):
         path = route_key.split(" ", 1)[1]
         assert route_key in lazy.on_resolver or _mapped(path, report), \
@@ -100,4 +100,19 @@ def _mapped(path: str, report: dict) -> bool:
     if not path.startswith(report["prefix"]):
         return False
     segments = path.removeprefix(report["prefix"]).split("/")
-    return any("/".join(segments[:n]) in report["modules"] for n in range(len(segments), 0, -1))
+    patterns = [key.split("/") for key in report["modules"]]
+    return any(len(p) == n and all(a in ("*", b) for a, b in zip(p, segments[:n], strict=True))
+               for n in range(len(segments), 0, -1) for p in patterns)
+
+
+def test_a_star_segment_matches_an_id_and_an_exact_segment_beats_it() -> None:
+    from referral_core.http import LazyRouters
+
+    routers = LazyRouters(None, prefix="/admin/", modules={  # type: ignore[arg-type]
+        "referrers": "admin_referrers", "referrers/*/share-codes": "admin_share_codes",
+        "referrers/new/share-codes": "exact", "reviews": "admin_reviews"})
+    assert routers.module_for(["referrers"]) == "admin_referrers"
+    assert routers.module_for(["referrers", "R1", "suspend"]) == "admin_referrers"
+    assert routers.module_for(["referrers", "R1", "share-codes"]) == "admin_share_codes"
+    assert routers.module_for(["referrers", "new", "share-codes"]) == "exact"
+    assert routers.module_for(["nothing"]) is None

@@ -85,6 +85,16 @@ ALLOWED = ("www.example.com", "shop.example.com:8443")
         ("https://www.example.com/\r\nSet-Cookie:x", False),
         ("https://www.example.com:0x1bb/", False),
         ("https://" + "a" * 2050, False),
+        # credentials: a share link must never sign its visitors in (issue 16, item 7)
+        ("https://refer.example.org/dashboard?token=abc", False),
+        ("https://refer.example.org/dashboard#token=abc", False),
+        ("https://refer.example.org/dashboard?x=1&%74oken=abc", False),
+        ("https://refer.example.org/dashboard?TOKEN=abc", False),
+        ("https://www.example.com/cb?code_verifier=v&state=s", False),
+        ("https://www.example.com/cb?session_id=s", False),
+        ("https://www.example.com/cb?access-token=s", False),
+        ("https://www.example.com/cb?code=s", False),
+        ("https://www.example.com/help?lang=en&utm_source=van#top", True),
     ],
 )
 def test_landing_rules(url, ok):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from referral_core.errors import Unauthorized
 from referral_core.hashing import email_hash
 from referral_core.services import auth_links
-from referral_core.services.notifications import StageNotifier, on_referral_changed, stage_change
+from referral_core.services.notifications import StageNotifier, on_referral_changed, send_due_digests, stage_change
 from referral_core.services.portal import referral_view
 
 pytestmark = pytest.mark.unit
@@ -51,7 +52,7 @@ def test_magic_link_answers_no_sooner_than_the_floor_either_way(known):
     assert sorted(scope for scope, _ in repo.hits) == ["signin-email", "signin-ip"]  # counted either way
     assert ("signin-email", email_hash("p", "jo@example.com")) in repo.hits
     if known:
-        assert "https://refer.example.com/dashboard?token=" in sent[0].text
+        assert "https://refer.example.com/dashboard#token=" in sent[0].text
         assert repo.links[0].token_hash not in sent[0].text
 
 
@@ -97,7 +98,31 @@ class FakeLog:
         self.claimed.discard(key)
 
 
-def notifier(log: FakeLog, calls: list[str], *, fail_email: bool = False) -> StageNotifier:
+class FakeLimit:
+    def __init__(self, sent_before: int = 0, maximum: int = 4) -> None:
+        self.sent, self.maximum = sent_before, maximum
+
+    def max_per_hour(self, default: int) -> int:
+        return self.maximum
+
+    def count(self, referrer_id: str) -> tuple[int, str]:
+        self.sent += 1
+        return self.sent, "2026-11-23T11:00:00.000000Z"
+
+
+class FakeDigests:
+    def __init__(self, fail: bool = False) -> None:
+        self.added: list[tuple[str, dict[str, Any], str]] = []
+        self.fail = fail
+
+    def add(self, referrer_id: str, entry: dict[str, Any], *, due_at: str) -> None:
+        if self.fail:
+            raise RuntimeError("DynamoDB is down")
+        self.added.append((referrer_id, entry, due_at))
+
+
+def notifier(log: FakeLog, calls: list[str], *, fail_email: bool = False, limit: FakeLimit | None = None,
+             digests: FakeDigests | None = None) -> StageNotifier:
     def send(email: Any) -> None:
         calls.append("email")
         if fail_email:
@@ -108,11 +133,32 @@ def notifier(log: FakeLog, calls: list[str], *, fail_email: bool = False) -> Sta
             return {"referrer_id": referrer_id, "email": "jo@example.com", "name": "Jo", "origin": "https://x"}
 
     return StageNotifier(referrers=Referrers(), log=log, send=send,  # type: ignore[arg-type]
-                         publish=lambda kind, detail: calls.append("event"), opt_out_url=lambda r: "https://x/o")
+                         publish=lambda kind, detail: calls.append("event"), opt_out_url=lambda r: "https://x/o",
+                         limit=limit or FakeLimit(), digests=digests or FakeDigests())  # type: ignore[arg-type]
 
 
 REFERRAL = {"pk": "LEAD#l1", "sk": "REFERRAL", "type": "referral", "lead_id": "l1", "referrer_id": "r1",
             "stage": "job_booked", "masked_name": "Sa L.", "postcode": "2000"}
+
+
+def test_past_the_hourly_limit_the_change_waits_for_the_digest():
+    log, calls, digests = FakeLog(), [], FakeDigests()
+    outcome = on_referral_changed({"stage": "received"}, REFERRAL,
+                                  notifier(log, calls, limit=FakeLimit(sent_before=4), digests=digests))
+    assert outcome == "queued_for_digest"
+    assert calls == ["event"]  # the event is never held back; no email now
+    assert digests.added == [("r1", {"lead_id": "l1", "stage": "job_booked", "masked_name": "Sa L.",
+                                     "postcode": "2000", "at": digests.added[0][1]["at"]},
+                              "2026-11-23T11:00:00.000000Z")]
+    assert log.claimed == {"stage#l1#job_booked"}
+
+
+def test_a_failed_queueing_gives_the_marker_back():
+    log = FakeLog()
+    with pytest.raises(RuntimeError):
+        on_referral_changed({"stage": "received"}, REFERRAL,
+                            notifier(log, [], limit=FakeLimit(sent_before=9), digests=FakeDigests(fail=True)))
+    assert log.claimed == set()  # the stream retry queues it (no stage lost)
 
 
 def test_the_event_goes_before_the_email_and_a_failed_email_gives_the_marker_back():
@@ -135,3 +181,64 @@ def test_referral_view_keeps_only_what_a_referrer_may_see():
     assert set(view) == {"referral_id", "masked_name", "suburb", "postcode", "stage", "stage_label", "reason",
                          "reason_label", "created_at", "updated_at"}
     assert view["updated_at"] == view["created_at"]
+
+
+class FakeQueue:
+    """A digest queue with one due referrer and two entries (docs/portal.md, "Stage email digest")."""
+
+    def __init__(self) -> None:
+        self.items = [{"pk": "DIGEST#r1", "sk": f"STAGE#l{i}#received", "lead_id": f"l{i}", "stage": "received",
+                       "masked_name": "Sa L.", "postcode": "2000", "at": f"2026-11-23T10:0{i}:00.000000Z"}
+                      for i in range(2)]
+        self.calls: list[str] = []
+
+    def due(self, now: str) -> list[dict[str, Any]]:
+        return [{"referrer_id": "r1"}] if self.items else []
+
+    def entries(self, referrer_id: str) -> list[dict[str, Any]]:
+        return [dict(item) for item in self.items]
+
+    def claim(self, entries: list[dict[str, Any]], digest_id: str, *, at: str) -> bool:
+        self.calls.append("claim")
+        return True
+
+    def unclaim(self, entries: list[dict[str, Any]]) -> None:
+        self.calls.append("unclaim")
+
+    def finish(self, referrer_id: str, entries: list[dict[str, Any]]) -> None:
+        self.calls.append("finish")
+        self.items = [i for i in self.items if i["sk"] not in {e["sk"] for e in entries}]
+
+
+class OneReferrer:
+    def get(self, referrer_id: str) -> dict[str, Any]:
+        return {"referrer_id": referrer_id, "email": "jo@example.com", "name": "Jo Smith", "origin": "https://x"}
+
+
+def test_a_failed_digest_gives_its_entries_back_and_the_next_run_sends_them_once():
+    queue, sent = FakeQueue(), []
+
+    def failing(email: Any) -> None:
+        raise RuntimeError("SES is down")
+
+    counts = send_due_digests(queue, OneReferrer(), failing, opt_out_url=lambda r: "https://x/o")  # type: ignore[arg-type]
+    assert counts == {"sent": 0, "dropped": 0, "failed": 1}
+    assert queue.calls == ["claim", "unclaim"] and len(queue.items) == 2  # kept for the next run
+
+    counts = send_due_digests(queue, OneReferrer(), sent.append, opt_out_url=lambda r: "https://x/o")  # type: ignore[arg-type]
+    assert counts == {"sent": 1, "dropped": 0, "failed": 0}
+    [email] = sent
+    assert email.subject == "Referral updates: 2 updates"
+    assert email.text.count("Sa L. (2000) asked for help") == 2
+    assert "https://x/dashboard" in email.text and "https://x/o" in email.text  # links in the text part
+    assert queue.items == []
+
+
+@pytest.mark.parametrize("status", ["suspended", "erased"])
+def test_an_inactive_referrer_gets_the_event_only(status):
+    log, calls, digests = FakeLog(), [], FakeDigests()
+    stage_notifier = notifier(log, calls, limit=FakeLimit(sent_before=9), digests=digests)
+    inactive = dataclasses.replace(stage_notifier, referrers=type("R", (), {"get": lambda self, rid: {
+        "referrer_id": rid, "email": "[erased]" if status == "erased" else "jo@example.com", "status": status}})())
+    assert on_referral_changed({"stage": "received"}, REFERRAL, inactive) == "event_only_inactive"
+    assert calls == ["event"] and digests.added == []  # neither an email nor a digest entry

@@ -43,7 +43,7 @@ def flag(flag_type, severity="medium", status="open"):
 
 
 def test_clean_completed_paid_job_is_credited():
-    result = evaluate(facts(), program())
+    result = evaluate(facts(), program(), currency="AUD")
     assert (result.outcome, result.reasons) == (Outcome.CREDIT, ())
     assert result.record("t", 3) == {"eligible": True, "outcome": "credit", "reasons": [],
                                      "evaluated_at": "t", "program_version": 3}
@@ -51,7 +51,7 @@ def test_clean_completed_paid_job_is_credited():
 
 @pytest.mark.parametrize("statuses", [(), ("completed",), ("paid",), ("created", "quoted", "invoiced")])
 def test_waits_until_the_job_is_both_completed_and_paid(statuses):
-    assert evaluate(facts(statuses=statuses), program()).outcome is Outcome.WAIT
+    assert evaluate(facts(statuses=statuses), program(), currency="AUD").outcome is Outcome.WAIT
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_waits_until_the_job_is_both_completed_and_paid(statuses):
     ],
 )
 def test_not_eligible_with_a_public_reason(kwargs, rules, reason, public):
-    result = evaluate(facts(**kwargs), program(**rules))
+    result = evaluate(facts(**kwargs), program(**rules), currency="AUD")
     assert result.outcome is Outcome.NOT_ELIGIBLE
     assert reason in result.reasons
     assert result.public_reason == public
@@ -77,7 +77,7 @@ def test_not_eligible_with_a_public_reason(kwargs, rules, reason, public):
 
 def test_referral_window_overrides_the_programme_window():
     late = facts(completed_at="2026-11-20T10:00:00Z", attribution={"at": AT, "window_days": 7})
-    assert evaluate(late, program()).reasons == ("outside_attribution_window",)
+    assert evaluate(late, program(), currency="AUD").reasons == ("outside_attribution_window",)
 
 
 @pytest.mark.parametrize(
@@ -91,21 +91,22 @@ def test_referral_window_overrides_the_programme_window():
     ],
 )
 def test_needs_review(kwargs, rules, reason):
-    result = evaluate(facts(**kwargs), program(**rules))
+    result = evaluate(facts(**kwargs), program(**rules), currency="AUD")
     assert result.outcome is Outcome.REVIEW
     assert reason in result.reasons
 
 
 def test_resolved_flags_and_accepted_review_do_not_hold_it():
     done = facts(flags=[flag("velocity", "high", "resolved")], review_status="accepted")
-    assert evaluate(done, program(require_review=True)).outcome is Outcome.CREDIT
+    assert evaluate(done, program(require_review=True), currency="AUD").outcome is Outcome.CREDIT
 
 
 def test_staff_acceptance_overrides_flags_but_not_the_job_facts():
     flagged = facts(flags=[flag("velocity", "high"), flag("existing_customer")], review_status="open")
-    assert evaluate(flagged, program(require_review=True), staff_accepted=True).outcome is Outcome.CREDIT
+    result = evaluate(flagged, program(require_review=True), currency="AUD", staff_accepted=True)
+    assert result.outcome is Outcome.CREDIT
     refunded = facts(statuses=("completed", "paid", "refunded"))
-    assert evaluate(refunded, program(), staff_accepted=True).outcome is Outcome.NOT_ELIGIBLE
+    assert evaluate(refunded, program(), currency="AUD", staff_accepted=True).outcome is Outcome.NOT_ELIGIBLE
 
 
 def test_tiers_pick_the_amount_by_rewarded_count():
@@ -165,3 +166,41 @@ def test_cursor_round_trip_and_rejects_garbage():
     for bad in ("!!", "bnVsbA==", "eyJhIjogMX0="):  # not base64 / null / {"a": 1}
         with pytest.raises(MalformedRequest):
             decode_cursor(bad)
+
+
+# -- currency (issue 16 item 4): a job in another currency is never credited automatically -------------------
+def priced(currency, **kwargs):
+    made = facts(**kwargs)
+    return Facts(referral=made.referral, flags=made.flags, job={**(made.job or {}), "currency": currency})
+
+
+def test_a_job_in_another_currency_goes_to_staff_instead_of_being_credited():
+    result = evaluate(priced("JPY", amount=5_000_000), program(), currency="AUD")
+    assert result.outcome is Outcome.REVIEW
+    assert result.reasons == ("currency_mismatch",)
+    assert evaluate(priced("AUD"), program(), currency="AUD").outcome is Outcome.CREDIT
+
+
+def test_amounts_in_another_currency_are_never_compared_with_the_programme_s():
+    # 5000 yen is not 50.00 AUD: the minimum is not "met" by the raw number, and not failed by it either.
+    rules = {"min_job_value_cents": 4_000}
+    assert "below_minimum_value" not in evaluate(priced("JPY", amount=5_000), program(**rules),
+                                                 currency="AUD").reasons
+    assert evaluate(priced("AUD", amount=3_000), program(**rules), currency="AUD").reasons == (
+        "below_minimum_value",)
+
+
+@pytest.mark.parametrize(("rules", "outcome"), [
+    ({}, Outcome.CREDIT),  # flat rewards, no minimum: the job's amount is not needed
+    ({"min_job_value_cents": 1}, Outcome.NOT_ELIGIBLE),
+    ({"tiers": [{"name": "Pct", "min_rewarded": 0, "reward": {"percent_bp": 1_000}}]}, Outcome.NOT_ELIGIBLE),
+])
+def test_after_an_accept_a_foreign_currency_job_is_credited_only_if_no_amount_rule_applies(rules, outcome):
+    result = evaluate(priced("JPY"), program(**rules), currency="AUD", staff_accepted=True)
+    assert result.outcome is outcome
+    if outcome is Outcome.NOT_ELIGIBLE:
+        assert result.reasons == ("currency_mismatch",)
+        assert result.public_reason == "programme_rules"
+    # a later evaluation of the accepted referral (another job event) does not queue it again
+    accepted = priced("JPY", review_status="accepted")
+    assert evaluate(accepted, program(**rules), currency="AUD").outcome is outcome

@@ -42,6 +42,13 @@ class AttributionRepository:
     def referrals(self, lead_ids: list[str]) -> list[Item]:
         return self.table.batch_get([(lead_pk(lead_id), REFERRAL_SK) for lead_id in lead_ids])
 
+    def inactive_referrers(self, referrer_ids: set[str]) -> set[str]:
+        """Which of ``referrer_ids`` are suspended or erased (their profiles, one BatchGetItem)."""
+        if not referrer_ids:
+            return set()
+        profiles = self.table.batch_get([(f"REFERRER#{r}", "PROFILE") for r in sorted(referrer_ids)])
+        return {str(p["referrer_id"]) for p in profiles if p.get("status", "active") != "active"}
+
     def job(self, job_id: str) -> Item | None:
         return self.table.get(job_pk(job_id), JOB_SK, consistent=True)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from referral_core import keys
 from referral_core.dal.dynamo import ConditionFailed, Item, Put, Table, Update
@@ -117,3 +118,34 @@ class LeadRepository:
             values={":member": {member}, ":type": "rate", ":exp": window.expires_epoch},
             return_new=True)
         return len((new or {}).get("members", ()))
+
+
+class LookAlikeBackfill:
+    """Adds look-alike hashes to leads and referrer profiles stored before they existed (docs/leads.md,
+    "Exact and look-alike keys"): one transaction per item, conditional, so a second run changes nothing.
+    Which items need it is found by the backfill script (a maintenance Scan, never in a request path)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def add(self, item: Item, hashes: dict[str, str], contacts: Sequence[ContactRef]) -> bool:
+        """Set ``hashes`` on ``item`` (only while it still has its exact hashes and none of these) and put
+        its look-alike index entries. False when another run did it, or the item was erased meanwhile."""
+        names = {f"#h{i}": name for i, name in enumerate(hashes)}
+        values: dict[str, Any] = {f":h{i}": value for i, value in enumerate(hashes.values())}
+        exact = [f"attribute_exists({name.removesuffix('_match_hash')}_hash)" for name in hashes]
+        missing = [f"attribute_not_exists(#h{i})" for i in range(len(hashes))]
+        operations: list[Put | Update] = [Update(
+            key={"pk": item["pk"], "sk": item["sk"]},
+            expression="SET " + ", ".join(f"#h{i} = :h{i}" for i in range(len(hashes))),
+            condition=" AND ".join([*exact, *missing]), names=names, values=values)]
+        for contact in contacts:
+            operations.append(Put({
+                "pk": contact_pk(contact.hash), "sk": lead_pk(item["lead_id"]), "type": "contact",
+                "kind": contact.kind, "lead_id": item["lead_id"], "created_at": item["created_at"],
+            }))
+        try:
+            self.table.transact(operations)
+        except ConditionFailed:
+            return False
+        return True

@@ -4,7 +4,8 @@ Lean on purpose: the redirect imports this on its cold path (no pydantic, nothin
 audit and referrer modules that only the write paths need are imported there).
 Items (docs/data-model.md): ``share_code`` ``CODE#{CODE}``/``CODE``; ``click`` ``CLICK#{cid}``/``CLICK``
 with a ``click_counted`` marker ``CLICK#{cid}``/``COUNTED#{clicked_epoch}`` per counted visit;
-``code_stats`` ``STATS#{CODE}``/``PLACEMENT#{placement or -}``.
+``code_stats`` ``STATS#{CODE}``/``PLACEMENT#{placement or -}``; ``code_quota`` ``REFERRER#{id}``/``CODES``
+(the codes counted against the referrer's cap).
 """
 
 from __future__ import annotations
@@ -32,6 +33,27 @@ class ReferrerMissing(ConditionFailed):
 
 class CodeMissing(ConditionFailed):
     pass
+
+
+class QuotaChanged(ConditionFailed):
+    """Another code of the same referrer was created since the quota was read: read it again."""
+
+
+@dataclass(frozen=True)
+class CodeQuota:
+    """The referrer's counted share codes as read: ``version`` (0: never written) and their code items.
+
+    The personal code is not counted. Codes that can never be live again (expired, used up) are dropped
+    when the quota is next written; disabled ones stay, since staff may enable them again.
+    """
+
+    referrer_id: str
+    version: int
+    codes: tuple[dict[str, Any], ...]
+
+
+class ReferrerInactive(ConditionFailed):
+    """The referrer exists but is suspended or erased: no new codes."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,15 @@ def stats_update(code: str, placement: str, **counters: int) -> Update:
     return Update(key={"pk": pk, "sk": sk}, expression=expression, names=names, values=values)
 
 
+def _quota_put(quota: CodeQuota, codes: Sequence[str], *, at: str) -> Put:
+    pk, sk = keys.code_quota(quota.referrer_id)
+    item = {"pk": pk, "sk": sk, "type": "code_quota", "referrer_id": quota.referrer_id,
+            "codes": list(dict.fromkeys(codes)), "version": quota.version + 1, "updated_at": at}
+    if quota.version == 0:
+        return Put(item, condition="attribute_not_exists(pk)")
+    return Put(item, condition="version = :seen", values={":seen": quota.version})
+
+
 class LinkRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -73,10 +104,15 @@ class LinkRepository:
     def get_code(self, code: str) -> dict[str, Any] | None:
         return self.table.get(*keys.code(code))
 
-    def create_code(self, item: dict[str, Any], *, actor: str) -> None:
+    def create_code(self, item: dict[str, Any], *, actor: str, quota: CodeQuota | None = None,
+                    keep: Sequence[str] = ()) -> None:
         """Put a new share code for an existing referrer, with its audit entry, all or nothing.
 
-        Raises :class:`ReferrerMissing` or :class:`CodeTaken` (the code exists, in any case).
+        With ``quota``, the referrer's quota item is rewritten in the same transaction to ``keep`` + the new
+        code, on condition that it is still at ``quota.version`` (so concurrent creates cannot both pass
+        the cap). Raises :class:`ReferrerMissing`, :class:`ReferrerInactive` (not ``active``: checked in the
+        same transaction, so a code cannot slip in beside a suspension), :class:`CodeTaken` (the code
+        exists, in any case) or :class:`QuotaChanged`.
         """
         from referral_core.dal.audit import audit_entry  # staff/portal path only, not the redirect's
         from referral_core.dal.referrers import CodeTaken
@@ -89,15 +125,33 @@ class LinkRepository:
         }
         try:
             self.table.transact([
-                ConditionCheck({"pk": referrer_pk, "sk": referrer_sk}, condition="attribute_exists(pk)"),
+                ConditionCheck({"pk": referrer_pk, "sk": referrer_sk},
+                               condition="attribute_exists(pk) AND #status = :active",
+                               names={"#status": "status"}, values={":active": "active"}),
                 Put(stored, condition="attribute_not_exists(pk)"),
                 audit_entry(pk, actor=actor, action="share_code.created",
                             detail={"referrer_id": item["referrer_id"]}, at=item["created_at"]),
+                *([_quota_put(quota, [*keep, item["code"]], at=item["created_at"])] if quota else []),
             ])
         except ConditionFailed as exc:
             if exc.failed_index() == 0:
-                raise ReferrerMissing("no such referrer", reasons=exc.reasons) from exc
+                if self.table.get(referrer_pk, referrer_sk, consistent=True) is None:
+                    raise ReferrerMissing("no such referrer", reasons=exc.reasons) from exc
+                raise ReferrerInactive("the referrer is not active", reasons=exc.reasons) from exc
+            if exc.failed_index() == 3:
+                raise QuotaChanged("the referrer's codes changed", reasons=exc.reasons) from exc
             raise CodeTaken("that code is taken", reasons=exc.reasons) from exc
+
+    def code_quota(self, referrer_id: str) -> CodeQuota:
+        """The referrer's counted codes: GetItem ``REFERRER#{id}``/``CODES`` (consistent) + BatchGetItem of
+        its codes. Before the first write, the referrer's codes from gsi1 (access pattern 5) instead."""
+        stored = self.table.get(*keys.code_quota(referrer_id), consistent=True)
+        if stored is None:
+            items = [i for i in self.codes_of_referrer(referrer_id) if not i.get("personal")]
+            return CodeQuota(referrer_id, 0, tuple(items))
+        codes = [str(c) for c in stored.get("codes") or ()]
+        found = self.table.batch_get([keys.code(c) for c in codes]) if codes else []
+        return CodeQuota(referrer_id, int(stored["version"]), tuple(found))
 
     def set_code_status(self, code: str, status: str, *, actor: str) -> dict[str, Any]:
         """Set ``status`` (active/disabled) with an audit entry; returns the code. :class:`CodeMissing`."""

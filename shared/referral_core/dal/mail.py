@@ -16,11 +16,13 @@ class Email:
     html: str
 
 
-def send_email(sender: str, email: Email) -> str:
-    """Send one email; returns the SES message id."""
+def send_email(sender: str, email: Email, *, configuration_set: str) -> str:
+    """Send one email through the stack's configuration set (SES suppresses bounced and complaining
+    addresses there); returns the SES message id."""
     try:
         out = client("ses").send_email(
             Source=sender,
+            ConfigurationSetName=configuration_set,
             Destination={"ToAddresses": [email.to]},
             Message={
                 "Subject": {"Data": email.subject, "Charset": "UTF-8"},

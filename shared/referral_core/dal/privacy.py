@@ -57,6 +57,15 @@ class PrivacyRepository:
         deletes = [Delete(key={"pk": pk, "sk": sk}) for pk, sk in dict.fromkeys(item_keys)]
         self._in_transactions(audit_pk, deletes, actor=actor, action=action, at=at, detail=detail)
 
+    def mark_referrer_erased(self, profile: Item, *, actor: str, at: str, detail: dict[str, Any]) -> None:
+        """Status ``erased`` on the profile and on every share code of the referrer, sessions revoked
+        (``ReferrerRepository.set_status``), so their codes stop attributing at once."""
+        from referral_core.dal.referrers import ReferrerRepository
+
+        ReferrerRepository(self.table).set_status(
+            str(profile["referrer_id"]), "erased", expected=str(profile.get("status") or "active"), actor=actor,
+            action="referrer.erased", at=at, detail=detail, revoke_sessions=True)
+
     def record(self, audit_pk: str, *, actor: str, action: str, at: str, detail: dict[str, Any]) -> None:
         self.table.transact([audit_entry(audit_pk, actor=actor, action=action, at=at, detail=detail)])
 

@@ -39,7 +39,8 @@ class ProgramRepository:
         version = expected_version + 1
         record = {"rules": rules, "version": version, "updated_at": at, "updated_by": actor}
         current = Put({"pk": PROGRAM_PK, "sk": CURRENT_SK, "type": "program", **record},
-                      condition=("attribute_not_exists(pk)" if expected_version == 0
+                      # version 0: nothing saved yet, or an item written before the API (no version)
+                      condition=("attribute_not_exists(version)" if expected_version == 0
                                  else "version = :expected"),
                       values=None if expected_version == 0 else {":expected": expected_version})
         history = Put({"pk": PROGRAM_PK, "sk": version_sk(version), "type": "program", **record},

@@ -1,4 +1,9 @@
-"""Stored referrers: profile, uniqueness guard on email, personal share code and a zero balance."""
+"""Stored referrers: profile, uniqueness guard on email, personal share code and a zero balance; status.
+
+A referrer's ``status`` (``active`` / ``suspended`` / ``erased``) lives on the profile and is copied as
+``referrer_status`` onto each of their ``share_code`` items, so the redirect and lead capture see it in
+the one read they already make (docs/data-model.md).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,11 @@ from typing import Any
 
 from referral_core import keys
 from referral_core.dal.audit import audit_entry
-from referral_core.dal.dynamo import ConditionFailed, Put, Table
+from referral_core.dal.dynamo import ConditionFailed, Put, Table, Update
+
+#: Referrer statuses. Only ``active`` referrers sign in, get codes or attribution.
+REFERRER_STATUSES = ("active", "suspended", "erased")
+MAX_TRANSACTION = 100
 
 
 @dataclass(frozen=True)
@@ -16,6 +25,7 @@ class NewReferrer:
     name: str
     email: str
     email_hash: str
+    email_match_hash: str
     phone: str | None
     phone_hash: str | None
     code: str
@@ -31,6 +41,21 @@ class EmailTaken(ConditionFailed):
 
 class CodeTaken(ConditionFailed):
     pass
+
+
+class StatusChanged(ConditionFailed):
+    """The profile's status was not the one the change expected (changed meanwhile), or it is gone."""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """What :meth:`ReferrerRepository.set_status` wrote."""
+
+    referrer_id: str
+    status: str
+    previous: str
+    at: str
+    codes: int
 
 
 class ReferrerRepository:
@@ -49,6 +74,7 @@ class ReferrerRepository:
         profile: dict[str, Any] = {
             "pk": pk, "sk": sk, "type": "referrer", "referrer_id": new.referrer_id,
             "name": new.name, "email": new.email, "email_hash": new.email_hash,
+            "email_match_hash": new.email_match_hash,
             "phone": new.phone, "phone_hash": new.phone_hash, "status": "active",
             "personal_code": new.code, "link": new.link, "origin": new.origin,
             "created_at": new.created_at, "created_by": new.created_by,
@@ -108,3 +134,46 @@ class ReferrerRepository:
         except ConditionFailed:
             return False
         return True
+
+    def set_status(self, referrer_id: str, status: str, *, expected: str, actor: str, action: str, at: str,
+                   detail: dict[str, Any], revoke_sessions: bool) -> StatusChange:
+        """Set the profile's ``status`` (only if it is still ``expected``) with an audit entry, and copy it
+        onto every share code of the referrer as ``referrer_status``.
+
+        The profile, its audit entry and the first 98 codes are one transaction; more codes follow in
+        further transactions (running the change again completes them: it is idempotent).
+        ``revoke_sessions`` adds one to ``session_generation``: sessions carry the generation they were
+        issued in, so every earlier one is refused, even once the referrer is active again.
+        Raises :class:`StatusChanged`.
+        """
+        pk, sk = keys.referrer(referrer_id)
+        sets = "SET #status = :status, status_changed_at = :at, status_changed_by = :by"
+        values: dict[str, Any] = {":status": status, ":at": at, ":by": actor, ":expected": expected}
+        if revoke_sessions:
+            sets += " ADD session_generation :one"
+            values[":one"] = 1
+        profile = Update({"pk": pk, "sk": sk}, sets, condition="attribute_exists(pk) AND #status = :expected",
+                         names={"#status": "status"}, values=values)
+        audit = audit_entry(pk, actor=actor, action=action, at=at,
+                            detail={**detail, "from": expected, "to": status})
+        codes = [code_status_update(str(code["code"]), status, at)
+                 for code in self.table.query_all("gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+                                                  {":pk": keys.codes_of_referrer_gsi(referrer_id),
+                                                   ":prefix": "CODE#"}, index="gsi1")]
+        first = MAX_TRANSACTION - 2
+        try:
+            self.table.transact([profile, audit, *codes[:first]])
+        except ConditionFailed as exc:
+            if exc.failed_index() == 0:
+                raise StatusChanged("the referrer's status changed meanwhile", reasons=exc.reasons) from exc
+            raise
+        for start in range(first, len(codes), MAX_TRANSACTION):
+            self.table.transact(codes[start:start + MAX_TRANSACTION])
+        return StatusChange(referrer_id=referrer_id, status=status, previous=expected, at=at, codes=len(codes))
+
+
+def code_status_update(code: str, referrer_status: str, at: str) -> Update:
+    """Copy the referrer's status onto one of their share codes (the redirect and capture read it there)."""
+    pk, sk = keys.code(code)
+    return Update({"pk": pk, "sk": sk}, "SET referrer_status = :status, referrer_status_at = :at",
+                  condition="attribute_exists(pk)", values={":status": referrer_status, ":at": at})

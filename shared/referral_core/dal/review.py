@@ -19,6 +19,7 @@ from referral_core.dal.referrals import (
     referrals_of_referrer_gsi,
     review_gsi,
 )
+from referral_core.dal.rewards import referrer_pk
 from referral_core.ids import new_id
 from referral_core.stages import ReviewStatus
 
@@ -159,11 +160,10 @@ class ReviewRepository:
         return self.table.get(*keys.referrer(referrer_id))
 
     def ledger_for_job(self, referrer_id: str, job_id: str) -> list[Item]:
-        """The referrer's ledger entries about one job (the referrer's own ledger, filtered by job)."""
-        pk, _ = keys.referrer(referrer_id)
-        return list(self.table.query_all("pk = :pk AND begins_with(sk, :ledger)",
-                                         {":pk": pk, ":ledger": "LEDGER#", ":job": job_id},
-                                         filter_expression="job_id = :job"))
+        """The referrer's ledger entries about one job: entry ids are ``{job_id}#{kind}``
+        (``dal.rewards.entry_id``), so one Query on that sort-key prefix reads exactly them."""
+        entries = self.table.partition(referrer_pk(referrer_id), sk_prefix=f"LEDGER#{job_id}#")
+        return [entry for entry in entries if entry.get("source_id") == job_id]
 
     # -- writes ----------------------------------------------------------------------------------
     def record_decision(self, change: StaffChange, decision: Decision) -> int:

@@ -46,8 +46,15 @@ class RewardState(StrEnum):
 
 class WithdrawalStatus(StrEnum):
     REQUESTED = "requested"
+    ON_HOLD = "on_hold"  # a clawback reached the money it holds: paid only with a staff override
     PAID = "paid"
     REJECTED = "rejected"
+
+
+#: Withdrawals whose amount is still in ``held_cents`` (waiting for a staff decision).
+OPEN_WITHDRAWALS = (WithdrawalStatus.REQUESTED, WithdrawalStatus.ON_HOLD)
+#: Why a withdrawal is on hold (the referrer sees this code; staff also see the jobs).
+HOLD_REASON_CLAWBACK = "reward_clawed_back"
 
 
 # -- keys ------------------------------------------------------------------------------------------
@@ -149,6 +156,11 @@ class LedgerRepository:
 
     def entries(self, referrer_id: str) -> list[Item]:
         return self.table.partition(referrer_pk(referrer_id), sk_prefix="LEDGER#", consistent=True)
+
+    def referrer_status(self, referrer_id: str) -> str | None:
+        """The referrer's ``status`` (profile in the same partition), None without a profile."""
+        profile = self.table.get(referrer_pk(referrer_id), "PROFILE", consistent=True)
+        return str(profile.get("status") or "active") if profile else None
 
     def post(self, entry: Entry, *, guards: Sequence[Operation] = (), also: Sequence[Operation] = (),
              expected_version: int | None = None, allow_negative: bool = False) -> None:
@@ -328,19 +340,54 @@ class WithdrawalRepository:
 
     def decide(self, withdrawal: Item, status: WithdrawalStatus, *, actor: str, at: str,
                attributes: dict[str, Any]) -> tuple[Update, Put]:
-        """Move a requested withdrawal to ``status`` (the once-only guard) and its audit entry."""
+        """Move an open withdrawal to ``status`` (the once-only guard: only from the status it was read in,
+        so a hold or a decision in between makes it fail) and its audit entry."""
         key = withdrawal_key(withdrawal["withdrawal_id"])
-        values: dict[str, Any] = {":status": str(status), ":requested": str(WithdrawalStatus.REQUESTED),
+        values: dict[str, Any] = {":status": str(status), ":was": str(withdrawal["status"]),
                                   ":queue": withdrawals_by_status_gsi(status), ":at": at, ":by": actor}
         sets = ["#status = :status", "gsi1pk = :queue", "decided_at = :at", "decided_by = :by"]
         for index, (name, value) in enumerate(attributes.items()):
             sets.append(f"{name} = :a{index}")
             values[f":a{index}"] = value
-        guard = Update(key=key, expression="SET " + ", ".join(sets), condition="#status = :requested",
+        guard = Update(key=key, expression="SET " + ", ".join(sets), condition="#status = :was",
                        names={"#status": "status"}, values=values)
-        audit = audit_entry(key["pk"], actor=actor, action=f"withdrawal.{status}",
-                            detail={"amount_cents": withdrawal["amount_cents"], **attributes}, at=at)
+        detail = {"amount_cents": withdrawal["amount_cents"], "from_status": str(withdrawal["status"]),
+                  **attributes}
+        if withdrawal.get("hold_jobs"):
+            detail |= {"hold_cents": withdrawal.get("hold_cents"), "hold_jobs": withdrawal["hold_jobs"]}
+        audit = audit_entry(key["pk"], actor=actor, action=f"withdrawal.{status}", detail=detail, at=at)
         return guard, audit
+
+    def hold(self, withdrawal: Item, *, cents: int, job_id: str, at: str) -> tuple[Update, Put]:
+        """Put an open withdrawal on hold for ``cents`` of a clawback of ``job_id`` (a transaction item of
+        the clawback, conditional on the withdrawal being as read), and its audit entry."""
+        key = withdrawal_key(withdrawal["withdrawal_id"])
+        before = int(withdrawal.get("hold_cents") or 0)
+        values: dict[str, Any] = {
+            ":on_hold": str(WithdrawalStatus.ON_HOLD), ":was": str(withdrawal["status"]),
+            ":queue": withdrawals_by_status_gsi(WithdrawalStatus.ON_HOLD), ":at": at,
+            ":reason": HOLD_REASON_CLAWBACK, ":cents": before + cents, ":before": before,
+            ":job": [job_id], ":none": []}
+        expression = ("SET #status = :on_hold, gsi1pk = :queue, held_at = if_not_exists(held_at, :at), "
+                      "hold_reason = :reason, hold_cents = :cents, "
+                      "hold_jobs = list_append(if_not_exists(hold_jobs, :none), :job)")
+        condition = "#status = :was AND (attribute_not_exists(hold_cents) OR hold_cents = :before)"
+        update = Update(key=key, expression=expression, condition=condition, names={"#status": "status"},
+                        values=values)
+        audit = audit_entry(key["pk"], actor="system", action="withdrawal.on_hold", at=at, detail={
+            "amount_cents": withdrawal["amount_cents"], "reason": HOLD_REASON_CLAWBACK, "job_id": job_id,
+            "hold_cents": before + cents})
+        return update, audit
+
+    def open_of_referrer(self, referrer_id: str) -> list[Item]:
+        """The referrer's requested and on-hold withdrawals (their amounts make up ``held_cents``), newest
+        first."""
+        values = {":pk": withdrawals_of_referrer_gsi(referrer_id),
+                  **{f":s{i}": str(s) for i, s in enumerate(OPEN_WITHDRAWALS)}}
+        statuses = ", ".join(f":s{i}" for i in range(len(OPEN_WITHDRAWALS)))
+        return list(self.table.query_all("gsi2pk = :pk", values, index="gsi2", newest_first=True,
+                                         names={"#status": "status"},
+                                         filter_expression=f"#status IN ({statuses})"))
 
     def by_status(self, status: WithdrawalStatus, *, limit: int, cursor: str | None
                   ) -> tuple[list[Item], str | None]:
@@ -362,9 +409,11 @@ class RewardRepos:
     referrals: ReferralRepository
     jobs: JobReader
     program: ProgramRepository
+    currency: str
+    """The programme's currency (the deployment's ``CURRENCY``): every balance and reward is in it."""
 
     @classmethod
-    def on(cls, table: Table) -> RewardRepos:
+    def on(cls, table: Table, *, currency: str) -> RewardRepos:
         return cls(ledger=LedgerRepository(table), rewards=RewardRepository(table),
                    withdrawals=WithdrawalRepository(table), referrals=ReferralRepository(table),
-                   jobs=JobReader(table), program=ProgramRepository(table))
+                   jobs=JobReader(table), program=ProgramRepository(table), currency=currency)

@@ -8,6 +8,11 @@ from typing import Any
 
 from referral_core.dal.aws import client
 from referral_core.dal.dynamo import translate
+from referral_core.errors import ConfigError
+
+# The value template.yaml ships in PepperParameter. A deployment must replace it before any data arrives
+# (README, "After the first deploy"); the local stack always generates its own.
+SHIPPED_PEPPER = "change-me-before-first-use"
 
 
 @cache
@@ -17,6 +22,22 @@ def ssm_parameter(name: str) -> str:
     except Exception as exc:
         raise translate(exc) from exc
     return str(out["Parameter"]["Value"])
+
+
+def pepper(name: str) -> str:
+    """The pepper of the hashes (duplicate detection, click de-duplication) from SSM parameter ``name``.
+
+    Refuses the shipped placeholder: hashes keyed with a public value would let anyone who reads the
+    template match contacts, and changing the pepper later breaks every match made until then.
+    """
+    value = ssm_parameter(name)
+    if value.strip() in ("", SHIPPED_PEPPER):
+        raise ConfigError(
+            f"SSM parameter {name} still holds the shipped placeholder: set a long random value before first "
+            f"use (aws ssm put-parameter --name {name} --type String --overwrite "
+            '--value "$(openssl rand -hex 32)")'
+        )
+    return value
 
 
 def secret_json(secret_id: str) -> Any:

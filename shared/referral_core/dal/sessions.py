@@ -59,5 +59,12 @@ class SessionRepository:
             return None
         return str(item["referrer_id"]) if item else None
 
+    def peek_magic_link(self, token_hash: str, *, now_epoch: int) -> str | None:
+        """The referrer id of an unused, unexpired link, without using it (the dashboard's confirm step)."""
+        item = self.table.get(*magic_link_key(token_hash), consistent=True)
+        if item is None or item.get("used_at") or int(item.get("expiration") or 0) <= now_epoch:
+            return None
+        return str(item["referrer_id"])
+
     def count_hit(self, window: Window) -> int:
         return count_hit(self.table, window)

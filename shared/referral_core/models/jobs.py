@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_serializer
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_serializer, field_validator
 
-from referral_core.models.base import Model
+from referral_core.clock import now
+from referral_core.models.base import Model, OneLine
+
+#: How far ahead of our clock an ``occurred_at`` may be (clock skew); later is refused (422).
+FUTURE_SKEW = timedelta(minutes=15)
 
 # Ids become parts of keys (``JOB#{id}``): no separators, no spaces.
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
                                               pattern=r"^[A-Za-z0-9._:\-]+$")]
+
+#: 10^9 cents (10 million in the currency): far above any job of a small service business.
+MAX_JOB_CENTS = 1_000_000_000
 
 
 class JobEventType(StrEnum):
@@ -33,9 +40,9 @@ class JobEventType(StrEnum):
 class JobCustomer(Model):
     model_config = ConfigDict(extra="ignore")
 
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
-    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), OneLine] | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), OneLine] | None = None
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16), OneLine] | None = None
 
 
 class JobEventData(Model):
@@ -44,9 +51,17 @@ class JobEventData(Model):
     job_id: ExternalId
     lead_id: ExternalId | None = None
     customer: JobCustomer = Field(default_factory=JobCustomer)
-    amount_cents: Annotated[int, Field(ge=0, strict=True)] | None = None
+    amount_cents: Annotated[int, Field(ge=0, le=MAX_JOB_CENTS, strict=True)] | None = None
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    occurred_at: AwareDatetime
+    occurred_at: AwareDatetime = Field(description="when it happened; at most 15 minutes ahead of our clock")
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime) -> datetime:
+        if value > now() + FUTURE_SKEW:
+            raise ValueError(f"is in the future (more than {int(FUTURE_SKEW.total_seconds() // 60)} minutes "
+                             "ahead of our clock)")
+        return value
 
     @field_serializer("occurred_at")
     def _utc(self, value: datetime) -> str:

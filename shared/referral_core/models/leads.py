@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
 
-from referral_core.models.base import Model
+from referral_core.models.base import ExactlyTrue, Model, MultiLine, OneLine
 
 
 def _blank_to_none(value: object) -> object:
@@ -25,16 +25,20 @@ def _text(max_length: int) -> StringConstraints:
 #: Optional text: absent, ``null`` and ``""`` (an empty form field) all mean None.
 Blank = BeforeValidator(_blank_to_none)
 
-Name = Annotated[str, _text(120)]
-Postcode = Annotated[str, _text(12)]
-Issue = Annotated[str, _text(2000)]
-Email = Annotated[Annotated[str, _text(254)] | None, Blank]
-Phone = Annotated[Annotated[str, _text(32)] | None, Blank]
-Street = Annotated[Annotated[str, _text(200)] | None, Blank]
-Code = Annotated[Annotated[str, _text(32)] | None, Blank]
+Name = Annotated[str, _text(120), OneLine]
+Postcode = Annotated[str, _text(12), OneLine]
+Issue = Annotated[str, _text(2000), MultiLine]
+Email = Annotated[Annotated[str, _text(254), OneLine] | None, Blank]
+Phone = Annotated[Annotated[str, _text(32), OneLine] | None, Blank]
+Street = Annotated[Annotated[str, _text(200), OneLine] | None, Blank]
+#: Shown with the postcode on the referrer's masked referral (``GET /me``), so it must say no more than that.
+Suburb = Annotated[Annotated[str, _text(60), OneLine] | None, Blank]
+Code = Annotated[Annotated[str, _text(32), OneLine] | None, Blank]
 ClickId = Annotated[Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_-]{1,64}$")]
                     | None, Blank]
-Claim = Annotated[Annotated[str, _text(200)] | None, Blank]
+Claim = Annotated[Annotated[str, _text(200), OneLine] | None, Blank]
+#: Consent given: the JSON value ``true`` only (``1`` or ``"true"`` are 422).
+Agreed = Annotated[Literal[True], ExactlyTrue]
 
 
 class Consent(Model):
@@ -42,8 +46,8 @@ class Consent(Model):
 
     model_config = ConfigDict(extra="forbid")
 
-    contact: Literal[True] = Field(description="Must be true: the customer agrees to be contacted.")
-    policy_version: Annotated[str, _text(32)]
+    contact: Agreed = Field(description="Must be JSON `true`: the customer agrees to be contacted.")
+    policy_version: Annotated[str, _text(32), OneLine]
 
 
 class LeadRequest(Model):
@@ -56,10 +60,14 @@ class LeadRequest(Model):
     phone: Phone = None
     postcode: Postcode
     street: Street = Field(default=None, description="Optional; only its hash is used for matching.")
+    suburb: Suburb = Field(default=None, description="Optional (at most 60 characters); the referrer sees it "
+                                                     "with the postcode on their masked referral.")
     issue: Issue
     ref: Code = Field(default=None, description="Share code carried from /r/{code}.")
     cid: ClickId = Field(default=None, description="Click id carried from /r/{code}.")
-    referred_by: Claim = Field(default=None, description='Free text "who referred you?" (a claim only).')
+    referred_by: Claim = Field(default=None, description=(
+        'Free text "who referred you?": a name is a claim for staff; exactly a live share code (any case, '
+        "surrounding spaces ignored) attributes the lead like ref, when there is no ref."))
     consent: Consent
 
 
@@ -73,8 +81,9 @@ class ReferAJobRequest(Model):
     friend_phone: Phone = None
     postcode: Postcode
     street: Street = None
+    suburb: Suburb = Field(default=None, description="Optional; shown with the postcode on the referral.")
     issue: Issue
-    friend_agreed: Literal[True] = Field(description="Must be true: the friend agreed to be contacted.")
+    friend_agreed: Agreed = Field(description="Must be JSON `true`: the friend agreed to be contacted.")
 
 
 class LeadCreated(Model):
@@ -83,7 +92,7 @@ class LeadCreated(Model):
 
 
 #: Plain fields of the Quick Help form (``consent_contact``/``policy_version`` become ``consent``).
-FORM_FIELDS = ("name", "email", "phone", "postcode", "street", "issue", "ref", "cid", "referred_by")
+FORM_FIELDS = ("name", "email", "phone", "postcode", "suburb", "street", "issue", "ref", "cid", "referred_by")
 
 
 def lead_fields_from_form(form: dict[str, str]) -> dict[str, object]:

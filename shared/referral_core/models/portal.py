@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from referral_core.models.base import Model
+from referral_core.models.base import Model, OneLine
 from referral_core.models.rewards import RewardsSummary
 from referral_core.models.share_codes import ShareCodeView
 
@@ -18,7 +18,7 @@ from referral_core.models.share_codes import ShareCodeView
 class MagicLinkRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254), OneLine]
 
 
 class MagicLinkAccepted(Model):
@@ -28,12 +28,19 @@ class MagicLinkAccepted(Model):
 class SessionRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
-    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=16, max_length=256)]
+    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=16, max_length=256), OneLine]
 
 
 class SessionResponse(Model):
     session_token: str = Field(description="Send as `Authorization: Bearer <session_token>`")
     expires_at: str = Field(description="ISO-8601 UTC")
+    masked_name: str = Field(description='Whom the session signs in, masked ("Jo S.")')
+
+
+class SignInPreview(Model):
+    """``POST /auth/session/preview``: whom a sign-in link is for, before it is used."""
+
+    masked_name: str = Field(description='The referrer the link signs in, masked ("Jo S.")')
 
 
 class ReferralView(Model):

@@ -11,10 +11,11 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from referral_core.models.base import Model
+from referral_core.models.base import MAX_VERSION, Model, OneLine
+from referral_core.stages import DEFAULT_MAX_STAGE_EMAILS_PER_HOUR
 
 Cents = Annotated[int, Field(ge=0, le=100_000_000)]
-Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10)]
+Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10), OneLine]
 
 
 class _Strict(Model):
@@ -47,18 +48,48 @@ class RewardAmount(_Strict):
 class Tier(_Strict):
     """A level reached after ``min_rewarded`` rewarded referrals; its ``reward`` applies from then on."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), OneLine]
     min_rewarded: Annotated[int, Field(ge=0, le=100_000)]
     reward: RewardAmount
 
 
-class Attribution(_Strict):
-    """Read by attribution (another function): keep this shape."""
+AttributionSource = Literal["referral_form", "link", "code", "referred_by"]
+#: The sources of a lead, in the default precedence (docs/jobs.md "Attribution rules"): a referrer's
+#: refer-a-job form, a click on a share link (``cid``), a share code (``ref``, or typed in "who referred
+#: you?"), and the free-text "who referred you?" claim (never automatic: staff decide).
+ATTRIBUTION_SOURCES: tuple[AttributionSource, ...] = ("referral_form", "link", "code", "referred_by")
+#: Names the resolver used before issue 16 (``PROGRAM``/``CURRENT`` top-level ``attribution`` and old
+#: referrals' ``source``), read as today's names.
+LEGACY_SOURCE_NAMES: dict[str, AttributionSource] = {
+    "refer_a_job": "referral_form", "click": "link", "code": "code", "claim": "referred_by"}
 
-    model: Literal["first_touch", "last_touch"] = "last_touch"
-    window_days: Annotated[int, Field(ge=1, le=365)] = 90
-    precedence: tuple[Literal["referral_form", "link", "code", "referred_by"], ...] = (
-        "referral_form", "link", "code", "referred_by")
+
+class Attribution(_Strict):
+    """How a lead is tied to a referrer: the one schema staff save (``rules.attribution``) and attribution,
+    job linking, the missing-job check and rewards read (docs/jobs.md "Attribution rules")."""
+
+    model: Literal["first_touch", "last_touch"] = Field(
+        default="last_touch", description="a returning customer keeps their first referral (first_touch) "
+                                          "or the newest source wins (last_touch)")
+    window_days: Annotated[int, Field(ge=1, le=365, description=(
+        "how old a click, an earlier referral of the same customer or a job's lead may be"))] = 90
+    precedence: tuple[AttributionSource, ...] = Field(
+        default=ATTRIBUTION_SOURCES, max_length=len(ATTRIBUTION_SOURCES),
+        description="which source decides when several point at a referrer, first wins; distinct; "
+                    "sources left out rank after the listed ones in the default order")
+    missing_job_days: Annotated[int, Field(ge=1, le=365, description=(
+        "after how many days a referred lead without a job is flagged for staff"))] = 30
+
+    @field_validator("precedence")
+    @classmethod
+    def _distinct(cls, precedence: tuple[AttributionSource, ...]) -> tuple[AttributionSource, ...]:
+        if len(set(precedence)) != len(precedence):
+            raise ValueError("list each source at most once")
+        return precedence
+
+    def ranking(self) -> tuple[AttributionSource, ...]:
+        """Every source, best first: the listed ones, then the rest in the default order."""
+        return (*self.precedence, *(s for s in ATTRIBUTION_SOURCES if s not in self.precedence))
 
 
 class RefereeReward(_Strict):
@@ -66,6 +97,29 @@ class RefereeReward(_Strict):
 
     enabled: bool = False
     amount_cents: Cents = 0
+
+
+ReservedWord = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=3, max_length=20,
+                                                pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class ShareCodeRules(_Strict):
+    """Limits on the share codes referrers (and staff on their behalf) create (docs/links.md)."""
+
+    max_active_per_referrer: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=10, description="active codes a referrer may hold besides the personal code; a new code "
+                                "beyond it is 409 until one is disabled, expires or is used up")
+    reserved_words: Annotated[tuple[ReservedWord, ...], Field(max_length=100)] = Field(
+        default=(), description="extra words no custom code may contain (e.g. your business and brand "
+                                "names), on top of the built-in list; look-alikes (0 for O...) are caught too")
+
+
+class Notifications(_Strict):
+    """Read by the stage notifications (another function): keep this shape."""
+
+    max_stage_emails_per_hour: Annotated[int, Field(
+        ge=1, le=100, description="stage emails per referrer per clock hour; later changes of that hour are "
+                                  "rolled into one digest sent when the hour ends")] = DEFAULT_MAX_STAGE_EMAILS_PER_HOUR
 
 
 class ProgramRules(_Strict):
@@ -79,6 +133,8 @@ class ProgramRules(_Strict):
     referee_reward: RefereeReward = Field(default_factory=RefereeReward)
     zones: tuple[Postcode, ...] = Field(default=(), description="postcodes served; empty: everywhere")
     allow_negative_balance: bool = False
+    share_codes: ShareCodeRules = Field(default_factory=ShareCodeRules)
+    notifications: Notifications = Field(default_factory=Notifications)
 
     @field_validator("tiers")
     @classmethod
@@ -124,7 +180,7 @@ class ProgramVersions(Model):
 
 
 class UpdateProgramRequest(ProgramRules):
-    expected_version: Annotated[int, Field(ge=0, description="the version you read; 409 if it changed")]
+    expected_version: Annotated[int, Field(ge=0, le=MAX_VERSION, description="the version you read; 409 if it changed")]
 
     def rules(self) -> ProgramRules:
         return ProgramRules.model_validate(self.model_dump(exclude={"expected_version"}))

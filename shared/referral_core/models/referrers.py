@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from referral_core.models.base import Model
+from referral_core.models.base import Model, MultiLine, OneLine
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+ReferrerStatus = Literal["active", "suspended", "erased"]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), MultiLine]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
 
 
 class CreateReferrerRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254), OneLine]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), OneLine] | None = None
 
 
 class CreateReferrerResponse(Model):
@@ -25,6 +27,25 @@ class CreateReferrerResponse(Model):
     link: str
     email: str
     created_at: str = Field(description="ISO-8601 UTC")
+
+
+class ReferrerStatusRequest(Model):
+    """``POST /admin/referrers/{id}/suspend`` and ``/reactivate``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Note = Field(description="why: required, kept in the audit trail")
+
+
+class ReferrerStatusView(Model):
+    """A referrer's status after a suspension or reactivation."""
+
+    referrer_id: str
+    status: ReferrerStatus
+    previous_status: ReferrerStatus
+    changed_at: str = Field(description="ISO-8601 UTC")
+    changed_by: str
+    share_codes_updated: int = Field(description="Share codes that now carry this status")
 
 
 class ReferrerSummary(Model):
@@ -51,7 +72,8 @@ class AdjustmentRequest(Model):
 
     amount_cents: Annotated[int, Field(ge=-10_000_000, le=10_000_000,
                                        description="+ a bonus, - a correction of the available balance; not 0")]
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)] = Field(
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000),
+                      MultiLine] = Field(
         description="Why: kept with the entry and in the audit trail (the referrer sees the entry, not this)")
     adjustment_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{8,64}$")] | None = Field(
         default=None, description="The client's id for this adjustment: sending it again posts nothing (409)")

@@ -9,12 +9,12 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from referral_core.models.base import Model
+from referral_core.models.base import MAX_VERSION, Model, MultiLine, OneLine
 from referral_core.stages import FlagType, ReviewStatus, Severity, Stage
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-EntityId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Version = Annotated[int, Field(ge=0, description="the referral's `version` you based the change on")]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), MultiLine]
+EntityId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), OneLine]
+Version = Annotated[int, Field(ge=0, le=MAX_VERSION, description="the referral's `version` you based the change on")]
 
 
 class DecisionKind(StrEnum):
@@ -132,7 +132,7 @@ class OpenDisputeRequest(Model):
 
     referral_id: EntityId | None = Field(default=None, description="the disputed referral (lead id)")
     referrer_id: EntityId | None = Field(default=None, description="the referrer who disputes")
-    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
     note: Note
 
 
@@ -175,9 +175,9 @@ class DisputesPage(Model):
 class EraseRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)] | None = (
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254), OneLine] | None = (
         None)
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32)] | None = (
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32), OneLine] | None = (
         None)
     note: Note = Field(description="why (the request's reference): kept in the audit trail")
 

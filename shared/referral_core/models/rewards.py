@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
-from referral_core.models.base import Model
+from referral_core.models.base import Model, MultiLine, OneLine
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), MultiLine]
 
 
 class _Request(Model):
@@ -16,16 +16,19 @@ class _Request(Model):
 
 
 class WithdrawalRequest(_Request):
-    amount_cents: Annotated[int, Field(ge=1, le=100_000_000)]
+    # Strict: "2000" or true is refused (422 naming amount_cents), never read as a number.
+    amount_cents: Annotated[StrictInt, Field(ge=1, le=100_000_000)]
 
 
 class MarkPaidRequest(_Request):
-    payout_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    payout_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), OneLine]
     note: Note = ""
+    override_hold: StrictBool = Field(
+        default=False, description="pay a withdrawal that is on_hold anyway (a note is then required; audited)")
 
 
 class RejectRequest(_Request):
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), MultiLine]
 
 
 class Withdrawal(Model):
@@ -33,20 +36,32 @@ class Withdrawal(Model):
     referrer_id: str
     amount_cents: int
     currency: str
-    status: str = Field(description="requested, paid or rejected")
+    status: str = Field(description="requested, on_hold, paid or rejected")
     created_at: str
+    hold_reason: str | None = Field(default=None, description="why it is on hold: reward_clawed_back (a job "
+                                    "whose reward funds it was refunded)")
+    hold_cents: int | None = Field(default=None, description="how much of it the clawbacks reach")
+    held_at: str | None = None
     decided_at: str | None = None
     decided_by: str | None = None
     payout_reference: str | None = None
     note: str | None = None
 
     @classmethod
-    def of(cls, item: dict[str, Any]) -> Withdrawal:
+    def of(cls, item: dict[str, Any]) -> Self:
         return cls.model_validate({k: item.get(k) for k in cls.model_fields if item.get(k) is not None})
 
 
+class StaffWithdrawal(Withdrawal):
+    """A withdrawal as staff see it: also the refunded jobs that put it on hold, and whether a payout
+    overrode the hold."""
+
+    hold_jobs: list[str] | None = Field(default=None, description="jobs whose clawback holds it")
+    override_hold: bool | None = None
+
+
 class WithdrawalPage(Model):
-    items: list[Withdrawal]
+    items: list[StaffWithdrawal]
     next_cursor: str | None = None
 
 

@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
-from referral_core.models.base import Model
+from referral_core.models.base import Model, OneLine
 from referral_core.placements import Placement
+from referral_core.zones import ZoneMode
 
-Visibility = Literal["public", "private"]
 CodeStatus = Literal["active", "disabled"]
-Zone = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=21)]
+Visibility = Literal["public", "private"]  # what each means: referral_core.visibility
+Zone = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=21), OneLine]
 
 
 class CreateShareCodeRequest(Model):
@@ -19,15 +20,19 @@ class CreateShareCodeRequest(Model):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)] | None = Field(
+    code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=64), OneLine] | None = Field(
         default=None, description="Custom code (4-20 letters, digits or '-'); generated when absent")
-    visibility: Visibility
+    visibility: Visibility = Field(description="public: may be advertised and typed in 'Who referred you?'; "
+                                               "private: works only as a direct link or QR code")
     zones: Annotated[list[Zone], Field(max_length=50)] = Field(
         default_factory=list, description="Postcodes, postcode prefixes ('20*') or ranges ('2000-2234')")
+    zone_mode: ZoneMode = Field(
+        default="flag", description="Outside the zones: flag (keep the attribution, flag it for staff) or "
+                                    "lock (the lead is kept but earns no reward: attribution reason zone_locked)")
     expires_at: AwareDatetime | None = None
     max_uses: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     placement: Placement | None = None
-    landing_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048)] | None = None
+    landing_url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), OneLine] | None = None
 
 
 class QrLinks(Model):
@@ -44,6 +49,7 @@ class ShareCodeView(Model):
     share_message: str
     visibility: Visibility
     zones: list[str]
+    zone_mode: ZoneMode
     expires_at: str | None
     max_uses: int | None
     uses: int = Field(description="Counted visits (one per visitor per hour), from the click counter")

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints
 
 from referral_core.auth import Role
-from referral_core.models.base import Model
+from referral_core.models.base import Model, OneLine
 
 
 class StaffMember(Model):
@@ -26,7 +26,7 @@ class StaffList(Model):
 class InviteStaffRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254), OneLine]
     role: Role
 
 

@@ -19,10 +19,12 @@ _FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("phone", "Phone", 'type="tel" autocomplete="tel" inputmode="tel" maxlength="32"', ""),
     ("postcode", "Postcode", 'type="text" autocomplete="postal-code" inputmode="numeric" required '
      'maxlength="12"', ""),
+    ("suburb", "Suburb (optional)", 'type="text" autocomplete="address-level2" maxlength="60"',
+     "If someone referred you, they see your suburb and postcode with your initials, nothing more."),
     ("street", "Street address (optional)", 'type="text" autocomplete="street-address" maxlength="200"',
      "Only if you'd like a visit."),
     ("referred_by", "Who referred you? (optional)", 'type="text" maxlength="200"',
-     "A name or code, if someone recommended us."),
+     "A name or referral code, if someone recommended us."),
 )
 
 #: Consent errors (as validation names them) belong to the checkbox, in words a customer understands.

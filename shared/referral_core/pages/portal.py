@@ -1,9 +1,11 @@
 """Referrer pages: the dashboard (``GET /dashboard``) and the email opt-out confirmation.
 
 The dashboard is one static page and a small script over the JSON API.
-The page holds no data of its own. Opened from a magic link (``?token=``) it removes the token from the
-address bar, exchanges it at ``POST /auth/session`` and keeps the session in ``sessionStorage`` (gone
-when the tab closes); then it renders ``GET /me``. Every value is inserted with ``textContent`` or as an
+The page holds no data of its own. Opened from a magic link (``#token=``, or ``?token=`` from older
+emails) it first removes the token from the address bar, then asks ``POST /auth/session/preview`` whom the
+link is for and shows "Sign in as Jo S.?": only a click on "Yes" exchanges it at ``POST /auth/session``
+(a link someone planted, e.g. through a share code's landing, signs nobody in by itself). The session is
+kept in ``sessionStorage`` (gone when the tab closes); then it renders ``GET /me``. Every value is inserted with ``textContent`` or as an
 attribute, never as HTML, and the Content-Security-Policy allows only this exact script (by hash).
 """
 
@@ -18,10 +20,20 @@ from referral_core.pages import esc, render
 _SCRIPT = r"""
 (() => {
   "use strict";
+  // A sign-in link's token, from the fragment (#token=: never sent to any server) or the query (?token=,
+  // older emails), is taken out of the address bar before anything else runs or loads.
+  const takeToken = () => {
+    const token = new URLSearchParams(location.hash.slice(1)).get("token") ||
+                  new URLSearchParams(location.search).get("token");
+    if (location.hash || location.search) history.replaceState(null, "", location.pathname);
+    return token;
+  };
+  const linkToken = takeToken();
   const KEY = "referralSession";
   const $ = (id) => document.getElementById(id);
   let me = null;
   let olderCursor = null;
+  let pendingToken = null;
 
   const say = (text) => { $("status").textContent = text; };
   const money = (cents) => new Intl.NumberFormat(undefined, {style: "currency", currency: (me && me.currency) || "AUD"})
@@ -54,9 +66,10 @@ _SCRIPT = r"""
     if (token) headers["Authorization"] = "Bearer " + token;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const response = await fetch(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
-    if (response.status === 401 && token) {
+    if ((response.status === 401 || response.status === 403) && token) {
       sessionStorage.removeItem(KEY);
-      showSignIn("Your session has ended. Please sign in again.");
+      showSignIn(response.status === 403 ? "This account is suspended. Please contact us."
+                                         : "Your session has ended. Please sign in again.");
     }
     return response;
   }
@@ -67,16 +80,31 @@ _SCRIPT = r"""
 
   function showSignIn(message) {
     $("dashboard").hidden = true;
+    $("confirm").hidden = true;
     $("signin").hidden = false;
     say(message || "");
   }
 
+  const INVALID_LINK = "This sign-in link is invalid, used or expired. Ask for a new one below.";
+  const postToken = (path, token) => fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
+                                                  body: JSON.stringify({token})});
+
+  async function confirmLink(token) {
+    const response = await postToken("/auth/session/preview", token);
+    if (!response.ok) { showSignIn(INVALID_LINK); return; }
+    pendingToken = token;
+    $("confirm-name").textContent = (await response.json()).masked_name;
+    $("signin").hidden = true;
+    $("dashboard").hidden = true;
+    $("confirm").hidden = false;
+    say("");
+    $("confirm-yes").focus();
+  }
+
   async function exchange(token) {
-    history.replaceState(null, "", location.pathname);
-    const response = await fetch("/auth/session", {method: "POST", headers: {"Content-Type": "application/json"},
-                                                   body: JSON.stringify({token})});
+    const response = await postToken("/auth/session", token);
     if (!response.ok) {
-      showSignIn("This sign-in link is invalid, used or expired. Ask for a new one below.");
+      showSignIn(INVALID_LINK);
       return false;
     }
     sessionStorage.setItem(KEY, JSON.stringify(await response.json()));
@@ -99,6 +127,8 @@ _SCRIPT = r"""
       item.appendChild(el("p", (stats.clicks || 0) + " visits · " + (stats.leads || 0) + " requests · " +
                                 (stats.jobs || 0) + " jobs", {"class": "muted"}));
       if (code.status !== "active") item.appendChild(el("p", "This code is switched off.", {"class": "warn"}));
+      if (code.visibility === "private") item.appendChild(el("p", "Private: works only as this link or QR code (typing the code in does not count).", {"class": "muted"}));
+      if (code.zones.length) item.appendChild(el("p", (code.zone_mode === "lock" ? "Only earns for customers in: " : "Meant for customers in: ") + code.zones.join(", "), {"class": "muted"}));
       const img = el("img", null, {alt: "QR code for " + code.url, width: "160", height: "160"});
       item.appendChild(img);
       const actions = el("p");
@@ -152,7 +182,9 @@ _SCRIPT = r"""
     $("min-withdrawal").textContent = money(me.min_withdrawal_cents);
     const body = $("withdrawals");
     body.replaceChildren();
-    for (const w of me.withdrawals) body.appendChild(row([day(w.created_at), money(w.amount_cents), w.status]));
+    const holds = {reward_clawed_back: "on hold: a job it was paid from was refunded; our team will be in touch"};
+    const shown = (w) => w.status === "on_hold" ? (holds[w.hold_reason] || "on hold") : w.status;
+    for (const w of me.withdrawals) body.appendChild(row([day(w.created_at), money(w.amount_cents), shown(w)]));
     $("no-withdrawals").hidden = me.withdrawals.length > 0;
   }
 
@@ -164,6 +196,7 @@ _SCRIPT = r"""
     }
     me = await response.json();
     $("signin").hidden = true;
+    $("confirm").hidden = true;
     $("dashboard").hidden = false;
     $("name").textContent = me.referrer.name;
     const link = $("link");
@@ -216,9 +249,23 @@ _SCRIPT = r"""
 
   $("signout").addEventListener("click", () => { sessionStorage.removeItem(KEY); showSignIn("You are signed out."); });
 
+  $("confirm-yes").addEventListener("click", async () => {
+    const token = pendingToken;
+    pendingToken = null;
+    if (token && await exchange(token)) await load();
+  });
+
+  $("confirm-no").addEventListener("click", async () => {
+    pendingToken = null;
+    $("confirm").hidden = true;
+    if (session()) await load(); else showSignIn("Not signed in: the link was not used.");
+  });
+
+  // A link opened in a tab already showing this page changes only the fragment: no reload.
+  window.addEventListener("hashchange", () => { const token = takeToken(); if (token) confirmLink(token); });
+
   (async () => {
-    const token = new URLSearchParams(location.search).get("token");
-    if (token && !(await exchange(token))) return;
+    if (linkToken) { await confirmLink(linkToken); return; }
     if (session()) await load(); else showSignIn("");
   })();
 })();
@@ -236,6 +283,14 @@ _BODY = """<main>
 <input id="email" name="email" type="email" autocomplete="email" required>
 <button type="submit">Email me a sign-in link</button>
 </form>
+</section>
+
+<section id="confirm" hidden aria-labelledby="confirm-title">
+<h2 id="confirm-title">Sign in as <span id="confirm-name"></span>?</h2>
+<p>This link signs in to the referral account of <strong>that</strong> person. Continue only if it is you:
+if someone else sent you this link, choose "No", or your referrals would go to their account.</p>
+<button id="confirm-yes" type="button">Yes, sign me in</button>
+<button id="confirm-no" type="button" class="link">No, that's not me</button>
 </section>
 
 <section id="dashboard" hidden>

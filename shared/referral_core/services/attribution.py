@@ -1,9 +1,14 @@
 """Who gets credit for a lead, and how a job moves its referral along (docs/jobs.md).
 
-:func:`decide` is the pure rule: it weighs the lead's sources (code, click, refer-a-job, free-text claim)
-in the programme's precedence, binds a returning customer to their first (or last) referral, refuses
-existing customers, and sends conflicts and claims to staff. :func:`attribute_lead` and
-:func:`on_job_changed` apply it over the repositories, idempotently under stream replays.
+:func:`decide` is the pure rule: it weighs the lead's sources (refer-a-job form, link click, share code,
+free-text claim) in the programme's precedence, binds a returning customer to their first (or last)
+referral, refuses existing customers, and sends conflicts and claims to staff. The rules are exactly the
+programme's ``rules.attribution`` as staff saved it (``program_defaults.attribution_rules``).
+:func:`attribute_lead` and :func:`on_job_changed` apply it over the repositories, idempotently under
+stream replays.
+
+Whether a share code counts is decided once, at capture (``services.leads``: ``ref_status``); the
+resolver reads that decision (:func:`code_accepted`) and never looks at the code item itself.
 """
 
 from __future__ import annotations
@@ -18,10 +23,16 @@ from referral_core.contacts import mask_name
 from referral_core.dal.attribution import AttributionRepository
 from referral_core.dal.dynamo import Item
 from referral_core.dal.referrals import ReferralRepository, referrals_of_referrer_gsi
-from referral_core.services.program_defaults import AttributionRules, attribution_rules
+from referral_core.models.program import LEGACY_SOURCE_NAMES, Attribution, AttributionSource
+from referral_core.services.lead_checks import claim_matches
+from referral_core.services.program_defaults import attribution_rules
 from referral_core.stages import FlagType, Severity, Stage
 
-AUTOMATIC = ("code", "click", "refer_a_job")
+#: Sources that attribute on their own; a free-text ``referred_by`` claim never does (staff decide).
+AUTOMATIC: tuple[AttributionSource, ...] = ("referral_form", "link", "code")
+#: What evidence keeps of a claim that names no code of the lead: never the text itself (it stays on the
+#: lead, the only item with a customer's own words).
+FREE_TEXT = "free_text"
 
 
 class Outcome(StrEnum):
@@ -68,38 +79,62 @@ def _within(earlier: str, later: str, days: int) -> bool:
     return parse_iso(later) - parse_iso(earlier) <= timedelta(days=days)
 
 
-def lead_evidence(lead: Item, click: Item | None, rules: AttributionRules) -> list[Evidence]:
+def code_accepted(lead: Item) -> bool:
+    """Lead capture found the lead's code live and eligible (``ref_status`` ``attributed``)."""
+    return bool(lead.get("ref")) and lead.get("ref_status") == "attributed" and bool(lead.get("referrer_id"))
+
+
+def typed_code(lead: Item) -> bool:
+    """The lead's code was typed in "who referred you?" (matched at capture), not carried from a link."""
+    return lead.get("ref_via") == "referred_by"
+
+
+def claim_value(lead: Item, click: Item | None) -> str:
+    """What the evidence keeps of a "who referred you?" claim: the lead's (or its click's) code when the
+    claim names it, else :data:`FREE_TEXT`; never the customer's text."""
+    claim = str(lead.get("referred_by") or "")
+    for code in (lead.get("ref"), (click or {}).get("code")):
+        if code and claim_matches(claim, code=str(code), referrer_name=None):
+            return str(code)
+    return FREE_TEXT
+
+
+def lead_evidence(lead: Item, click: Item | None, rules: Attribution) -> list[Evidence]:
     """What the lead itself says about where it came from, each item accepted or refused with a reason."""
     at = lead["created_at"]
     found: list[Evidence] = []
     if lead.get("ref"):
-        valid = lead.get("ref_status") == "attributed" and bool(lead.get("referrer_id"))
+        valid = code_accepted(lead)
+        refused = "referrer_inactive" if lead.get("ref_status") == "referrer_inactive" else "unknown_code"
         found.append(Evidence("code", lead["ref"], lead.get("referrer_id") if valid else None, at, valid,
-                              "valid code" if valid else "unknown_code"))
+                              ("code typed in who referred you" if typed_code(lead) else "valid code")
+                              if valid else refused))
     if lead.get("cid"):
         if click is None:
-            found.append(Evidence("click", lead["cid"], None, at, False, "unknown_click"))
+            found.append(Evidence("link", lead["cid"], None, at, False, "unknown_click"))
         else:
             fresh = _within(click["clicked_at"], at, rules.window_days)
-            found.append(Evidence("click", str(click.get("code", lead["cid"])), click.get("referrer_id"),
-                                  click["clicked_at"], fresh and bool(click.get("referrer_id")),
-                                  "click within window" if fresh else "outside_attribution_window"))
+            reason = "click within window" if fresh else "outside_attribution_window"
+            found.append(Evidence("link", str(click.get("code", lead["cid"])), click.get("referrer_id"),
+                                  click["clicked_at"], fresh and bool(click.get("referrer_id"))
+                                  and not click.get("referrer_inactive"),
+                                  "referrer_inactive" if click.get("referrer_inactive") else reason))
     if lead.get("source") == "refer_a_job" and lead.get("referrer_id"):
-        found.append(Evidence("refer_a_job", lead["lead_id"], lead["referrer_id"], at, True,
+        found.append(Evidence("referral_form", lead["lead_id"], lead["referrer_id"], at, True,
                               "referrer submitted the job"))
-    if lead.get("referred_by"):
-        found.append(Evidence("claim", str(lead["referred_by"])[:200], None, at, False,
+    if lead.get("referred_by") and not typed_code(lead):
+        found.append(Evidence("referred_by", claim_value(lead, click), None, at, False,
                               "free-text claim: staff decide"))
     return found
 
 
-def decide(lead: Item, *, rules: AttributionRules, click: Item | None = None,
+def decide(lead: Item, *, rules: Attribution, click: Item | None = None,
            prior: PriorReferral | None = None, existing_customer: bool = False) -> Decision:
     """The attribution of ``lead`` under ``rules`` (pure; see docs/jobs.md for the table of cases)."""
     evidence = lead_evidence(lead, click, rules)
-    rank: dict[str, int] = {source: index for index, source in enumerate(rules.precedence)}
+    rank: dict[str, int] = {source: index for index, source in enumerate(rules.ranking())}
     automatic = sorted((e for e in evidence if e.accepted and e.source in AUTOMATIC),
-                       key=lambda e: rank.get(e.source, len(rank)))
+                       key=lambda e: rank[e.source])
     winner = automatic[0] if automatic else None
     if prior is not None and (rules.model == "first_touch" or winner is None):
         bound = Evidence(prior.source, prior.lead_id, prior.referrer_id, prior.created_at, True,
@@ -112,13 +147,16 @@ def decide(lead: Item, *, rules: AttributionRules, click: Item | None = None,
         evidence.append(Evidence(prior.source, prior.lead_id, prior.referrer_id, prior.created_at, False,
                                  "last_touch: a later source wins"))
     if winner is None:
-        if any(e.source == "claim" for e in evidence):
+        if any(e.source == "referred_by" for e in evidence):
             return Decision(Outcome.REVIEW, "claim_only", evidence)
         return Decision(Outcome.NONE, "no_source", evidence)
-    code = next((e.value for e in automatic if e.source in ("code", "click")
+    code = next((e.value for e in automatic if e.source in ("code", "link")
                  and e.referrer_id == winner.referrer_id), None)
     if existing_customer:
         return _decision(Outcome.NOT_ELIGIBLE, "existing_customer", evidence, winner, code=code)
+    if lead.get("zone_locked") and code is not None and code == lead.get("code"):
+        # capture found the customer outside the zones of a code in zone_mode lock (docs/links.md)
+        return _decision(Outcome.NOT_ELIGIBLE, "zone_locked", evidence, winner, code=code)
     if len({e.referrer_id for e in automatic}) > 1:
         return _decision(Outcome.REVIEW, "conflicting_sources", evidence, winner, code=code)
     return _decision(Outcome.ATTRIBUTED, winner.reason, evidence, winner, code=code)
@@ -134,13 +172,34 @@ def _decision(outcome: Outcome, reason: str, evidence: list[Evidence], winner: E
     return Decision(outcome, reason, evidence, winner.source, winner.referrer_id, code)
 
 
+def without_inactive(lead: Item, click: Item | None, prior: PriorReferral | None,
+                     inactive: set[str]) -> tuple[Item, Item | None, PriorReferral | None]:
+    """The sources of a lead with suspended or erased referrers taken out (pure): their code and
+    refer-a-job no longer credit them, their click is refused, an earlier referral to them binds nobody.
+    Lead capture already refuses their codes; this also covers a suspension that lands between capture
+    and attribution, and clicks or earlier referrals from before it."""
+    if lead.get("referrer_id") in inactive:
+        lead = {k: v for k, v in lead.items() if k not in ("referrer_id", "code")} | {
+            "ref_status": "referrer_inactive"}
+    if click is not None and click.get("referrer_id") in inactive:
+        click = {**click, "referrer_inactive": True}
+    if prior is not None and prior.referrer_id in inactive:
+        prior = None
+    return lead, click, prior
+
+
 # -- applying it -------------------------------------------------------------------------------------
 def _hashes(item: Item) -> list[str]:
     return [item[key] for key in ("email_hash", "phone_hash") if item.get(key)]
 
 
+def _source_name(source: str) -> str:
+    """A stored referral's source in today's names (referrals decided before issue 16 say ``click``...)."""
+    return LEGACY_SOURCE_NAMES.get(source) or source
+
+
 def customer_history(repo: AttributionRepository, lead: Item,
-                     rules: AttributionRules) -> tuple[PriorReferral | None, bool]:
+                     rules: Attribution) -> tuple[PriorReferral | None, bool]:
     """The binding earlier referral of this customer (first or last touch, within the window) and
     whether the customer already had a job before this lead (an existing customer)."""
     earlier_leads: set[str] = set()
@@ -153,7 +212,8 @@ def customer_history(repo: AttributionRepository, lead: Item,
                   and contact.get("created_at", "") < lead["created_at"]):
                 earlier_leads.add(contact["lead_id"])
     priors = sorted(
-        (PriorReferral(r["lead_id"], r["source"], r["referrer_id"], r.get("code"), r["created_at"])
+        (PriorReferral(r["lead_id"], _source_name(str(r["source"])), r["referrer_id"],
+                       r.get("code"), r["created_at"])
          for r in repo.referrals(sorted(earlier_leads))
          if r.get("referrer_id") and r.get("attribution", {}).get("outcome") == Outcome.ATTRIBUTED
          and _within(r["created_at"], lead["created_at"], rules.window_days)),
@@ -171,9 +231,14 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
         if not stored.get("attribution_applied_at"):
             _apply(repo, referrals, stored)
         return _stored_decision(stored)
-    rules = attribution_rules(repo.program())
+    program = repo.program()
+    rules = attribution_rules(program)
     click = repo.click(lead["cid"]) if lead.get("cid") else None
     prior, existing = customer_history(repo, lead, rules)
+    candidates = {lead.get("referrer_id"), (click or {}).get("referrer_id"), prior.referrer_id if prior else None}
+    inactive = repo.inactive_referrers({str(r) for r in candidates if r})
+    if inactive:
+        lead, click, prior = without_inactive(lead, click, prior, inactive)
     decision = decide(lead, rules=rules, click=click, prior=prior, existing_customer=existing)
     if decision.outcome == Outcome.NONE:
         return decision
@@ -182,9 +247,10 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
         "type": "referral", "lead_id": lead_id, "source": decision.source,
         "referrer_id": decision.referrer_id, "code": decision.code,
         "masked_name": mask_name(str(lead.get("name", ""))),
-        "postcode": lead.get("postcode"), "created_at": lead["created_at"],
-        "attribution": {"model": rules.model, "outcome": str(decision.outcome), "reason": decision.reason,
-                        "decided_at": now,
+        "postcode": lead.get("postcode"), "suburb": lead.get("suburb"), "created_at": lead["created_at"],
+        "attribution": {"model": rules.model, "window_days": rules.window_days,
+                        "program_version": int((program or {}).get("version") or 0),
+                        "outcome": str(decision.outcome), "reason": decision.reason, "decided_at": now,
                         "evidence": [{k: v for k, v in asdict(e).items() if v is not None}
                                      for e in decision.evidence]},
     }
@@ -242,7 +308,7 @@ def stage_for_job(statuses: list[str] | set[str]) -> Stage | None:
     return None
 
 
-def find_lead(repo: AttributionRepository, job: Item, rules: AttributionRules) -> tuple[str, str] | None:
+def find_lead(repo: AttributionRepository, job: Item, rules: Attribution) -> tuple[str, str] | None:
     """The lead a job belongs to and how it was found: the job's ``lead_id``, else the customer's newest
     lead (by email/phone hash) received within the attribution window before the job."""
     if job.get("linked_lead_id"):

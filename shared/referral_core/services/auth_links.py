@@ -5,8 +5,10 @@
   timing tells anyone who is signed up.
 - The link carries a random token; only its SHA-256 is stored, for 15 minutes, and it is consumed by one
   conditional write (``SessionRepository.consume_magic_link``).
-- The session is an HS256 JWT (``sub`` = referrer id, ``aud`` = ``referrer``, ``exp`` 12 h) signed with
-  the key from Secrets Manager; the same key signs the opt-out links in notification emails.
+- The session is an HS256 JWT (``sub`` = referrer id, ``aud`` = ``referrer``, ``exp`` 12 h, ``gen`` = the
+  profile's ``session_generation``) signed with the key from Secrets Manager; the same key signs the
+  opt-out links in notification emails. Suspension and erasure add one to ``session_generation``, which
+  revokes every session issued before.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from typing import Any
 import jwt
 
 from referral_core.clock import epoch, iso, now
-from referral_core.contacts import clean_email
+from referral_core.contacts import clean_email, mask_name
 from referral_core.dal.mail import Email
 from referral_core.dal.rates import Window
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.sessions import MagicLink, SessionRepository
-from referral_core.errors import NotFound, RateLimited, Unauthorized
+from referral_core.errors import AccountSuspended, NotFound, RateLimited, Unauthorized
 from referral_core.hashing import email_hash, peppered_hash
 from referral_core.pages import esc
 
@@ -52,6 +54,12 @@ class SignInLimits:
 class Session:
     session_token: str
     expires_at: str
+    masked_name: str
+
+
+@dataclass(frozen=True)
+class SignInPreview:
+    masked_name: str
 
 
 def token_hash(token: str) -> str:
@@ -96,7 +104,9 @@ def request_magic_link(repo: SessionRepository, email_address: str, *, pepper: s
         token = secrets.token_urlsafe(32)
         repo.save_magic_link(MagicLink(token_hash=token_hash(token), referrer_id=str(referrer["referrer_id"]),
                                        created_at=iso(), expires_epoch=epoch(now() + MAGIC_LINK_LIFETIME)))
-        send(magic_link_email(referrer, f"{origin.rstrip('/')}/dashboard?token={token}"))
+        # In the fragment: browsers never send it, so the token stays out of server and proxy logs and
+        # Referer headers (the dashboard still reads ``?token=`` links sent before this).
+        send(magic_link_email(referrer, f"{origin.rstrip('/')}/dashboard#token={token}"))
     remaining = limits.response_floor_seconds - (time.monotonic() - started)
     if remaining > 0:
         sleep(remaining)
@@ -115,26 +125,56 @@ def _verify(token: str, signing_key: str, audience: str, required: list[str]) ->
     return claims
 
 
+INVALID_LINK = "this sign-in link is invalid, used or expired: ask for a new one"
+
+
+def preview_sign_in(repo: SessionRepository, referrers: ReferrerRepository, token: str) -> SignInPreview:
+    """Whom a magic-link token would sign in (masked name), without using it: the dashboard asks "Sign in
+    as Jo S.?" before exchanging, so a link someone planted (a share link, an email) cannot silently sign
+    a visitor into the planter's account. Used, expired, unknown or inactive -> 401, like the exchange."""
+    referrer_id = repo.peek_magic_link(token_hash(token), now_epoch=epoch())
+    referrer = referrers.get(referrer_id) if referrer_id else None
+    if referrer is None or referrer.get("status") != "active":
+        raise Unauthorized(INVALID_LINK)
+    return SignInPreview(masked_name=mask_name(str(referrer.get("name") or "")))
+
+
 def open_session(repo: SessionRepository, referrers: ReferrerRepository, token: str, *,
                  signing_key: str) -> Session:
     """Exchange a magic-link token (once) for a session token. Used, expired or unknown -> 401."""
     referrer_id = repo.consume_magic_link(token_hash(token), now_epoch=epoch(), at=iso())
     referrer = referrers.get(referrer_id) if referrer_id else None
     if referrer is None or referrer.get("status") != "active":
-        raise Unauthorized("this sign-in link is invalid, used or expired: ask for a new one")
+        raise Unauthorized(INVALID_LINK)
     issued = now()
     expires = issued + SESSION_LIFETIME
-    session = _sign({"sub": referrer_id, "aud": SESSION_AUDIENCE, "iat": epoch(issued), "exp": epoch(expires)},
-                    signing_key)
-    return Session(session_token=session, expires_at=iso(expires))
+    session = _sign({"sub": referrer_id, "aud": SESSION_AUDIENCE, "iat": epoch(issued), "exp": epoch(expires),
+                     "gen": int(referrer.get("session_generation") or 0)}, signing_key)
+    return Session(session_token=session, expires_at=iso(expires),
+                   masked_name=mask_name(str(referrer.get("name") or "")))
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    referrer_id: str
+    generation: int  # the profile's ``session_generation`` when it was issued (0 when absent)
+
+
+def session_claims(authorization: str | None, *, signing_key: str) -> SessionClaims:
+    """Who an ``Authorization: Bearer <session>`` header signs in, and in which session generation; 401 if
+    absent, bad or expired."""
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized("sign in first: this needs a bearer session token")
+    claims = _verify(value.strip(), signing_key, SESSION_AUDIENCE, ["exp", "sub", "aud"])
+    generation = claims.get("gen")
+    return SessionClaims(referrer_id=str(claims["sub"]),
+                         generation=generation if isinstance(generation, int) else 0)
 
 
 def session_referrer_id(authorization: str | None, *, signing_key: str) -> str:
     """The referrer id of an ``Authorization: Bearer <session>`` header; 401 if absent, bad or expired."""
-    scheme, _, value = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise Unauthorized("sign in first: this needs a bearer session token")
-    return str(_verify(value.strip(), signing_key, SESSION_AUDIENCE, ["exp", "sub", "aud"])["sub"])
+    return session_claims(authorization, signing_key=signing_key).referrer_id
 
 
 def opt_out_token(referrer_id: str, *, signing_key: str) -> str:
@@ -150,9 +190,23 @@ def opt_out(referrers: ReferrerRepository, token: str, *, signing_key: str) -> s
     return referrer_id
 
 
-def signed_in_referrer(referrers: ReferrerRepository, referrer_id: str) -> dict[str, Any]:
-    """The session's referrer, while the account exists and is active (a disabled account loses access)."""
+def signed_in_referrer(referrers: ReferrerRepository, referrer_id: str, *, generation: int | None = None
+                       ) -> dict[str, Any]:
+    """The session's referrer, while the account exists, is active and the session was not revoked.
+
+    401 for a revoked session (issued in an earlier ``session_generation``: a suspension or erasure adds
+    one, so every session before it ends, and stays ended after a reactivation), a missing, erased or
+    disabled account; 403 ``account_suspended`` for a suspended account whose session was not revoked
+    (issued while the suspension was being written).
+    """
     referrer = referrers.get(referrer_id)
-    if referrer is None or referrer.get("status") != "active":
+    if referrer is None:
+        raise Unauthorized("this account is not active: please contact us")
+    if generation is not None and generation < int(referrer.get("session_generation") or 0):
+        raise Unauthorized("this session has ended: please sign in again")
+    status = referrer.get("status")
+    if status == "suspended":
+        raise AccountSuspended("this account is suspended: please contact us")
+    if status != "active":
         raise Unauthorized("this account is not active: please contact us")
     return referrer

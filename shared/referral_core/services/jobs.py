@@ -7,7 +7,6 @@ records a new event, with an optimistic version check so concurrent deliveries f
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Iterable
@@ -16,12 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from referral_core.bodies import loads
 from referral_core.clock import iso
 from referral_core.contacts import clean_phone
 from referral_core.dal.dynamo import ConditionFailed, Item
 from referral_core.dal.jobs import DuplicateEvent, JobRepository
-from referral_core.errors import InvalidInput, MalformedRequest, Unavailable
-from referral_core.hashing import email_hash, peppered_hash
+from referral_core.errors import InvalidInput, Unavailable
+from referral_core.hashing import email_hash, email_match_hash, peppered_hash
 from referral_core.http_errors import validation_fields
 from referral_core.models.jobs import JobCustomer, JobEventType, JobWebhookEvent, JobWebhookResponse
 
@@ -37,10 +37,7 @@ MAX_ATTEMPTS = 25
 
 def parse_event(body: bytes) -> JobWebhookEvent:
     """The webhook body as a model: 400 if it is not JSON, 422 naming the fields that are wrong."""
-    try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise MalformedRequest("the body is not valid JSON", fields={"body": "not valid JSON"}) from None
+    raw = loads(body)  # the one bounded body reader: 400 for anything it cannot read
     try:
         return JobWebhookEvent.model_validate(raw)
     except ValidationError as exc:
@@ -60,6 +57,13 @@ def customer_hashes(customer: JobCustomer, *, pepper: str, phone_region: str) ->
         with suppress(InvalidInput):
             hashes.append(peppered_hash(pepper, "phone", clean_phone(customer.phone, phone_region)))
     return hashes
+
+
+def look_alike_hashes(customer: JobCustomer, *, pepper: str) -> list[str]:
+    """The customer's look-alike email hash (TS #39): indexed so a new lead that looks like an earlier
+    customer is flagged ``existing_customer``, but never in the job's ``contact_hashes``, which link a
+    job to a lead (a look-alike must not move money; docs/leads.md)."""
+    return [email_match_hash(pepper, customer.email)] if customer.email else []
 
 
 def event_item(event: JobWebhookEvent, *, webhook_id: str, hashes: list[str], received_at: str) -> Item:
@@ -84,7 +88,14 @@ def derive_job(job_id: str, events: Iterable[Item]) -> Item:
         state["currency"] = priced[-1]["currency"]
     refund = by_type.get(JobEventType.REFUNDED)
     if refund is not None:
-        state["refunded_cents"] = refund.get("amount_cents", state.get("amount_cents", 0))
+        refunded = int(refund.get("amount_cents", state.get("amount_cents")) or 0)
+        paid = state.get("amount_cents")
+        if paid is not None and refund.get("currency") == state.get("currency") and refunded > int(paid):
+            # More than the job's amount cannot have been refunded: cap it, keep the excess for staff
+            # (a flag on the referral, services.rewards.flag_refund_excess). The refund still counts.
+            state["refund_excess_cents"] = refunded - int(paid)
+            refunded = int(paid)
+        state["refunded_cents"] = refunded
     lead_ids = [e["lead_id"] for e in ordered if e.get("lead_id")]
     if lead_ids:
         state["lead_id"] = lead_ids[0]
@@ -101,6 +112,7 @@ def record_job_event(repo: JobRepository, event: JobWebhookEvent, *, webhook_id:
     """Record the event once and re-derive the job; a repeated event type changes nothing."""
     job_id = event.data.job_id
     hashes = customer_hashes(event.data.customer, pepper=pepper, phone_region=phone_region)
+    indexed = [*hashes, *look_alike_hashes(event.data.customer, pepper=pepper)]
     for attempt in range(MAX_ATTEMPTS):
         record = repo.load(job_id)
         if any(e["event_type"] == event.type for e in record.events):
@@ -109,7 +121,7 @@ def record_job_event(repo: JobRepository, event: JobWebhookEvent, *, webhook_id:
         item = event_item(event, webhook_id=webhook_id, hashes=hashes, received_at=now)
         state = {**derive_job(job_id, [*record.events, item]), "updated_at": now}
         try:
-            repo.record_event(item, state, expected_version=record.version, contact_hashes=hashes, at=now)
+            repo.record_event(item, state, expected_version=record.version, contact_hashes=indexed, at=now)
         except DuplicateEvent:
             return _answer(event, repo.get(job_id), applied=False)
         except ConditionFailed:

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from referral_core.clock import epoch, parse_iso
+from referral_core.contacts import is_disposable_domain
 from referral_core.dal.leads import LeadRepository
 from referral_core.dal.rates import Window
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.stages import FlagType, Severity
-from referral_core.zones import zone_allows
+from referral_core.zones import zone_allows, zone_mode
 
 CONTACT_KINDS = ("email", "phone", "address")
 MAX_EVIDENCE_MATCHES = 10
@@ -69,13 +70,14 @@ def contact_findings(lead: Mapping[str, Any], matches: Mapping[str, Iterable[Map
     for kind, items in matches.items():
         for item in items:
             sk = str(item["sk"])
+            alike = {"look_alike": True} if item.get("look_alike") else {}
             if sk.startswith("JOB#"):
-                existing.append({"contact": kind, "job_id": sk.removeprefix("JOB#")})
+                existing.append({"contact": kind, "job_id": sk.removeprefix("JOB#"), **alike})
             elif sk.startswith("REFERRER#") and sk == f"REFERRER#{lead.get('referrer_id')}":
-                selves.append({"contact": kind, "via": "contact_index"})
+                selves.append({"contact": kind, "via": "contact_index", **alike})
             elif sk.startswith("LEAD#") and sk != own_sk and item["created_at"] < lead["created_at"]:
                 days = (created - parse_iso(item["created_at"])).days
-                match = {"contact": kind, "lead_id": sk.removeprefix("LEAD#"), "days_before": days}
+                match = {"contact": kind, "lead_id": sk.removeprefix("LEAD#"), "days_before": days, **alike}
                 (duplicates if days < rules.duplicate_window_days else existing).append(match)
     findings = []
     if duplicates:
@@ -87,24 +89,42 @@ def contact_findings(lead: Mapping[str, Any], matches: Mapping[str, Iterable[Map
     return findings
 
 
+def hashes_of(item: Mapping[str, Any], kind: str) -> list[str]:
+    """An item's distinct hashes of one contact kind: exact (``{kind}_hash``), then look-alike
+    (``{kind}_match_hash``; a separate key space: docs/leads.md, "Exact and look-alike keys")."""
+    found = [str(item[name]) for name in (f"{kind}_hash", f"{kind}_match_hash") if item.get(name)]
+    return list(dict.fromkeys(found))
+
+
 def self_referral_finding(lead: Mapping[str, Any], referrer: Mapping[str, Any] | None) -> Finding | None:
-    """The lead's contact is the attributed referrer's own email or phone."""
+    """The lead's contact is the attributed referrer's own email or phone, or looks like it."""
     if not referrer:
         return None
-    same = [kind for kind in ("email", "phone")
-            if lead.get(f"{kind}_hash") and lead.get(f"{kind}_hash") == referrer.get(f"{kind}_hash")]
+    same = [kind for kind in ("email", "phone") if set(hashes_of(lead, kind)) & set(hashes_of(referrer, kind))]
     if not same:
         return None
-    return Finding(FlagType.SELF_REFERRAL, Severity.HIGH,
-                   _matches([{"contact": kind, "via": "referrer_profile"} for kind in same]))
+    return Finding(FlagType.SELF_REFERRAL, Severity.HIGH, _matches([
+        {"contact": kind, "via": "referrer_profile",
+         **({} if lead.get(f"{kind}_hash") == referrer.get(f"{kind}_hash") else {"look_alike": True})}
+        for kind in same]))
+
+
+def disposable_email_finding(lead: Mapping[str, Any]) -> Finding | None:
+    """The lead's email is at a disposable-mail provider: low severity, for staff to see; never blocks."""
+    domain = str(lead.get("email") or "").rpartition("@")[2]
+    if not domain or not is_disposable_domain(domain):
+        return None
+    return Finding(FlagType.DISPOSABLE_EMAIL, Severity.LOW, {"contact": "email", "domain": domain.casefold()})
 
 
 def zone_finding(lead: Mapping[str, Any], code_item: Mapping[str, Any] | None) -> Finding | None:
+    """The lead's postcode is outside its code's zones. ``zone_mode`` in the evidence tells staff whether
+    that only raised this flag or (``lock``) also made the attribution not eligible (``zone_locked``)."""
     if not lead.get("code") or not code_item or zone_allows(code_item, str(lead.get("postcode", ""))):
         return None
     return Finding(FlagType.ZONE_MISMATCH, Severity.LOW,
                    {"code": lead["code"], "postcode": lead.get("postcode"),
-                    "zones": list(code_item.get("zones") or ())})
+                    "zones": list(code_item.get("zones") or ()), "zone_mode": zone_mode(code_item)})
 
 
 def source_finding(lead: Mapping[str, Any], click: Mapping[str, Any] | None,
@@ -138,6 +158,16 @@ def _matches(matches: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- orchestration ------------------------------------------------------------------------------------
+def contacts_of(repo: LeadRepository, hashes: list[str]) -> list[dict[str, Any]]:
+    """Index entries under any of one contact's hashes, once each; entries found only through the
+    look-alike hash (after the exact one) carry ``look_alike: True`` for the evidence."""
+    seen: dict[str, dict[str, Any]] = {}
+    for position, contact_hash in enumerate(hashes):
+        for item in repo.contacts(contact_hash):
+            seen.setdefault(str(item["sk"]), {**item, "look_alike": position > 0})
+    return list(seen.values())
+
+
 def velocity_findings(lead: Mapping[str, Any], repo: LeadRepository, rules: CheckRules) -> list[Finding]:
     """More than the allowed leads per code or per IP hash in one fixed window.
 
@@ -165,11 +195,11 @@ def find_issues(lead: Mapping[str, Any], repo: LeadRepository, rules: CheckRules
     related = repo.related(code=lead.get("code") or lead.get("ref"), referrer_id=lead.get("referrer_id"),
                            click_id=lead.get("cid"))
     referrer = related.get("referrer")
-    matches = {kind: repo.contacts(str(lead[f"{kind}_hash"]))
-               for kind in CONTACT_KINDS if lead.get(f"{kind}_hash")}
+    matches = {kind: contacts_of(repo, hashes_of(lead, kind)) for kind in CONTACT_KINDS if hashes_of(lead, kind)}
     findings = [
         *contact_findings(lead, matches, rules),
         self_referral_finding(lead, referrer),
+        disposable_email_finding(lead),
         zone_finding(lead, related.get("share_code")),
         source_finding(lead, related.get("click"), referrer),
         *velocity_findings(lead, repo, rules),

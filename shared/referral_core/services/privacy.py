@@ -19,7 +19,7 @@ from referral_core.contacts import clean_email, clean_phone
 from referral_core.dal.dynamo import Item
 from referral_core.dal.privacy import ItemChange, PrivacyRepository, contact_pk
 from referral_core.errors import InvalidInput
-from referral_core.hashing import email_hash, peppered_hash
+from referral_core.hashing import email_hash, email_match_hash, peppered_hash
 from referral_core.ids import new_id
 from referral_core.models.review import ErasureSummary, PersonExport
 from referral_core.services.review import view
@@ -42,6 +42,9 @@ class Person:
     hashes: frozenset[str]
     email_hash: str | None
     raw: frozenset[str]
+    #: Look-alike hashes: never used to find anyone (a look-alike is someone else), only to delete the
+    #: person's own look-alike index entries (jobs keep no look-alike hash on the item).
+    look_alike_hashes: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -68,7 +71,8 @@ def person(*, email: str | None, phone: str | None, pepper: str, phone_region: s
         e164 = clean_phone(phone, phone_region)
         hashes.add(peppered_hash(pepper, "phone", e164))
         raw |= {phone, e164}
-    return Person(hashes=frozenset(hashes), email_hash=the_email_hash, raw=frozenset(raw))
+    return Person(hashes=frozenset(hashes), email_hash=the_email_hash, raw=frozenset(raw),
+                  look_alike_hashes=frozenset({email_match_hash(pepper, cleaned)} if email else ()))
 
 
 def find(repo: PrivacyRepository, who: Person) -> Footprint:
@@ -107,11 +111,14 @@ def erase_person(repo: PrivacyRepository, who: Person, *, note: str, actor: str)
     footprint = find(repo, who)
     request_id, at = new_id(), iso()
     items = [i for partition in footprint.partitions.values() for i in partition]
-    hashes = set(who.hashes) | {str(v) for i in items for k, v in i.items() if _is_hash_field(k) and v}
+    hashes = set(who.hashes) | who.look_alike_hashes | {
+        str(v) for i in items for k, v in i.items() if _is_hash_field(k) and v}
     raw = set(who.raw) | {str(i[k]) for i in items if i.get("type") in {"lead", "referrer"}
                           for k in ("email", "phone", "name") if i.get(k) and i[k] != ERASED}
     scrubber = _Scrubber(hashes=hashes, raw={r for r in raw if len(r) >= MIN_NAME_CHARS})
     detail = {"request_id": request_id, "note": note}
+    for profile in (i for i in items if i.get("type") == "referrer"):
+        repo.mark_referrer_erased(profile, actor=actor, at=at, detail=detail)  # codes stop attributing first
     changed = 0
     for pk, partition in footprint.partitions.items():
         changes = [c for c in (scrubber.change(i) for i in partition) if c is not None]

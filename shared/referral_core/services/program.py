@@ -7,16 +7,26 @@ from typing import Any
 from referral_core.clock import iso
 from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.program import PROGRAM_PK, ProgramRepository
-from referral_core.models.program import Program, ProgramRules, ProgramVersions, UpdateProgramRequest, default_rules
+from referral_core.models.program import (
+    Program,
+    ProgramVersions,
+    ShareCodeRules,
+    UpdateProgramRequest,
+    default_rules,
+)
+from referral_core.services.program_defaults import program_rules
 
 
 def _program(stored: dict[str, Any]) -> Program:
-    return Program(rules=ProgramRules.model_validate(stored["rules"]), version=stored["version"],
+    """A stored programme item (the current one or a saved version) as the API shows it."""
+    return Program(rules=program_rules(stored), version=int(stored.get("version") or 0),
                    updated_at=stored.get("updated_at"), updated_by=stored.get("updated_by"))
 
 
 def current_program(repo: ProgramRepository) -> Program:
-    """The saved rules, or the defaults (version 0) before staff first save any."""
+    """The saved rules (older stored shapes migrated: ``program_defaults.program_rules``), or the defaults
+    (version 0) before staff first save any. An item written before the API (no ``version``) is version 0
+    too, so the first save replaces it."""
     stored = repo.current()
     if stored is None:
         return Program(rules=default_rules(), version=0)
@@ -27,6 +37,11 @@ def program_versions(repo: ProgramRepository, *, cursor: str | None, limit: int)
     """Every saved version, newest first (each as it was saved)."""
     items, last = repo.versions(limit=limit, start_key=decode_cursor(cursor, index=None, partition=PROGRAM_PK))
     return ProgramVersions(items=[_program(i) for i in items], next_cursor=encode_cursor(last))
+
+
+def share_code_rules(repo: ProgramRepository) -> ShareCodeRules:
+    """The share-code limits in force (the cap per referrer, the programme's reserved words)."""
+    return current_program(repo).rules.share_codes
 
 
 def update_program(repo: ProgramRepository, request: UpdateProgramRequest, *, actor: str) -> Program:

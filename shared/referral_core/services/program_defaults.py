@@ -1,61 +1,57 @@
-"""Programme rules that several features read, with the defaults used until staff change them.
+"""Reading the stored programme: the rules staff saved, older shapes migrated, defaults until then.
 
-Rules live in the ``PROGRAM`` / ``CURRENT`` item (docs/data-model.md). Each reader takes that item (or
-``None`` when no programme was saved yet) and returns a typed, validated view with the documented
-defaults filled in, so callers never handle missing keys.
+Rules live in the ``PROGRAM`` / ``CURRENT`` item (docs/data-model.md) as ``rules`` (what
+``PUT /admin/program`` stores: :class:`~referral_core.models.program.ProgramRules` as JSON). Every reader
+(staff routes, attribution, job linking, the missing-job check, rewards) goes through
+:func:`program_rules`, so the rules staff save are the rules applied.
+
+Older shapes still load (docs/rewards.md "Stored shapes"):
+
+- an item without ``rules`` (never saved through the API) gets the default rules;
+- before issue 16 the resolver read a top-level ``attribution`` key with its own source names
+  (``code, click, refer_a_job, claim``); it is used only when ``rules`` has no ``attribution``, and its
+  names are read as today's (``LEGACY_SOURCE_NAMES``);
+- a precedence that names a source twice (accepted by saves before issue 16) keeps its first place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
+
+from pydantic import ValidationError
 
 from referral_core.errors import ConfigError
-
-Source = Literal["code", "click", "refer_a_job", "claim"]
-Model = Literal["first_touch", "last_touch"]
-
-SOURCES: tuple[Source, ...] = ("code", "click", "refer_a_job", "claim")
+from referral_core.models.program import LEGACY_SOURCE_NAMES, Attribution, ProgramRules, default_rules
 
 
-@dataclass(frozen=True)
-class AttributionRules:
-    """How a lead is tied to a referrer (docs/jobs.md).
+def program_rules(program: Mapping[str, Any] | None) -> ProgramRules:
+    """The rules of a stored ``PROGRAM``/``CURRENT`` item (``None``: nothing saved yet, the defaults).
 
-    ``precedence``: which source wins when several point at a referrer (a claim is never automatic).
-    ``window_days``: how old a click, or an earlier referral of the same customer, may be.
-    ``missing_job_days``: after how long a referred lead without a job is flagged for staff.
+    A stored value that cannot be right is a :class:`ConfigError`: saves are validated, so it means the
+    item was edited by hand.
     """
+    if program is None:
+        return default_rules()
+    saved: Mapping[str, Any] | None = program.get("rules")
+    rules = dict(saved) if saved else default_rules().model_dump(mode="json")
+    attribution = (saved or {}).get("attribution") or program.get("attribution")
+    if attribution:
+        rules["attribution"] = _migrated(attribution)
+    try:
+        return ProgramRules.model_validate(rules)
+    except ValidationError as exc:
+        raise ConfigError(f"the stored programme rules are not valid: {exc}") from exc
 
-    model: Model = "first_touch"
-    window_days: int = 90
-    precedence: tuple[Source, ...] = SOURCES
-    missing_job_days: int = 30
+
+def attribution_rules(program: Mapping[str, Any] | None) -> Attribution:
+    """The attribution rules of a stored programme (see :func:`program_rules`)."""
+    return program_rules(program).attribution
 
 
-DEFAULT_ATTRIBUTION = AttributionRules()
-
-
-def attribution_rules(program: Mapping[str, Any] | None) -> AttributionRules:
-    """The ``attribution`` rules of a stored programme, defaults for anything not set.
-
-    A stored value that cannot be right (unknown model or source, non-positive days) is a
-    :class:`ConfigError`: the admin API validates on save, so this means the item was edited by hand.
-    """
-    raw: Mapping[str, Any] = (program or {}).get("attribution") or {}
-    rules = AttributionRules(
-        model=raw.get("model", DEFAULT_ATTRIBUTION.model),
-        window_days=int(raw.get("window_days", DEFAULT_ATTRIBUTION.window_days)),
-        precedence=tuple(raw.get("precedence", DEFAULT_ATTRIBUTION.precedence)),
-        missing_job_days=int(raw.get("missing_job_days", DEFAULT_ATTRIBUTION.missing_job_days)),
-    )
-    if rules.model not in ("first_touch", "last_touch"):
-        raise ConfigError(f"programme attribution.model {rules.model!r} is not first_touch or last_touch")
-    unknown = set(rules.precedence) - set(SOURCES)
-    if unknown or len(set(rules.precedence)) != len(rules.precedence):
-        raise ConfigError(f"programme attribution.precedence {list(rules.precedence)!r} is not a list of "
-                          f"distinct sources from {list(SOURCES)}")
-    if rules.window_days < 1 or rules.missing_job_days < 1:
-        raise ConfigError("programme attribution window_days and missing_job_days must be positive")
-    return rules
+def _migrated(attribution: Mapping[str, Any]) -> dict[str, Any]:
+    migrated = dict(attribution)
+    if "precedence" in migrated and isinstance(migrated["precedence"], list | tuple):
+        names = [LEGACY_SOURCE_NAMES.get(str(name), name) for name in migrated["precedence"]]
+        migrated["precedence"] = list(dict.fromkeys(names))
+    return migrated

@@ -102,6 +102,12 @@ def is_live(item: Item, now_iso: str) -> bool:
     return not (isinstance(max_uses, int) and int(item.get("uses", 0) or 0) >= max_uses)  # type: ignore[call-overload]
 
 
+def referrer_active(item: Item) -> bool:
+    """Whether the code's referrer may be credited: ``referrer_status`` is copied onto every code of a
+    suspended or erased referrer (absent on codes of referrers never suspended)."""
+    return item.get("referrer_status", "active") == "active"
+
+
 def is_bot(user_agent: str) -> bool:
     """Crawlers, link-preview fetchers and clients that send no user agent at all."""
     from referral_core.services.bots import BOT_PATTERN
@@ -132,6 +138,10 @@ def resolve(repo: LinkRepository, visit: Visit, *, codes: CodeCache, pepper: str
     now_iso = iso()
     if item is None or not is_live(item, now_iso):
         return RedirectDecision(status=404)
+    if not referrer_active(item):
+        # A suspended or erased referrer's code: the visitor still gets help, but nobody is credited
+        # (no ref, no cid, no click). The status is on the code item itself: still one read.
+        return RedirectDecision(status=302, location=landing_url)
 
     visitor = visitor_hash(pepper, visit.source_ip, visit.user_agent)
     click_id = click_id_for(pepper, code, visitor)

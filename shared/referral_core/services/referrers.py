@@ -1,14 +1,29 @@
-"""Creating referrers (staff) with a personal, readable code and link."""
+"""Creating referrers (staff) with a personal, readable code and link; suspending and reactivating them.
+
+Status rules (docs/admin.md): ``active`` -> ``suspended`` (sessions revoked, codes stop attributing) ->
+``active`` again; ``erased`` (privacy erasure) is final. Each change is audited with the staff note.
+"""
 
 from __future__ import annotations
 
 from referral_core import ids
 from referral_core.clock import iso
 from referral_core.contacts import clean_email, clean_phone
-from referral_core.dal.referrers import CodeTaken, EmailTaken, NewReferrer, ReferrerRepository
-from referral_core.errors import Conflict
-from referral_core.hashing import email_hash, peppered_hash
-from referral_core.models.referrers import CreateReferrerRequest, CreateReferrerResponse
+from referral_core.dal.referrers import (
+    CodeTaken,
+    EmailTaken,
+    NewReferrer,
+    ReferrerRepository,
+    StatusChange,
+    StatusChanged,
+)
+from referral_core.errors import Conflict, NotFound
+from referral_core.hashing import email_hash, email_match_hash, peppered_hash
+from referral_core.models.referrers import (
+    CreateReferrerRequest,
+    CreateReferrerResponse,
+    ReferrerStatusView,
+)
 
 CODE_ATTEMPTS = 5
 
@@ -27,7 +42,7 @@ def create_referrer(repo: ReferrerRepository, request: CreateReferrerRequest, *,
         code = ids.new_code()
         new = NewReferrer(
             referrer_id=referrer_id, name=request.name, email=email,
-            email_hash=email_hash(pepper, email), phone=phone,
+            email_hash=email_hash(pepper, email), email_match_hash=email_match_hash(pepper, email), phone=phone,
             phone_hash=peppered_hash(pepper, "phone", phone) if phone else None,
             code=code, link=short_link(origin, code), origin=origin.rstrip("/"),
             created_at=created_at, created_by=actor,
@@ -42,3 +57,52 @@ def create_referrer(repo: ReferrerRepository, request: CreateReferrerRequest, *,
         return CreateReferrerResponse(referrer_id=referrer_id, code=code, link=new.link, email=email,
                                       created_at=created_at)
     raise Conflict("could not allocate a unique code, please retry")
+
+
+# -- status ----------------------------------------------------------------------------------------
+def _current(repo: ReferrerRepository, referrer_id: str) -> str:
+    profile = repo.get(referrer_id)
+    if profile is None:
+        raise NotFound("no such referrer", fields={"referrer_id": "not found"})
+    status = str(profile.get("status") or "active")
+    if status == "erased":
+        raise Conflict("this referrer was erased: their status cannot change",
+                       fields={"referrer_id": "erased"})
+    return status
+
+
+def _change(repo: ReferrerRepository, referrer_id: str, status: str, *, expected: str, actor: str,
+            note: str, revoke_sessions: bool) -> StatusChange:
+    try:
+        return repo.set_status(referrer_id, status, expected=expected, actor=actor, at=iso(),
+                               action=f"referrer.{status}", detail={"note": note},
+                               revoke_sessions=revoke_sessions)
+    except StatusChanged:
+        raise Conflict("the referrer's status changed meanwhile: reload and retry",
+                       fields={"referrer_id": "status changed"}) from None
+
+
+def _view(change: StatusChange, actor: str) -> ReferrerStatusView:
+    return ReferrerStatusView.model_validate({
+        "referrer_id": change.referrer_id, "status": change.status, "previous_status": change.previous,
+        "changed_at": change.at, "changed_by": actor, "share_codes_updated": change.codes})
+
+
+def suspend_referrer(repo: ReferrerRepository, referrer_id: str, *, note: str, actor: str) -> ReferrerStatusView:
+    """Suspend: sessions revoked, magic links refused, codes land on Quick Help without ``ref``, leads
+    naming their codes unattributed. Suspending again re-applies it (completes codes a first run missed).
+    404 unknown, 409 erased."""
+    current = _current(repo, referrer_id)
+    change = _change(repo, referrer_id, "suspended", expected=current, actor=actor, note=note,
+                     revoke_sessions=True)
+    return _view(change, actor)
+
+
+def reactivate_referrer(repo: ReferrerRepository, referrer_id: str, *, note: str,
+                        actor: str) -> ReferrerStatusView:
+    """Reactivate a suspended referrer: their codes attribute again; old sessions stay revoked (they sign
+    in again). 404 unknown, 409 erased."""
+    current = _current(repo, referrer_id)
+    change = _change(repo, referrer_id, "active", expected=current, actor=actor, note=note,
+                     revoke_sessions=False)
+    return _view(change, actor)

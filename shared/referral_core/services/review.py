@@ -90,7 +90,8 @@ def _by_type(items: Iterable[Item]) -> dict[str, list[Item]]:
 
 def referral_evidence(repo: ReviewRepository, lead_id: str) -> ReferralEvidence:
     """The evidence chain: lead (with contact details), referral, flags, notes, decisions, audit, the
-    job and its events, the click, the share code, the reward and the referrer's ledger for the job."""
+    job and its events, the click, the share code, the reward and the job's ledger entries (in the
+    ledger of the referrer the reward credited, else of the referral's referrer)."""
     own = _by_type(repo.lead_partition(lead_id))
     if not own.get("referral") and not own.get("lead"):
         raise NotFound("no such referral", fields={"id": "unknown referral"})
@@ -101,6 +102,8 @@ def referral_evidence(repo: ReviewRepository, lead_id: str) -> ReferralEvidence:
     code = referral.get("code") or lead.get("ref")
     click_id = referral.get("click_id") or lead.get("cid")
     job = _by_type(repo.job_partition(job_id)) if job_id else {}
+    reward = repo.reward(job_id) if job_id else None
+    credited = (reward or {}).get("referrer_id") or referrer_id  # whose ledger holds the job's entries
     return ReferralEvidence.model_validate({
         "lead_id": lead_id,
         "referral": view(referral or None),
@@ -114,9 +117,8 @@ def referral_evidence(repo: ReviewRepository, lead_id: str) -> ReferralEvidence:
         "share_code": view(repo.share_code(code)) if code else None,
         "job": view(job["job"][0]) if job.get("job") else None,
         "job_events": [view(i) for i in job.get("job_event", [])],
-        "reward": view(repo.reward(job_id)) if job_id else None,
-        "ledger": [view(i) for i in repo.ledger_for_job(referrer_id, job_id)]
-        if referrer_id and job_id else [],
+        "reward": view(reward),
+        "ledger": [view(i) for i in repo.ledger_for_job(credited, job_id)] if credited and job_id else [],
     })
 
 
@@ -169,8 +171,13 @@ def attribute(repo: ReviewRepository, lead_id: str, request: AttributionRequest,
     """Resolve an unclear source to a referrer (which must exist) or to none, with a note: one transaction,
     and the answer is built from what was written (a failed call changed nothing)."""
     referral, open_flags = _current(repo, lead_id)
-    if request.referrer_id and repo.referrer(request.referrer_id) is None:
-        raise NotFound("no such referrer", fields={"referrer_id": "unknown referrer"})
+    if request.referrer_id:
+        profile = repo.referrer(request.referrer_id)
+        if profile is None:
+            raise NotFound("no such referrer", fields={"referrer_id": "unknown referrer"})
+        if profile.get("status", "active") != "active":
+            raise Conflict("the referrer is suspended or erased: they cannot be credited",
+                           fields={"referrer_id": "not active"})
     unclear = tuple(f["flag_type"] for f in open_flags if f["flag_type"] == FlagType.UNCLEAR_SOURCE)
     attribution = Attribution(
         referrer_id=request.referrer_id, previous_referrer_id=referral.get("referrer_id"),

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from referral_core.clock import iso, now, parse_iso
+from referral_core.dal.dynamo import ConditionFailed
 from referral_core.dal.exports import ExportKind, export_pointer
 from referral_core.dal.referrals import review_gsi
 from referral_core.dal.rewards import (
@@ -42,6 +43,8 @@ T = TypeVar("T")
 SETTLED = frozenset({"completed", "paid"})
 UNDONE = frozenset({"refunded", "cancelled"})
 BALANCE_ATTEMPTS = 30
+#: Most withdrawals one clawback puts on hold (each is two items of its transaction, at most 100).
+MAX_HOLDS = 40
 
 #: Internal reason -> the public category a referrer may see (stages.NOT_ELIGIBLE_REASONS).
 PUBLIC_REASON = {
@@ -53,7 +56,10 @@ PUBLIC_REASON = {
     "job_refunded": "job_refunded",
     "job_cancelled": "job_refunded",
     "dismissed_by_staff": "staff_decision",
+    "currency_mismatch": "programme_rules",
 }
+#: Referrer statuses whose rewards wait for a staff decision instead of being credited automatically.
+INACTIVE_REFERRER = frozenset({"suspended", "erased"})
 #: Review statuses that mean the referral is in the staff queue already.
 IN_QUEUE = frozenset({ReviewStatus.OPEN, ReviewStatus.QUESTIONED, ReviewStatus.DEFERRED})
 
@@ -88,9 +94,11 @@ class Facts:
     job: dict[str, Any] | None = None
 
 
-def evaluate(facts: Facts, program: Program, *, staff_accepted: bool = False) -> Eligibility:
-    """Decide a referral's reward. ``staff_accepted``: a person has reviewed it, so flags and the review
-    requirement no longer hold it back (the facts of the job still do)."""
+def evaluate(facts: Facts, program: Program, *, currency: str, staff_accepted: bool = False) -> Eligibility:
+    """Decide a referral's reward. ``currency``: the programme's; a job in another one is never credited
+    automatically and its amount is never compared with the programme's amounts. ``staff_accepted``: a
+    person has reviewed it, so flags and the review requirement no longer hold it back (the facts of the
+    job still do)."""
     referral, job, rules = facts.referral, facts.job, program.rules
     statuses = set((job or {}).get("statuses") or ())
     if job is None or (not statuses >= SETTLED and not statuses & UNDONE):
@@ -110,16 +118,20 @@ def evaluate(facts: Facts, program: Program, *, staff_accepted: bool = False) ->
         hard.append("outside_service_area")
     if not _within_window(referral, job, program):
         hard.append("outside_attribution_window")
+    mismatch = currency_mismatch(job, currency)
+    reviewed = staff_accepted or referral.get("review_status") == ReviewStatus.ACCEPTED
     amount = int(job.get("amount_cents") or 0)
-    if amount < rules.min_job_value_cents:
+    if not mismatch and amount < rules.min_job_value_cents:
         hard.append("below_minimum_value")
+    if mismatch and reviewed and uses_job_amount(program):
+        hard.append("currency_mismatch")  # like with like: no conversion, so no amount rule can apply
     if not staff_accepted and referral.get("review_status") == ReviewStatus.DISMISSED:
         hard.append("dismissed_by_staff")
     if hard:
         return Eligibility(Outcome.NOT_ELIGIBLE, tuple(hard))
     if staff_accepted:
         return Eligibility(Outcome.CREDIT)
-    review: list[str] = []
+    review: list[str] = ["currency_mismatch"] if mismatch and not reviewed else []
     if referral.get("hold_stage") == Stage.NOT_ELIGIBLE:
         return Eligibility(Outcome.NOT_ELIGIBLE, ("held_not_eligible",))
     if referral.get("hold_stage") == Stage.UNDER_REVIEW:
@@ -135,6 +147,17 @@ def evaluate(facts: Facts, program: Program, *, staff_accepted: bool = False) ->
     if review:
         return Eligibility(Outcome.REVIEW, tuple(dict.fromkeys(review)))
     return Eligibility(Outcome.CREDIT)
+
+
+def currency_mismatch(job: dict[str, Any], currency: str) -> bool:
+    """The job's amount is in another currency than the programme's (a job without an amount has none)."""
+    return bool(job.get("currency")) and job.get("currency") != currency
+
+
+def uses_job_amount(program: Program) -> bool:
+    """Whether a reward depends on the job's amount: a minimum job value or a percentage tier."""
+    rules = program.rules
+    return rules.min_job_value_cents > 0 or any(t.reward.percent_bp is not None for t in rules.tiers)
 
 
 def _within_window(referral: dict[str, Any], job: dict[str, Any], program: Program) -> bool:
@@ -187,11 +210,28 @@ def on_change(repos: RewardRepos, old: dict[str, Any], new: dict[str, Any]) -> s
     if new.get("type") == "withdrawal" and became_paid_out(old, new):
         changed = mark_rewards_paid(repos, new["referrer_id"], at=new.get("decided_at") or iso())
         return f"rewards_paid:{changed}"
+    if new.get("type") == "job":
+        flag_refund_excess(repos, old, new)
     if new.get("type") == "job" and became(frozenset({"refunded"}), old, new):
         return on_job_refunded(repos, new["job_id"])
     if new.get("type") == "job" and became(SETTLED, old, new) and new.get("lead_id"):
         return settle(repos, new["lead_id"])
     return None
+
+
+def flag_refund_excess(repos: RewardRepos, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A refund larger than the job's amount was capped (``refund_excess_cents``, services.jobs): flag the
+    job's lead for staff once (low: the refund already stops the reward). False when there is nothing new
+    to flag or no lead to put it on."""
+    lead_id = new.get("linked_lead_id") or new.get("lead_id")
+    seen = bool(int(old.get("refund_excess_cents") or 0)) and (old.get("linked_lead_id") or old.get("lead_id"))
+    if not int(new.get("refund_excess_cents") or 0) or seen or not lead_id:
+        return False
+    if repos.referrals.get(str(lead_id), consistent=True) is None:
+        return False  # not a referral: the job item keeps the excess for the record
+    return repos.referrals.raise_flag(str(lead_id), FlagType.REFUND_EXCEEDS_AMOUNT, Severity.LOW, {
+        "job_id": new["job_id"], "amount_cents": new.get("amount_cents"),
+        "refund_cents": int(new.get("refunded_cents") or 0) + int(new["refund_excess_cents"])})
 
 
 def _lead_id(referral: dict[str, Any]) -> str:
@@ -215,7 +255,10 @@ def settle(repos: RewardRepos, lead_id: str, *, staff_accepted: bool = False) ->
     if facts is None:
         return "no_referral"
     program = current_program(repos.program)
-    result = evaluate(facts, program, staff_accepted=staff_accepted)
+    result = evaluate(facts, program, currency=repos.currency, staff_accepted=staff_accepted)
+    if (result.outcome is Outcome.CREDIT and not staff_accepted
+            and repos.ledger.referrer_status(facts.referral["referrer_id"]) in INACTIVE_REFERRER):
+        result = Eligibility(Outcome.REVIEW, ("referrer_inactive",))  # suspended or erased: staff decide
     at = iso()
     if result.outcome is Outcome.WAIT:
         return str(result.outcome)
@@ -227,6 +270,10 @@ def settle(repos: RewardRepos, lead_id: str, *, staff_accepted: bool = False) ->
         repos.referrals.hold(lead_id, Stage.NOT_ELIGIBLE, reason=reason, at=at)
         return str(result.outcome)
     if result.outcome is Outcome.REVIEW:
+        if "currency_mismatch" in result.reasons and facts.job is not None:
+            repos.referrals.raise_flag(lead_id, FlagType.CURRENCY_MISMATCH, Severity.HIGH, {
+                "job_id": facts.job["job_id"], "job_currency": facts.job.get("currency"),
+                "program_currency": repos.currency, "amount_cents": facts.job.get("amount_cents")}, at=at)
         queue = None if facts.referral.get("review_status") in IN_QUEUE else review_gsi(ReviewStatus.OPEN)
         repos.rewards.record_eligibility(lead_id, result.record(at, program.version), at=at,
                                          review_queue=queue)
@@ -257,7 +304,7 @@ def _credit(repos: RewardRepos, facts: Facts, program: Program, eligibility: dic
         moment = now()
         at, release_at = iso(moment), iso(moment + timedelta(days=program.rules.holding_days))
         reward = {"job_id": job_id, "lead_id": lead_id, "referrer_id": referrer_id, "amount_cents": amount,
-                  "currency": job.get("currency"), "tier": tier, "state": str(RewardState.PENDING),
+                  "currency": repos.currency, "tier": tier, "state": str(RewardState.PENDING),
                   "created_at": at, "release_at": release_at, "program_version": program.version}
         also: list[Operation] = [eligibility_update(lead_id, eligibility, at=at),
                                  export_pointer(ExportKind.REWARDS, at=at, record_id=job_id,
@@ -275,10 +322,10 @@ def _credit(repos: RewardRepos, facts: Facts, program: Program, eligibility: dic
             return False
         return True
 
-    return _with_fresh_balance(attempt)
+    return with_fresh_balance(attempt)
 
 
-def _with_fresh_balance(attempt: Callable[[], T]) -> T:
+def with_fresh_balance(attempt: Callable[[], T]) -> T:
     """Run an optimistic ledger write again while the balance keeps moving under it."""
     for tries in range(BALANCE_ATTEMPTS):
         try:
@@ -322,7 +369,7 @@ def release(repos: RewardRepos, job_id: str, *, at: str) -> bool:
             return False
         return True
 
-    released = _with_fresh_balance(attempt)
+    released = with_fresh_balance(attempt)
     if released:
         repos.referrals.advance_stage(reward["lead_id"], Stage.REWARD_AVAILABLE, at=at)
     return released
@@ -363,28 +410,61 @@ def _reverse(repos: RewardRepos, reward: dict[str, Any], at: str) -> bool:
 
 def _claw_back(repos: RewardRepos, reward: dict[str, Any], at: str) -> bool:
     """Take a released reward back: from available (below zero only if the rules allow), the rest is
-    recorded as ``clawback_outstanding_cents`` and recovered from later releases."""
+    recorded as ``clawback_outstanding_cents`` and recovered from later releases. The part available does
+    not cover is money the referrer has asked to withdraw: the newest open withdrawals that hold it go
+    ``on_hold`` in the same transaction, so staff cannot pay them without an override."""
     amount, job_id, referrer_id = int(reward["amount_cents"]), reward["job_id"], reward["referrer_id"]
     allow_negative = current_program(repos.program).rules.allow_negative_balance
 
     def attempt() -> bool:
         balance = repos.ledger.balance(referrer_id)
-        taken = amount if allow_negative else min(amount, max(int(balance["available_cents"]), 0))
+        covered = min(amount, max(int(balance["available_cents"]), 0))
+        taken = amount if allow_negative else covered
+        holds = _holds_for(repos, referrer_id, balance, amount - covered)
+        also: list[Operation] = []
+        for withdrawal, cents in holds:
+            also.extend(repos.withdrawals.hold(withdrawal, cents=cents, job_id=job_id, at=at))
+        held = [{"withdrawal_id": w["withdrawal_id"], "cents": cents} for w, cents in holds]
         entry = Entry(referrer_id=referrer_id, kind=EntryKind.CLAWBACK, source_id=job_id, amount_cents=amount,
                       deltas=Deltas(available_cents=-taken, rewarded_count=-1,
                                     clawback_outstanding_cents=amount - taken),
                       at=at, detail={"lead_id": reward["lead_id"], "reason": "job_refunded",
-                                     "outstanding_cents": amount - taken})
+                                     "outstanding_cents": amount - taken, "held_withdrawals": held})
         guard = repos.rewards.transition(job_id, [RewardState.AVAILABLE, RewardState.PAID],
-                                         RewardState.CLAWED_BACK, at=at)
+                                         RewardState.CLAWED_BACK, at=at,
+                                         attributes={"held_withdrawals": [h["withdrawal_id"] for h in held]})
         try:
-            repos.ledger.post(entry, guards=[guard], expected_version=int(balance["version"]),
+            repos.ledger.post(entry, guards=[guard], also=also, expected_version=int(balance["version"]),
                               allow_negative=allow_negative)
         except AlreadyPosted:
             return False
+        except ConditionFailed as exc:  # a withdrawal changed after the index was read: read again
+            raise BalanceChanged("a withdrawal changed, read it again", reasons=exc.reasons) from exc
         return True
 
-    return _with_fresh_balance(attempt)
+    return with_fresh_balance(attempt)
+
+
+def _holds_for(repos: RewardRepos, referrer_id: str, balance: dict[str, Any], shortfall: int
+               ) -> list[tuple[dict[str, Any], int]]:
+    """Which open withdrawals cover ``shortfall`` (newest first: the last money asked for is the money
+    that is no longer there), with the cents each newly covers; each covers at most its amount."""
+    if shortfall <= 0 or int(balance.get("held_cents", 0)) <= 0:
+        return []
+    open_withdrawals = repos.withdrawals.open_of_referrer(referrer_id)
+    if sum(int(w["amount_cents"]) for w in open_withdrawals) != int(balance["held_cents"]):
+        # held_cents is exactly the open withdrawals: the index has not caught up with one yet.
+        raise BalanceChanged("the withdrawals index is behind the balance, read it again")
+    holds: list[tuple[dict[str, Any], int]] = []
+    for withdrawal in open_withdrawals:
+        free = int(withdrawal["amount_cents"]) - int(withdrawal.get("hold_cents") or 0)
+        cents = min(free, shortfall)
+        if cents > 0 and len(holds) < MAX_HOLDS:
+            holds.append((withdrawal, cents))
+            shortfall -= cents
+        if shortfall <= 0:
+            break
+    return holds
 
 
 def mark_rewards_paid(repos: RewardRepos, referrer_id: str, *, at: str) -> int:

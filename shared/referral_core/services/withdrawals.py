@@ -11,6 +11,7 @@ from typing import Any
 
 from referral_core.clock import iso
 from referral_core.dal.rewards import (
+    OPEN_WITHDRAWALS,
     AlreadyPosted,
     Deltas,
     Entry,
@@ -26,11 +27,13 @@ from referral_core.models.rewards import (
     RejectRequest,
     RewardsSummary,
     RewardView,
+    StaffWithdrawal,
     TierProgress,
     Withdrawal,
     WithdrawalPage,
 )
 from referral_core.services.program import current_program
+from referral_core.services.rewards import with_fresh_balance
 
 
 def request_withdrawal(repos: RewardRepos, referrer_id: str, amount_cents: int, *, currency: str
@@ -55,46 +58,69 @@ def request_withdrawal(repos: RewardRepos, referrer_id: str, amount_cents: int, 
     return Withdrawal.of(withdrawal)
 
 
-def _requested(repos: RewardRepos, withdrawal_id: str) -> dict[str, Any]:
+def _open(repos: RewardRepos, withdrawal_id: str) -> dict[str, Any]:
     withdrawal = repos.withdrawals.get(withdrawal_id)
     if withdrawal is None:
         raise NotFound("no such withdrawal")
-    if withdrawal["status"] != WithdrawalStatus.REQUESTED:
+    if withdrawal["status"] not in OPEN_WITHDRAWALS:
         raise Conflict(f"the withdrawal is already {withdrawal['status']}")
     return withdrawal
 
 
 def _decide(repos: RewardRepos, withdrawal_id: str, status: WithdrawalStatus, *, actor: str,
-            attributes: dict[str, str]) -> Withdrawal:
-    withdrawal = _requested(repos, withdrawal_id)
-    amount, referrer_id, at = int(withdrawal["amount_cents"]), str(withdrawal["referrer_id"]), iso()
-    if status is WithdrawalStatus.PAID:
-        kind, deltas = EntryKind.WITHDRAWAL_PAID, Deltas(held_cents=-amount, paid_cents=amount)
-    else:
-        kind = EntryKind.WITHDRAWAL_REJECTED_RELEASE
-        deltas = Deltas(held_cents=-amount, available_cents=amount)
-    guard, audit = repos.withdrawals.decide(withdrawal, status, actor=actor, at=at, attributes=attributes)
-    entry = Entry(referrer_id=referrer_id, kind=kind, source_id=withdrawal_id, amount_cents=amount, at=at,
-                  deltas=deltas, detail={"actor": actor, **attributes})
-    try:
-        repos.ledger.post(entry, guards=[guard], also=[audit])
-    except AlreadyPosted as exc:
-        raise Conflict("the withdrawal was decided meanwhile") from exc
-    return Withdrawal.of({**withdrawal, "status": str(status), "decided_at": at, "decided_by": actor,
-                          **attributes})
+            attributes: dict[str, Any], override_hold: bool = False) -> StaffWithdrawal:
+    def attempt() -> StaffWithdrawal:
+        withdrawal = _open(repos, withdrawal_id)
+        if status is WithdrawalStatus.PAID and withdrawal["status"] == WithdrawalStatus.ON_HOLD \
+                and not override_hold:
+            raise Conflict("the withdrawal is on hold: a reward it draws on was clawed back after a refund; "
+                           "reject it, or pay it with override_hold and a note",
+                           fields={"override_hold": "the withdrawal is on hold (reward_clawed_back)"})
+        amount, referrer_id, at = int(withdrawal["amount_cents"]), str(withdrawal["referrer_id"]), iso()
+        extra = dict(attributes)
+        expected: int | None = None
+        if status is WithdrawalStatus.PAID:
+            kind, deltas = EntryKind.WITHDRAWAL_PAID, Deltas(held_cents=-amount, paid_cents=amount)
+            if withdrawal["status"] == WithdrawalStatus.ON_HOLD:
+                extra["override_hold"] = True
+        else:
+            # Money back in available repays a clawback still outstanding first (as a release does).
+            balance = repos.ledger.balance(referrer_id)
+            expected = int(balance["version"])
+            recovered = min(amount, max(int(balance.get("clawback_outstanding_cents", 0)), 0))
+            kind = EntryKind.WITHDRAWAL_REJECTED_RELEASE
+            deltas = Deltas(held_cents=-amount, available_cents=amount - recovered,
+                            clawback_outstanding_cents=-recovered)
+            extra["clawback_recovered_cents"] = recovered
+        guard, audit = repos.withdrawals.decide(withdrawal, status, actor=actor, at=at, attributes=extra)
+        entry = Entry(referrer_id=referrer_id, kind=kind, source_id=withdrawal_id, amount_cents=amount, at=at,
+                      deltas=deltas, detail={"actor": actor, **extra})
+        try:
+            repos.ledger.post(entry, guards=[guard], also=[audit], expected_version=expected)
+        except AlreadyPosted as exc:
+            raise Conflict("the withdrawal was decided or put on hold meanwhile; read it again") from exc
+        return StaffWithdrawal.of({**withdrawal, "status": str(status), "decided_at": at, "decided_by": actor,
+                                   **extra})
+
+    return with_fresh_balance(attempt)
 
 
 def mark_withdrawal_paid(repos: RewardRepos, withdrawal_id: str, request: MarkPaidRequest, *,
-                         actor: str) -> Withdrawal:
+                         actor: str) -> StaffWithdrawal:
     """Staff paid it by hand: held → paid, with the payout reference (audited). The rewards it covers
-    become ``paid`` from the stream record of this change."""
-    return _decide(repos, withdrawal_id, WithdrawalStatus.PAID, actor=actor,
+    become ``paid`` from the stream record of this change. A withdrawal ``on_hold`` (a clawback reached
+    it) is 409 unless ``override_hold`` with a note (the audit entry records the override)."""
+    if request.override_hold and not request.note:
+        raise InvalidInput("a note is required to override a hold",
+                           fields={"note": "required with override_hold"})
+    return _decide(repos, withdrawal_id, WithdrawalStatus.PAID, actor=actor, override_hold=request.override_hold,
                    attributes={"payout_reference": request.payout_reference, "note": request.note})
 
 
 def reject_withdrawal(repos: RewardRepos, withdrawal_id: str, request: RejectRequest, *,
-                      actor: str) -> Withdrawal:
-    """Staff will not pay it: held → available again (audited)."""
+                      actor: str) -> StaffWithdrawal:
+    """Staff will not pay it: held → available again (audited), less any clawback still outstanding,
+    which that money repays first."""
     return _decide(repos, withdrawal_id, WithdrawalStatus.REJECTED, actor=actor,
                    attributes={"note": request.note})
 
@@ -102,7 +128,7 @@ def reject_withdrawal(repos: RewardRepos, withdrawal_id: str, request: RejectReq
 def list_withdrawals(repos: RewardRepos, status: WithdrawalStatus, *, cursor: str | None = None,
                      limit: int = 50) -> WithdrawalPage:
     items, next_cursor = repos.withdrawals.by_status(status, limit=limit, cursor=cursor)
-    return WithdrawalPage(items=[Withdrawal.of(i) for i in items], next_cursor=next_cursor)
+    return WithdrawalPage(items=[StaffWithdrawal.of(i) for i in items], next_cursor=next_cursor)
 
 
 def referrer_summary(repos: RewardRepos, referrer_id: str, *, currency: str) -> RewardsSummary:

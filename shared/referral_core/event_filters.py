@@ -1,5 +1,8 @@
 """Lambda event-filtering patterns (the EventBridge pattern subset Lambda accepts in FilterCriteria).
 
+One engine for both sides: the stream dispatcher routes each change to the consumers whose patterns match
+(functions/dispatch_changes), and the local stack applies a template's FilterCriteria with it (local/streams.py).
+
 A pattern is a JSON object; every key must match (AND). A nested object descends into the event; a list
 is a set of alternatives (OR) compared with the event value (or any element when the value is a list).
 Alternatives: exact scalars (string, number, boolean, null), `{"prefix"}`, `{"suffix"}`,
