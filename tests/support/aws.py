@@ -112,7 +112,8 @@ class Stack:
     def consume(self, consumer: str, event: dict[str, Any]) -> Any:
         """One stream consumer alone on a stream event (a route of the stream's reader, as its own mapping)."""
         routes = self.function(STREAM_READER).handler.dispatcher.by_name
-        return routes[consumer].handler(event)
+        with iam_usage.running(STREAM_READER):  # the consumer runs in the reader: its calls are the reader's
+            return routes[consumer].handler(event)
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         fn = template().functions[logical_id]
