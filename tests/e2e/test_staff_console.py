@@ -379,7 +379,7 @@ def referrer_with_withdrawals(stack: StackProcess, name: str, amounts: list[int]
         UpdateExpression="SET available_cents = :a", ExpressionAttributeValues=serialize({":a": 10_000}))
     assert stack.request("POST", "/auth/magic-link", body={"email": email}).status == 202
     mails = [m for m in stack.outbox() if email in m["to"] and m["subject"] == "Your sign-in link"]
-    token = re.search(r"/dashboard\?token=([\w-]+)", mails[-1]["html"] or mails[-1]["text"]).group(1)  # type: ignore[union-attr]
+    token = re.search(r"/dashboard#token=([\w-]+)", mails[-1]["html"] or mails[-1]["text"]).group(1)  # type: ignore[union-attr]
     session = stack.request("POST", "/auth/session", body={"token": token}).json()["session_token"]
     for amount in amounts:
         asked = stack.request("POST", "/me/withdrawals", body={"amount_cents": amount},
@@ -429,6 +429,19 @@ def test_referrers_are_searched_and_a_referrer_page_shows_codes_balance_and_with
     expect(page.locator("#status")).to_contain_text("85.00")
     expect(page.locator("#referrer-body")).to_contain_text("adjustment")
 
+    # Suspend them (a note is required, next to its field), then reactivate them
+    page.click("#status-submit")
+    expect(page.locator("#status-note-error")).to_have_text("Say why: it is kept in the audit trail.")
+    page.fill("#status-note", "Asked us to pause their codes")
+    page.click("#status-submit")
+    expect(page.locator("#status")).to_contain_text("Suspended: 1 share code(s) updated.")
+    expect(page.locator("#referrer-body")).to_contain_text("suspended")
+    expect(page.locator("#status-submit")).to_have_text("Reactivate")
+    page.fill("#status-note", "Back from holiday")
+    page.click("#status-submit")
+    expect(page.locator("#status")).to_contain_text("Reactivated")
+    expect(page.locator("#status-submit")).to_have_text("Suspend")
+
 
 def test_withdrawals_are_recorded_paid_with_a_reference_or_rejected_with_a_reason(stack: StackProcess,
                                                                                  page: Page) -> None:
@@ -462,6 +475,54 @@ def test_withdrawals_are_recorded_paid_with_a_reference_or_rejected_with_a_reaso
     page.click("#withdrawals-filter button[type=submit]")
     paid = page.locator("#withdrawals-list li[data-withdrawal-id]").filter(has_text=theirs)
     expect(paid).to_contain_text("EFT-20261207-01")
+
+
+def test_a_withdrawal_on_hold_shows_why_and_is_paid_anyway_only_with_a_note(stack: StackProcess,
+                                                                             page: Page) -> None:
+    from referral_core.dal.dynamo import serialize
+
+    # Given a withdrawal that a refund's clawback put on hold (written as WithdrawalRepository.hold does)
+    referrer = referrer_with_withdrawals(stack, "Hal Held", [4_000])
+    staff = {"authorization": f"Bearer {stack.staff_token}"}
+    requested = stack.request("GET", "/admin/withdrawals?status=requested&limit=100", headers=staff)
+    (withdrawal,) = [w for w in requested.json()["items"] if w["referrer_id"] == referrer["referrer_id"]]
+    stack.aws("dynamodb").update_item(
+        TableName=stack.info()["tables"]["Table"],
+        Key=serialize({"pk": f"WITHDRAWAL#{withdrawal['withdrawal_id']}", "sk": "WITHDRAWAL"}),
+        UpdateExpression="SET #status = :s, gsi1pk = :q, held_at = :at, hold_reason = :r, hold_cents = :c, "
+                         "hold_jobs = :j",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=serialize({":s": "on_hold", ":q": "WITHDRAWALS#on_hold",
+                                             ":at": "2026-12-07T01:00:00Z", ":r": "reward_clawed_back",
+                                             ":c": 2_500, ":j": ["J-HELD-1"]}))
+
+    # When staff list the withdrawals on hold
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    page.click("#tabs a[href='#withdrawals']")
+    expect(page.locator("#view-withdrawals")).to_be_visible()
+    page.select_option("#withdrawals-status", "on_hold")
+    page.click("#withdrawals-filter button[type=submit]")
+    row = page.locator(f"#withdrawals-list li[data-withdrawal-id='{withdrawal['withdrawal_id']}']")
+
+    # Then it says why it is held, and which job
+    expect(row).to_contain_text("a refunded job's reward was clawed back")
+    expect(row).to_contain_text("J-HELD-1")
+    expect(row).to_contain_text("25.00")
+    accessible(page, "withdrawals-on-hold")
+
+    # And paying it anyway needs a note, next to the note's field; with one it is paid over the hold
+    row.get_by_label("Payout reference (bank transfer id, receipt…)").fill("EFT-HELD-01")
+    row.get_by_role("button", name="Pay anyway").click()
+    expect(row.locator(".field-error").nth(1)).to_have_text(
+        "Say why you pay it despite the hold: it is kept in the audit trail.")
+    row.get_by_label("Note (required: why pay it despite the hold)").fill("Transfer left before the refund")
+    row.get_by_role("button", name="Pay anyway").click()
+    expect(page.locator("#status")).to_contain_text("Recorded as paid")
+    paid = stack.request("GET", "/admin/withdrawals?status=paid&limit=100", headers=staff)
+    (done,) = [w for w in paid.json()["items"] if w["withdrawal_id"] == withdrawal["withdrawal_id"]]
+    assert (done["override_hold"], done["note"], done["payout_reference"]) == (
+        True, "Transfer left before the refund", "EFT-HELD-01")
 
 
 # ------------------------------------------------------------------ the other staff tasks

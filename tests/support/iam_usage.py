@@ -46,7 +46,12 @@ EVIDENCE_DIR = REPO_ROOT / "tests" / "integration"
 STANDS_FOR: dict[str, str] = {}
 
 #: Grants no test exercises, each with the reason it is still needed: (function, action) -> why.
-UNUSED_OK: dict[tuple[str, str], str] = {}
+UNUSED_OK: dict[tuple[str, str], str] = {
+    ("SendStageDigestsFunction", "secretsmanager:GetSecretValue"):
+        "signs each digest's opt-out link; in-process the signing secret is already in secret_string's cache "
+        "(the stage emails sent before the digest, in the same process, read it), so no test sees the digest "
+        "read it",
+}
 
 
 @cache

@@ -132,8 +132,22 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
       section("Withdrawals", table("Withdrawals, newest first", ["Requested", "Amount", "Status", "Reference"],
         found.withdrawals.map((w) => [when(w.created_at), money(w.amount_cents, w.currency), words(w.status), w.payout_reference || ""]))),
     );
+    showStatusForm(who.status || "active");
     say("");
     $("referrer-title").focus();
+  }
+
+  // Suspend an active referrer, reactivate a suspended one (POST .../suspend | .../reactivate, a note each);
+  // an erased referrer has neither.
+  function showStatusForm(status) {
+    const suspended = status === "suspended";
+    $("referrer-status").hidden = status === "erased" || !session.can("staff");
+    $("referrer-status").dataset.action = suspended ? "reactivate" : "suspend";
+    $("referrer-status-title").textContent = suspended ? "Reactivate this referrer" : "Suspend this referrer";
+    $("referrer-status-hint").textContent = suspended
+      ? "Active again: they can sign in and their codes credit them again."
+      : "Suspended: signed out, their codes no longer credit them, no new codes. Reactivate any time.";
+    $("status-submit").textContent = suspended ? "Reactivate" : "Suspend";
   }
 
   $("referrers-search").addEventListener("submit", (event) => {
@@ -193,6 +207,25 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
     delete form.dataset.adjustmentId;
     await open(shown);
     say(`Adjustment posted: available balance now ${money(posted.available_cents)}.`);
+  });
+
+  $("referrer-status").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    clearErrors(form);
+    const note = $("status-note").value.trim();
+    if (!note) return fieldError("status-note", "Say why: it is kept in the audit trail.");
+    const action = form.dataset.action || "suspend";
+    let changed;
+    try {
+      changed = await session.api("POST", `/admin/referrers/${encodeURIComponent(shown)}/${action}`, { note });
+    } catch (error) {
+      if (!fieldErrors(error, { note: "status-note" })) say(`Could not change their status: ${error.message}`, { error: true });
+      return;
+    }
+    form.reset();
+    await open(shown);
+    say(`${action === "suspend" ? "Suspended" : "Reactivated"}: ${changed.share_codes_updated} share code(s) updated.`);
   });
 
   $("code-add").addEventListener("submit", async (event) => {

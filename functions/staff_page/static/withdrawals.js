@@ -1,9 +1,20 @@
 // Withdrawals: the ones to pay (GET /admin/withdrawals?status=), record paid with the payout reference
 // (POST .../paid) or reject with a reason (POST .../rejected). Staff pay by hand, outside this system.
+// A withdrawal on hold (a refunded job's reward was clawed back: docs/rewards.md) shows why; rejecting it is
+// the usual outcome, paying it anyway needs a note (sent with override_hold, audited).
 
 import { $, append, el, money, say, when, words } from "./dom.js";
 
 let formCount = 0;
+
+const HOLD_REASONS = { reward_clawed_back: "a refunded job's reward was clawed back" };
+
+function holdText(item) {
+  const reason = HOLD_REASONS[item.hold_reason] || words(item.hold_reason || "on hold");
+  const jobs = (item.hold_jobs || []).length ? ` (job ${item.hold_jobs.join(", ")})` : "";
+  const cents = item.hold_cents ? `: ${money(item.hold_cents, item.currency)} of it no longer covered` : "";
+  return `On hold since ${when(item.held_at)}: ${reason}${jobs}${cents}. Reject it to return the amount, or pay it anyway with a note.`;
+}
 
 function field(labelText, attrs) {
   const id = `wd-field-${(formCount += 1)}`;
@@ -22,10 +33,12 @@ export function wireWithdrawals({ session, openReferrer }) {
   let loads = 0; // only the latest load of the list renders (an older one may answer after it)
 
   function decideForms(item, li) {
+    const held = item.status === "on_hold";
     const reference = field("Payout reference (bank transfer id, receipt…)", { name: "payout_reference", maxlength: "120", autocomplete: "off" });
-    const note = field("Note (optional)", { name: "note", maxlength: "2000", autocomplete: "off" });
-    const paid = append(el("form", null, { class: "inline-form", novalidate: true, "aria-label": "Record as paid" }),
-      ...reference.nodes, ...note.nodes, el("button", "Record as paid", { type: "submit" }));
+    const note = field(held ? "Note (required: why pay it despite the hold)" : "Note (optional)", { name: "note", maxlength: "2000", autocomplete: "off" });
+    const paidLabel = held ? "Pay anyway" : "Record as paid";
+    const paid = append(el("form", null, { class: "inline-form", novalidate: true, "aria-label": paidLabel }),
+      ...reference.nodes, ...note.nodes, el("button", paidLabel, { type: "submit", class: held ? "secondary" : undefined }));
     const reason = field("Reason for rejecting (the referrer sees it)", { tag: "textarea", name: "note", rows: "2", maxlength: "1000" });
     const reject = append(el("form", null, { class: "inline-form", novalidate: true, "aria-label": "Reject" }),
       ...reason.nodes, el("button", "Reject", { type: "submit", class: "secondary" }));
@@ -34,7 +47,12 @@ export function wireWithdrawals({ session, openReferrer }) {
       try {
         await session.api("POST", `/admin/withdrawals/${encodeURIComponent(item.withdrawal_id)}/${path}`, body);
       } catch (error) {
-        const fieldMessage = error.fields && (error.fields[part.input.name] || error.fields.note);
+        const fields = error.fields || {};
+        if (path === "paid" && (fields.note || fields.override_hold) && !fields[part.input.name]) {
+          showError(note, fields.note || `It is on hold (${fields.override_hold}): reload the list.`);
+          return;
+        }
+        const fieldMessage = fields[part.input.name] || fields.note;
         if (fieldMessage) showError(part, fieldMessage);
         else say(`Could not save it: ${error.message}`, { error: true });
         return;
@@ -47,7 +65,9 @@ export function wireWithdrawals({ session, openReferrer }) {
       event.preventDefault();
       const value = reference.input.value.trim();
       if (!value) return showError(reference, "Enter the reference of the payment you made.");
-      send("paid", { payout_reference: value, note: note.input.value.trim() }, reference);
+      const text = note.input.value.trim();
+      if (held && !text) return showError(note, "Say why you pay it despite the hold: it is kept in the audit trail.");
+      send("paid", held ? { payout_reference: value, note: text, override_hold: true } : { payout_reference: value, note: text }, reference);
     });
     reject.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -66,8 +86,9 @@ export function wireWithdrawals({ session, openReferrer }) {
       append(el("div", null, { class: "row-head" }), el("strong", money(item.amount_cents, item.currency)),
         el("span", `requested ${when(item.created_at)}`, { class: "meta" })),
       append(el("p", null, { class: "meta" }), who),
-      item.status !== "requested" ? el("p", `${words(item.status)} ${when(item.decided_at)} by ${item.decided_by || "staff"}${item.payout_reference ? ` · reference ${item.payout_reference}` : ""}${item.note ? ` · ${item.note}` : ""}`, { class: "meta" }) : null);
-    if (item.status === "requested" && session.can("staff")) append(li, ...decideForms(item, li));
+      item.status === "on_hold" ? el("p", holdText(item), { class: "meta hold" }) : null,
+      !["requested", "on_hold"].includes(item.status) ? el("p", `${words(item.status)} ${when(item.decided_at)} by ${item.decided_by || "staff"}${item.payout_reference ? ` · reference ${item.payout_reference}` : ""}${item.note ? ` · ${item.note}` : ""}`, { class: "meta" }) : null);
+    if (["requested", "on_hold"].includes(item.status) && session.can("staff")) append(li, ...decideForms(item, li));
     return li;
   }
 
