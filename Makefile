@@ -62,11 +62,17 @@ test: venv browser $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## Set up a
 test-fast: venv $(SAM_VENV)/.installed ## Unit and integration tests only
 	$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)
 
+# eslint and its plugins, at the versions package.json pins (package-lock.json: `npm ci` installs exactly those).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 .PHONY: lint
-lint: venv ## ruff, mypy, import-linter (the layer contracts in pyproject.toml)
+lint: venv node_modules/.installed ## ruff, mypy, import-linter (pyproject.toml's layer contracts), eslint (pages' JS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	cd shared && ../$(VENV)/bin/lint-imports --no-cache ../pyproject.toml
+	npx --no-install eslint .
 
 .PHONY: validate
 validate: venv $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## cfn-lint, sam validate (--lint), checkov
@@ -97,4 +103,4 @@ bench: venv ## Benchmarks; results in bench/RESULTS.md
 
 .PHONY: clean
 clean: ## Remove build output and local data (not the venvs)
-	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache test-artifacts node_modules

@@ -32,9 +32,10 @@ import pytest
 
 from bench.support import ROOT, Section, table
 from local.template import create_table_kwargs
+from referral_core.auth import Role, required_role
 from tests.support.aws import Stack, moto_stack, template
 from tests.support.dynamo_calls import watch
-from tests.support.events import STAFF_CLAIMS, http_event, load_event
+from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, http_event, load_event
 from tests.support.jobs import configure_webhook_secrets, signed_event
 from tests.support.portal import (
     create_session_secret,
@@ -99,7 +100,16 @@ class Measurements:
 
 
 def _admin(method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> dict[str, Any]:
-    return http_event(method, path, body=body, query=query, claims=STAFF_CLAIMS)
+    claims = ADMIN_CLAIMS if required_role(method, path) is Role.ADMIN else STAFF_CLAIMS  # programme rules, erasure
+    return http_event(method, path, body=body, query=query, claims=claims)
+
+
+def _asset(name: str) -> dict[str, Any]:
+    event = load_event("staff_page/get_page.json")
+    path = f"/admin/assets/{name}"
+    return {**event, "routeKey": "GET /admin/assets/{name}", "rawPath": path, "pathParameters": {"name": name},
+            "requestContext": {**event["requestContext"], "routeKey": "GET /admin/assets/{name}",
+                               "http": {**event["requestContext"]["http"], "path": path}}}
 
 
 def _redirect(code: str, method: str = "GET", ip: str = "203.0.113.7") -> dict[str, Any]:
@@ -202,6 +212,10 @@ def _code_path(prefix: str, suffix: str = "") -> Callable[[Context], str]:
 # export and erase the friend's data; the referrer stops stage emails from the link in one.
 STAFF_SETUP = [
     Step("GET /admin", "staff: admin page", "StaffPageFunction", lambda ctx: load_event("staff_page/get_page.json")),
+    Step("GET /admin/assets/{name}", "staff: the console's script", "StaffPageFunction",
+         lambda ctx: _asset("app.js")),
+    Step("GET /admin/program/versions", "staff: the saved versions", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/program/versions")),
     Step("GET /admin/program", "staff: programme rules", "StaffAdminFunction",
          lambda ctx: _admin("GET", "/admin/program"), _keep(version="version", rules="rules")),
     Step("PUT /admin/program", "staff: save the rules (new version)", "StaffAdminFunction",
@@ -211,6 +225,13 @@ STAFF_SETUP = [
          lambda ctx: _admin("POST", "/admin/referrers",
                             {"name": "Jo Smith", "email": _new_email(ctx, "email", "jo")}),
          _keep(referrer_id="referrer_id", code="code")),
+    Step("GET /admin/referrers", "staff: the referrers whose name starts with jo", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/referrers", query={"q": "jo"})),
+    Step("GET /admin/referrers/{referrer_id}", "staff: the referrer's page", "StaffAdminFunction",
+         lambda ctx: _admin("GET", f"/admin/referrers/{ctx['referrer_id']}")),
+    Step("POST /admin/referrers/{referrer_id}/adjustments", "staff: a welcome bonus", "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/referrers/{ctx['referrer_id']}/adjustments",
+                            {"amount_cents": 500, "reason": "Welcome bonus"}), expect=201),
     Step("POST /admin/referrers/{referrer_id}/share-codes", "staff: a van code for the referrer",
          "StaffAdminFunction",
          lambda ctx: _admin("POST", f"/admin/referrers/{ctx['referrer_id']}/share-codes",
@@ -263,6 +284,8 @@ JOB_REPORTED = [
          _job("job.paid")),
 ]
 REVIEW_AND_PAYOUT = [
+    Step("GET /admin/reviews/counts", "staff: how many referrals each status holds", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/reviews/counts")),
     Step("GET /admin/reviews", "staff: review queue (open)", "StaffAdminFunction",
          lambda ctx: _admin("GET", "/admin/reviews")),
     Step("GET /admin/referrals/{lead_id}", "staff: a referral's evidence", "StaffAdminFunction",
@@ -377,7 +400,33 @@ JOURNEYS: dict[str, list[Step]] = {
     ],
     "referrer portal, review and payout": [*STAFF_SETUP, *PORTAL_SIGN_IN_AND_REFER, *JOB_REPORTED,
                                            *REVIEW_AND_PAYOUT, *STAFF_TOOLS],
+    # The admin's staff management: Cognito calls (not counted here) plus one audit write each.
+    "staff management": [
+        Step("POST /admin/staff", "admin: invite a technician", "StaffAdminFunction",
+             lambda ctx: _admin("POST", "/admin/staff", {"email": _new_email(ctx, "tech", "tech"), "role": "staff"}),
+             _keep(username="username"), expect=201),
+        Step("GET /admin/staff", "admin: the staff accounts", "StaffAdminFunction",
+             lambda ctx: _admin("GET", "/admin/staff")),
+        Step("POST /admin/staff/{username}/role", "admin: make them a viewer", "StaffAdminFunction",
+             lambda ctx: _admin("POST", f"/admin/staff/{ctx['username']}/role", {"role": "viewer"})),
+        Step("POST /admin/staff/{username}/disable", "admin: disable the account", "StaffAdminFunction",
+             lambda ctx: _admin("POST", f"/admin/staff/{ctx['username']}/disable")),
+        Step("POST /admin/staff/{username}/enable", "admin: enable it again", "StaffAdminFunction",
+             lambda ctx: _admin("POST", f"/admin/staff/{ctx['username']}/enable")),
+    ],
 }
+
+
+def create_staff_pool(stack: Stack) -> None:
+    """The staff user pool and its role groups on moto, for the staff management steps."""
+    import boto3
+
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    pool_id = idp.create_user_pool(PoolName="staff", UsernameAttributes=["email"])["UserPool"]["Id"]
+    for group in ("admin", "staff", "viewer"):
+        idp.create_group(UserPoolId=pool_id, GroupName=group)
+    stack.env["STAFF_USER_POOL_ID"] = pool_id
+    stack.monkeypatch.setenv("STAFF_USER_POOL_ID", pool_id)
 
 
 def _gsi_keys() -> tuple[tuple[str, str], ...]:
@@ -475,6 +524,7 @@ def measure(rounds: int = 5) -> Measurements:
     with pytest.MonkeyPatch.context() as mp, moto_stack(mp) as stack:
         configure_webhook_secrets(stack)
         create_session_secret()
+        create_staff_pool(stack)
         pump = StreamPump(stack)
         for steps in JOURNEYS.values():
             times: dict[str, list[float]] = {}

@@ -10,12 +10,13 @@ import threading
 from types import FrameType
 
 from local.gateway import Router
-from local.resources import DEMO_PASSWORD, STAFF_EMAIL, STAFF_GROUP, VIEWER_EMAIL
+from local.resources import ADMIN_EMAIL, DEMO_PASSWORD, STAFF_EMAIL, STAFF_GROUP, VIEWER_EMAIL, VIEWER_GROUP
 from local.stack import LocalStack, StackSettings
 
 MAIN_ROUTES = (
     ("Quick Help", "GET", "/quick-help", ""),
     ("Referral link", "GET", "/r/{code}", ""),
+    ("Staff console", "GET", "/admin", "  (sign in as a demo user below)"),
     ("Staff API", "POST", "/admin/referrers", "  (Authorization: Bearer <staff token>)"),
     ("API docs", "GET", "/docs", ""),
 )
@@ -45,9 +46,10 @@ def banner(stack: LocalStack) -> str:
         lines.append(f"    {route.route_key:<40} -> {route.function_id}{auth}")
     lines += [
         "",
+        f"  Admin token      {local_dir / 'admin-token'}  ({ADMIN_EMAIL}, group admin)",
         f"  Staff token      {local_dir / 'staff-token'}  ({STAFF_EMAIL}, group {STAFF_GROUP})",
-        f"  Viewer token     {local_dir / 'viewer-token'}  ({VIEWER_EMAIL}, no group)",
-        f"  Demo password    {DEMO_PASSWORD}",
+        f"  Viewer token     {local_dir / 'viewer-token'}  ({VIEWER_EMAIL}, group {VIEWER_GROUP})",
+        f"  Demo password    {DEMO_PASSWORD}  (every demo user signs in to {base}/admin with it)",
         f"  Webhook secret   {local_dir / 'webhook-secret'}",
         f"  Local data       {local_dir}  (delete it to start afresh)",
         "",

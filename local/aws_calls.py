@@ -21,14 +21,15 @@ from typing import Any
 
 #: botocore signing names whose IAM prefix differs.
 IAM_PREFIX = {"email": "ses"}
+#: SQS batch calls are authorised as the single-message action (there is no ``sqs:SendMessageBatch``
+#: permission: IAM asks for ``sqs:SendMessage``; the Amazon SQS API reference, "SendMessageBatch").
+_SQS_BATCH = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
+              "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
 
 _TRANSACT_WRITE = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                    "ConditionCheck": "ConditionCheckItem"}
 _EQUALS = re.compile(r"(#?[\w.-]+)\s*=\s*(:[\w-]+)")
 _ADDRESS = re.compile(r"<([^>]+)>")
-
-_SQS_BATCH = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
-              "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,15 @@ class Describer:
         return [Request("events:PutEvents", bus if bus.startswith("arn:") else self.arn("events", f"event-bus/{bus}"))
                 for bus in sorted(buses)]
 
+    def _cognito_idp(self, operation: str, params: Mapping[str, Any]) -> list[Request] | None:
+        pool = params.get("UserPoolId")  # the admin (signed) operations name their pool
+        if not pool:
+            return None
+        return [Request(f"cognito-idp:{operation}", self.arn("cognito-idp", f"userpool/{pool}"))]
+
     def _sqs(self, operation: str, params: Mapping[str, Any]) -> list[Request] | None:
         url = str(params.get("QueueUrl") or "")
         if not url:
             return None
-        # IAM authorises a batch call by its single action (SendMessageBatch needs sqs:SendMessage).
         action = _SQS_BATCH.get(operation, operation)
         return [Request(f"sqs:{action}", self.arn("sqs", url.rstrip("/").rsplit("/", 1)[-1]))]

@@ -3,7 +3,8 @@
 Requests are matched like HTTP APIs do (exact paths before `{param}` paths before `{proxy+}`; a method
 route before ANY; `$default` last), turned into a v2.0 event, checked by the route's JWT authorizer
 (Cognito on moto, RS256 against the pool's JWKS) and handed to the function; the result is mapped back
-to HTTP. `/_local/*` routes expose the local tools (outbox, tick, streams, health, info, iam).
+to HTTP. `/_local/*` routes expose the local tools (outbox, tick, streams, health, info, iam) and Cognito's
+public sign-in API (`POST /_local/cognito-idp`, what the staff page calls instead of cognito-idp.<region>).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from local.runtime import InvokeResult
-from local.template import ACCOUNT_ID, HttpApi, HttpRoute, JwtAuthorizer
+from local.template import ACCOUNT_ID, COGNITO_PROXY_PATH, HttpApi, HttpRoute, JwtAuthorizer
 
 log = logging.getLogger("local.gateway")
 
@@ -282,6 +283,7 @@ class LocalTools(Protocol):
     def streams_status(self) -> list[dict[str, Any]]: ...
     def drain(self, timeout_s: float) -> bool: ...
     def info(self) -> dict[str, Any]: ...
+    def cognito(self, target: str, body: bytes) -> tuple[int, bytes]: ...
     def iam_report(self) -> dict[str, Any]: ...
 
 
@@ -429,6 +431,10 @@ class Gateway:
             return json_response(200 if drained else 504, {"drained": drained, "consumers": tools.streams_status()})
         if key == ("GET", "/_local/info"):
             return json_response(200, tools.info())
+        if key == ("POST", COGNITO_PROXY_PATH):
+            status, payload = tools.cognito(request.headers.get("x-amz-target", ""), request.get_data())
+            return _Response(payload, status=status, headers={"content-type": "application/x-amz-json-1.1",
+                                                              "cache-control": "no-store"})
         if key == ("GET", "/_local/iam"):
             return json_response(200, tools.iam_report())
         return json_response(404, {"message": "Not Found"})

@@ -36,16 +36,23 @@ TRANSLATE_SCRIPT = Path(__file__).with_name("sam_translate.py")
 LEADING_KEYS = "dynamodb:leadingkeys"
 _SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}")
 _JUDGED_OPERATORS = {"forallvalues:stringlike", "forallvalues:stringequals"}
-#: moto authorises a transaction as one action; AWS authorises each item as the underlying action,
+#: moto authorises a transaction as one action; AWS authorises each item as the underlying action.
 _MOTO_TRANSACT = {
     "dynamodb:TransactWriteItems": ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                                     "dynamodb:ConditionCheckItem"),
     "dynamodb:TransactGetItems": ("dynamodb:GetItem",),
-    # and an SQS batch call as its own action, which AWS authorises as the single one
+    # moto judges an SQS batch call by its own name; AWS by the single-message action (local.aws_calls)
     "sqs:SendMessageBatch": ("sqs:SendMessage",),
     "sqs:DeleteMessageBatch": ("sqs:DeleteMessage",),
     "sqs:ChangeMessageVisibilityBatch": ("sqs:ChangeMessageVisibility",),
 }
+
+
+#: Cognito user-pool operations AWS serves without SigV4 (authorised by a session, code or access token).
+UNSIGNED_COGNITO_OPERATIONS = tuple(f"AWSCognitoIdentityProviderService.{op}" for op in (
+    "InitiateAuth", "RespondToAuthChallenge", "ForgotPassword", "ConfirmForgotPassword", "GlobalSignOut",
+    "RevokeToken", "GetUser", "ChangePassword", "AssociateSoftwareToken", "VerifySoftwareToken",
+    "SetUserMFAPreference"))
 
 
 class IamError(RuntimeError):
@@ -393,6 +400,10 @@ class MotoIam:
             self._previous = settings.INITIAL_NO_AUTH_ACTION_COUNT
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
         ActionAuthenticatorMixin.request_count = 0
+        # Cognito's user operations are unsigned on AWS (the staff console calls them with no credentials);
+        # moto lists only some of them as public, so the others would be refused once IAM is enforced.
+        public = ActionAuthenticatorMixin.PUBLIC_OPERATIONS
+        public += [t for t in UNSIGNED_COGNITO_OPERATIONS if t not in public]
 
     def disable(self) -> None:
         from moto import settings

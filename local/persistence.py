@@ -188,6 +188,8 @@ class Outbox:
         )
         self._written = len(self._saved)
         self._lock = threading.Lock()
+        self._added: list[dict[str, Any]] = []
+        self._added_lock = threading.Lock()
         from moto.ses.models import ses_backends
 
         backend = ses_backends[ACCOUNT_ID][REGION]
@@ -197,7 +199,16 @@ class Outbox:
 
     def messages(self) -> list[dict[str, Any]]:
         current = [e for m in list(self._sent) if (e := _entry(m, self._sent.sent_at.get(id(m), time.time())))]
-        return [*self._saved, *current]
+        with self._added_lock:
+            added = list(self._added)
+        return [*self._saved, *sorted([*current, *added], key=lambda e: str(e["sent_at"]))]
+
+    def add(self, *, source: str, to: str, subject: str, text: str) -> None:
+        """An email the local stack sends itself, not through SES (Cognito's verification codes)."""
+        with self._added_lock:
+            self._added.append({"id": f"local-{len(self._added) + 1}-{int(time.time() * 1000)}", "source": source,
+                                "to": [to], "subject": subject, "text": text, "html": None,
+                                "sent_at": _iso(time.time())})
 
     def save(self) -> None:
         with self._lock:

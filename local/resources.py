@@ -26,9 +26,14 @@ from local.template import REGION, Template, create_table_kwargs, table_ttl_attr
 log = logging.getLogger("local.resources")
 
 DEMO_PASSWORD = "Local-Passw0rd-123"  # noqa: S105 - documented password of the local demo users
+ADMIN_EMAIL = "admin@example.com"  # the template's first staff user (StaffEmail, set by the local stack)
 STAFF_EMAIL = "staff@example.com"
 VIEWER_EMAIL = "viewer@example.com"
 STAFF_GROUP = "staff"
+VIEWER_GROUP = "viewer"
+# Demo users and the groups they are put in when the pool has them (role -> email, group).
+DEMO_USERS = {"admin": (ADMIN_EMAIL, "admin"), "staff": (STAFF_EMAIL, STAFF_GROUP),
+              "viewer": (VIEWER_EMAIL, VIEWER_GROUP)}
 
 
 _clients: dict[tuple[str, str], Any] = {}
@@ -318,9 +323,13 @@ class ResourceBuilder:
         groups = {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
         if STAFF_GROUP not in groups:
             idp.create_group(UserPoolId=pool_id, GroupName=STAFF_GROUP)
-        self._create_user(idp, pool_id, STAFF_EMAIL, [])
-        idp.admin_add_user_to_group(UserPoolId=pool_id, Username=STAFF_EMAIL, GroupName=STAFF_GROUP)
-        self._create_user(idp, pool_id, VIEWER_EMAIL, [])
+            groups.add(STAFF_GROUP)
+        for role, (email, group) in DEMO_USERS.items():
+            if role == "admin":  # only when the template makes one (its first staff user)
+                continue
+            self._create_user(idp, pool_id, email, [])
+            if group in groups:  # a template without a viewer group: the demo viewer has no group
+                idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
         self.refresh_tokens()
 
     def refresh_tokens(self) -> dict[str, str]:
@@ -329,7 +338,11 @@ class ResourceBuilder:
             return {}
         idp = self.client("cognito-idp")
         pool_id, client_id = self.created.token_client
-        for role, email in (("staff", STAFF_EMAIL), ("viewer", VIEWER_EMAIL)):
+        for role, (email, _) in DEMO_USERS.items():
+            try:
+                idp.admin_get_user(UserPoolId=pool_id, Username=email)
+            except idp.exceptions.UserNotFoundException:
+                continue
             try:
                 auth = idp.initiate_auth(
                     ClientId=client_id,

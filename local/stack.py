@@ -9,6 +9,8 @@ import os
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +40,17 @@ from local.template import (
 log = logging.getLogger("local.stack")
 
 TOKEN_REFRESH_S = 30 * 60
+# Cognito's public (unsigned) operations the staff page uses; the proxy forwards nothing else (moto checks
+# no signatures, so an Admin* call through it would succeed for anyone).
+COGNITO_PUBLIC_OPERATIONS = frozenset({
+    "InitiateAuth", "RespondToAuthChallenge", "ForgotPassword", "ConfirmForgotPassword", "GlobalSignOut",
+    "RevokeToken", "GetUser", "ChangePassword", "AssociateSoftwareToken", "VerifySoftwareToken",
+    "SetUserMFAPreference",
+})
+_COGNITO_TARGET = "AWSCognitoIdentityProviderService."
+# moto hands the forgot-password code back in this header and checks only codes with this prefix.
+_MOTO_CODE_HEADER = "x-moto-forgot-password-confirmation-code"
+_MOTO_CODE_PREFIX = "moto-confirmation-code:"
 _COGNITO_ISSUER = re.compile(r"^https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/(?P<pool>[\w-]+)$")
 
 
@@ -280,6 +293,36 @@ class LocalStack:
     def drain(self, timeout_s: float) -> bool:
         return self._poller.drain(timeout_s) if self._poller else True
 
+    def cognito(self, target: str, body: bytes) -> tuple[int, bytes]:
+        """Cognito's public API for the staff page, same-origin (POST /_local/cognito-idp).
+
+        ForgotPassword's code, which Cognito would email, is put in the outbox (its digits; ConfirmForgotPassword
+        gets moto's prefix back, so a wrong code fails as it does on AWS)."""
+        operation = target.removeprefix(_COGNITO_TARGET)
+        if not target.startswith(_COGNITO_TARGET) or operation not in COGNITO_PUBLIC_OPERATIONS:
+            return 400, _cognito_error("InvalidParameterException", f"{target or 'no X-Amz-Target'} is not proxied")
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return 400, _cognito_error("SerializationException", "the body is not JSON")
+        if operation == "ConfirmForgotPassword" and isinstance(request, dict):
+            request["ConfirmationCode"] = _MOTO_CODE_PREFIX + str(request.get("ConfirmationCode", ""))
+        forwarded = urllib.request.Request(  # noqa: S310 - the local moto URL
+            self.aws_endpoint + "/", data=json.dumps(request).encode(), method="POST",
+            headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target},
+        )
+        try:
+            with urllib.request.urlopen(forwarded, timeout=10) as resp:  # noqa: S310 - the local moto URL
+                status, headers, payload = resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as err:
+            status, headers, payload = err.code, err.headers, err.read()
+        code = headers.get(_MOTO_CODE_HEADER)
+        if operation == "ForgotPassword" and status == 200 and code and self._outbox is not None:
+            self._outbox.add(source="no-reply@verificationemail.com", to=str(request.get("Username", "")),
+                             subject="Your verification code",
+                             text=f"Your password reset code is {code.removeprefix(_MOTO_CODE_PREFIX)}")
+        return status, payload
+
     def info(self) -> dict[str, Any]:
         assert self.template is not None
         assert self.resources is not None
@@ -305,3 +348,7 @@ class LocalStack:
                 f"{f.logical_id}.{s.event_id}" for f in self.template.functions.values() for s in f.schedules
             ],
         }
+
+
+def _cognito_error(kind: str, message: str) -> bytes:
+    return json.dumps({"__type": kind, "message": message}).encode()

@@ -138,6 +138,10 @@ class StackProcess:
         return self.read_file("viewer-token")
 
     @property
+    def admin_token(self) -> str:
+        return self.read_file("admin-token")
+
+    @property
     def webhook_secret(self) -> str:
         return self.read_file("webhook-secret")
 

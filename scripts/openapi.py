@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from local.template import Function, load_template
+from referral_core.auth import required_role
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "functions" / "api_docs" / "openapi.json"
 DESCRIPTION = (
     "Referral and reward system for small service businesses. Errors are "
     '`{"error": {"code", "message", "fields"}}` with a 4xx status. Staff routes need a Cognito JWT '
-    "(group `staff`); the API Gateway authorizer answers 401 `{\"message\": \"Unauthorized\"}` itself."
+    "in a group that has the route's role (`x-required-role`: `viewer` reads, `staff` changes, `admin` runs "
+    "the programme rules, privacy erasure and staff management; docs/admin.md); the API Gateway authorizer "
+    "answers 401 `{\"message\": \"Unauthorized\"}` itself, the function 403 for a role too low."
 )
 
 
@@ -81,7 +84,7 @@ def _document_errors(operation: dict[str, Any], *, resolver: bool, session: bool
     if operation.get("security"):
         responses["401"] = _error("No valid token (answered by API Gateway's JWT authorizer)",
                                   {"$ref": "#/components/schemas/GatewayError"})
-        responses.setdefault("403", {"description": "The token is not a staff member's"})
+        responses.setdefault("403", {"description": "The token's groups do not give the role this route needs"})
     for status, response in responses.items():
         if status.startswith(("4", "5")) and resolver and not (status == "401" and operation.get("security")):
             responses[status] = _error(response.get("description") or COMMON_ERRORS.get(status, "Error"))
@@ -149,27 +152,37 @@ def build() -> dict[str, Any]:
         },
     }
     resolver_paths: set[str] = set()  # served by a Powertools resolver (referral_core.http's error mapping)
+    secured_paths: set[str] = set()  # served by a function whose routes have the JWT authorizer
     for fn in sorted(template.functions.values(), key=lambda f: f.logical_id):
         if not fn.routes:
             continue
         module = _load(fn)
+        paths: dict[str, Any] = {}
         app = getattr(module, "app", None)
         if app is not None and hasattr(app, "get_openapi_schema"):
             schema = app.get_openapi_schema(title="part").model_dump(mode="json", by_alias=True,
                                                                        exclude_none=True)
             resolver_paths.update(schema.get("paths") or {})
-            for path, item in (schema.get("paths") or {}).items():
-                spec["paths"].setdefault(path, {}).update(item)
+            paths.update(schema.get("paths") or {})
             spec["components"]["schemas"].update((schema.get("components") or {}).get("schemas") or {})
         own_paths = getattr(module, "openapi_paths", None)  # routes a resolver does not describe
         for path, item in (own_paths() if own_paths else {}).items():
+            paths.setdefault(path, {}).update(item)
+        for path, item in paths.items():
             spec["paths"].setdefault(path, {}).update(item)
+        if any(route.authorizer for route in fn.routes):
+            secured_paths.update(paths)
     spec["components"]["schemas"]["ErrorResponse"] = ERROR_SCHEMA
     spec["components"]["schemas"]["GatewayError"] = GATEWAY_ERROR_SCHEMA
     for path, item in spec["paths"].items():
-        for operation in item.values():
-            if path.startswith("/admin/"):  # GET /admin, the staff page itself, is public
-                operation["security"] = [{"staffJwt": []}]
+        for method, operation in item.items():
+            if path in secured_paths:  # the staff API; not the console's own files (GET /admin, /admin/assets)
+                role = required_role(method.upper(), path)
+                # OpenAPI 3.1: a non-OAuth scheme may list the roles it needs.
+                operation["security"] = [{"staffJwt": [role.value]}]
+                operation["x-required-role"] = role.value
+                operation["description"] = (f"Role: **{role.value}** or higher (admin > staff > viewer). "
+                                            + operation.get("description", "")).strip()
             _document_errors(operation, resolver=path in resolver_paths,
                              session=path in {"/me", "/auth/session"} or path.startswith("/me/"))
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):

@@ -1,17 +1,21 @@
-"""Staff routes for the programme rules: ``GET /admin/program`` and ``PUT /admin/program``.
+"""Staff routes for the programme rules: ``GET /admin/program``, ``PUT /admin/program`` and the saved
+versions, ``GET /admin/program/versions``.
 
 No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from staff_context import current_actor
 
 from referral_core import api
 from referral_core.dal.program import ProgramRepository
 from referral_core.http import json_answer, json_response
-from referral_core.models.program import Program, UpdateProgramRequest
-from referral_core.services.program import current_program, update_program
+from referral_core.models.program import Program, ProgramVersions, UpdateProgramRequest
+from referral_core.services.program import current_program, program_versions, update_program
 
 router = APIGatewayHttpRouter()
 
@@ -19,6 +23,13 @@ router = APIGatewayHttpRouter()
 @router.get("/admin/program", responses={200: json_answer(Program, "The rules in force (version 0: the defaults)")})
 def get_program() -> Response[str]:
     return json_response(200, current_program(ProgramRepository(api.table())).model_dump(mode="json"))
+
+
+@router.get("/admin/program/versions", responses={200: json_answer(ProgramVersions, "Saved versions, newest first")})
+def get_program_versions(cursor: Annotated[str | None, Query(max_length=2048)] = None,
+                         limit: Annotated[int, Query(ge=1, le=50)] = 10) -> Response[str]:
+    page = program_versions(ProgramRepository(api.table()), cursor=cursor, limit=limit)
+    return json_response(200, page.model_dump(mode="json"))
 
 
 @router.put("/admin/program", responses={200: json_answer(Program, "The rules now in force"),

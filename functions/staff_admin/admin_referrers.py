@@ -1,28 +1,80 @@
-"""Staff routes for referrers' status: suspend and reactivate (the staff console's list and detail of
-referrers belong here too). Creating a referrer (``POST /admin/referrers``) is on the resolver itself.
+"""Staff routes for referrers: the directory (list and search), one referrer's page, manual ledger
+adjustments, and their status (suspend and reactivate). Creating a referrer (``POST /admin/referrers``) is on
+the resolver itself; their share codes (``/admin/referrers/{id}/share-codes``) are in admin_share_codes.
 
 No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from staff_context import current_actor
 
 from referral_core import api
+from referral_core.dal.links import LinkRepository
+from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
+from referral_core.dal.rewards import LedgerRepository, WithdrawalRepository
+from referral_core.dal.sessions import SessionRepository
 from referral_core.http import json_answer, json_response
-from referral_core.models.referrers import ReferrerStatusRequest, ReferrerStatusView
+from referral_core.models.referrers import (
+    AdjustmentRequest,
+    AdjustmentResponse,
+    ReferrerDetail,
+    ReferrerDirectoryPage,
+    ReferrerStatusRequest,
+    ReferrerStatusView,
+)
 from referral_core.observability import tracer
+from referral_core.services import referrer_directory
 from referral_core.services.referrers import reactivate_referrer, suspend_referrer
 
 router = Router()
 
-_ERRORS = {404: {"description": "No such referrer"},
-           409: {"description": "The referrer was erased, or their status changed meanwhile"}}
+_STATUS_ERRORS = {404: {"description": "No such referrer"},
+                  409: {"description": "The referrer was erased, or their status changed meanwhile"}}
+
+
+@router.get("/admin/referrers", responses={
+    200: json_answer(ReferrerDirectoryPage, "Referrers by name; with `q`, those matching it")})
+@tracer.capture_method
+def get_referrers(
+    q: Annotated[str | None, Query(max_length=254, description="email, share code, referrer id or the start "
+                                                                "of a name")] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> Response[str]:
+    table = api.table()
+    page = referrer_directory.directory(ReferrerRepository(table), SessionRepository(table), LinkRepository(table),
+                                        q=q, cursor=cursor, limit=limit, pepper=api.pepper())
+    return json_response(200, page.model_dump(mode="json"))
+
+
+@router.get("/admin/referrers/<referrer_id>", responses={
+    200: json_answer(ReferrerDetail, "The referrer, balance, ledger, codes, recent referrals and withdrawals")})
+@tracer.capture_method
+def get_referrer(referrer_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
+    table = api.table()
+    found = referrer_directory.detail(ReferrerRepository(table), LinkRepository(table), ReferralRepository(table),
+                                      LedgerRepository(table), WithdrawalRepository(table), referrer_id)
+    return json_response(200, found.model_dump(mode="json"))
+
+
+@router.post("/admin/referrers/<referrer_id>/adjustments", responses={
+    201: json_answer(AdjustmentResponse, "Posted to the ledger: the available balance after it"),
+    409: {"description": "A correction larger than the available balance (fields.amount_cents)"}})
+@tracer.capture_method
+def post_adjustment(referrer_id: Annotated[str, Path(min_length=1, max_length=64)],
+                    body: AdjustmentRequest) -> Response[str]:
+    posted = referrer_directory.adjust(LedgerRepository(api.table()), referrer_id, body, actor=current_actor(router))
+    return json_response(201, posted.model_dump(mode="json"))
 
 
 @router.post("/admin/referrers/<referrer_id>/suspend", responses={
-    200: json_answer(ReferrerStatusView, "Suspended: sessions revoked, codes no longer credit them"), **_ERRORS})
+    200: json_answer(ReferrerStatusView, "Suspended: sessions revoked, codes no longer credit them"),
+    **_STATUS_ERRORS})
 @tracer.capture_method
 def post_suspend(referrer_id: str, body: ReferrerStatusRequest) -> Response[str]:
     view = suspend_referrer(ReferrerRepository(api.table()), referrer_id, note=body.note,
@@ -31,7 +83,7 @@ def post_suspend(referrer_id: str, body: ReferrerStatusRequest) -> Response[str]
 
 
 @router.post("/admin/referrers/<referrer_id>/reactivate", responses={
-    200: json_answer(ReferrerStatusView, "Active again: their codes credit them again"), **_ERRORS})
+    200: json_answer(ReferrerStatusView, "Active again: their codes credit them again"), **_STATUS_ERRORS})
 @tracer.capture_method
 def post_reactivate(referrer_id: str, body: ReferrerStatusRequest) -> Response[str]:
     view = reactivate_referrer(ReferrerRepository(api.table()), referrer_id, note=body.note,

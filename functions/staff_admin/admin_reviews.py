@@ -1,5 +1,6 @@
 """Staff review routes: the queue, a referral's evidence chain, decisions and attribution fixes."""
 
+from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -14,6 +15,7 @@ from referral_core.models.review import (
     AttributionRequest,
     DecisionRequest,
     ReferralEvidence,
+    ReviewQueueCounts,
     ReviewQueuePage,
     StaffChangeResponse,
 )
@@ -35,12 +37,23 @@ def get_reviews(
     status: Annotated[ReviewStatus, Query()] = ReviewStatus.OPEN,
     flag_type: Annotated[FlagType | None, Query()] = None,
     severity: Annotated[Severity | None, Query()] = None,
+    source: Annotated[str | None, Query(pattern=r"^[a-z_]{1,32}$", description="the referral's source: link, "
+                                        "code, referral_form, referred_by, staff, none")] = None,
+    updated_from: Annotated[date | None, Query(alias="from", description="first day (yyyy-mm-dd) of its last "
+                                                                         "change, UTC")] = None,
+    updated_to: Annotated[date | None, Query(alias="to", description="last day, included")] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> Response[str]:
-    page = review.review_queue(_repo(), status=status, flag_type=flag_type, severity=severity,
-                               cursor=cursor, limit=limit)
+    page = review.review_queue(_repo(), status=status, flag_type=flag_type, severity=severity, source=source,
+                               updated_from=updated_from, updated_to=updated_to, cursor=cursor, limit=limit)
     return json_response(200, page.model_dump(mode="json", exclude_unset=True))
+
+
+@router.get("/admin/reviews/counts",
+            responses={200: json_answer(ReviewQueueCounts, "How many referrals each review status holds")})
+def get_review_counts() -> Response[str]:
+    return json_response(200, review.queue_counts(_repo()).model_dump(mode="json"))
 
 
 @router.get("/admin/referrals/<lead_id>", responses={200: json_answer(ReferralEvidence, "The evidence chain")})

@@ -1,5 +1,7 @@
-"""Staff endpoint (/admin/*). API Gateway's JWT authorizer admits Cognito users; the middleware checks the
-``staff`` group again and puts the identity in the router context for the audit trail.
+"""Staff endpoint (/admin/*). API Gateway's JWT authorizer admits Cognito users; the handler checks the
+caller's role for the route (``referral_core.auth.authorize``: viewer reads, staff changes, admin the
+programme rules and privacy erasure) and the middleware puts the identity in the router context for the
+audit trail.
 
 No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
@@ -15,7 +17,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from staff_context import current_actor, settings
 
 from referral_core import api
-from referral_core.auth import staff_from_event
+from referral_core.auth import authorize, staff_from_event
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.errors import Forbidden, Unauthorized
 from referral_core.http import LazyRouters, create_resolver, json_response
@@ -48,6 +50,7 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "program": "admin_program",
     "withdrawals": "admin_withdrawals",
     "exports": "admin_exports",
+    "staff": "admin_staff",
 })
 
 
@@ -69,10 +72,11 @@ def post_referrer(body: CreateReferrerRequest) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    # Who is calling is settled before anything reads the request: Powertools validates the body before
-    # route middlewares run, and a caller without a staff token must get 401/403, never a 422.
+    # Who is calling, and whether their role may call this route, is settled before anything reads the
+    # request: Powertools validates the body before route middlewares run, and a caller without the role
+    # must get 401/403, never a 422.
     try:
-        staff_from_event(event)
+        authorize(event)
     except (Unauthorized, Forbidden) as exc:
         return error_payload(exc)
     routers.load_for(event)

@@ -13,11 +13,18 @@ from referral_core.config import BaseSettings, read_settings
 class AdminSettings(BaseSettings):
     allowed_redirect_hosts: tuple[str, ...] = ()
     default_phone_region: str = "AU"
+    staff_user_pool_id: str  # staff management (admin_staff)
 
 
 @cache
 def settings() -> AdminSettings:
     return read_settings(AdminSettings)
+
+
+def current_staff(resolver: Any) -> StaffIdentity:
+    """The signed-in staff member (the app or a Router)."""
+    identity: StaffIdentity = resolver.context["staff"]
+    return identity
 
 
 def current_actor(resolver: Any) -> str:

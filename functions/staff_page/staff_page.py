@@ -1,167 +1,125 @@
-"""GET /admin: the staff review page. Static HTML without data: the browser asks the staff API (/admin/*,
-behind the JWT authorizer) with the bearer token the staff member pastes, so this route needs no
-authorizer. Data is only ever inserted with ``textContent``; the CSP allows just this page's own script
-(by hash) and requests to the same origin.
+"""GET /admin and GET /admin/assets/{name}: the staff console, as files.
+
+``static/`` holds the page (``index.html``), its stylesheet and its ES modules (no build step; eslint lints
+them, ``make lint``). Nothing here reads the table: staff sign in from the page against the Cognito user pool
+(its public API, with the endpoint and client id of ``config.json``) and the page then calls ``/admin/*``
+with the ID token. The CSP allows scripts and styles from this origin only (no inline script), requests to
+this origin and Cognito's endpoint, no framing, and Trusted Types with no policy (no HTML sinks at all).
 """
 
 from __future__ import annotations
 
 from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
 
-import base64
+import dataclasses
 import hashlib
+import json
+from functools import cache
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from referral_core.pages import render
+from referral_core.config import read_settings
 from referral_core.security_headers import secured
 
-SCRIPT = """
-"use strict";
-const KEY = "staffToken";
-const $ = (id) => document.getElementById(id);
-const status = (text) => { $("status").textContent = text; };
-let current = null;
+STATIC = Path(__file__).with_name("static")
+TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+         ".svg": "image/svg+xml"}
 
-async function api(method, path, body) {
-  const headers = {"Authorization": "Bearer " + (sessionStorage.getItem(KEY) || "")};
-  if (body) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {method, headers, body: body ? JSON.stringify(body) : undefined});
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const error = data.error || {};
-    throw new Error(response.status + " " + (error.message || response.statusText));
-  }
-  return data;
-}
 
-function cell(row, text) {
-  const td = document.createElement("td");
-  td.textContent = text == null ? "" : String(text);
-  row.appendChild(td);
-  return td;
-}
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PageSettings:
+    staff_auth_endpoint: str  # Cognito's public API (template: the region's endpoint; locally the proxy)
+    staff_client_id: str
+    staff_idle_minutes: int
+    currency: str  # for amounts without their own (the template's Globals)
 
-async function loadQueue() {
-  status("Loading the queue…");
-  try {
-    const page = await api("GET", "/admin/reviews?status=" + encodeURIComponent($("queue-status").value));
-    const body = $("queue-rows");
-    body.replaceChildren();
-    for (const item of page.items) {
-      const row = document.createElement("tr");
-      const open = document.createElement("button");
-      open.type = "button";
-      open.textContent = "Open " + item.lead_id;
-      open.addEventListener("click", () => openReferral(item.lead_id));
-      cell(row, "").appendChild(open);
-      cell(row, item.masked_name);
-      cell(row, item.stage);
-      cell(row, (item.flag_types || []).join(", "));
-      cell(row, item.updated_at);
-      body.appendChild(row);
-    }
-    status(page.items.length + " referral(s) in the queue.");
-  } catch (error) { status("Could not load the queue: " + error.message); }
-}
 
-async function openReferral(leadId) {
-  status("Loading the evidence…");
-  try {
-    current = await api("GET", "/admin/referrals/" + encodeURIComponent(leadId));
-    $("evidence-title").textContent = "Evidence for " + leadId;
-    $("evidence").textContent = JSON.stringify(current, null, 2);
-    $("decide").hidden = false;
-    $("note").focus();
-    status("Evidence loaded.");
-  } catch (error) { status("Could not load the evidence: " + error.message); }
-}
+@dataclasses.dataclass(frozen=True)
+class Asset:
+    content_type: str
+    body: str
+    etag: str
 
-function version() {
-  const referral = (current && current.referral) || {};
-  return Number(referral.version || 0);
-}
+    @classmethod
+    def of(cls, content_type: str, body: str) -> Asset:
+        return cls(content_type, body, '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"')
 
-async function decide(event) {
-  event.preventDefault();
-  const leadId = current && current.lead_id;
-  if (!leadId) return;
-  try {
-    await api("POST", "/admin/referrals/" + encodeURIComponent(leadId) + "/decisions",
-              {decision: $("decision").value, note: $("note").value, expected_version: version()});
-    status("Decision recorded.");
-    $("note").value = "";
-    await openReferral(leadId);
-    await loadQueue();
-  } catch (error) { status("Could not record the decision: " + error.message); }
-}
 
-$("token-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  sessionStorage.setItem(KEY, $("token").value.trim());
-  $("token").value = "";
-  status("Token kept for this browser tab.");
-  loadQueue();
-});
-$("refresh").addEventListener("click", loadQueue);
-$("decide").addEventListener("submit", decide);
-if (sessionStorage.getItem(KEY)) loadQueue();
-"""
+def _files() -> dict[str, Asset]:
+    return {path.name: Asset.of(TYPES[path.suffix], path.read_text(encoding="utf-8"))
+            for path in sorted(STATIC.iterdir()) if path.suffix in TYPES}
 
-BODY = f"""<main>
-<h1>Staff review</h1>
-<p id="status" role="status" aria-live="polite">Paste a staff token to start.</p>
-<form id="token-form">
-<label for="token">Staff bearer token (kept in this tab only)</label>
-<input id="token" name="token" type="password" autocomplete="off" required>
-<button type="submit">Use token</button>
-</form>
-<h2>Review queue</h2>
-<label for="queue-status">Status</label>
-<select id="queue-status"><option>open</option><option>questioned</option><option>deferred</option>
-<option>accepted</option><option>dismissed</option></select>
-<button type="button" id="refresh">Load queue</button>
-<table><caption class="muted">Newest first</caption>
-<thead><tr><th scope="col">Referral</th><th scope="col">Customer</th><th scope="col">Stage</th>
-<th scope="col">Flags</th><th scope="col">Updated</th></tr></thead>
-<tbody id="queue-rows"></tbody></table>
-<h2 id="evidence-title">Evidence</h2>
-<pre id="evidence" tabindex="0" aria-labelledby="evidence-title"></pre>
-<form id="decide" hidden>
-<label for="decision">Decision</label>
-<select id="decision"><option value="accept">Accept</option><option value="question">Question</option>
-<option value="defer">Defer</option><option value="dismiss">Dismiss</option></select>
-<label for="note">Note (required)</label>
-<textarea id="note" required maxlength="2000"></textarea>
-<button type="submit">Record decision</button>
-</form>
-</main>
-<script>{SCRIPT}</script>"""
 
-PAGE = render("Staff review", BODY)
-_SCRIPT_HASH = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
-HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (f"default-src 'none'; script-src 'sha256-{_SCRIPT_HASH}'; "
-                                "style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; "
-                                "frame-ancestors 'none'; base-uri 'none'"),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+ASSETS = _files()
+PAGE = (STATIC / "index.html").read_text(encoding="utf-8")
+
+
+@cache
+def settings() -> PageSettings:
+    return read_settings(PageSettings)
+
+
+def auth_origin(endpoint: str) -> str:
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@cache
+def config() -> Asset:
+    s = settings()
+    return Asset.of("application/json", json.dumps({
+        "auth_endpoint": s.staff_auth_endpoint, "client_id": s.staff_client_id, "idle_minutes": s.staff_idle_minutes,
+        "currency": s.currency,
+    }))
+
+
+@cache
+def page_headers() -> dict[str, str]:
+    csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+           f"connect-src 'self' {auth_origin(settings().staff_auth_endpoint)}; form-action 'none'; "
+           "frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'; trusted-types 'none'")
+    return {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+            "Content-Security-Policy": csp, "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
+
 
 def openapi_paths() -> dict[str, Any]:
     """Raw handler (no resolver): its part of the OpenAPI document (scripts/openapi.py)."""
-    return {"/admin": {"get": {
-        "summary": "GET /admin", "operationId": "get_staff_page",
-        "description": "The staff review page (static HTML, no token needed; it calls /admin/* with one).",
-        "responses": {"200": {"description": "HTML page",
-                              "content": {"text/html": {"schema": {"type": "string"}}}}},
-    }}}
+    return {
+        "/admin": {"get": {
+            "summary": "GET /admin", "operationId": "get_staff_page",
+            "description": "The staff console (static HTML, no token needed: staff sign in from the page).",
+            "responses": {"200": {"description": "HTML page",
+                                  "content": {"text/html": {"schema": {"type": "string"}}}}},
+        }},
+        "/admin/assets/{name}": {"get": {
+            "summary": "GET /admin/assets/{name}", "operationId": "get_staff_asset",
+            "description": "The console's stylesheet, ES modules and `config.json` (Cognito endpoint, client id, "
+                           "idle time-out, currency). `ETag` + `Cache-Control: no-cache`: a repeat visit gets 304.",
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The file"}, "304": {"description": "Not modified (If-None-Match)"},
+                          "404": {"description": "No such file"}},
+        }},
+    }
+
+
+def _asset(event: dict[str, Any]) -> dict[str, Any]:
+    name = str((event.get("pathParameters") or {}).get("name", ""))
+    asset = config() if name == "config.json" else ASSETS.get(name)
+    if asset is None:
+        return {"statusCode": 404, "headers": {"Content-Type": "text/plain; charset=utf-8"}, "body": "Not found"}
+    headers = {"Content-Type": asset.content_type, "Cache-Control": "no-cache", "ETag": asset.etag,
+               "X-Content-Type-Options": "nosniff"}
+    if (event.get("headers") or {}).get("if-none-match") == asset.etag:
+        return {"statusCode": 304, "headers": headers, "body": ""}
+    return {"statusCode": 200, "headers": headers, "body": asset.body}
 
 
 @secured
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"statusCode": 200, "headers": dict(HEADERS), "body": PAGE}
+    if (event.get("pathParameters") or {}).get("name") is not None:
+        return _asset(event)
+    return {"statusCode": 200, "headers": page_headers(), "body": PAGE}
 
 
 init_complete()

@@ -16,6 +16,19 @@ def referrer_email_lock(email_hash: str) -> tuple[str, str]:
     return f"UNIQUE#REFEMAIL#{email_hash}", "UNIQUE"
 
 
+#: gsi2 partition of every referrer profile: the staff directory, sorted by name (access pattern 3a).
+REFERRER_DIRECTORY_GSI = "REFERRERS"
+
+
+def name_key(name: str) -> str:
+    """A name as the directory sorts and searches it: case-folded, inner spaces collapsed."""
+    return " ".join(str(name).casefold().split())
+
+
+def referrer_directory_sk(name: str, referrer_id: str) -> str:
+    return f"{name_key(name)}#{referrer_id}"
+
+
 def referrer_by_email_gsi(email_hash: str) -> str:
     return f"REFEMAIL#{email_hash}"
 

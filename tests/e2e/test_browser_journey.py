@@ -53,8 +53,9 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"journey-{name}.png"), full_page=True)
 
 
-def staff(stack: StackProcess, method: str, path: str, body: dict | None = None) -> dict:
-    response = stack.request(method, path, body=body, headers={"authorization": f"Bearer {stack.staff_token}"})
+def staff(stack: StackProcess, method: str, path: str, body: dict | None = None, *, token: str | None = None) -> dict:
+    response = stack.request(method, path, body=body,
+                             headers={"authorization": f"Bearer {token or stack.staff_token}"})
     assert response.status in (200, 201), response.body
     return dict(response.json())
 
@@ -106,7 +107,8 @@ def test_referral_journey_on_the_dashboard(stack: StackProcess, page: Page) -> N
     staff(stack, "PUT", "/admin/program", {**program["rules"], "holding_days": 0, "require_review": False,
                                            "min_withdrawal_cents": 1_000,
                                            "notifications": {"max_stage_emails_per_hour": 10},
-                                           "expected_version": program["version"]})
+                                           "expected_version": program["version"]},
+          token=stack.admin_token)  # programme rules: admin
     email = f"jo-{uuid.uuid4().hex[:8]}@example.com"
     referrer = staff(stack, "POST", "/admin/referrers", {"name": "Jo Smith", "email": email})
     stack.drain()

@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from local import resources as local_resources
 from local.template import DEFAULT_TEMPLATE, load_template, load_yaml
 from local.testing import StackProcess
 
@@ -20,13 +21,13 @@ pytestmark = pytest.mark.e2e
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # E.164 (+61412345678), and national mobile formats like 0412 345 678 / 0412-345-678.
 PHONE = re.compile(r"(?<![\w.])(?:\+\d{8,15}|0\d{3}[ -]?\d{3}[ -]?\d{3})(?![\w.])")
-DEMO_VIEWER = "viewer@example.com"
+DEMO_USERS = {email for email, _ in local_resources.DEMO_USERS.values()}  # the local stack's staff users
 
 
 def _allowed_addresses() -> set[str]:
     parameters = load_yaml(DEFAULT_TEMPLATE).get("Parameters") or {}
     return {str(p["Default"]).lower() for p in parameters.values()
-            if "@" in str(p.get("Default", ""))} | {DEMO_VIEWER}
+            if "@" in str(p.get("Default", ""))} | DEMO_USERS
 
 
 def function_lines(log: str) -> list[str]:

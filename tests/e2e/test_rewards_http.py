@@ -90,7 +90,8 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             info = json.loads(response.read())
         client = boto3.client("dynamodb", endpoint_url=info["aws_endpoint"], region_name="us-east-1",
                               aws_access_key_id="testing", aws_secret_access_key="testing")  # local-admin (IAM on)
-        yield LocalStack(base, (local_dir / "staff-token").read_text().strip(),
+        # The admin token: these tests change the programme rules (admin) as well as staff's daily work.
+        yield LocalStack(base, (local_dir / "admin-token").read_text().strip(),
                          Table(info["tables"]["Table"], client))
     finally:
         process.terminate()

@@ -13,7 +13,7 @@ import pytest
 from referral_core.clock import iso, now
 from referral_core.services.rewards import on_staff_accept, release_due
 from referral_core.services.withdrawals import request_withdrawal
-from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
+from tests.support.events import NO_ROLE_CLAIMS, STAFF_CLAIMS, http_event, json_body, load_event
 from tests.support.jobs import lead_inserted, seed_lead
 from tests.support.rewards import REFERRER, repos, seed_job, seed_referral, seed_referrer
 
@@ -117,7 +117,7 @@ def test_bad_months_are_422_naming_the_field(stack, query, field):
 
 def test_exports_are_staff_only(stack):
     assert export(stack, "payouts", claims=None)["statusCode"] == 401
-    assert export(stack, "payouts", claims=VIEWER_CLAIMS)["statusCode"] == 403
+    assert export(stack, "payouts", claims=NO_ROLE_CLAIMS)["statusCode"] == 403
     unknown = export(stack, "ledger")
     assert unknown["statusCode"] == 422
     assert "kind" in json_body(unknown)["error"]["fields"]

@@ -267,3 +267,74 @@ def test_a_page_that_fills_mid_call_resumes_after_its_last_item(stack):
         [expected[n] for n in [*range(39, 24, -1), *range(19, 14, -1)]],
         [expected[n] for n in range(14, -1, -1)],
     ]
+
+
+def test_queue_counts_per_status_follow_the_decisions(stack):
+    # Given two flagged referrals, one then questioned
+    referrer_id, code = seed_referrer(stack)
+    leads = [seed_lead(stack, referrer_id=referrer_id, code=code) for _ in range(2)]
+    for lead in leads:
+        flag(stack, lead.lead_id, "duplicate_contact")
+    assert decide(stack, leads[0].lead_id, "question", "Asked the customer", 0)["statusCode"] == 200
+
+    # When staff read the counts, each status has its number and none is capped
+    response = call(stack, "GET", "/admin/reviews/counts")
+    assert response["statusCode"] == 200, response["body"]
+    body = json_body(response)
+    counts = {c["status"]: (c["count"], c["capped"]) for c in body["counts"]}
+    assert counts == {"open": (1, False), "questioned": (1, False), "deferred": (0, False),
+                      "accepted": (0, False), "dismissed": (0, False)}
+    assert [c["status"] for c in body["counts"]] == ["open", "questioned", "deferred", "accepted", "dismissed"]
+
+
+def test_a_queue_count_stops_at_the_cap(stack):
+    from referral_core import api
+    from referral_core.dal.review import ReviewRepository
+    from referral_core.stages import ReviewStatus
+
+    # Given more accepted referrals than the cap
+    bulk_queue(stack, 30, status="accepted")
+    stack.function(ADMIN)
+    repo = ReviewRepository(api.table())
+
+    # Then the count reads up to the cap and says there are more; a cap above the size counts exactly
+    assert repo.queue_size(ReviewStatus.ACCEPTED, cap=25) == (25, True)
+    assert repo.queue_size(ReviewStatus.ACCEPTED, cap=100) == (30, False)
+
+
+def test_the_queue_is_filtered_by_a_date_range_and_by_source(stack):
+    # Given open referrals last changed on 3 days, one of them from a staff attribution
+    referrer_id, code = seed_referrer(stack)
+    leads = {}
+    for day in ("2026-11-18", "2026-11-19", "2026-11-20"):
+        lead = seed_lead(stack, referrer_id=referrer_id, code=code)
+        flag(stack, lead.lead_id, "duplicate_contact", at=f"{day}T09:00:00.000000Z")
+        leads[day] = lead.lead_id
+    from referral_core.dal.dynamo import Table
+    Table(stack.table_name, stack.dynamodb).update(f"LEAD#{leads['2026-11-19']}", "REFERRAL",
+                                                   "SET #s = :s", names={"#s": "source"}, values={":s": "staff"})
+
+    def queue(**query):
+        response = call(stack, "GET", "/admin/reviews", query=query)
+        assert response["statusCode"] == 200, response["body"]
+        return json_body(response)
+
+    # Then a range (both days included) is a key condition on the sort key, newest first
+    assert [i["lead_id"] for i in queue(**{"from": "2026-11-19", "to": "2026-11-20"})["items"]] == [
+        leads["2026-11-20"], leads["2026-11-19"]]
+    assert [i["lead_id"] for i in queue(to="2026-11-18")["items"]] == [leads["2026-11-18"]]
+    assert [i["lead_id"] for i in queue(**{"from": "2026-11-20"})["items"]] == [leads["2026-11-20"]]
+    assert [i["lead_id"] for i in queue(source="staff")["items"]] == [leads["2026-11-19"]]
+    assert [i["lead_id"] for i in queue(source="staff", to="2026-11-18")["items"]] == []
+
+    # And paging stays inside the range; a cursor from outside it, or a range that ends first, is refused
+    first = queue(**{"from": "2026-11-18", "limit": "2"})
+    rest = queue(**{"from": "2026-11-18", "limit": "2", "cursor": first["next_cursor"]})
+    assert len(first["items"] + rest["items"]) == 3
+    outside = call(stack, "GET", "/admin/reviews", query={"from": "2026-11-20", "cursor": first["next_cursor"]})
+    assert (outside["statusCode"], json_body(outside)["error"]["fields"]) == (
+        400, {"cursor": "from another date range"})
+    backwards = call(stack, "GET", "/admin/reviews", query={"from": "2026-11-20", "to": "2026-11-19"})
+    assert (backwards["statusCode"], json_body(backwards)["error"]["fields"]) == (422, {"to": "before from"})
+    bad_date = call(stack, "GET", "/admin/reviews", query={"from": "20 Nov"})
+    assert bad_date["statusCode"] == 422

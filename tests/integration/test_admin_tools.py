@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.support.admin import flag, seed_job, seed_lead, seed_referrer, seed_reward, seed_stats
-from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body
+from tests.support.events import ADMIN_CLAIMS, NO_ROLE_CLAIMS, STAFF_CLAIMS, http_event, json_body
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +28,8 @@ def call(stack, method, path, *, body=None, query=None, claims=STAFF_CLAIMS):
 def test_every_admin_route_needs_a_staff_token(stack, method, path):
     body = {} if method == "POST" else None
     assert call(stack, method, path, body=body, claims=None)["statusCode"] == 401
-    assert call(stack, method, path, body=body, claims=VIEWER_CLAIMS)["statusCode"] == 403
-    assert call(stack, method, path, body=body)["statusCode"] not in (401, 403)
+    assert call(stack, method, path, body=body, claims=NO_ROLE_CLAIMS)["statusCode"] == 403
+    assert call(stack, method, path, body=body, claims=ADMIN_CLAIMS)["statusCode"] not in (401, 403)
 
 
 def test_dispute_is_opened_listed_and_resolved_once_with_audit(stack):
@@ -92,7 +92,7 @@ def test_export_and_erasure_leave_no_pii_and_keep_ledger_totals(stack):
 
     # When staff erase the person
     erased = call(stack, "POST", "/admin/people/erase", body={"email": email, "phone": phone,
-                                                             "note": "Erasure request #42"})
+                                                             "note": "Erasure request #42"}, claims=ADMIN_CLAIMS)
     assert erased["statusCode"] == 200, erased["body"]
 
     # Then nothing in the table names or reaches them, ledger totals are unchanged, audit is kept
@@ -115,7 +115,7 @@ def test_erasure_needs_a_note_and_changes_nothing_without_one(stack, note):
     before = stack.items()
     body = {"email": "pat@example.com", **({"note": note} if note is not None else {})}
 
-    answer = call(stack, "POST", "/admin/people/erase", body=body)
+    answer = call(stack, "POST", "/admin/people/erase", body=body, claims=ADMIN_CLAIMS)
 
     assert answer["statusCode"] == 422
     assert "note" in json_body(answer)["error"]["fields"]
@@ -133,7 +133,8 @@ def test_erasure_removes_the_look_alike_entries_but_never_touches_a_look_alike_p
                      )["statusCode"] == 201
     [other] = stack.items_of_type("lead")
 
-    erased = call(stack, "POST", "/admin/people/erase", body={"email": "pat@example.com", "note": "Request #9"})
+    erased = call(stack, "POST", "/admin/people/erase", body={"email": "pat@example.com", "note": "Request #9"},
+                  claims=ADMIN_CLAIMS)
 
     # Then Pat's job entries are gone, exact and look-alike, and the look-alike's lead is untouched
     assert (json_body(erased)["leads"], json_body(erased)["jobs"]) == (0, 1)

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from referral_core.clock import iso, now
-from tests.support.events import STAFF_CLAIMS, http_event, json_body
+from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, http_event, json_body
 from tests.support.jobs import (
     contact_hashes,
     lead_inserted,
@@ -152,7 +152,7 @@ def save_programme(stack, rules: Rules) -> None:
             "attribution": {"model": rules.model, "window_days": rules.window_days,
                             "precedence": list(rules.precedence)}}
     response = stack.invoke("StaffAdminFunction", http_event("PUT", "/admin/program", body=body,
-                                                             claims=STAFF_CLAIMS))
+                                                             claims=ADMIN_CLAIMS))
     assert response["statusCode"] == 200, response["body"]
     assert json.loads(response["body"])["rules"]["attribution"]["precedence"] == list(rules.precedence)
 

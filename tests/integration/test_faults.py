@@ -461,6 +461,29 @@ def _opened_once(stack: Any, ctx: dict[str, Any], response: Any) -> list[str]:
         f"{len(disputes)} disputes, new items {dict(grown)}"]
 
 
+ADJUSTMENT = {"amount_cents": -1_500, "reason": "Correction: a duplicate bonus", "adjustment_id": "adj-fault-0001"}
+
+
+def _seed_adjustment(stack: Any) -> dict[str, Any]:
+    return _seeded(stack, _seed_earner(stack))
+
+
+def _adjust(stack: Any, ctx: dict[str, Any]) -> Any:
+    return stack.invoke(ADMIN, http_event("POST", f"/admin/referrers/{ctx['referrer_id']}/adjustments",
+                                          body=ADJUSTMENT, claims=STAFF_CLAIMS))
+
+
+def _check_adjustment(stack: Any, ctx: dict[str, Any], response: Any) -> list[str]:
+    """The balance is the sum of the ledger; the entry and its audit entry were written together or not."""
+    problems = _money(stack, ctx["referrer_id"])[0]
+    return problems + _all_or_nothing("ledger", "audit", success=201)(stack, ctx, response)
+
+
+def _adjusted_once(stack: Any, ctx: dict[str, Any], response: Any) -> list[str]:
+    entries = [i for i in stack.items_of_type("ledger") if i["kind"] == "adjustment"]
+    return [] if [e["amount_cents"] for e in entries] == [-1_500] else [f"adjustment entries {entries}"]
+
+
 FLOWS: dict[str, Flow] = {
     "create_referrer": Flow(setup=lambda stack: {}, act=lambda stack, ctx: _create_referrer(stack),
                             check=_check_referrer, success=(201,)),
@@ -496,6 +519,8 @@ FLOWS: dict[str, Flow] = {
                          done=_opened_once),
     "dispute_resolve": Flow(setup=_seed_dispute, act=_resolve_dispute, check=_check_dispute, success=(200,),
                             done=_resolved_once),
+    "adjustment": Flow(setup=_seed_adjustment, act=_adjust, check=_check_adjustment, success=(201,),
+                       done=_adjusted_once),
 }
 
 

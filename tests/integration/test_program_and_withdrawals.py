@@ -13,7 +13,15 @@ from referral_core.errors import Conflict, InvalidInput
 from referral_core.services.rewards import on_staff_accept, release_due
 from referral_core.services.withdrawals import referrer_summary, request_withdrawal
 from referral_core.stages import Stage
-from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
+from tests.support.events import (
+    ADMIN_CLAIMS,
+    NO_ROLE_CLAIMS,
+    STAFF_CLAIMS,
+    VIEWER_CLAIMS,
+    http_event,
+    json_body,
+    load_event,
+)
 from tests.support.rewards import (
     REFERRER,
     assert_balance_matches_ledger,
@@ -73,7 +81,8 @@ def test_a_programme_stored_before_the_api_loads_and_the_first_save_replaces_it(
     assert body["rules"]["attribution"] == {"model": "first_touch", "window_days": 45,
                                             "precedence": ["link", "code"], "missing_job_days": 30}
     # When staff save what they see, it becomes version 1 in today's shape
-    saved = admin(stack, "PUT", "/admin/program", body={**body["rules"], "expected_version": 0})
+    saved = admin(stack, "PUT", "/admin/program", body={**body["rules"], "expected_version": 0},
+                  claims=ADMIN_CLAIMS)
     assert saved["statusCode"] == 200, saved["body"]
     again = json_body(admin(stack, "GET", "/admin/program"))
     assert (again["version"], again["rules"]["attribution"]["precedence"]) == (1, ["link", "code"])
@@ -90,7 +99,7 @@ def test_put_program_versions_history_and_audit(stack):
     assert (current["version"], current["rules"]["holding_days"]) == (2, 21)
     silver = current["rules"]["tiers"][1]["reward"]
     assert silver == {"flat_cents": None, "percent_bp": 1500, "cap_cents": 6000}
-    assert current["updated_by"] == "staff:staff@example.com"
+    assert current["updated_by"] == "staff:admin@example.com"
     program_items = [i for i in stack.items() if i["pk"] == "PROGRAM"]
     assert len(program_items) == 5  # CURRENT, two versions, two audit entries
     assert sorted(i["sk"] for i in program_items if i["sk"].startswith("VERSION#")) == [
@@ -132,7 +141,7 @@ def test_invalid_program_is_422_naming_the_field(stack, changes, field):
 
 
 def test_program_routes_are_staff_only(stack):
-    assert admin(stack, "GET", "/admin/program", claims=VIEWER_CLAIMS)["statusCode"] == 403
+    assert admin(stack, "GET", "/admin/program", claims=NO_ROLE_CLAIMS)["statusCode"] == 403
 
 
 # -- withdrawals ---------------------------------------------------------------------------------------
@@ -230,3 +239,24 @@ def test_referrer_summary_shows_balances_tier_progress_withdrawals_and_rewards(e
     assert [w.status for w in summary.withdrawals] == ["requested"]
     assert [r.state for r in summary.rewards] == ["available"] * 3
     assert summary.min_withdrawal_cents == 2_000
+
+
+def test_saved_versions_are_listed_newest_first_with_paging(stack):
+    # Given three saved versions
+    assert stack.invoke(ADMIN, load_event("staff_admin/put_program.json"))["statusCode"] == 200
+    for version, days in ((1, 21), (2, 7)):
+        assert stack.invoke(ADMIN, put_program_event(expected_version=version, holding_days=days))["statusCode"] == 200
+
+    # When a viewer reads the history two at a time
+    first = json_body(admin(stack, "GET", "/admin/program/versions", query={"limit": "2"}, claims=VIEWER_CLAIMS))
+    second = json_body(admin(stack, "GET", "/admin/program/versions",
+                             query={"limit": "2", "cursor": first["next_cursor"]}, claims=VIEWER_CLAIMS))
+
+    # Then every version is there once, newest first, each with its own rules and author
+    versions = first["items"] + second["items"]
+    assert [(v["version"], v["rules"]["holding_days"]) for v in versions][:2] == [(3, 7), (2, 21)]
+    assert [v["version"] for v in versions] == [3, 2, 1]
+    assert {v["updated_by"] for v in versions} == {"staff:admin@example.com"}
+    assert second["next_cursor"] is None
+    bad = admin(stack, "GET", "/admin/program/versions", query={"cursor": "garbage"})
+    assert bad["statusCode"] == 400

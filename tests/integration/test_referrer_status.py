@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from referral_core.dal.dynamo import Table
-from tests.support.events import STAFF_CLAIMS, http_event, json_body, load_event
+from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, http_event, json_body, load_event
 from tests.support.leads import lead_body, post_lead
 from tests.support.links import create_code, redirect
 from tests.support.portal import ADMIN, create_referrer, portal, sign_in
@@ -36,7 +36,7 @@ def status_change(stack, referrer_id: str, action: str, body: dict | None = None
 
 
 def erase(stack, email: str) -> dict:
-    event = http_event("POST", "/admin/people/erase", route="/admin/{proxy+}", claims=STAFF_CLAIMS,
+    event = http_event("POST", "/admin/people/erase", route="/admin/{proxy+}", claims=ADMIN_CLAIMS,
                        path_params={"proxy": "people/erase"}, body={"email": email, "note": "Request #12"})
     return stack.invoke(ADMIN, event)
 

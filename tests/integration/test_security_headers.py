@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from referral_core.security_headers import DEFAULT_CSP, merge_csp, secure
+from tests.support.admin import staff_pool
 from tests.support.aws import Stack
 from tests.support.events import json_body
 from tests.support.jobs import configure_webhook_secrets
@@ -43,11 +44,12 @@ def assert_secure(response: dict[str, Any], what: str) -> None:
 @pytest.fixture
 def api(portal_stack: Stack) -> Caller:
     configure_webhook_secrets(portal_stack)
+    staff_pool(portal_stack)  # /admin/staff* reads the staff pool
     referrer = create_referrer(portal_stack)
     session = sign_in(portal_stack, referrer["email"])
     return Caller(portal_stack, session, path_values={
         "code": referrer["code"], "referrer_id": referrer["referrer_id"], "asset": "docs.js",
-        "kind": "referrals"})
+        "kind": "referrals", "name": "app.js"})
 
 
 def test_every_route_answers_with_the_security_headers_whatever_it_answers(api):

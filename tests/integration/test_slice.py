@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.support.events import (
+    NO_ROLE_CLAIMS,
     STAFF_CLAIMS,
-    VIEWER_CLAIMS,
     http_event,
     json_body,
     load_event,
@@ -85,7 +85,7 @@ def test_invalid_json_is_400(stack):
 
 
 def test_non_staff_token_is_403_and_no_claims_is_401(stack):
-    assert create(stack, {"name": "A", "email": "a@example.com"}, claims=VIEWER_CLAIMS)["statusCode"] == 403
+    assert create(stack, {"name": "A", "email": "a@example.com"}, claims=NO_ROLE_CLAIMS)["statusCode"] == 403
     event = http_event("POST", "/admin/referrers", body={"name": "A", "email": "a@example.com"})
     assert stack.invoke(ADMIN, event)["statusCode"] == 401
     assert stack.items() == []

@@ -17,7 +17,15 @@ from referral_core.dal.referrers import ReferrerRepository
 from referral_core.services.notifications import send_due_digests, stage_sentence
 from referral_core.stages import PROGRESS, Stage
 from tests.support import iam_usage
-from tests.support.events import STAFF_CLAIMS, http_event, json_body, load_event, stream_event, stream_record
+from tests.support.events import (
+    ADMIN_CLAIMS,
+    STAFF_CLAIMS,
+    http_event,
+    json_body,
+    load_event,
+    stream_event,
+    stream_record,
+)
 from tests.support.portal import (
     ADMIN,
     NOTIFY,
@@ -261,7 +269,7 @@ def test_the_limit_is_a_programme_setting(portal_stack):
     stack = portal_stack
     program = json_body(stack.invoke(ADMIN, http_event("GET", "/admin/program", claims=STAFF_CLAIMS)))
     assert program["rules"]["notifications"] == {"max_stage_emails_per_hour": 4}
-    saved = stack.invoke(ADMIN, http_event("PUT", "/admin/program", claims=STAFF_CLAIMS, body={
+    saved = stack.invoke(ADMIN, http_event("PUT", "/admin/program", claims=ADMIN_CLAIMS, body={
         **program["rules"], "notifications": {"max_stage_emails_per_hour": 2},
         "expected_version": program["version"]}))
     assert saved["statusCode"] == 200, saved

@@ -227,6 +227,68 @@ def test_generated_local_files(fixture_stack: StackProcess) -> None:
     assert value == {"secrets": [fixture_stack.webhook_secret]}
 
 
+# ------------------------------------------------------------------ Cognito's public API, same-origin
+
+
+def cognito(stack: StackProcess, operation: str, body: dict[str, Any]) -> Any:
+    return stack.request("POST", "/_local/cognito-idp", body=json.dumps(body), headers={
+        "content-type": "application/x-amz-json-1.1",
+        "x-amz-target": f"AWSCognitoIdentityProviderService.{operation}"})
+
+
+def test_cognito_proxy_signs_in_resets_passwords_and_mails_the_code(fixture_stack: StackProcess) -> None:
+    # Given a new user with a temporary password, as `admin-create-user` makes one after a deploy
+    idp = fixture_stack.aws("cognito-idp")
+    (pool_id,) = fixture_stack.info()["user_pools"].values()
+    (client_id,) = fixture_stack.info()["user_pool_clients"].values()
+    email = f"new-{time.time_ns()}@example.com"
+    idp.admin_create_user(UserPoolId=pool_id, Username=email, TemporaryPassword="Temp-Passw0rd-1",
+                          UserAttributes=[{"Name": "email", "Value": email}], MessageAction="SUPPRESS")
+    sign_in = {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client_id,
+               "AuthParameters": {"USERNAME": email, "PASSWORD": "Temp-Passw0rd-1"}}
+
+    # When they sign in through the gateway, the first answer is the new-password challenge
+    first = cognito(fixture_stack, "InitiateAuth", sign_in)
+    assert first.status == 200 and first.json()["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    done = cognito(fixture_stack, "RespondToAuthChallenge", {
+        "ChallengeName": "NEW_PASSWORD_REQUIRED", "ClientId": client_id, "Session": first.json()["Session"],
+        "ChallengeResponses": {"USERNAME": email, "NEW_PASSWORD": "Chosen-Passw0rd-2"}})
+    tokens = done.json()["AuthenticationResult"]
+    assert {"IdToken", "AccessToken", "RefreshToken"} <= set(tokens)
+    refreshed = cognito(fixture_stack, "InitiateAuth", {"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client_id,
+                                                        "AuthParameters": {"REFRESH_TOKEN": tokens["RefreshToken"]}})
+    assert "IdToken" in refreshed.json()["AuthenticationResult"]
+
+    # And a forgotten password: the code arrives in the outbox, a wrong one is refused, the right one works
+    assert cognito(fixture_stack, "ForgotPassword", {"ClientId": client_id, "Username": email}).status == 200
+    (mail,) = [m for m in fixture_stack.outbox() if m["to"] == [email]]
+    code = mail["text"].rsplit(" ", 1)[-1]
+    assert code.isdigit() and len(code) == 6
+    confirm = {"ClientId": client_id, "Username": email, "Password": "Reset-Passw0rd-3"}
+    other = "000000" if code != "000000" else "111111"
+    wrong = cognito(fixture_stack, "ConfirmForgotPassword", {**confirm, "ConfirmationCode": other})
+    assert wrong.status == 400 and wrong.json()["__type"] == "ExpiredCodeException"
+    assert cognito(fixture_stack, "ForgotPassword", {"ClientId": client_id, "Username": email}).status == 200
+    code = [m for m in fixture_stack.outbox() if m["to"] == [email]][-1]["text"].rsplit(" ", 1)[-1]
+    assert cognito(fixture_stack, "ConfirmForgotPassword", {**confirm, "ConfirmationCode": code}).status == 200
+    again = cognito(fixture_stack, "InitiateAuth",
+                    {**sign_in, "AuthParameters": {"USERNAME": email, "PASSWORD": "Reset-Passw0rd-3"}})
+    assert "AuthenticationResult" in again.json()
+
+    # And sign-out revokes the refresh token
+    access = again.json()["AuthenticationResult"]["AccessToken"]
+    assert cognito(fixture_stack, "GlobalSignOut", {"AccessToken": access}).status == 200
+
+
+@pytest.mark.parametrize("target", ["AWSCognitoIdentityProviderService.AdminCreateUser",
+                                    "AWSCognitoIdentityProviderService.ListUsers", "DynamoDB_20120810.Scan", ""])
+def test_cognito_proxy_forwards_only_the_public_operations(fixture_stack: StackProcess, target: str) -> None:
+    response = fixture_stack.request("POST", "/_local/cognito-idp", body="{}", headers={
+        "content-type": "application/x-amz-json-1.1", "x-amz-target": target})
+    assert response.status == 400
+    assert response.json()["__type"] == "InvalidParameterException"
+
+
 # ------------------------------------------------------------------ IAM
 
 

@@ -21,7 +21,8 @@ from referral_core.ids import new_id
 from referral_core.models.referrers import CreateReferrerRequest
 from referral_core.services.referrers import create_referrer
 from referral_core.stages import Severity, Stage
-from tests.support.aws import PEPPER, Stack
+from tests.support import iam_usage
+from tests.support.aws import PEPPER, Stack, template
 
 ORIGIN = "https://refer.example.com"
 
@@ -168,3 +169,20 @@ def bulk_queue(stack: Stack, count: int, *, status: str = "open",
                 "flag_types": {"velocity" if velocity(n) else "duplicate_contact"},
                 "flag_severities": {"high" if velocity(n) else "low"}})
     return lead_ids
+
+
+def staff_pool(stack: Stack) -> str:
+    """A staff user pool on moto with the role groups, the staff function pointed at it; its id.
+
+    moto picks the pool's id, so the IAM recorder is told it stands for the template's ``StaffUserPool``
+    (the staff function's Cognito grant is on that pool only)."""
+    import boto3
+
+    idp = boto3.client("cognito-idp", region_name="us-east-1")
+    pool_id = str(idp.create_user_pool(PoolName="staff", UsernameAttributes=["email"])["UserPool"]["Id"])
+    for group in ("admin", "staff", "viewer"):
+        idp.create_group(UserPoolId=pool_id, GroupName=group)
+    iam_usage.stands_for(pool_id, str(template().ref("StaffUserPool")))
+    stack.env["STAFF_USER_POOL_ID"] = pool_id
+    stack.monkeypatch.setenv("STAFF_USER_POOL_ID", pool_id)
+    return pool_id

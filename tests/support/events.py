@@ -61,8 +61,11 @@ def http_event(method: str, path: str, *, route: str | None = None, body: Any = 
     }
 
 
+# Claims as API Gateway passes them, one per role (referral_core.auth), plus a user in no role's group.
+ADMIN_CLAIMS = {"sub": "admin-1", "email": "admin@example.com", "cognito:groups": "[admin]"}
 STAFF_CLAIMS = {"sub": "staff-1", "email": "staff@example.com", "cognito:groups": "[staff]"}
-VIEWER_CLAIMS = {"sub": "viewer-1", "email": "viewer@example.com"}
+VIEWER_CLAIMS = {"sub": "viewer-1", "email": "viewer@example.com", "cognito:groups": "[viewer]"}
+NO_ROLE_CLAIMS = {"sub": "nobody-1", "email": "nobody@example.com"}
 
 
 def _image(item: dict[str, Any] | None) -> dict[str, Any] | None:

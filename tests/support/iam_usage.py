@@ -40,6 +40,11 @@ ARTIFACT = REPO_ROOT / "test-artifacts" / "iam-usage.json"
 #: The modules whose complete, green run is the evidence for "no grant never used".
 EVIDENCE_DIR = REPO_ROOT / "tests" / "integration"
 
+#: Resources a test made on moto standing for a template resource: the id moto gave it -> the id the template
+#: resolves to in-process (local.template), e.g. a Cognito pool (moto picks its id): calls on it are judged as
+#: calls on the template's resource. See :func:`stands_for`.
+STANDS_FOR: dict[str, str] = {}
+
 #: Grants no test exercises, each with the reason it is still needed: (function, action) -> why.
 UNUSED_OK: dict[tuple[str, str], str] = {}
 
@@ -79,7 +84,9 @@ class Recorder:
         service = model.service_model.signing_name or model.service_model.endpoint_prefix
         with self.lock:
             try:
-                requests = describer().describe(service, model.name, params)
+                described = {k: STANDS_FOR.get(v, v) if k == "UserPoolId" and isinstance(v, str) else v
+                             for k, v in params.items()}
+                requests = describer().describe(service, model.name, described)
             except Exception as exc:  # never break the app's call: fail the test instead
                 self.pending.append({"function": function, "action": f"{service}:{model.name}", "resource": "?",
                                      "reason": f"the recorder could not describe the call: {exc!r}"})
@@ -92,6 +99,11 @@ class Recorder:
 
 
 RECORDER = Recorder()
+
+
+def stands_for(moto_id: str, template_id: str) -> None:
+    """Judge the calls on ``moto_id`` (made by a test) as calls on the template's ``template_id``."""
+    STANDS_FOR[moto_id] = template_id
 
 
 def record_calls_of(session: Any) -> None:

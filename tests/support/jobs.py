@@ -51,7 +51,7 @@ def invoke_concurrently(stack: Stack, logical_id: str, events: list[dict[str, An
 
     def container(index: int) -> None:
         for position in range(index, len(events), containers):
-            with iam_usage.running(reader):
+            with iam_usage.running(reader):  # a consumer's calls are its stream reader's
                 results[position] = handlers[index](events[position], LambdaContext(function_name=fn.name))
 
     with ThreadPoolExecutor(max_workers=containers) as pool:

@@ -11,9 +11,10 @@ import re
 from typing import Any
 
 from local.gateway import Router
+from referral_core.auth import Role, required_role
 from scripts import openapi
 from tests.support.aws import Stack, template
-from tests.support.events import STAFF_CLAIMS, http_event
+from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, http_event
 from tests.support.jobs import WEBHOOK, signed_event
 
 SPEC: dict[str, Any] = json.loads(openapi.OUTPUT.read_text())
@@ -47,7 +48,8 @@ def request_schema(method: str, path: str) -> dict[str, Any]:
 
 class Caller:
     """Sends requests as API Gateway would, with what each route needs to get past authentication: staff
-    claims on ``/admin/*``, ``session`` on ``/me/*``, a signature on the webhook."""
+    claims on ``/admin/*`` (admin claims on the admin routes: ``referral_core.auth.required_role``),
+    ``session`` on ``/me/*``, a signature on the webhook."""
 
     def __init__(self, stack: Stack, session: str, path_values: dict[str, str] | None = None) -> None:
         self.stack, self.session = stack, session
@@ -73,6 +75,11 @@ class Caller:
             all_headers.update(headers or {})
             event = http_event(method, concrete, raw_body=raw_body, headers=all_headers, query=query,
                                path_params=params or None,
-                               claims=STAFF_CLAIMS if path.startswith("/admin/") else None)
+                               claims=staff_claims(method, path) if path.startswith("/admin/") else None)
         event["routeKey"] = event["requestContext"]["routeKey"] = route.route_key
         return dict(self.stack.invoke(route.function_id, event))
+
+
+def staff_claims(method: str, path: str) -> dict[str, str]:
+    """Claims of the least role the route needs: admin claims for the admin routes, staff claims otherwise."""
+    return ADMIN_CLAIMS if required_role(method, path) is Role.ADMIN else STAFF_CLAIMS

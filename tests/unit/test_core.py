@@ -62,7 +62,7 @@ def test_settings_fail_fast_listing_every_missing_variable():
         read_settings(S, {"TABLE_NAME": "t", "DAYS": "x"})
 
 
-def test_staff_group_is_checked_again_in_the_handler():
+def test_a_role_group_is_checked_again_in_the_handler():
     def event(claims):
         return {"requestContext": {"authorizer": {"jwt": {"claims": claims}}}}
 

@@ -106,6 +106,21 @@ def test_moto_gets_actions_on_star_and_the_transaction_actions_their_items_need(
     assert policy().moto_documents() == {}
 
 
+def test_an_sqs_batch_call_is_authorised_as_its_single_message_action_and_moto_gets_the_batch_name():
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/parked.fifo"
+    assert D.describe("sqs", "SendMessageBatch", {"QueueUrl": url, "Entries": []}) == [
+        Request("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:parked.fifo")]
+    assert D.describe("sqs", "DeleteMessageBatch", {"QueueUrl": url})[0].action == "sqs:DeleteMessage"
+    fn = policy({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:1:q"})
+    [statement] = fn.moto_documents()["actions"]["Statement"]
+    assert statement["Action"] == ["sqs:SendMessage", "sqs:SendMessageBatch"]
+
+
+def test_a_cognito_admin_call_is_authorised_on_its_user_pool():
+    assert D.describe("cognito-idp", "AdminGetUser", {"UserPoolId": "us-east-1_abc", "Username": "x"}) == [
+        Request("cognito-idp:AdminGetUser", "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc")]
+
+
 def test_usage_counts_calls_marks_used_grants_and_lists_calls_without_one():
     fn = policy({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": TABLE})
     usage = Usage({"Fn": fn})

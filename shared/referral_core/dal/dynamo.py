@@ -231,6 +231,26 @@ class Table:
         return Page(items=[deserialize(i) for i in out.get("Items", [])],
                     last_key=deserialize(last) if last else None, scanned=out.get("ScannedCount", 0))
 
+    def count(self, key_condition: str, values: Mapping[str, Any], *, index: str | None = None,
+              cap: int) -> tuple[int, bool]:
+        """How many items match (Query with ``Select=COUNT``), reading at most about ``cap`` of them:
+        ``(count, capped)``, ``capped`` when it stopped at the cap with more to count."""
+        counted, start = 0, None
+        while True:
+            try:
+                out = self.client.query(**_opt(
+                    TableName=self.name, IndexName=index, KeyConditionExpression=key_condition,
+                    ExpressionAttributeValues=serialize(values), Select="COUNT", Limit=cap - counted,
+                    ExclusiveStartKey=start))
+            except Exception as exc:
+                raise translate(exc) from exc
+            counted += int(out.get("Count", 0))
+            start = out.get("LastEvaluatedKey")
+            if not start:
+                return counted, False
+            if counted >= cap:
+                return counted, True
+
     def query_all(self, key_condition: str, values: Mapping[str, Any], **kwargs: Any) -> Iterator[Item]:
         start: Mapping[str, Any] | None = None
         while True:

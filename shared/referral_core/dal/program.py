@@ -24,6 +24,13 @@ class ProgramRepository:
         """The stored ``CURRENT`` item (``rules``, ``version``, ``updated_at``, ``updated_by``), if any."""
         return self.table.get(PROGRAM_PK, CURRENT_SK, consistent=True)
 
+    def versions(self, *, limit: int, start_key: dict[str, Any] | None
+                 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Saved versions, newest first: Query ``PROGRAM`` / ``begins_with(sk, VERSION#)`` descending."""
+        page = self.table.query("pk = :pk AND begins_with(sk, :prefix)", {":pk": PROGRAM_PK, ":prefix": "VERSION#"},
+                                newest_first=True, limit=limit, start_key=start_key)
+        return page.items, page.last_key
+
     def save(self, rules: dict[str, Any], *, expected_version: int, actor: str, at: str) -> int:
         """Write version ``expected_version + 1`` and its history and audit entries, atomically.
 

@@ -79,6 +79,7 @@ class ReferrerRepository:
             "personal_code": new.code, "link": new.link, "origin": new.origin,
             "created_at": new.created_at, "created_by": new.created_by,
             "gsi1pk": keys.referrer_by_email_gsi(new.email_hash), "gsi1sk": "REFERRER",
+            "gsi2pk": keys.REFERRER_DIRECTORY_GSI, "gsi2sk": keys.referrer_directory_sk(new.name, new.referrer_id),
         }
         code_item = {
             "pk": code_pk, "sk": code_sk, "type": "share_code", "code": new.code,
@@ -109,6 +110,17 @@ class ReferrerRepository:
             if index == 2:
                 raise CodeTaken("that code is taken", reasons=exc.reasons) from exc
             raise
+
+    def directory(self, *, name_prefix: str, limit: int, start_key: dict[str, Any] | None
+                  ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Referrer profiles by name (gsi2 ``REFERRERS``, A to Z), those whose name starts with
+        ``name_prefix`` (a ``keys.name_key``; empty: all); ``limit`` a page. Returns items and the last key."""
+        condition, values = "gsi2pk = :dir", {":dir": keys.REFERRER_DIRECTORY_GSI}
+        if name_prefix:
+            condition += " AND begins_with(gsi2sk, :prefix)"
+            values[":prefix"] = name_prefix
+        page = self.table.query(condition, values, index="gsi2", limit=limit, start_key=start_key)
+        return page.items, page.last_key
 
     def get(self, referrer_id: str) -> dict[str, Any] | None:
         return self.table.get(*keys.referrer(referrer_id))

@@ -26,6 +26,7 @@ from referral_core.stages import ReviewStatus
 #: Most items one filtered queue page reads (DynamoDB bills filtered-out items too); past it the page
 #: ends early with a cursor.
 QUEUE_READ_BUDGET = 1000
+QUEUE_COUNT_CAP = 1000  # per status: the queue counts read at most this many items each
 
 
 class StaleVersion(ConditionFailed):
@@ -90,7 +91,8 @@ class ReviewRepository:
 
     # -- reads -----------------------------------------------------------------------------------
     def queue_page(self, status: ReviewStatus, *, limit: int, start_key: dict[str, Any] | None,
-                   flag_type: str | None = None, severity: str | None = None,
+                   flag_type: str | None = None, severity: str | None = None, source: str | None = None,
+                   updated: tuple[str | None, str | None] = (None, None),
                    read_budget: int = QUEUE_READ_BUDGET) -> QueuePage:
         """Up to ``limit`` referrals under ``REVIEW#{status}``, newest first, resuming after ``start_key``.
 
@@ -102,6 +104,18 @@ class ReviewRepository:
         otherwise ``last_key`` is the last item *read*. Either way pages never overlap or skip.
         """
         conditions, values = [], {":queue": review_gsi(status)}
+        names: dict[str, str] = {}
+        key = "gsi2pk = :queue"
+        low, high = updated  # the sort key starts with updated_at: a date range is a key condition
+        if low and high:
+            key += " AND gsi2sk BETWEEN :low AND :high"
+        elif low or high:
+            key += " AND gsi2sk >= :low" if low else " AND gsi2sk <= :high"
+        values |= {k: v for k, v in ((":low", low), (":high", high)) if v}
+        if source:
+            conditions.append("#source = :source")  # SOURCE is a reserved word
+            names["#source"] = "source"
+            values[":source"] = source
         if flag_type:
             conditions.append("contains(flag_types, :flag_type)")
             values[":flag_type"] = flag_type
@@ -113,7 +127,7 @@ class ReviewRepository:
         last_key = start_key
         while True:
             page = self.table.query(
-                "gsi2pk = :queue", values, index="gsi2", newest_first=True, limit=limit,
+                key, values, index="gsi2", newest_first=True, limit=limit, names=names or None,
                 filter_expression=" AND ".join(conditions) or None, start_key=last_key)
             room = limit - len(items)
             items.extend(page.items[:room])
@@ -121,6 +135,10 @@ class ReviewRepository:
             last_key = _queue_key(items[-1]) if len(page.items) > room else page.last_key
             if not last_key or len(items) >= limit or evaluated >= read_budget:
                 return QueuePage(items=items, last_key=last_key, evaluated=evaluated)
+
+    def queue_size(self, status: ReviewStatus, *, cap: int = QUEUE_COUNT_CAP) -> tuple[int, bool]:
+        """Referrals under ``REVIEW#{status}``, counted up to ``cap`` (a COUNT Query reads the items)."""
+        return self.table.count("gsi2pk = :queue", {":queue": review_gsi(status)}, index="gsi2", cap=cap)
 
     def lead_partition(self, lead_id: str) -> list[Item]:
         """Lead, referral, flags, notes, decisions and audit of one lead (strongly consistent)."""

@@ -33,6 +33,7 @@ class EntryKind(StrEnum):
     WITHDRAWAL_HOLD = "withdrawal_hold"
     WITHDRAWAL_PAID = "withdrawal_paid"
     WITHDRAWAL_REJECTED_RELEASE = "withdrawal_rejected_release"
+    ADJUSTMENT = "adjustment"  # staff: a bonus (+) or a correction (-) of the available balance, with a reason
 
 
 class RewardState(StrEnum):

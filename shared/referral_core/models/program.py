@@ -174,6 +174,11 @@ class Program(Model):
     updated_by: str | None = None
 
 
+class ProgramVersions(Model):
+    items: list[Program] = Field(description="Saved versions, newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for older versions; null at the end")
+
+
 class UpdateProgramRequest(ProgramRules):
     expected_version: Annotated[int, Field(ge=0, le=MAX_VERSION, description="the version you read; 409 if it changed")]
 

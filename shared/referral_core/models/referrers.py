@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
@@ -46,3 +46,55 @@ class ReferrerStatusView(Model):
     changed_at: str = Field(description="ISO-8601 UTC")
     changed_by: str
     share_codes_updated: int = Field(description="Share codes that now carry this status")
+
+
+class ReferrerSummary(Model):
+    """A referrer in the staff directory (absent attributes are left out)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    referrer_id: str
+    name: str | None = None
+    email: str | None = None
+    status: str = Field(default="active", description="active, suspended or erased (absent: active)")
+    personal_code: str | None = None
+    created_at: str | None = None
+
+
+class ReferrerDirectoryPage(Model):
+    items: list[ReferrerSummary] = Field(description="By name, A to Z; exact matches (email, code, id) first")
+    next_cursor: str | None = Field(description="Pass as `cursor` (with the same `q`) for more; null at the end")
+    matched_by: str = Field(description="all, name (prefix), email, code or id", examples=["name"])
+
+
+class AdjustmentRequest(Model):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_cents: Annotated[int, Field(ge=-10_000_000, le=10_000_000,
+                                       description="+ a bonus, - a correction of the available balance; not 0")]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000),
+                      MultiLine] = Field(
+        description="Why: kept with the entry and in the audit trail (the referrer sees the entry, not this)")
+    adjustment_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{8,64}$")] | None = Field(
+        default=None, description="The client's id for this adjustment: sending it again posts nothing (409)")
+
+
+class AdjustmentResponse(Model):
+    adjustment_id: str
+    referrer_id: str
+    amount_cents: int
+    available_cents: int = Field(description="The available balance after it")
+    at: str
+
+
+class ReferrerDetail(Model):
+    """``GET /admin/referrers/{id}``: the referrer and what hangs off them, each item as stored (no keys)."""
+
+    referrer: ReferrerSummary
+    profile: dict[str, Any] = Field(description="The profile as stored: phone, link, origin, opt-out...")
+    balance: dict[str, Any] | None
+    ledger: list[dict[str, Any]] = Field(description="Every ledger entry, newest first")
+    share_codes: list[dict[str, Any]]
+    referrals: list[dict[str, Any]] = Field(description="The 20 newest referrals")
+    more_referrals: bool
+    withdrawals: list[dict[str, Any]] = Field(description="The 20 newest withdrawals")

@@ -104,6 +104,17 @@ class ReviewQueuePage(Model):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at the end")
 
 
+class QueueCount(Model):
+    status: ReviewStatus
+    count: int = Field(description="Referrals with this review status (at most `capped_at` counted)")
+    capped: bool = Field(description="True: there are more than `count`; the count stopped at the cap")
+
+
+class ReviewQueueCounts(Model):
+    counts: list[QueueCount] = Field(description="One per review status, in the queue's order")
+    capped_at: int
+
+
 class DisputeStatus(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"

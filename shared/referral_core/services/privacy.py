@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from referral_core import keys
 from referral_core.clock import iso
 from referral_core.contacts import clean_email, clean_phone
 from referral_core.dal.dynamo import Item
@@ -174,6 +175,8 @@ class _Scrubber:
                 sets[name] = clean
         if item.get("type") == "referrer":
             sets["status"] = "erased"
+            if item.get("gsi2pk") == keys.REFERRER_DIRECTORY_GSI:  # the directory key holds the name
+                sets["gsi2sk"] = keys.referrer_directory_sk(ERASED, str(item["referrer_id"]))
         if not sets and not removes:
             return None
         return ItemChange(pk=item["pk"], sk=item["sk"], sets=sets, removes=tuple(removes))

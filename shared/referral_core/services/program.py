@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from referral_core.clock import iso
-from referral_core.dal.program import ProgramRepository
-from referral_core.models.program import Program, ShareCodeRules, UpdateProgramRequest, default_rules
+from referral_core.dal.cursors import decode_cursor, encode_cursor
+from referral_core.dal.program import PROGRAM_PK, ProgramRepository
+from referral_core.models.program import (
+    Program,
+    ProgramVersions,
+    ShareCodeRules,
+    UpdateProgramRequest,
+    default_rules,
+)
 from referral_core.services.program_defaults import program_rules
+
+
+def _program(stored: dict[str, Any]) -> Program:
+    """A stored programme item (the current one or a saved version) as the API shows it."""
+    return Program(rules=program_rules(stored), version=int(stored.get("version") or 0),
+                   updated_at=stored.get("updated_at"), updated_by=stored.get("updated_by"))
 
 
 def current_program(repo: ProgramRepository) -> Program:
@@ -15,8 +30,13 @@ def current_program(repo: ProgramRepository) -> Program:
     stored = repo.current()
     if stored is None:
         return Program(rules=default_rules(), version=0)
-    return Program(rules=program_rules(stored), version=int(stored.get("version") or 0),
-                   updated_at=stored.get("updated_at"), updated_by=stored.get("updated_by"))
+    return _program(stored)
+
+
+def program_versions(repo: ProgramRepository, *, cursor: str | None, limit: int) -> ProgramVersions:
+    """Every saved version, newest first (each as it was saved)."""
+    items, last = repo.versions(limit=limit, start_key=decode_cursor(cursor, index=None, partition=PROGRAM_PK))
+    return ProgramVersions(items=[_program(i) for i in items], next_cursor=encode_cursor(last))
 
 
 def share_code_rules(repo: ProgramRepository) -> ShareCodeRules:

@@ -7,6 +7,7 @@ deferred referrals stay findable and accepted/dismissed ones keep their history.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from referral_core.clock import iso
@@ -14,6 +15,7 @@ from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import Item
 from referral_core.dal.referrals import hold_clauses, review_gsi
 from referral_core.dal.review import (
+    QUEUE_COUNT_CAP,
     Attribution,
     Decision,
     ReferrerMissing,
@@ -21,12 +23,14 @@ from referral_core.dal.review import (
     StaffChange,
     StaleVersion,
 )
-from referral_core.errors import Conflict, NotFound
+from referral_core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
 from referral_core.models.review import (
     AttributionRequest,
     DecisionKind,
     DecisionRequest,
+    QueueCount,
     ReferralEvidence,
+    ReviewQueueCounts,
     ReviewQueuePage,
     StaffChangeResponse,
 )
@@ -51,12 +55,30 @@ def view(item: Item | None) -> dict[str, Any] | None:
 
 
 def review_queue(repo: ReviewRepository, *, status: ReviewStatus, limit: int, cursor: str | None = None,
-                 flag_type: FlagType | None = None, severity: Severity | None = None) -> ReviewQueuePage:
-    """A page of the queue; each entry has the attributes of ``ReviewQueueItem`` that the referral has."""
-    page = repo.queue_page(status, limit=limit, flag_type=flag_type, severity=severity,
-                           start_key=decode_cursor(cursor, index="gsi2", partition=review_gsi(status)))
+                 flag_type: FlagType | None = None, severity: Severity | None = None, source: str | None = None,
+                 updated_from: date | None = None, updated_to: date | None = None) -> ReviewQueuePage:
+    """A page of the queue; each entry has the attributes of ``ReviewQueueItem`` that the referral has.
+    ``updated_from``/``updated_to`` (days, both included) bound the sort key, ``updated_at``."""
+    if updated_from and updated_to and updated_from > updated_to:
+        raise InvalidInput("the range ends before it starts", fields={"to": "before from"})
+    low = updated_from.isoformat() if updated_from else None
+    high = f"{updated_to.isoformat()}~" if updated_to else None  # "~" sorts after any time of that day
+    start = decode_cursor(cursor, index="gsi2", partition=review_gsi(status))
+    if start and ((low and start["gsi2sk"] < low) or (high and start["gsi2sk"] > high)):
+        raise MalformedRequest("cursor is not valid", fields={"cursor": "from another date range"})
+    page = repo.queue_page(status, limit=limit, flag_type=flag_type, severity=severity, source=source,
+                           updated=(low, high), start_key=start)
     return ReviewQueuePage.model_validate({"status": status, "items": [view(item) for item in page.items],
                                            "next_cursor": encode_cursor(page.last_key)})
+
+
+def queue_counts(repo: ReviewRepository) -> ReviewQueueCounts:
+    """How many referrals each review status holds, each counted up to ``QUEUE_COUNT_CAP``."""
+    counts = []
+    for status in ReviewStatus:
+        count, capped = repo.queue_size(status)
+        counts.append(QueueCount(status=status, count=count, capped=capped))
+    return ReviewQueueCounts(counts=counts, capped_at=QUEUE_COUNT_CAP)
 
 
 def _by_type(items: Iterable[Item]) -> dict[str, list[Item]]:

@@ -1,0 +1,200 @@
+// Programme rules (GET /admin/program; PUT it, admin only, with the version read: 409 if it changed).
+// The form edits the everyday rules; "Review the changes" lists them in plain words before saving.
+
+import { $, append, cents, clearErrors, el, fieldError, fieldErrors, money, say, when } from "./dom.js";
+
+let tierSerial = 0;
+
+function rewardText(reward) {
+  if (!reward) return "";
+  if (reward.flat_cents !== undefined && reward.flat_cents !== null) return money(reward.flat_cents);
+  return `${reward.percent_bp / 100} % of the paid job${reward.cap_cents ? ` (at most ${money(reward.cap_cents)})` : ""}`;
+}
+
+function rewardInput(reward) {
+  if (!reward) return "";
+  if (reward.flat_cents !== undefined && reward.flat_cents !== null) return (reward.flat_cents / 100).toFixed(2);
+  return `${reward.percent_bp / 100}%`;
+}
+
+export function wireProgram({ session }) {
+  let current = null; // { rules, version, ... }
+  let proposed = null;
+
+  function tierRow(tier) {
+    tierSerial += 1;
+    const n = tierSerial;
+    const row = el("div", null, { class: "tier", "data-tier": String(n) });
+    const input = (label, name, value, attrs = {}) => {
+      const id = `tier-${n}-${name}`;
+      return [el("label", label, { for: id }), el("input", null, { id, name, value, autocomplete: "off", "aria-describedby": `${id}-error`, ...attrs }),
+        el("p", null, { id: `${id}-error`, class: "field-error" })];
+    };
+    append(row, ...input("Tier name", "name", tier.name),
+      ...input("From this many rewarded referrals", "min_rewarded", String(tier.min_rewarded), { inputmode: "numeric" }),
+      ...input("Reward (an amount like 25.00, or a percentage like 10%)", "reward", rewardInput(tier.reward)));
+    row.dataset.cap = tier.reward && tier.reward.cap_cents ? String(tier.reward.cap_cents) : "";
+    return row;
+  }
+
+  function fill(program) {
+    current = program;
+    const rules = program.rules;
+    $("program-version").textContent = program.version
+      ? `Version ${program.version}, saved ${when(program.updated_at)} by ${program.updated_by || "staff"}.`
+      : "The default rules (never saved yet).";
+    $("program-tiers").replaceChildren(...rules.tiers.map(tierRow));
+    $("program-form").hidden = false; // shown once filled: nothing moves under the reader
+    $("program-history").hidden = false;
+    $("program-holding").value = String(rules.holding_days);
+    $("program-minjob").value = (rules.min_job_value_cents / 100).toFixed(2);
+    $("program-minwd").value = (rules.min_withdrawal_cents / 100).toFixed(2);
+    $("program-review").checked = Boolean(rules.require_review);
+    $("program-zones").value = (rules.zones || []).join(", ");
+    const editable = session.can("admin");
+    for (const field of $("program-form").querySelectorAll("input")) field.disabled = !editable;
+    $("program-check").hidden = !editable;
+    $("program-save").hidden = true;
+    $("program-summary").hidden = true;
+    $("program-conflict").hidden = true;
+  }
+
+  let versionsCursor = null;
+
+  function summaryOf(rules) {
+    const tiers = rules.tiers.map((t) => `${t.name} ${rewardText(t.reward)}`).join(", ");
+    return `${tiers}; holding ${rules.holding_days} days; withdrawals from ${money(rules.min_withdrawal_cents)}; `
+      + `${rules.require_review ? "every reward reviewed" : "no review needed"}`;
+  }
+
+  async function versions({ more = false } = {}) {
+    const params = new URLSearchParams({ limit: "10" });
+    if (more && versionsCursor) params.set("cursor", versionsCursor);
+    try {
+      const page = await session.api("GET", `/admin/program/versions?${params}`);
+      const list = $("program-versions");
+      if (!more) list.replaceChildren();
+      for (const item of page.items) {
+        list.appendChild(append(el("li", null, { "data-version": String(item.version) }),
+          el("strong", `Version ${item.version}`), el("span", ` — ${when(item.updated_at)} by ${item.updated_by || "staff"}`, { class: "meta" }),
+          el("p", summaryOf(item.rules))));
+      }
+      if (!list.childElementCount) list.appendChild(el("li", "Never saved: the defaults are in force.", { class: "empty" }));
+      versionsCursor = page.next_cursor;
+      $("program-versions-more").hidden = !versionsCursor;
+    } catch (error) {
+      say(`Could not load the saved versions: ${error.message}`, { error: true });
+    }
+  }
+  $("program-versions-more").addEventListener("click", () => versions({ more: true }));
+
+  async function load() {
+    versions();
+    say("Loading the rules…");
+    try {
+      fill(await session.api("GET", "/admin/program"));
+      say(session.can("admin") ? "" : "Only an admin can change the programme rules.");
+    } catch (error) {
+      say(`Could not load the rules: ${error.message}`, { error: true });
+    }
+  }
+
+  const invalid = (id, message) => {
+    fieldError(id, message);
+    return null;
+  };
+
+  /** The rules the form describes, or null after showing what is wrong next to the field. */
+  function read() {
+    const rules = { ...current.rules };
+    const tiers = [];
+    for (const row of $("program-tiers").querySelectorAll(".tier")) {
+      const n = row.dataset.tier;
+      const name = $(`tier-${n}-name`).value.trim();
+      const min = Number($(`tier-${n}-min_rewarded`).value);
+      const text = $(`tier-${n}-reward`).value.trim();
+      if (!name) return invalid(`tier-${n}-name`, "Give the tier a name.");
+      if (!Number.isInteger(min) || min < 0) return invalid(`tier-${n}-min_rewarded`, "A whole number, 0 or more.");
+      let reward;
+      if (text.endsWith("%")) {
+        const pct = Number(text.slice(0, -1).trim());
+        if (!(pct > 0 && pct <= 100)) return invalid(`tier-${n}-reward`, "A percentage between 0 and 100.");
+        reward = { percent_bp: Math.round(pct * 100), ...(row.dataset.cap ? { cap_cents: Number(row.dataset.cap) } : {}) };
+      } else {
+        const amount = cents(text);
+        if (amount === null) return invalid(`tier-${n}-reward`, "An amount like 25.00, or a percentage like 10%.");
+        reward = { flat_cents: amount };
+      }
+      tiers.push({ name, min_rewarded: min, reward });
+    }
+    rules.tiers = tiers;
+    const holding = Number($("program-holding").value);
+    if (!Number.isInteger(holding) || holding < 0 || holding > 365) return invalid("program-holding", "Days from 0 to 365.");
+    rules.holding_days = holding;
+    for (const [id, key] of [["program-minjob", "min_job_value_cents"], ["program-minwd", "min_withdrawal_cents"]]) {
+      const amount = cents($(id).value);
+      if (amount === null) return invalid(id, "An amount like 20.00.");
+      rules[key] = amount;
+    }
+    rules.require_review = $("program-review").checked;
+    rules.zones = $("program-zones").value.split(",").map((z) => z.trim()).filter(Boolean);
+    return rules;
+  }
+
+  function changes(before, after) {
+    const out = [];
+    const compare = (label, a, b) => { if (a !== b) out.push(`${label}: ${a} → ${b}`); };
+    compare("Holding period", `${before.holding_days} days`, `${after.holding_days} days`);
+    compare("Smallest job that earns a reward", money(before.min_job_value_cents), money(after.min_job_value_cents));
+    compare("Smallest withdrawal", money(before.min_withdrawal_cents), money(after.min_withdrawal_cents));
+    compare("Staff review of every reward", before.require_review ? "yes" : "no", after.require_review ? "yes" : "no");
+    compare("Postcodes served", (before.zones || []).join(", ") || "everywhere", after.zones.join(", ") || "everywhere");
+    const count = Math.max(before.tiers.length, after.tiers.length);
+    for (let i = 0; i < count; i += 1) {
+      const a = before.tiers[i];
+      const b = after.tiers[i];
+      const describe = (t) => (t ? `${t.name} from ${t.min_rewarded} rewarded: ${rewardText(t.reward)}` : "none");
+      compare(`Tier ${i + 1}`, describe(a), describe(b));
+    }
+    return out;
+  }
+
+  $("program-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearErrors(event.currentTarget);
+    const rules = read();
+    if (!rules) return;
+    const list = changes(current.rules, rules);
+    const summary = $("program-summary");
+    summary.hidden = false;
+    if (!list.length) {
+      summary.replaceChildren(el("p", "Nothing changes."));
+      $("program-save").hidden = true;
+      return;
+    }
+    proposed = rules;
+    summary.replaceChildren(el("p", "Saving changes these rules for new rewards (rewards already credited keep theirs):"),
+      append(el("ul"), ...list.map((text) => el("li", text))));
+    $("program-save").hidden = false;
+    $("program-save").focus();
+  });
+
+  $("program-save").addEventListener("click", async () => {
+    try {
+      const saved = await session.api("PUT", "/admin/program", { ...proposed, expected_version: current.version });
+      fill(saved);
+      await versions();
+      say(`Rules saved: version ${saved.version}.`);
+    } catch (error) {
+      if (error.status === 409) {
+        $("program-conflict").hidden = false;
+        $("program-reload").focus();
+        return;
+      }
+      const ids = { holding_days: "program-holding", min_job_value_cents: "program-minjob", min_withdrawal_cents: "program-minwd", zones: "program-zones" };
+      if (!fieldErrors(error, ids)) say(`Could not save: ${error.message}`, { error: true });
+    }
+  });
+  $("program-reload").addEventListener("click", load);
+  return { load };
+}
