@@ -11,64 +11,39 @@ A failing record is retried alone; the rest of the batch is kept.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from functools import cache
-from typing import Any
 
+from referral_core import referrer_mail
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.dynamo import Table
 from referral_core.dal.events import put_event
-from referral_core.dal.mail import Email, send_email
 from referral_core.dal.notifications import DigestQueue, NotificationLog, StageEmailLimit
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.dal.secrets import secret_string
 from referral_core.observability import logger
 from referral_core.services.notifications import (
     StageNotifier,
     on_referral_changed,
     on_referrer_created,
-    opt_out_link,
 )
 from referral_core.streams import Change
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class NotifySettings(BaseSettings):
-    sender_email: str
-    ses_configuration_set: str
-    session_secret_arn: str
-
-
-@cache
-def settings() -> NotifySettings:
-    return read_settings(NotifySettings)
-
-
 @cache
 def _table() -> Table:
-    return Table(settings().table_name)
-
-
-def _send(email: Email) -> str:
-    return send_email(settings().sender_email, email, configuration_set=settings().ses_configuration_set)
-
-
-def _opt_out_url(referrer: Mapping[str, Any]) -> str:
-    return opt_out_link(referrer, signing_key=secret_string(settings().session_secret_arn))
+    return Table(read_settings(BaseSettings).table_name)
 
 
 @cache
 def _stage_notifier() -> StageNotifier:
-    return StageNotifier(referrers=ReferrerRepository(_table()), log=NotificationLog(_table()), send=_send,
-                         publish=put_event, opt_out_url=_opt_out_url, limit=StageEmailLimit(_table()),
+    return StageNotifier(referrers=ReferrerRepository(_table()), log=NotificationLog(_table()), send=referrer_mail.send,
+                         publish=put_event, opt_out_url=referrer_mail.opt_out_url, limit=StageEmailLimit(_table()),
                          digests=DigestQueue(_table()))
 
 
 def record_handler(change: Change) -> None:
     new = change.new
     if change.event_name == "INSERT" and new.get("type") == "referrer":
-        sent = on_referrer_created(new, NotificationLog(_table()), _send)
+        sent = on_referrer_created(new, NotificationLog(_table()), referrer_mail.send)
         logger.info("welcome notification", extra={"referrer_id": new.get("referrer_id"), "sent": sent})
     elif change.event_name in ("INSERT", "MODIFY") and new.get("type") == "referral":
         outcome = on_referral_changed(change.old, new, _stage_notifier())

@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
+from referral_core import referrer_mail
 from referral_core.config import BaseSettings, read_settings
-from referral_core.dal.mail import Email, send_email
 from referral_core.dal.secrets import secret_string
 from referral_core.origin import request_origin
 from referral_core.pages.portal import CONTENT_SECURITY_POLICY
@@ -24,8 +24,6 @@ HTML_PAGE = {"description": "HTML page", "content": {"text/html": {"schema": {"t
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PortalSettings(BaseSettings):
-    sender_email: str
-    ses_configuration_set: str
     session_secret_arn: str
     signin_window_seconds: int
     signin_max_per_email: int
@@ -73,6 +71,5 @@ def html(status: int, body: str) -> Response[str]:
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=HTML_HEADERS)
 
 
-def send(email: Email) -> str:
-    return send_email(settings().sender_email, email, configuration_set=settings().ses_configuration_set)
+send = referrer_mail.send
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from referral_core import referrer_mail
 from referral_core.clock import iso, now
 from referral_core.dal.dynamo import Table, deserialize
 from referral_core.dal.notifications import DigestQueue
@@ -64,8 +65,8 @@ def send_digests_after_the_hour(stack, *, hours: float = 1.0) -> dict:
 
     secrets.clear_caches()  # its own container: it reads the signing secret itself
     with iam_usage.running(DIGESTS):  # the function's calls, judged against its grants
-        return send_due_digests(DigestQueue(module._table()), ReferrerRepository(module._table()), module._send,
-                                opt_out_url=module._opt_out_url, at=later)
+        return send_due_digests(DigestQueue(module._table()), ReferrerRepository(module._table()),
+                                referrer_mail.send, opt_out_url=referrer_mail.opt_out_url, at=later)
 
 
 @pytest.fixture
