@@ -38,17 +38,14 @@ from referral_core.http_errors import error_payload, json_payload
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest, lead_fields_from_form
 from referral_core.observability import logger, tracer
 from referral_core.openapi_parts import ERROR_REF, HTML_PAGE, inline_schema
-from referral_core.pages.leads import lead_received_page, policy_page, quick_help_page
+from referral_core.pages.leads import lead_received_page, policy_page, quick_help_csp, quick_help_page
 from referral_core.policy import policy_document
 from referral_core.security_headers import secured
 from referral_core.services.leads import CaptureRules, Requester, capture_lead, carried_params
 
-#: The pages' own CSP; the other security headers are added to every answer (referral_core.security_headers).
-HTML_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                                "frame-ancestors 'none'; base-uri 'none'"),
-}
+#: With the pages' own CSP (quick_help_csp); the other security headers are added to every answer
+#: (referral_core.security_headers).
+HTML_HEADERS = {"Cache-Control": "no-store"}
 HTML = "text/html; charset=utf-8"
 IDEMPOTENCY_PARTITION = "idempotency#capture_lead"
 
@@ -158,7 +155,8 @@ Answer = dict[str, Any]  # its proxy result
 
 
 def html(status: int, body: str) -> Answer:
-    return {"statusCode": status, "headers": {"Content-Type": HTML, **HTML_HEADERS}, "body": body}
+    return {"statusCode": status, "body": body,
+            "headers": {"Content-Type": HTML, **HTML_HEADERS, "Content-Security-Policy": quick_help_csp()}}
 
 
 def get_quick_help(event: Event) -> Answer:

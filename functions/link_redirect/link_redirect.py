@@ -93,11 +93,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.debug("redirect %s counted=%s", decision.status, decision.counted)
     if decision.status == 302:
         return {"statusCode": 302, "headers": {**_COMMON_HEADERS, "Location": decision.location}, "body": ""}
-    from referral_core.pages import not_found_page  # only 404s render HTML
+    from referral_core.pages import content_security_policy, not_found_page  # only 404s render HTML
 
     return {
         "statusCode": 404,
-        "headers": {**_COMMON_HEADERS, "Content-Type": "text/html; charset=utf-8"},
+        "headers": {**_COMMON_HEADERS, "Content-Type": "text/html; charset=utf-8",
+                    "Content-Security-Policy": content_security_policy()},
         "body": "" if visit.method == "HEAD" else not_found_page(landing),
     }
 

@@ -11,14 +11,11 @@ from referral_core import referrer_mail
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.secrets import secret_string
 from referral_core.origin import request_origin
-from referral_core.pages.portal import CONTENT_SECURITY_POLICY
+from referral_core.pages.portal import portal_csp
 
-#: The pages' own CSP (with the dashboard script's hash); the other security headers are added to every
-#: answer of the function (referral_core.security_headers).
-HTML_HEADERS = {
-    "Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow",
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-}
+#: With the pages' own CSP (the dashboard script's hash, portal_csp); the other security headers are added to
+#: every answer of the function (referral_core.security_headers).
+HTML_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 HTML_PAGE = {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
 
 
@@ -68,7 +65,8 @@ def signed_in(resolver: Any) -> dict[str, Any]:
 
 
 def html(status: int, body: str) -> Response[str]:
-    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=HTML_HEADERS)
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body,
+                    headers={**HTML_HEADERS, "Content-Security-Policy": portal_csp()})
 
 
 send = referrer_mail.send

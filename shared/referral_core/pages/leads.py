@@ -1,4 +1,5 @@
-"""Quick Help pages: the form (works without JavaScript), the thank-you page and the policy page.
+"""Quick Help pages: the form (works without JavaScript), the thank-you page and the policy page
+(``static/quick-help.html``, ``lead-received.html``; no script at all).
 
 Every value from a request or the database goes through ``esc``; the form carries ``ref``/``cid`` from
 the redirect in hidden fields and the policy version the customer was shown.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from referral_core.pages import esc, render
+from referral_core.pages import content_security_policy, esc, render, template
 from referral_core.policy import POLICY_PARAGRAPHS, POLICY_TITLE, POLICY_VERSION
 
 #: Form fields in display order: (name, label, input attributes, hint).
@@ -69,44 +70,24 @@ def quick_help_page(*, ref: str | None = None, cid: str | None = None,
                      for name, label, attrs, hint in _FIELDS)
     issue_error = errors.get("issue")
     consent_error = errors.get("consent_contact")
-    return render("Quick Help", f"""<main>
-<style>.error{{color:#b00020;font-weight:600;margin:0}}</style>
-<h1>Quick Help</h1>
-<p>Tell us what's wrong in your own words. A real technician reviews every request.</p>
-<p class="warn"><strong>Never send passwords, PINs or banking codes</strong>
-through this or any public form.</p>
-{summary}
-<form method="post" action="/leads" accept-charset="utf-8">
-<input type="hidden" name="ref" value="{esc(values.get("ref", ref or ""))}">
-<input type="hidden" name="cid" value="{esc(values.get("cid", cid or ""))}">
-<input type="hidden" name="policy_version" value="{esc(POLICY_VERSION)}">
-{fields}<label for="issue">What do you need help with?</label>
-{f'<p class="error" id="issue-error">{esc(issue_error)}</p>' if issue_error else ""}
-<textarea id="issue" name="issue" rows="5" required maxlength="2000"{
-    ' aria-invalid="true" aria-describedby="issue-error"' if issue_error else ""}>{
-    esc(values.get("issue", ""))}</textarea>
-<section aria-labelledby="policy-title">
-<h2 id="policy-title">{esc(POLICY_TITLE)}</h2>
-{policy_html()}
-</section>
-{f'<p class="error" id="consent-error">{esc(consent_error)}</p>' if consent_error else ""}
-<p><input type="checkbox" id="consent_contact" name="consent_contact" required style="width:1.5rem;height:1.5rem;vertical-align:middle"{
-    ' aria-invalid="true" aria-describedby="consent-error"' if consent_error else ""}>
-<label for="consent_contact" style="display:inline">I agree to be contacted about this request, under the
-policy above (version {esc(POLICY_VERSION)}).</label></p>
-<button type="submit">Send request</button>
-</form>
-</main>""")
+    return render("Quick Help", template("quick-help.html").substitute(
+        summary=summary, fields=fields, ref=esc(values.get("ref", ref or "")),
+        cid=esc(values.get("cid", cid or "")), policy_version=esc(POLICY_VERSION),
+        issue_error=f'<p class="error" id="issue-error">{esc(issue_error)}</p>\n' if issue_error else "",
+        issue_attrs=' aria-invalid="true" aria-describedby="issue-error"' if issue_error else "",
+        issue=esc(values.get("issue", "")), policy_title=esc(POLICY_TITLE), policy=policy_html(),
+        consent_error=f'<p class="error" id="consent-error">{esc(consent_error)}</p>\n' if consent_error else "",
+        consent_attrs=' aria-invalid="true" aria-describedby="consent-error"' if consent_error else ""))
 
 
 def lead_received_page(*, name: str, lead_id: str) -> str:
-    return render("Request received", f"""<main>
-<h1>Thanks, {esc(name)}</h1>
-<p role="status">We've received your request. A technician will review it and contact you.</p>
-<p class="muted">Reference: {esc(lead_id)}</p>
-<p class="warn">We will never ask for passwords, PINs or banking codes.</p>
-</main>""")
+    return render("Request received", template("lead-received.html").substitute(name=esc(name), lead_id=esc(lead_id)))
 
 
 def policy_page() -> str:
     return render(POLICY_TITLE, f"<main><h1>{esc(POLICY_TITLE)}</h1>{policy_html()}</main>")
+
+
+def quick_help_csp() -> str:
+    """These pages' Content-Security-Policy: the shared stylesheet by its hash, no script."""
+    return content_security_policy()

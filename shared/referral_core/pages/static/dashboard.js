@@ -1,0 +1,251 @@
+// The referrer dashboard (GET /dashboard): one static page over the JSON API, inlined by
+// referral_core.pages.portal with this file's hash in the CSP. Data goes in with textContent or as attributes only
+// (the CSP's Trusted Types rule makes any HTML sink throw).
+// A sign-in link's token, from the fragment (#token=: never sent to any server) or the query (?token=,
+// older emails), is taken out of the address bar before anything else runs or loads.
+const takeToken = () => {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token") ||
+                new URLSearchParams(location.search).get("token");
+  if (location.hash || location.search) history.replaceState(null, "", location.pathname);
+  return token;
+};
+const linkToken = takeToken();
+const KEY = "referralSession";
+const $ = (id) => document.getElementById(id);
+let me = null;
+let olderCursor = null;
+let pendingToken = null;
+
+const say = (text) => { $("status").textContent = text; };
+const money = (cents) => new Intl.NumberFormat(undefined, {style: "currency", currency: (me && me.currency) || "AUD"})
+  .format((cents || 0) / 100);
+const day = (iso) => iso ? new Date(iso).toLocaleDateString(undefined, {day: "numeric", month: "short", year: "numeric"}) : "";
+const el = (tag, text, attrs) => {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
+  return node;
+};
+const row = (cells) => {
+  const tr = document.createElement("tr");
+  cells.forEach((cell) => tr.appendChild(el("td", cell)));
+  return tr;
+};
+
+function session() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(KEY) || "null");
+    if (saved && Date.parse(saved.expires_at) > Date.now()) return saved.session_token;
+  } catch { /* unreadable: sign in again */ }
+  sessionStorage.removeItem(KEY);
+  return null;
+}
+
+async function api(method, path, body) {
+  const headers = {"Accept": "application/json"};
+  const token = session();
+  if (token) headers["Authorization"] = "Bearer " + token;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+  if ((response.status === 401 || response.status === 403) && token) {
+    sessionStorage.removeItem(KEY);
+    showSignIn(response.status === 403 ? "This account is suspended. Please contact us."
+                                       : "Your session has ended. Please sign in again.");
+  }
+  return response;
+}
+
+async function problem(response) {
+  try { return (await response.json()).error.message; } catch { return "Something went wrong (" + response.status + ")."; }
+}
+
+function showSignIn(message) {
+  $("dashboard").hidden = true;
+  $("confirm").hidden = true;
+  $("signin").hidden = false;
+  say(message || "");
+}
+
+const INVALID_LINK = "This sign-in link is invalid, used or expired. Ask for a new one below.";
+const postToken = (path, token) => fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
+                                                body: JSON.stringify({token})});
+
+async function confirmLink(token) {
+  const response = await postToken("/auth/session/preview", token);
+  if (!response.ok) { showSignIn(INVALID_LINK); return; }
+  pendingToken = token;
+  $("confirm-name").textContent = (await response.json()).masked_name;
+  $("signin").hidden = true;
+  $("dashboard").hidden = true;
+  $("confirm").hidden = false;
+  say("");
+  $("confirm-yes").focus();
+}
+
+async function exchange(token) {
+  const response = await postToken("/auth/session", token);
+  if (!response.ok) {
+    showSignIn(INVALID_LINK);
+    return false;
+  }
+  sessionStorage.setItem(KEY, JSON.stringify(await response.json()));
+  return true;
+}
+
+async function qrBlob(url) {
+  const response = await api("GET", new URL(url).pathname);
+  return response.ok ? URL.createObjectURL(await response.blob()) : null;
+}
+
+async function renderCodes(codes) {
+  const list = $("codes");
+  list.replaceChildren();
+  for (const code of codes) {
+    const item = el("li", null, {"class": "card"});
+    item.appendChild(el("h3", code.code + (code.personal ? " (personal)" : "")));
+    item.appendChild(el("a", code.url, {href: code.url}));
+    const stats = code.stats || {};
+    item.appendChild(el("p", (stats.clicks || 0) + " visits · " + (stats.leads || 0) + " requests · " +
+                              (stats.jobs || 0) + " jobs", {"class": "muted"}));
+    if (code.status !== "active") item.appendChild(el("p", "This code is switched off.", {"class": "warn"}));
+    if (code.visibility === "private") item.appendChild(el("p", "Private: works only as this link or QR code (typing the code in does not count).", {"class": "muted"}));
+    if (code.zones.length) item.appendChild(el("p", (code.zone_mode === "lock" ? "Only earns for customers in: " : "Meant for customers in: ") + code.zones.join(", "), {"class": "muted"}));
+    const img = el("img", null, {alt: "QR code for " + code.url, width: "160", height: "160"});
+    item.appendChild(img);
+    const actions = el("p");
+    for (const [label, url, file] of [["Download QR (PNG)", code.qr.png, code.code + ".png"],
+                                      ["Download QR (SVG)", code.qr.svg, code.code + ".svg"]]) {
+      const link = el("a", label, {download: file, href: "#", "class": "button"});
+      link.addEventListener("click", async (event) => {
+        if (link.getAttribute("href") !== "#") return;
+        event.preventDefault();
+        const blob = await qrBlob(url);
+        if (blob) { link.setAttribute("href", blob); link.click(); }
+      });
+      actions.appendChild(link);
+    }
+    item.appendChild(actions);
+    list.appendChild(item);
+    qrBlob(code.qr.png).then((blob) => { if (blob) img.setAttribute("src", blob); });
+  }
+}
+
+function addReferrals(page, replace) {
+  const body = $("referrals");
+  if (replace) body.replaceChildren();
+  for (const r of page.items) {
+    const stage = r.stage_label + (r.reason_label ? " (" + r.reason_label + ")" : "");
+    const tr = row([r.masked_name, [r.suburb, r.postcode].filter(Boolean).join(" "), stage, day(r.updated_at)]);
+    tr.dataset.stage = r.stage;
+    tr.dataset.referralId = r.referral_id;
+    body.appendChild(tr);
+  }
+  $("no-referrals").hidden = body.children.length > 0;
+  olderCursor = page.next_cursor;
+  $("more").hidden = !olderCursor;
+}
+
+function renderMoney() {
+  const b = me.balance;
+  for (const name of ["pending_cents", "available_cents", "held_cents", "paid_cents"]) $(name).textContent = money(b[name]);
+  const tier = me.tier;
+  $("tier").textContent = tier.name;
+  const progress = $("tier-progress");
+  if (tier.next_tier) {
+    progress.max = tier.rewarded_count + tier.rewards_to_next_tier;
+    progress.value = tier.rewarded_count;
+    $("tier-next").textContent = tier.rewards_to_next_tier + " more rewarded referral(s) to reach " + tier.next_tier + ".";
+  } else {
+    progress.max = 1;
+    progress.value = 1;
+    $("tier-next").textContent = "You are in the top tier.";
+  }
+  $("min-withdrawal").textContent = money(me.min_withdrawal_cents);
+  const body = $("withdrawals");
+  body.replaceChildren();
+  const holds = {reward_clawed_back: "on hold: a job it was paid from was refunded; our team will be in touch"};
+  const shown = (w) => w.status === "on_hold" ? (holds[w.hold_reason] || "on hold") : w.status;
+  for (const w of me.withdrawals) body.appendChild(row([day(w.created_at), money(w.amount_cents), shown(w)]));
+  $("no-withdrawals").hidden = me.withdrawals.length > 0;
+}
+
+async function load() {
+  const response = await api("GET", "/me");
+  if (!response.ok) {
+    if (response.status !== 401) say(await problem(response));
+    return;
+  }
+  me = await response.json();
+  $("signin").hidden = true;
+  $("confirm").hidden = true;
+  $("dashboard").hidden = false;
+  $("name").textContent = me.referrer.name;
+  const link = $("link");
+  link.textContent = me.referrer.link;
+  link.setAttribute("href", me.referrer.link);
+  const personal = me.share_codes.find((c) => c.personal) || me.share_codes[0];
+  $("message").value = personal ? personal.share_message : me.referrer.link;
+  $("opted-out").hidden = !me.referrer.notifications_opt_out;
+  await renderCodes(me.share_codes);
+  addReferrals(me.referrals, true);
+  renderMoney();
+}
+
+$("signin-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const response = await fetch("/auth/magic-link", {method: "POST", headers: {"Content-Type": "application/json"},
+                                                    body: JSON.stringify({email: $("email").value})});
+  say(response.ok ? "If this email belongs to a referrer, a sign-in link is on its way. It works once, for 15 minutes."
+                  : await problem(response));
+});
+
+$("copy").addEventListener("click", async () => {
+  try { await navigator.clipboard.writeText($("message").value); say("Share message copied."); }
+  catch { $("message").select(); say("Select the message and copy it."); }
+});
+
+$("more").addEventListener("click", async () => {
+  const response = await api("GET", "/me/referrals?cursor=" + encodeURIComponent(olderCursor));
+  if (response.ok) addReferrals(await response.json(), false); else say(await problem(response));
+});
+
+$("withdraw-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const cents = Math.round(parseFloat($("amount").value) * 100);
+  const response = await api("POST", "/me/withdrawals", {amount_cents: cents});
+  if (response.ok) { $("amount").value = ""; await load(); say("Withdrawal requested: our team will record the payout."); }
+  else say(await problem(response));
+});
+
+$("refer-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const value = (name) => form.elements[name].value.trim() || null;
+  const response = await api("POST", "/me/referrals", {
+    friend_name: value("friend_name"), friend_email: value("friend_email"), friend_phone: value("friend_phone"),
+    postcode: value("postcode"), issue: value("issue"), friend_agreed: form.elements["friend_agreed"].checked});
+  if (response.ok) { form.reset(); say("Thanks! Your friend's request was passed on to our team."); await load(); }
+  else say(await problem(response));
+});
+
+$("signout").addEventListener("click", () => { sessionStorage.removeItem(KEY); showSignIn("You are signed out."); });
+
+$("confirm-yes").addEventListener("click", async () => {
+  const token = pendingToken;
+  pendingToken = null;
+  if (token && await exchange(token)) await load();
+});
+
+$("confirm-no").addEventListener("click", async () => {
+  pendingToken = null;
+  $("confirm").hidden = true;
+  if (session()) await load(); else showSignIn("Not signed in: the link was not used.");
+});
+
+// A link opened in a tab already showing this page changes only the fragment: no reload.
+window.addEventListener("hashchange", () => { const token = takeToken(); if (token) confirmLink(token); });
+
+(async () => {
+  if (linkToken) { await confirmLink(linkToken); return; }
+  if (session()) await load(); else showSignIn("");
+})();
