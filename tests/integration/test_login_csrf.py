@@ -113,7 +113,7 @@ def test_the_dashboard_confirms_before_exchanging_and_reads_old_query_links(csrf
     body = page["body"]
     assert page["headers"]["Referrer-Policy"] == "no-referrer"
     assert 'id="confirm"' in body and 'id="confirm-yes"' in body
-    script = body[body.index("<script>"):]
+    script = body[body.index('<script type="module">'):]
     # the token leaves the address bar before anything else; the preview comes before the exchange
     assert script.index("history.replaceState") < script.index("fetch(")
     assert 'location.hash.slice(1)).get("token")' in script
