@@ -151,7 +151,7 @@ class Describer:
         return [Request(f"ssm:{operation}", self.arn("ssm", f"parameter/{str(name).lstrip('/')}"))]
 
     def _secretsmanager(self, operation: str, params: Mapping[str, Any]) -> list[Request] | None:
-        secret = params.get("SecretId")
+        secret = params.get("SecretId") or params.get("Name")  # CreateSecret names the secret it makes
         if not secret:
             return None
         secret = str(secret)

@@ -715,11 +715,12 @@ COGNITO_PROXY_PATH = "/_local/cognito-idp"
 def local_parameter_overrides(port: int, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Parameters the local stack sets, plus any `LOCAL_PARAM_<Name>` variable: PublicBaseUrl (the local
     URL), StaffAuthEndpoint (the gateway's Cognito proxy, so the staff page signs in same-origin) and
-    StaffEmail (the first staff user is the demo admin; `staff@example.com` is the demo staff member)."""
+    StaffEmail (the first staff user is the demo admin; `staff@example.com` is the demo staff member) and
+    AllowPrivateWebhookTargets (outbound webhooks may go to 127.0.0.1)."""
     environ = os.environ if environ is None else environ
     base = f"http://127.0.0.1:{port}"
     overrides = {"PublicBaseUrl": base, "StaffAuthEndpoint": f"{base}{COGNITO_PROXY_PATH}/",
-                 "StaffEmail": "admin@example.com"}
+                 "StaffEmail": "admin@example.com", "AllowPrivateWebhookTargets": "true"}
     prefix = "LOCAL_PARAM_"
     overrides.update({k[len(prefix) :]: v for k, v in environ.items() if k.startswith(prefix)})
     return overrides

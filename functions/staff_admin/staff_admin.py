@@ -51,6 +51,7 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "withdrawals": "admin_withdrawals",
     "exports": "admin_exports",
     "staff": "admin_staff",
+    "webhooks": "admin_webhooks",
 })
 
 

@@ -14,6 +14,9 @@ class AdminSettings(BaseSettings):
     allowed_redirect_hosts: tuple[str, ...] = ()
     default_phone_region: str = "AU"
     staff_user_pool_id: str  # staff management (admin_staff)
+    webhook_queue_url: str  # outbound webhooks (admin_webhooks)
+    webhook_secret_prefix: str
+    webhook_allow_private_targets: bool
 
 
 @cache

@@ -42,6 +42,10 @@ ROUTE_ROLES: tuple[tuple[str, str, Role], ...] = (
     ("POST", "/admin/staff/{username}/role", Role.ADMIN),
     ("POST", "/admin/staff/{username}/disable", Role.ADMIN),
     ("POST", "/admin/staff/{username}/enable", Role.ADMIN),
+    # Outbound webhooks send the programme's events to an address outside: who may point them, and sign.
+    ("POST", "/admin/webhooks", Role.ADMIN),
+    ("DELETE", "/admin/webhooks/{webhook_id}", Role.ADMIN),
+    ("POST", "/admin/webhooks/{webhook_id}/rotate", Role.ADMIN),
 )
 READ_METHODS = frozenset({"GET", "HEAD"})
 

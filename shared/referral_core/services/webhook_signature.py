@@ -1,4 +1,5 @@
-"""Standard Webhooks signature verification (https://www.standardwebhooks.com), on the raw body.
+"""Standard Webhooks signatures (https://www.standardwebhooks.com) on the raw body: verifying the job
+system's deliveries, and signing the ones we send to subscribers (services/outbound_webhooks.py).
 
 ``webhook-signature`` holds space-separated ``v1,<base64 HMAC-SHA256>`` entries over
 ``"{webhook-id}.{webhook-timestamp}.{raw body}"``; secrets are ``whsec_`` + base64 of the key. Several
@@ -14,6 +15,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from secrets import token_bytes
 
 from referral_core.errors import ConfigError, Unauthorized
 
@@ -64,8 +66,25 @@ def parse_delivery(headers: Mapping[str, str], body: bytes, *, now: int,
     return SignedDelivery(webhook_id, timestamp, tuple(signatures), body)
 
 
+def _signed_content(webhook_id: str, timestamp: int, body: bytes) -> bytes:
+    return b"%s.%d.%s" % (webhook_id.encode(), timestamp, body)
+
+
+def new_secret() -> str:
+    """A fresh ``whsec_`` secret (32 random bytes), for a subscription to our outbound webhooks."""
+    return SECRET_PREFIX + base64.b64encode(token_bytes(32)).decode()
+
+
+def sign(secrets: Sequence[str], *, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """The ``webhook-signature`` header of a delivery we send: one ``v1,`` entry per active secret, so a
+    receiver that has either side of a rotation accepts it."""
+    signed = _signed_content(webhook_id, timestamp, body)
+    return " ".join("v1," + base64.b64encode(hmac.new(signing_key(s), signed, hashlib.sha256).digest()).decode()
+                    for s in secrets)
+
+
 def matches(delivery: SignedDelivery, secrets: Sequence[str]) -> bool:
-    signed = b"%s.%d.%s" % (delivery.webhook_id.encode(), delivery.timestamp, delivery.body)
+    signed = _signed_content(delivery.webhook_id, delivery.timestamp, delivery.body)
     found = False
     for secret in secrets:
         expected = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
