@@ -44,7 +44,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> outbound_http.Answe
                               allow_private=settings.webhook_allow_private_targets)
 
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch that fails whole is reported like any other (each message then retried alone, then redriven).
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:

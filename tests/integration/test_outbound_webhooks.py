@@ -21,7 +21,7 @@ from referral_core.dal import outbound_http
 from referral_core.services import outbound_webhooks
 from tests.support.admin import seed_lead, seed_referrer
 from tests.support.aws import REGION
-from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body
+from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
 from tests.support.stream_pump import StreamPump
 
 pytestmark = pytest.mark.integration
@@ -234,6 +234,14 @@ def test_failures_retry_on_the_schedule_then_fail_and_staff_replay(stack, receiv
     assert receiver.requests[-1][0]["webhook-id"] == failed["delivery_id"]
     audit = [i for i in stack.items() if i.get("type") == "audit" and i["action"] == "webhook.delivery_replayed"]
     assert [a["actor"] for a in audit] == ["staff:staff@example.com"]
+
+
+def test_a_message_for_no_delivery_fails_alone_toward_the_dead_letter_queue(stack, receiver):
+    # the sample event of events/deliver_webhooks/ (sam local invoke -e) names a delivery that does not exist
+    event = load_event("deliver_webhooks/one_attempt.json")
+    response = stack.invoke(DELIVER, event)
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert receiver.requests == []
 
 
 def test_a_rotated_secret_signs_beside_the_old_one_until_it_expires(stack, receiver, monkeypatch):

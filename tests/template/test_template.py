@@ -163,8 +163,8 @@ def test_every_stream_consumer_is_safe_against_poison_records(sam_cli):
 
 
 def test_queue_consumers_report_partial_failures_and_outlast_their_function(sam_cli):
-    """A queue mapping (the parked stream changes) reports failed messages alone; each queue hides a message
-    longer than its function may take, or Lambda refuses the mapping."""
+    """A queue mapping (the parked stream changes, the outbound webhook deliveries) reports failed messages
+    alone; each queue hides a message longer than its function may take, or Lambda refuses the mapping."""
     resources = translated()["Resources"]
     queue_mappings = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::Lambda::EventSourceMapping"
                       and not _stream_of(v["Properties"].get("EventSourceArn"))]
@@ -173,7 +173,10 @@ def test_queue_consumers_report_partial_failures_and_outlast_their_function(sam_
         assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         queue = resources[props["EventSourceArn"]["Fn::GetAtt"][0]]["Properties"]
         function = resources[props["FunctionName"]["Ref"]]["Properties"]
-        assert queue["FifoQueue"] is True, "parked changes keep their order per consumer and item"
+        if props["FunctionName"]["Ref"] == "DispatchChangesFunction":
+            assert queue["FifoQueue"] is True, "parked changes keep their order per consumer and item"
+        else:
+            assert "RedrivePolicy" in queue, "a message its function keeps failing on ends in a dead-letter queue"
         assert queue["VisibilityTimeout"] >= function["Timeout"]
 
 
