@@ -320,3 +320,15 @@ def test_bad_requests_name_the_field_and_roles_are_checked(stack, receiver):
                          ("DELETE", "/admin/webhooks/nope"),
                          ("POST", f"/admin/webhooks/{created['webhook_id']}/deliveries/msg_nope/replay")]:
         assert admin(stack, method, path, route="/admin/{proxy+}")["statusCode"] == 404, path
+
+
+def test_each_kind_of_change_in_the_samples_is_one_delivery(stack, receiver):
+    # events/queue_webhooks/: a new referral, a staff accept, a reward released, a withdrawal paid, a no-op write
+    created = subscribe(stack, receiver.url, ["lead.received", "referral.accepted", "referral.dismissed",
+                                              "reward.available", "withdrawal.paid"])
+    stack.consume("queue_webhooks", load_event("queue_webhooks/programme_events.json"))
+    kinds = sorted(d["event_type"] for d in deliveries(stack, created["webhook_id"]))
+    assert kinds == ["lead.received", "referral.accepted", "reward.available", "withdrawal.paid"]
+    assert deliver_queued(stack) == 4
+    types = sorted(json.loads(body)["type"] for _, body in receiver.requests)
+    assert types == kinds

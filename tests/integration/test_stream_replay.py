@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.support.aws import STREAM_READER, Stack
-from tests.support.events import EVENTS_DIR, STAFF_CLAIMS, http_event, json_body
+from tests.support.events import ADMIN_CLAIMS, EVENTS_DIR, STAFF_CLAIMS, http_event, json_body
 from tests.support.stream_pump import StreamPump, batches, consumers
 
 pytestmark = pytest.mark.integration
@@ -30,8 +30,17 @@ def _referrer_and_clicks(stack: Stack) -> None:
                                                             path_params={"code": code}, source_ip=ip))
 
 
+def _webhook_subscription(stack: Stack) -> None:
+    """An outbound webhook for every event, so queue_webhooks writes deliveries (the samples' events)."""
+    body = {"url": "https://hooks.example.com/referrals", "events": ["lead.received", "referral.accepted",
+            "referral.dismissed", "reward.available", "withdrawal.paid"]}
+    answer = stack.invoke("StaffAdminFunction", http_event("POST", "/admin/webhooks", route="/admin/{proxy+}",
+                                                           body=body, claims=ADMIN_CLAIMS))
+    assert answer["statusCode"] == 201
+
+
 # The app's flows that write what consumers react to; add one when a feature adds a kind of record.
-FLOWS: list[Callable[[Stack], None]] = [_referrer_and_clicks]
+FLOWS: list[Callable[[Stack], None]] = [_referrer_and_clicks, _webhook_subscription]
 
 
 def _sample_records(consumer: str) -> list[dict[str, Any]]:

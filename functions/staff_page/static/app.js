@@ -15,9 +15,10 @@ import { wireProgram } from "./program.js";
 import { wireReports } from "./reports.js";
 import { wirePrivacy } from "./privacy.js";
 import { wireStaff } from "./staff.js";
+import { wireWebhooks } from "./webhooks.js";
 
 // Lists with a `load()`, by the #fragment that opens them.
-const LISTS = ["queue", "referrers", "withdrawals", "disputes", "program", "reports", "privacy", "staff"];
+const LISTS = ["queue", "referrers", "withdrawals", "disputes", "program", "reports", "privacy", "webhooks", "staff"];
 const VIEWS = ["signin", "newpassword", "mfa", "forgot", "mfasetup", "referral", "referrer", ...LISTS];
 const CONSOLE_VIEWS = new Set(["referral", "referrer", ...LISTS]);
 // A screen's tab: the detail screens belong to their list's.
@@ -74,6 +75,7 @@ async function main() {
     program: wireProgram({ session }),
     reports: wireReports({ session }),
     privacy: wirePrivacy({ session }),
+    webhooks: wireWebhooks({ session }),
     staff: wireStaff({ session }),
   };
 
