@@ -40,9 +40,10 @@ ROUTES = (
                              _new("withdrawal", "MODIFY", status=["paid"])), max_retries=5),
     # Any write to a referral: filters cannot compare old and new stage, the handler does.
     Route("notify_status", (_new("referrer", "INSERT"), _new("referral", "INSERT", "MODIFY"))),
-    # Outbound webhooks: new referrals, review decisions (compared old/new in code), rewards once
-    # available and withdrawals once paid; the deliveries themselves go through WebhookDeliveryQueue.
-    Route("queue_webhooks", (_new("referral", "INSERT", "MODIFY"), _new("reward", "MODIFY", state=["available"]),
+    # Outbound webhooks: new leads, review decisions (compared old/new in code), rewards once available and
+    # withdrawals once paid; the deliveries themselves go through WebhookDeliveryQueue.
+    Route("queue_webhooks", (_new("lead", "INSERT"), _new("referral", "MODIFY"),
+                             _new("reward", "MODIFY", state=["available"]),
                              _new("withdrawal", "MODIFY", status=["paid"]))),
 )
 

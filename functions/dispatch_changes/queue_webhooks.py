@@ -1,7 +1,7 @@
 """Stream consumer: turns the programme's events (a lead received, a referral accepted or dismissed, a
 reward available, a withdrawal paid) into deliveries for the outbound webhook subscriptions that want them.
 
-Its route delivers referral, reward and withdrawal changes; the images are compared
+Its route delivers new leads and referral, reward and withdrawal changes; the images are compared
 (``services.outbound_webhooks.event_of``), and each delivery is keyed by its event, so a replayed or no-op
 record queues nothing twice. The POSTs themselves happen in DeliverWebhooksFunction, off the stream.
 """

@@ -798,3 +798,62 @@ def test_the_console_works_by_keyboard_alone(stack: StackProcess, page: Page) ->
     tab_to("#signout")
     page.keyboard.press("Enter")
     expect(page.locator("#view-signin")).to_be_visible()
+
+
+def test_an_admin_adds_a_webhook_sees_its_secret_once_and_its_deliveries(stack: StackProcess, page: Page) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    received: list[dict[str, Any]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/crm"
+    try:
+        sign_in(page, stack, ADMIN_EMAIL)
+        expect(page.locator("#view-queue")).to_be_visible()
+        open_tab(page, "webhooks")
+        page.fill("#webhook-url", url)
+        page.click("#webhook-add button[type=submit]")
+        expect(page.locator("#webhook-events-error")).to_have_text("Choose at least one event.")
+        page.get_by_label("A lead is received (lead.received)").check()
+        page.fill("#webhook-description", "Our CRM")
+        page.click("#webhook-add button[type=submit]")
+        expect(page.locator("#status")).not_to_have_text("Loading the webhooks…", timeout=15_000)
+        expect(page.locator("#webhooks-secret code")).to_contain_text("whsec_", timeout=15_000)
+        row = page.locator("#webhooks-list li[data-webhook-id]").filter(has_text=url)
+        expect(row).to_contain_text("A lead is received")
+
+        # A customer asks for help: the receiver hears of it, and the console lists the delivery
+        version = stack.request("GET", "/policy").json()["version"]
+        created = stack.request("POST", "/leads", headers={"idempotency-key": uuid.uuid4().hex}, body={
+            "name": "Sam Lee", "email": f"sam-{uuid.uuid4().hex[:8]}@example.com", "postcode": "3000",
+            "issue": "Printer jams", "consent": {"contact": True, "policy_version": version}})
+        assert created.status == 201, created.body
+        stack.drain()
+        deadline = time.monotonic() + 15
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [r["type"] for r in received] == ["lead.received"]
+        row.get_by_role("button", name=f"Deliveries to {url}").click()
+        expect(row.locator("li[data-delivery-id]")).to_contain_text("delivered")
+        accessible(page, "webhooks")
+
+        # Rotating shows the new secret once; a reload shows none
+        row.get_by_role("button", name=f"Rotate the secret of {url}").click()
+        expect(page.locator("#webhooks-secret")).to_contain_text("The old one keeps signing until")
+        page.reload()
+        expect(page.locator("#view-webhooks")).to_be_visible()
+        expect(page.locator("#webhooks-secret")).to_be_hidden()
+    finally:
+        server.shutdown()
+        server.server_close()

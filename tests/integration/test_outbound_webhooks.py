@@ -130,7 +130,7 @@ def new_referral(stack) -> tuple[str, str]:
     lead = seed_lead(stack, referrer_id=referrer_id, code=code, name="Joanne Customer",
                      email="joanne@customer.example")
     pump.dispatch(pump.new_records())
-    return lead.lead_id, referrer_id
+    return lead.lead_id, code
 
 
 def test_a_new_referral_reaches_the_subscriber_signed(stack, receiver):
@@ -139,14 +139,14 @@ def test_a_new_referral_reaches_the_subscriber_signed(stack, receiver):
     assert created["secret"].startswith("whsec_") and created["status"] == "active"
 
     # When a referred customer's lead arrives and the delivery function takes the queued message
-    lead_id, referrer_id = new_referral(stack)
+    lead_id, code = new_referral(stack)
     assert deliver_queued(stack) == 1
 
     # Then the subscriber got it once, signed so the standardwebhooks library accepts it
     ((headers, body),) = receiver.requests
     payload = Webhook(created["secret"]).verify(body, headers)
     assert payload["type"] == "lead.received"
-    assert payload["data"]["lead_id"] == lead_id and payload["data"]["referrer_id"] == referrer_id
+    assert payload["data"]["lead_id"] == lead_id and payload["data"]["ref"] == code
     assert headers["webhook-id"].startswith("msg_") and headers["user-agent"].startswith("referral-rewards")
     # ...with no contact details of the customer
     assert b"joanne@customer.example" not in body and b"Joanne Customer" not in body
@@ -323,7 +323,7 @@ def test_bad_requests_name_the_field_and_roles_are_checked(stack, receiver):
 
 
 def test_each_kind_of_change_in_the_samples_is_one_delivery(stack, receiver):
-    # events/queue_webhooks/: a new referral, a staff accept, a reward released, a withdrawal paid, a no-op write
+    # events/queue_webhooks/: a new lead, a staff accept, a reward released, a withdrawal paid, a no-op write
     created = subscribe(stack, receiver.url, ["lead.received", "referral.accepted", "referral.dismissed",
                                               "reward.available", "withdrawal.paid"])
     stack.consume("queue_webhooks", load_event("queue_webhooks/programme_events.json"))

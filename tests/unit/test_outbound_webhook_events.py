@@ -17,11 +17,17 @@ REFERRAL = {"pk": "LEAD#L1", "sk": "REFERRAL", "type": "referral", "lead_id": "L
             "review_status": "open", "updated_at": "2026-12-01T00:00:00.000000Z"}
 
 
-def test_a_new_referral_is_a_lead_received_without_contact_details():
-    event = event_of("INSERT", {**REFERRAL, "email": "sam@example.com"}, None)
+LEAD = {"pk": "LEAD#L1", "sk": "LEAD", "type": "lead", "lead_id": "L1", "name": "Sam Lee",
+        "email": "sam@example.com", "phone": "+61412345678", "issue": "Printer jams", "source": "quick_help",
+        "ref": "K7QX3MZ", "ref_status": "attributed", "postcode": "2000", "created_at": "2026-12-01T00:00:00Z"}
+
+
+def test_a_new_lead_is_a_lead_received_without_contact_details():
+    event = event_of("INSERT", LEAD, None)
     assert event is not None and event.type is WebhookEventType.LEAD_RECEIVED
-    assert event.data == {"lead_id": "L1", "referrer_id": "R1", "code": "K7QX3MZ", "stage": "customer_paid",
-                          "masked_name": "Sa L."}
+    assert event.data == {"lead_id": "L1", "source": "quick_help", "ref": "K7QX3MZ", "ref_status": "attributed",
+                          "postcode": "2000", "created_at": "2026-12-01T00:00:00Z"}
+    assert event_of("INSERT", REFERRAL, None) is None  # the referral item is attribution's, not a new lead
 
 
 @pytest.mark.parametrize(("status", "kind"), [("accepted", WebhookEventType.REFERRAL_ACCEPTED),
@@ -47,11 +53,11 @@ def test_rewards_and_withdrawals_count_when_they_cross_into_available_and_paid()
     paid = event_of("MODIFY", {**withdrawal, "status": "paid", "payout_reference": "EFT-9"}, withdrawal)
     assert paid is not None and paid.type is WebhookEventType.WITHDRAWAL_PAID
     assert "payout" not in paid.data and paid.data["payout_reference"] == "EFT-9"
-    assert event_of("INSERT", {"type": "lead", "pk": "LEAD#L1", "sk": "LEAD"}, None) is None
+    assert event_of("MODIFY", LEAD, LEAD) is None
 
 
 def test_a_delivery_id_is_time_ordered_and_the_same_for_the_same_event():
-    event = event_of("INSERT", REFERRAL, None)
+    event = event_of("INSERT", LEAD, None)
     assert event is not None
     first = delivery_id(event, datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     assert first == delivery_id(event, datetime(2026, 12, 1, 9, 0, tzinfo=UTC))

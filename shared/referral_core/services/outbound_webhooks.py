@@ -12,7 +12,7 @@ Three steps, each safe to repeat:
    delivery is ``failed``: the dead-letter record staff see in the console and can replay.
 
 Payloads carry ids, stages and amounts, never a customer's contact details (the masked name the
-referrer's dashboard shows is the most).
+referrer's dashboard shows, and the postcode, are the most).
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ def event_of(event_name: str, new: Mapping[str, Any], old: Mapping[str, Any] | N
     writes are no event)."""
     kind, old = new.get("type"), old or {}
     version = f"{new.get('pk')}|{new.get('sk')}"
-    if kind == "referral" and event_name == "INSERT":
+    if kind == "lead" and event_name == "INSERT":
         return Event(WebhookEventType.LEAD_RECEIVED,
-                     _picked(new, "lead_id", "referrer_id", "code", "stage", "masked_name", "created_at"),
+                     _picked(new, "lead_id", "source", "ref", "ref_status", "postcode", "created_at"),
                      f"lead.received|{version}")
     if kind == "referral" and event_name == "MODIFY":
         status = new.get("review_status")
