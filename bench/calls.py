@@ -400,6 +400,33 @@ JOURNEYS: dict[str, list[Step]] = {
     ],
     "referrer portal, review and payout": [*STAFF_SETUP, *PORTAL_SIGN_IN_AND_REFER, *JOB_REPORTED,
                                            *REVIEW_AND_PAYOUT, *STAFF_TOOLS],
+    # Outbound webhooks: a subscription hears of a new lead (one delivery queued per subscription); the
+    # delivery function's POST is not measured here (it would leave the machine).
+    "outbound webhooks": [
+        Step("POST /admin/webhooks", "admin: subscribe a CRM to new leads", "StaffAdminFunction",
+             lambda ctx: _admin("POST", "/admin/webhooks", {"url": "https://hooks.example.com/referrals",
+                                                            "events": ["lead.received"]}),
+             _keep(webhook_id="webhook_id"), expect=201),
+        Step("POST /admin/referrers", "webhooks: staff create a referrer", "StaffAdminFunction",
+             lambda ctx: _admin("POST", "/admin/referrers",
+                                {"name": "Jo Smith", "email": f"jo-{uuid.uuid4().hex[:8]}@example.com"}), _keep_code),
+        Step("GET /r/{code}", "webhooks: a friend follows the link", "LinkRedirectFunction",
+             lambda ctx: _redirect(ctx["code"], ip=f"198.51.100.{uuid.uuid4().int % 250}"), _keep_cid),
+        Step("POST /leads", "webhooks: the friend asks for help (a delivery is queued)", "CaptureLeadFunction", _lead),
+        Step("GET /admin/webhooks", "staff: the webhook subscriptions", "StaffAdminFunction",
+             lambda ctx: _admin("GET", "/admin/webhooks")),
+        Step("GET /admin/webhooks/{webhook_id}/deliveries", "staff: a subscription's deliveries", "StaffAdminFunction",
+             lambda ctx: _admin("GET", f"/admin/webhooks/{ctx['webhook_id']}/deliveries"),
+             _keep(delivery_id="items.0.delivery_id")),
+        Step("POST /admin/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
+             "staff: replay a delivery still being attempted (409)", "StaffAdminFunction",
+             lambda ctx: _admin("POST", f"/admin/webhooks/{ctx['webhook_id']}/deliveries/{ctx['delivery_id']}/replay"),
+             expect=409),
+        Step("POST /admin/webhooks/{webhook_id}/rotate", "admin: rotate the signing secret", "StaffAdminFunction",
+             lambda ctx: _admin("POST", f"/admin/webhooks/{ctx['webhook_id']}/rotate")),
+        Step("DELETE /admin/webhooks/{webhook_id}", "admin: disable the subscription", "StaffAdminFunction",
+             lambda ctx: _admin("DELETE", f"/admin/webhooks/{ctx['webhook_id']}")),
+    ],
     # The admin's staff management: Cognito calls (not counted here) plus one audit write each.
     "staff management": [
         Step("POST /admin/staff", "admin: invite a technician", "StaffAdminFunction",
