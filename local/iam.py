@@ -84,8 +84,9 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
 
 @cache
 def _pattern(glob: str, ignore_case: bool) -> re.Pattern[str]:
+    # IAM's wildcards match any character, a line break too (a key can hold one: a search for "a\nb").
     regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in glob)
-    return re.compile(f"^{regex}$", re.IGNORECASE if ignore_case else 0)
+    return re.compile(f"^{regex}$", re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def matches(glob: str, value: str, *, ignore_case: bool = False) -> bool:

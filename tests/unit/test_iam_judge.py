@@ -69,6 +69,16 @@ def test_leading_keys_limit_item_actions_to_their_prefixes_and_each_prefix_is_a_
     assert {g.leading_key for g in fn.grants()} == {"CODE#*", "CLICK#*"}
 
 
+def test_a_wildcard_matches_any_character_a_line_break_too():
+    # Given a key built from a search box that held a line break (GET /admin/referrers?q=a%0Ab)
+    fn = policy({"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": TABLE,
+                 "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["REFERRER#*", "CODE#?"]}}})
+    # Then IAM's `*` and `?` match it as they match any other character
+    assert fn.judge(Request("dynamodb:GetItem", TABLE, ("REFERRER#a\nb",))).allowed
+    assert fn.judge(Request("dynamodb:GetItem", TABLE, ("CODE#\n",))).allowed
+    assert not fn.judge(Request("dynamodb:GetItem", TABLE, ("LEAD#\nREFERRER#x",))).allowed
+
+
 def test_a_call_that_names_no_partition_is_not_allowed_by_a_leading_keys_statement():
     fn = policy({"Effect": "Allow", "Action": "dynamodb:Query", "Resource": TABLE,
                  "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["*"]}}})
