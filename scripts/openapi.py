@@ -18,6 +18,8 @@ from typing import Any
 
 from local.template import Function, load_template
 from referral_core.auth import required_role
+from scripts import openapi_raw
+from scripts.openapi_raw import ERROR_REF
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "functions" / "api_docs" / "openapi.json"
@@ -30,7 +32,6 @@ DESCRIPTION = (
 )
 
 
-ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
@@ -165,8 +166,8 @@ def build() -> dict[str, Any]:
             resolver_paths.update(schema.get("paths") or {})
             paths.update(schema.get("paths") or {})
             spec["components"]["schemas"].update((schema.get("components") or {}).get("schemas") or {})
-        own_paths = getattr(module, "openapi_paths", None)  # routes a resolver does not describe
-        for path, item in (own_paths() if own_paths else {}).items():
+        raw = openapi_raw.PATHS.get(Path(fn.code_uri).name)  # routes a resolver does not describe
+        for path, item in (raw() if raw else {}).items():
             paths.setdefault(path, {}).update(item)
         for path, item in paths.items():
             spec["paths"].setdefault(path, {}).update(item)

@@ -30,14 +30,13 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
 from referral_core import api
-from referral_core.bodies import FORM, Submission, read_submission, request_headers, validate
+from referral_core.bodies import Submission, read_submission, request_headers, validate
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.leads import LeadRepository
-from referral_core.errors import Conflict, DomainError, InvalidInput, NotFound
-from referral_core.http_errors import error_payload, json_payload
-from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest, lead_fields_from_form
+from referral_core.errors import Conflict, InvalidInput, NotFound
+from referral_core.http_errors import json_payload, raw_routes
+from referral_core.models.leads import LeadCreated, LeadRequest, lead_fields_from_form
 from referral_core.observability import logger, tracer
-from referral_core.openapi_parts import ERROR_REF, HTML_PAGE, inline_schema
 from referral_core.pages.leads import lead_received_page, policy_page, quick_help_csp, quick_help_page
 from referral_core.policy import policy_document
 from referral_core.security_headers import secured
@@ -48,63 +47,6 @@ from referral_core.services.leads import CaptureRules, Requester, capture_lead, 
 HTML_HEADERS = {"Cache-Control": "no-store"}
 HTML = "text/html; charset=utf-8"
 IDEMPOTENCY_PARTITION = "idempotency#capture_lead"
-
-
-_FORM_FIELDS_SCHEMA = {
-    "type": "object",
-    "required": ["name", "postcode", "issue", "consent_contact", "policy_version"],
-    "properties": {**{name: {"type": "string"} for name in FORM_FIELDS},
-                   "consent_contact": {"type": "string", "enum": ["on"]},
-                   "policy_version": {"type": "string"}},
-}
-
-
-def openapi_paths() -> dict[str, Any]:
-    """These routes' part of the OpenAPI document (scripts/openapi.py; built there, not at cold start)."""
-    return {
-        "/quick-help": {"get": {
-            "summary": "Quick Help form",
-            "description": "HTML form (no JavaScript needed) with the policy and a consent checkbox; `ref` "
-                           "and `cid` from the referral redirect are carried in hidden fields.",
-            "parameters": [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-                           for name in ("ref", "cid")],
-            "responses": {"200": {"description": "The form", "content": HTML_PAGE}},
-        }},
-        "/leads": {"post": {
-            "summary": "Send a Quick Help request",
-            "description": "JSON, or the form post of /quick-help. At most 16 KB. An unknown or inactive "
-                           "`ref` still saves the lead, unattributed. `Idempotency-Key` makes retries safe.",
-            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                            "schema": {"type": "string"}}],
-            "requestBody": {"required": True, "content": {
-                "application/json": {"schema": inline_schema(LeadRequest)},
-                FORM: {"schema": _FORM_FIELDS_SCHEMA}}},
-            "responses": {
-                "201": {"description": "Received (JSON for JSON posts, a thank-you page for form posts)",
-                        "content": {"application/json": {"schema": inline_schema(LeadCreated)}, **HTML_PAGE}},
-                # A form post with a problem gets the form back (HTML), a JSON post the error JSON.
-                **{status: {"description": text,
-                            "content": {"application/json": {"schema": ERROR_REF}, **HTML_PAGE}}
-                   for status, text in (("400", "Malformed body"),
-                                        ("409", "The same Idempotency-Key is still in progress (Retry-After)"),
-                                        ("413", "Body too large"), ("415", "Not JSON or a form"),
-                                        ("422", "A field is not valid"),
-                                        ("429", "Too many requests (Retry-After)"),
-                                        ("503", "A dependency is busy or slow; retry after Retry-After "
-                                                "seconds"))},
-            },
-        }},
-        "/policy": {"get": {
-            "summary": "Current policy wording and version",
-            "description": "JSON by default; an HTML page when the client prefers text/html.",
-            "responses": {"200": {"description": "The policy", "content": {
-                "application/json": {"schema": {"type": "object", "required": ["version", "text"],
-                                                "properties": {
-                    "version": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
-                    "paragraphs": {"type": "array", "items": {"type": "string"}}}}},
-                **HTML_PAGE}}},
-        }},
-    }
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -227,17 +169,13 @@ ROUTES: dict[str, Callable[[Event], Answer]] = {
 @secured
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
+@raw_routes()
 def handler(event: Event, context: Any) -> Answer:
     idempotency_config().register_lambda_context(context)
     route = ROUTES.get(event.get("routeKey", ""))
-    try:
-        if route is None:
-            raise NotFound("no such resource")
-        return route(event)
-    except DomainError as exc:
-        if exc.status >= 500:
-            logger.warning("dependency unavailable", extra={"error": exc.message})
-        return error_payload(exc)
+    if route is None:
+        raise NotFound("no such resource")
+    return route(event)
 
 
 init_complete()

@@ -34,42 +34,14 @@ from referral_core.dal.idempotency import persistence_layer
 from referral_core.dal.jobs import JobRepository
 from referral_core.dal.signing_secrets import SigningSecrets
 from referral_core.errors import Conflict, DomainError, Unavailable
-from referral_core.http_errors import error_payload, json_payload
-from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
+from referral_core.http_errors import json_payload, raw_routes
 from referral_core.observability import count, logger, publishes_metrics, tracer
-from referral_core.openapi_parts import error_response as error_doc
-from referral_core.openapi_parts import inline_schema
 from referral_core.security_headers import secured
 from referral_core.services.jobs import parse_event, record_job_event
 from referral_core.services.webhook_signature import verify
 
 #: Standard Webhooks senders retry for about a day; keep the first answer a little longer.
 REPLAY_WINDOW_S = 3 * 24 * 3600
-
-
-def openapi_paths() -> dict[str, Any]:
-    """This route's part of the OpenAPI document (scripts/openapi.py; built there, not at cold start)."""
-    return {"/webhooks/jobs": {"post": {
-        "summary": "Job event from the job system (Standard Webhooks)",
-        "description": "Signed with `webhook-signature: v1,<base64 HMAC-SHA256 of {id}.{timestamp}.{body}>` "
-                       "(space-separated list while rotating); timestamp within 300 s. Once per "
-                       "`webhook-id`: a redelivery gets the first answer. See docs/jobs.md.",
-        "parameters": [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
-                       for name in ("webhook-id", "webhook-timestamp", "webhook-signature")],
-        "requestBody": {"required": True, "content": {"application/json": {
-            "schema": inline_schema(JobWebhookEvent)}}},
-        "responses": {
-            "200": {"description": "Recorded (`applied: false`: this job already had this event type)",
-                    "content": {"application/json": {
-                        "schema": inline_schema(JobWebhookResponse, mode="serialization")}}},
-            "400": error_doc("The body is not JSON"),
-            "401": error_doc("Missing or bad signature, or timestamp more than 300 s off"),
-            "409": error_doc("Same webhook-id with a different body (`conflict`) or still in progress "
-                             "(`in_progress`, Retry-After)"),
-            "422": error_doc("Unknown event type or an invalid field (named in error.fields)"),
-            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
-        },
-    }}}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -138,19 +110,18 @@ def post_job_event(event: dict[str, Any]) -> dict[str, Any]:
     return json_payload(200, answer)
 
 
+def count_rejection(exc: DomainError) -> None:
+    count("WebhookRejected" if exc.status < 500 else "WebhookUnavailable")
+
+
 @secured
 @publishes_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
+@raw_routes(on_error=count_rejection)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
-    try:
-        return post_job_event(event)
-    except DomainError as exc:
-        if exc.status >= 500:
-            logger.warning("dependency unavailable", extra={"error": exc.message})
-        count("WebhookRejected" if exc.status < 500 else "WebhookUnavailable")
-        return error_payload(exc)
+    return post_job_event(event)
 
 
 init_complete()

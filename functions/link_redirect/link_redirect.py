@@ -36,25 +36,6 @@ _COMMON_HEADERS = {
 }
 
 
-def openapi_paths() -> dict[str, Any]:
-    """Raw handler (no resolver): its part of the OpenAPI document is declared here (scripts/openapi.py)."""
-    return {"/r/{code}": {
-        "get": {
-            "summary": "Follow a referral link",
-            "description": "302 to the landing page with `ref` and `cid`; counts one click per visitor per "
-                           "hour (not for HEAD, bots or link previews). `src=qr&p=placement` marks a QR scan.",
-            "parameters": [
-                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
-                {"name": "src", "in": "query", "required": False, "schema": {"type": "string", "enum": ["qr"]}},
-                {"name": "p", "in": "query", "required": False, "schema": {"type": "string"}},
-            ],
-            "responses": {"302": {"description": "Redirect to the landing page"},
-                          "404": {"description": "Unknown, disabled, expired or used-up code (HTML page)",
-                                  "content": {"text/html": {"schema": {"type": "string"}}}}},
-        },
-    }}
-
-
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RedirectSettings(BaseSettings):
     landing_url: str

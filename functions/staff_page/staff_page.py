@@ -83,26 +83,6 @@ def page_headers() -> dict[str, str]:
             "Content-Security-Policy": csp, "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
 
 
-def openapi_paths() -> dict[str, Any]:
-    """Raw handler (no resolver): its part of the OpenAPI document (scripts/openapi.py)."""
-    return {
-        "/admin": {"get": {
-            "summary": "GET /admin", "operationId": "get_staff_page",
-            "description": "The staff console (static HTML, no token needed: staff sign in from the page).",
-            "responses": {"200": {"description": "HTML page",
-                                  "content": {"text/html": {"schema": {"type": "string"}}}}},
-        }},
-        "/admin/assets/{name}": {"get": {
-            "summary": "GET /admin/assets/{name}", "operationId": "get_staff_asset",
-            "description": "The console's stylesheet, ES modules and `config.json` (Cognito endpoint, client id, "
-                           "idle time-out, currency). `ETag` + `Cache-Control: no-cache`: a repeat visit gets 304.",
-            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "The file"}, "304": {"description": "Not modified (If-None-Match)"},
-                          "404": {"description": "No such file"}},
-        }},
-    }
-
-
 def _asset(event: dict[str, Any]) -> dict[str, Any]:
     name = str((event.get("pathParameters") or {}).get("name", ""))
     asset = config() if name == "config.json" else ASSETS.get(name)

@@ -15,8 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from referral_core.bodies import MAX_JSON_BYTES, loads
 from referral_core.errors import DomainError
-from referral_core.http_errors import error_body, retry_headers, validation_fields
-from referral_core.observability import logger
+from referral_core.http_errors import error_body, note_unavailable, retry_headers, validation_fields
 
 JSON = "application/json"
 
@@ -69,8 +68,7 @@ def create_resolver(*, title: str) -> APIGatewayHttpResolver:
 
     @app.exception_handler(DomainError)
     def _domain(exc: DomainError) -> Response[str]:
-        if exc.status >= 500:
-            logger.warning("dependency unavailable", extra={"error": exc.message})
+        note_unavailable(exc)
         return error_response(exc.status, exc.code, exc.message, exc.fields, retry_headers(exc))
 
     app.openapi_title = title  # type: ignore[attr-defined]

@@ -78,7 +78,7 @@ print(json.dumps(sorted(built)))
 @pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
 def test_init_builds_no_model(logical_id: str) -> None:
     """Models are built by the request that uses them (``defer_build``): nothing at module level may build
-    one, e.g. a JSON schema for the OpenAPI document (functions expose ``openapi_paths()`` instead)."""
+    one, e.g. a JSON schema for the OpenAPI document (scripts/openapi_raw.py builds those)."""
     function = FUNCTIONS[logical_id]
     paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
     out = subprocess.run(

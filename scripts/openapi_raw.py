@@ -1,0 +1,175 @@
+"""The OpenAPI parts of the routes that no Powertools resolver serves (the raw handlers: the redirect,
+Quick Help, the job system's webhooks, the staff console's files), in one place beside the generator.
+
+``scripts/openapi.py`` looks a function up here by its code folder (``functions/<name>/``). The handler
+modules keep wiring only, and no cold start builds a JSON schema: generating one builds the model's
+validator and schema, which the document needs and a request does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from referral_core.bodies import FORM
+from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
+from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest
+
+ERROR_REF: dict[str, str] = {"$ref": "#/components/schemas/ErrorResponse"}
+HTML_PAGE: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
+
+
+def inline_schema(model: type[BaseModel], mode: Literal["validation", "serialization"] = "validation",
+                  ) -> dict[str, Any]:
+    """``model``'s JSON schema with its nested models inlined (the document has no ``$defs`` of its own)."""
+    schema = model.model_json_schema(mode=mode)
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                return resolve(defs[ref.rsplit("/", 1)[-1]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    return dict(resolve(schema))
+
+
+def error_doc(description: str) -> dict[str, Any]:
+    """A documented error answer (the shared ``ErrorResponse`` body)."""
+    return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
+
+
+_FORM_FIELDS_SCHEMA = {
+    "type": "object",
+    "required": ["name", "postcode", "issue", "consent_contact", "policy_version"],
+    "properties": {**{name: {"type": "string"} for name in FORM_FIELDS},
+                   "consent_contact": {"type": "string", "enum": ["on"]},
+                   "policy_version": {"type": "string"}},
+}
+
+
+def link_redirect() -> dict[str, Any]:
+    """``functions/link_redirect/``."""
+    return {"/r/{code}": {
+        "get": {
+            "summary": "Follow a referral link",
+            "description": "302 to the landing page with `ref` and `cid`; counts one click per visitor per "
+                           "hour (not for HEAD, bots or link previews). `src=qr&p=placement` marks a QR scan.",
+            "parameters": [
+                {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "src", "in": "query", "required": False, "schema": {"type": "string", "enum": ["qr"]}},
+                {"name": "p", "in": "query", "required": False, "schema": {"type": "string"}},
+            ],
+            "responses": {"302": {"description": "Redirect to the landing page"},
+                          "404": {"description": "Unknown, disabled, expired or used-up code (HTML page)",
+                                  "content": {"text/html": {"schema": {"type": "string"}}}}},
+        },
+    }}
+
+
+def capture_lead() -> dict[str, Any]:
+    """``functions/capture_lead/``."""
+    return {
+        "/quick-help": {"get": {
+            "summary": "Quick Help form",
+            "description": "HTML form (no JavaScript needed) with the policy and a consent checkbox; `ref` "
+                           "and `cid` from the referral redirect are carried in hidden fields.",
+            "parameters": [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+                           for name in ("ref", "cid")],
+            "responses": {"200": {"description": "The form", "content": HTML_PAGE}},
+        }},
+        "/leads": {"post": {
+            "summary": "Send a Quick Help request",
+            "description": "JSON, or the form post of /quick-help. At most 16 KB. An unknown or inactive "
+                           "`ref` still saves the lead, unattributed. `Idempotency-Key` makes retries safe.",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                            "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": inline_schema(LeadRequest)},
+                FORM: {"schema": _FORM_FIELDS_SCHEMA}}},
+            "responses": {
+                "201": {"description": "Received (JSON for JSON posts, a thank-you page for form posts)",
+                        "content": {"application/json": {"schema": inline_schema(LeadCreated)}, **HTML_PAGE}},
+                # A form post with a problem gets the form back (HTML), a JSON post the error JSON.
+                **{status: {"description": text,
+                            "content": {"application/json": {"schema": ERROR_REF}, **HTML_PAGE}}
+                   for status, text in (("400", "Malformed body"),
+                                        ("409", "The same Idempotency-Key is still in progress (Retry-After)"),
+                                        ("413", "Body too large"), ("415", "Not JSON or a form"),
+                                        ("422", "A field is not valid"),
+                                        ("429", "Too many requests (Retry-After)"),
+                                        ("503", "A dependency is busy or slow; retry after Retry-After "
+                                                "seconds"))},
+            },
+        }},
+        "/policy": {"get": {
+            "summary": "Current policy wording and version",
+            "description": "JSON by default; an HTML page when the client prefers text/html.",
+            "responses": {"200": {"description": "The policy", "content": {
+                "application/json": {"schema": {"type": "object", "required": ["version", "text"],
+                                                "properties": {
+                    "version": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
+                    "paragraphs": {"type": "array", "items": {"type": "string"}}}}},
+                **HTML_PAGE}}},
+        }},
+    }
+
+
+def job_webhook() -> dict[str, Any]:
+    """``functions/job_webhook/``."""
+    return {"/webhooks/jobs": {"post": {
+        "summary": "Job event from the job system (Standard Webhooks)",
+        "description": "Signed with `webhook-signature: v1,<base64 HMAC-SHA256 of {id}.{timestamp}.{body}>` "
+                       "(space-separated list while rotating); timestamp within 300 s. Once per "
+                       "`webhook-id`: a redelivery gets the first answer. See docs/jobs.md.",
+        "parameters": [{"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+                       for name in ("webhook-id", "webhook-timestamp", "webhook-signature")],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": inline_schema(JobWebhookEvent)}}},
+        "responses": {
+            "200": {"description": "Recorded (`applied: false`: this job already had this event type)",
+                    "content": {"application/json": {
+                        "schema": inline_schema(JobWebhookResponse, mode="serialization")}}},
+            "400": error_doc("The body is not JSON"),
+            "401": error_doc("Missing or bad signature, or timestamp more than 300 s off"),
+            "409": error_doc("Same webhook-id with a different body (`conflict`) or still in progress "
+                             "(`in_progress`, Retry-After)"),
+            "422": error_doc("Unknown event type or an invalid field (named in error.fields)"),
+            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
+        },
+    }}}
+
+
+def staff_page() -> dict[str, Any]:
+    """``functions/staff_page/``."""
+    return {
+        "/admin": {"get": {
+            "summary": "GET /admin", "operationId": "get_staff_page",
+            "description": "The staff console (static HTML, no token needed: staff sign in from the page).",
+            "responses": {"200": {"description": "HTML page",
+                                  "content": {"text/html": {"schema": {"type": "string"}}}}},
+        }},
+        "/admin/assets/{name}": {"get": {
+            "summary": "GET /admin/assets/{name}", "operationId": "get_staff_asset",
+            "description": "The console's stylesheet, ES modules and `config.json` (Cognito endpoint, client id, "
+                           "idle time-out, currency). `ETag` + `Cache-Control: no-cache`: a repeat visit gets 304.",
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The file"}, "304": {"description": "Not modified (If-None-Match)"},
+                          "404": {"description": "No such file"}},
+        }},
+    }
+
+
+#: Each raw handler's routes, by the function's code folder.
+PATHS: dict[str, Callable[[], dict[str, Any]]] = {
+    "link_redirect": link_redirect,
+    "capture_lead": capture_lead,
+    "job_webhook": job_webhook,
+    "staff_page": staff_page,
+}
