@@ -230,6 +230,7 @@ async function load() {
   const copied = personal && (personal.share_links || []).find((s) => s.channel === "copy");
   $("message").value = copied ? copied.message : (personal ? personal.share_message : me.referrer.link);
   $("opted-out").hidden = !me.referrer.notifications_opt_out;
+  $("show-name").checked = Boolean(me.referrer.show_name_on_landing);
   await renderCodes(me.share_codes);
   addReferrals(me.referrals, true);
   renderMoney();
@@ -245,6 +246,14 @@ $("signin-form").addEventListener("submit", async (event) => {
 
 $("copy").addEventListener("click", async () => {
   if (!await copyText($("message").value, "Share message copied.")) { $("message").select(); say("Select the message and copy it."); }
+});
+
+$("show-name").addEventListener("change", async (event) => {
+  const show = event.target.checked;
+  const response = await api("PUT", "/me/preferences", {show_name_on_landing: show});
+  if (response.ok) say(show ? "Your links' page now says who recommended it (first name and initial)."
+                            : "Your links' page no longer shows your name.");
+  else { event.target.checked = !show; say(await problem(response)); }
 });
 
 $("more").addEventListener("click", async () => {
