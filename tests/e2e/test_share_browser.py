@@ -1,6 +1,6 @@
 """The dashboard's share buttons in headless Chromium on the local stack: SMS (the iOS and the Android
 form), WhatsApp, email, copy, each carrying the code and its channel; a friend following the WhatsApp link
-is counted under ``whatsapp`` in the funnel."""
+is counted under ``whatsapp`` in the funnel; a flyer downloads as a PDF."""
 
 from __future__ import annotations
 
@@ -64,6 +64,12 @@ def test_share_buttons_carry_the_code_and_their_channel(stack: StackProcess, bro
         page.locator("#codes .share [data-channel=copy]").first.click()
         expect(page.locator("#status")).to_contain_text("Link copied")
         assert page.evaluate("navigator.clipboard.readText()") == f"{link}?src=copy"
+        # The business card flyer downloads as a PDF
+        with page.expect_download() as download:
+            page.locator("#codes .flyers [data-size=card]").first.click()
+        assert download.value.suggested_filename == f"{code}-card.pdf"
+        with open(download.value.path(), "rb") as pdf:
+            assert pdf.read(5) == b"%PDF-"
         # A friend follows the WhatsApp link to Quick Help
         page.goto(f"{link}?src=whatsapp")
         expect(page).to_have_url(re.compile(rf"/quick-help\?.*ref={code}"))

@@ -118,12 +118,18 @@ def dashboard(referrer: Mapping[str, Any], *, links: LinkRepository, referrals: 
               referrals=referrals_page(referrals, referrer_id))
 
 
-def my_qr_target(links: LinkRepository, referrer_id: str, code: str, *, placement: str | None,
-                 origin: str) -> str:
-    """What the QR image of one of the referrer's own codes encodes; another's code is 404."""
+def my_share_code(links: LinkRepository, referrer_id: str, code: str) -> dict[str, Any]:
+    """One of the referrer's own code items; another referrer's code is 404, as if it did not exist."""
     item = get_share_code(links, code)
     if item.get("referrer_id") != referrer_id:
         raise NotFound("no such share code", fields={"code": "not found"})
+    return item
+
+
+def my_qr_target(links: LinkRepository, referrer_id: str, code: str, *, placement: str | None,
+                 origin: str) -> str:
+    """What the QR image of one of the referrer's own codes encodes; another's code is 404."""
+    item = my_share_code(links, referrer_id, code)
     return qr.qr_target(origin, str(item["code"]), placement or str(item.get("placement") or "") or None)
 
 

@@ -139,6 +139,28 @@ function shareButtons(code) {
   return actions;
 }
 
+// Printable flyers (PDF, drawn by the portal): fetched with the session like the QR images, then saved.
+const FLYERS = [["a4", "A4 poster"], ["a5", "A5 flyer"], ["dl", "DL flyer"], ["card", "Business card"],
+                ["decal", "Van / window decal"]];
+
+function flyerLinks(code) {
+  const list = el("p", "Print: ", {"class": "flyers"});
+  for (const [size, label] of FLYERS) {
+    const path = "/me/share-codes/" + encodeURIComponent(code.code) + "/flyer.pdf?size=" + size;
+    const link = el("a", label, {href: "#", download: code.code + "-" + size + ".pdf", "class": "button", "data-size": size});
+    link.addEventListener("click", async (event) => {
+      if (link.getAttribute("href") !== "#") return;
+      event.preventDefault();
+      const response = await api("GET", path);
+      if (!response.ok) { say(await problem(response)); return; }
+      link.setAttribute("href", URL.createObjectURL(await response.blob()));
+      link.click();
+    });
+    list.appendChild(link);
+  }
+  return list;
+}
+
 async function renderCodes(codes) {
   const list = $("codes");
   list.replaceChildren();
@@ -167,6 +189,7 @@ async function renderCodes(codes) {
       actions.appendChild(link);
     }
     item.appendChild(actions);
+    item.appendChild(flyerLinks(code));
     item.appendChild(shareButtons(code));
     list.appendChild(item);
     qrBlob(code.qr.png).then((blob) => { if (blob) img.setAttribute("src", blob); });
