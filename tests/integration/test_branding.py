@@ -163,3 +163,22 @@ def test_preferences_need_a_session_and_a_boolean(portal_stack):
     session = sign_in(stack, "jo@example.com")
     response = portal(stack, "PUT", "/me/preferences", session=session, body={"show_name_on_landing": "yes"})
     assert response["statusCode"] == 422
+
+
+def test_the_signature_ends_the_text_and_the_html():
+    from referral_core.models.branding import BrandingData
+    from referral_core.services.branding import signed_by
+
+    text, html_body = signed_by(BrandingData(business_name="Fixit & Co", contact_line="02 9999 0000"),
+                                "Hello\n", "<html><body><p>Hello</p></body></html>")
+    assert text == "Hello\n\n-- \nFixit & Co\n02 9999 0000\n"
+    assert html_body.endswith("Fixit &amp; Co<br>02 9999 0000</p></body></html>")
+
+
+def test_referrer_emails_are_signed_with_the_business_name_and_contact_line(portal_stack):
+    stack = portal_stack
+    put_branding(stack, branding_body())
+    create_referrer(stack)
+    portal(stack, "POST", "/auth/magic-link", body={"email": "jo@example.com"})
+    [email] = [m for m in stack.sent_emails() if m["subject"] == "Your sign-in link"]
+    assert "Fixit Computers<br>02 9999 0000 · fixit.example</p>" in email["body"]  # moto keeps the HTML part

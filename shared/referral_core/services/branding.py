@@ -20,7 +20,7 @@ from typing import Any
 
 from referral_core.clock import iso
 from referral_core.dal.branding import BrandingRepository
-from referral_core.errors import InvalidInput
+from referral_core.errors import InvalidInput, Unavailable
 from referral_core.models.branding import BrandingData
 
 MAX_LOGO_BYTES = 40 * 1024  # base64 in a JSON body: within the API's 64 KB bodies (referral_core.bodies)
@@ -46,17 +46,20 @@ def branding_of(stored: dict[str, Any] | None) -> BrandingData:
 
 class BrandingCache:
     """The branding a container read in the last ``ttl_seconds``: pages read it on every request, and a
-    change shows within a minute (the pages' and flyers' only extra read)."""
+    change shows within ``ttl_seconds`` (a minute) in every container."""
 
     def __init__(self, ttl_seconds: float = 60, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl_seconds, self._clock = ttl_seconds, clock
         self._entry: tuple[float, dict[str, Any] | None] | None = None
 
     def get(self, repo: BrandingRepository) -> dict[str, Any] | None:
+        """Like the share codes' cache, nothing saved yet is not cached: the first save shows at once."""
         now = self._clock()
-        if self._entry is None or self._entry[0] <= now:
-            self._entry = (now + self.ttl_seconds, repo.current())
-        return self._entry[1]
+        if self._entry is not None and self._entry[0] > now:
+            return self._entry[1]
+        stored = repo.current()
+        self._entry = (now + self.ttl_seconds, stored) if stored is not None else None
+        return stored
 
     def clear(self) -> None:
         self._entry = None
@@ -68,6 +71,26 @@ CACHE = BrandingCache()
 
 def current_branding(repo: BrandingRepository, *, cached: bool = True) -> BrandingData:
     return branding_of(CACHE.get(repo) if cached else repo.current())
+
+
+def current_or_default(repo: BrandingRepository) -> BrandingData:
+    """The branding, or the defaults when the table is busy: what decorates a page or an email never fails it."""
+    try:
+        return current_branding(repo)
+    except Unavailable:
+        return BrandingData()
+
+
+def signed_by(brand: BrandingData, text: str, html_body: str) -> tuple[str, str]:
+    """An email's text and HTML with the business's name and contact line at the end."""
+    import html
+
+    lines = [brand.business_name, *([brand.contact_line] if brand.contact_line else [])]
+    text = f"{text.rstrip()}\n\n-- \n" + "\n".join(lines) + "\n"
+    footer = (f'<p style="color:#555;border-top:3px solid {html.escape(brand.colour)};padding-top:8px">'
+              + "<br>".join(html.escape(line) for line in lines) + "</p>")
+    return text, (html_body.replace("</body>", footer + "</body>", 1) if "</body>" in html_body
+                  else html_body + footer)
 
 
 def check_logo(content_type: str, data_base64: str) -> bytes:
