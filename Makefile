@@ -50,16 +50,22 @@ browser: ## Install Debian's Chromium for the browser tests (when missing)
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else echo "Chromium is missing: sudo apt-get install chromium"; exit 1; fi; }
 
+.PHONY: pdf-tools
+pdf-tools: ## Install Debian's poppler-utils (pdftoppm, pdftotext) for the flyer tests (when missing)
+	@command -v pdftoppm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q poppler-utils; \
+	  else echo "poppler-utils is missing: sudo apt-get install poppler-utils"; exit 1; fi; }
+
 .PHONY: run
 run: venv $(SAM_VENV)/.installed ## Start the local stack on http://127.0.0.1:$(PORT) (moto + gateway + stream poller)
 	PORT=$(PORT) $(PY) -m local
 
 .PHONY: test
-test: venv browser $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## Set up and run the whole suite (unit, integration, template, e2e, browser)
+test: venv browser pdf-tools $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## Set up and run the whole suite (unit, integration, template, e2e, browser)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: test-fast
-test-fast: venv $(SAM_VENV)/.installed ## Unit and integration tests only
+test-fast: venv pdf-tools $(SAM_VENV)/.installed ## Unit and integration tests only
 	$(PY) -m pytest -m "unit or integration" $(PYTEST_ARGS)
 
 # eslint and its plugins, at the versions package.json pins (package-lock.json: `npm ci` installs exactly those).
@@ -82,7 +88,7 @@ validate: venv $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed ## cfn-lint, sa
 	$(CHECKOV) -f template.yaml --config-file .checkov.yaml
 
 .PHONY: deploy-check
-deploy-check: validate build ## Everything checkable without an AWS account: validate, sam build, template tests, IAM usage
+deploy-check: validate build pdf-tools ## Everything checkable without an AWS account: validate, sam build, template tests, IAM usage
 	$(PY) -m pytest tests/template tests/integration $(PYTEST_ARGS)
 
 .PHONY: build

@@ -1,5 +1,5 @@
-"""``python -m bench [--quick] [--only cold_start,calls,cost,throughput,streams,growth,lighthouse,redirect]``: run,
-print, and (for a full run) write the ``make bench`` block of bench/RESULTS.md with the machine, the date and the
+"""``python -m bench [--quick] [--only cold_start,calls,...]`` (the sections: ``SECTIONS``): run, print, and
+(for a full run) write the ``make bench`` block of bench/RESULTS.md with the machine, the date and the
 command behind every figure. Other blocks of RESULTS.md (appended by feature benches) are kept.
 """
 
@@ -14,7 +14,7 @@ import time
 from bench import calls, cold_start, cost, growth, stream_readers, throughput
 from bench.support import RESULTS, Section, machine, table
 
-SECTIONS = ("cold_start", "calls", "cost", "throughput", "streams", "growth", "lighthouse", "redirect")
+SECTIONS = ("cold_start", "calls", "cost", "throughput", "streams", "growth", "lighthouse", "redirect", "flyers")
 START, END = "<!-- make bench: start -->", "<!-- make bench: end -->"
 
 
@@ -78,6 +78,10 @@ def main() -> int:
         from bench import console_lighthouse
 
         sections.append(console_lighthouse.run(args.quick))
+    if "flyers" in chosen:
+        from bench import flyer_bench
+
+        sections.append(flyer_bench.run(args.quick))
     if "redirect" in chosen:  # last: it sets the redirect's environment in this process
         sections.append(redirect_detail(args.quick))
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())

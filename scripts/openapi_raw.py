@@ -108,6 +108,14 @@ def capture_lead() -> dict[str, Any]:
                                                 "seconds"))},
             },
         }},
+        "/branding/logo": {"get": {
+            "summary": "The business's logo",
+            "description": "Set by staff (`PUT /admin/branding`): PNG, JPEG or SVG; the default image without "
+                           "one. Used by Quick Help and its link previews (Open Graph, Twitter cards).",
+            "responses": {"200": {"description": "The image", "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("image/png", "image/jpeg", "image/svg+xml")}}},
+        }},
         "/policy": {"get": {
             "summary": "Current policy wording and version",
             "description": "JSON by default; an HTML page when the client prefers text/html.",

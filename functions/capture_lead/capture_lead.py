@@ -12,6 +12,7 @@ floor at every cold start, bench/RESULTS.md). Errors are the API's one error bod
 
 from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
 
+import base64
 import dataclasses
 from collections.abc import Callable
 from functools import cache
@@ -32,14 +33,18 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 from referral_core import api
 from referral_core.bodies import Submission, read_submission, request_headers, validate
 from referral_core.config import BaseSettings, read_settings
+from referral_core.dal.branding import BrandingRepository
 from referral_core.dal.leads import LeadRepository
+from referral_core.dal.referrers import ReferrerRepository
 from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.http_errors import json_payload, raw_routes
 from referral_core.models.leads import LeadCreated, LeadRequest, lead_fields_from_form
 from referral_core.observability import logger, tracer
+from referral_core.origin import request_origin
 from referral_core.pages.leads import lead_received_page, policy_page, quick_help_csp, quick_help_page
 from referral_core.policy import policy_document
 from referral_core.security_headers import secured
+from referral_core.services import branding
 from referral_core.services.leads import CaptureRules, Requester, capture_lead, carried_params
 
 #: With the pages' own CSP (quick_help_csp); the other security headers are added to every answer
@@ -101,10 +106,30 @@ def html(status: int, body: str) -> Answer:
             "headers": {"Content-Type": HTML, **HTML_HEADERS, "Content-Security-Policy": quick_help_csp()}}
 
 
+def _quick_help(event: Event, ref: str | None, **form: Any) -> str:
+    """The form with the business's branding, its link-preview tags and, when the referrer chose it, their
+    first name and initial (services.quick_help)."""
+    from referral_core.services.quick_help import landing
+
+    table = api.table()
+    extras = landing(BrandingRepository(table), LeadRepository(table), ReferrerRepository(table), ref)
+    return quick_help_page(ref=ref, brand=extras.brand, recommended_by=extras.recommended_by,
+                           origin=request_origin(event, settings().public_base_url), **form)
+
+
 def get_quick_help(event: Event) -> Answer:
     query = event.get("queryStringParameters") or {}
     ref, cid = carried_params(query.get("ref"), query.get("cid"))
-    return html(200, quick_help_page(ref=ref, cid=cid))
+    return html(200, _quick_help(event, ref, cid=cid))
+
+
+def get_logo(event: Event) -> Answer:
+    """The business's logo (``PUT /admin/branding``), or the default image: for the pages and link previews.
+    Served with its own type, nosniff and the default CSP (``default-src 'none'``, every answer): an SVG
+    opened from here runs nothing."""
+    content_type, data = branding.logo(BrandingRepository(api.table()))
+    return {"statusCode": 200, "isBase64Encoded": True, "body": base64.b64encode(data).decode(),
+            "headers": {"Content-Type": content_type, "Cache-Control": "public, max-age=300"}}
 
 
 @tracer.capture_method
@@ -116,7 +141,9 @@ def post_lead(event: Event) -> Answer:
         if not submission.is_form:
             raise
         # A form post gets the form back, filled in, with each problem by its field.
-        return html(422, quick_help_page(values=submission.data, errors=exc.fields or {"body": exc.message}))
+        ref, _ = carried_params(submission.data.get("ref"), None)
+        return html(422, _quick_help(event, ref, values=submission.data,
+                                     errors=exc.fields or {"body": exc.message}))
 
 
 def _capture(event: Event, submission: Submission) -> Answer:
@@ -163,6 +190,7 @@ ROUTES: dict[str, Callable[[Event], Answer]] = {
     "GET /quick-help": get_quick_help,
     "POST /leads": post_lead,
     "GET /policy": get_policy,
+    "GET /branding/logo": get_logo,
 }
 
 

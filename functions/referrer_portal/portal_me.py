@@ -1,16 +1,18 @@
-"""The signed-in referrer's dashboard data: profile, codes with their usage, referrals, money, withdrawals.
+"""The signed-in referrer's dashboard data (profile, codes with their usage, referrals, money, withdrawals)
+and their preferences.
 
 No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from portal_context import origin, settings, signed_in
+from portal_context import origin, referrer_id, settings, signed_in
 
 from referral_core import api
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
+from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.rewards import RewardRepos
-from referral_core.models.portal import Me
+from referral_core.models.portal import Me, Preferences
 from referral_core.observability import tracer
 from referral_core.services import portal
 
@@ -24,3 +26,10 @@ def get_me() -> Me:
     return portal.dashboard(signed_in(router), links=LinkRepository(table), referrals=ReferralRepository(table),
                             rewards=RewardRepos.on(table, currency=currency), origin=origin(router),
                             currency=currency)
+
+
+@router.put("/me/preferences")
+@tracer.capture_method
+def put_preferences(body: Preferences) -> Preferences:
+    signed_in(router)
+    return portal.set_preferences(ReferrerRepository(api.table()), referrer_id(router), body)

@@ -1,4 +1,4 @@
-"""The signed-in referrer's share codes: create one, and its QR code as PNG or SVG.
+"""The signed-in referrer's share codes: create one, its QR code as PNG or SVG, and its printable flyers.
 
 No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
@@ -11,14 +11,16 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from portal_context import actor, origin, referrer_id, settings, signed_in
 
 from referral_core import api
+from referral_core.dal.branding import BrandingRepository
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.program import ProgramRepository
+from referral_core.flyer_http import PDF_ANSWER, FlyerPlacement, FlyerSizeParam, pdf_answer
 from referral_core.http import json_answer, json_response
 from referral_core.models.share_codes import CreateShareCodeRequest, ShareCodeView
 from referral_core.observability import tracer
 from referral_core.placements import Placement
 from referral_core.qr_http import DEFAULT_BORDER, DEFAULT_SIZE, Border, Size, qr_image
-from referral_core.services import portal
+from referral_core.services import flyers, portal
 from referral_core.services.program import share_code_rules
 from referral_core.services.share_codes import create_share_code
 
@@ -56,3 +58,13 @@ def get_qr_png(code: str, size: Size = DEFAULT_SIZE, border: Border = DEFAULT_BO
 def get_qr_svg(code: str, size: Size = DEFAULT_SIZE, border: Border = DEFAULT_BORDER,
                placement: Annotated[Placement | None, Query()] = None):
     return qr_image("svg", _qr_target(code, placement), size=size, border=border)
+
+
+@router.get("/me/share-codes/<code>/flyer.pdf", responses=PDF_ANSWER)
+@tracer.capture_method
+def get_flyer(code: str, size: FlyerSizeParam = flyers.FlyerSize.A4, placement: FlyerPlacement = None):
+    table = api.table()
+    item = portal.my_share_code(LinkRepository(table), referrer_id(router), code)
+    body = flyers.code_flyer(item, size, placement=placement.value if placement else None, origin=origin(router),
+                             brands=BrandingRepository(table))
+    return pdf_answer(body, filename=f"{item['code']}-{size.value}.pdf")

@@ -55,7 +55,7 @@ app.use(middlewares=[require_session])
 # library.
 routers = LazyRouters(app, prefix="/", modules={
     "auth": "portal_auth",
-    "me": "portal_me",
+    "me": "portal_me", "me/preferences": "portal_me",
     "me/share-codes": "portal_share_codes",
     "me/referrals": "portal_referrals",
     "me/withdrawals": "portal_withdrawals",

@@ -1,4 +1,4 @@
-"""Staff routes for share codes: create for a referrer, disable/enable, usage review and QR images.
+"""Staff routes for share codes: create for a referrer, disable/enable, usage review, QR images and flyers.
 
 No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
@@ -11,15 +11,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from staff_context import current_actor, settings
 
 from referral_core import api
+from referral_core.dal.branding import BrandingRepository
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.program import ProgramRepository
+from referral_core.flyer_http import PDF_ANSWER, FlyerPlacement, FlyerSizeParam, pdf_answer
 from referral_core.http import json_answer, json_response
 from referral_core.models.share_codes import CreateShareCodeRequest, ShareCodeView, UsageReview
 from referral_core.observability import tracer
 from referral_core.origin import request_origin
 from referral_core.placements import Placement
 from referral_core.qr_http import DEFAULT_BORDER, DEFAULT_SIZE, Border, Size, qr_image
-from referral_core.services import qr
+from referral_core.services import flyers, qr
 from referral_core.services.program import share_code_rules
 from referral_core.services.share_codes import (
     create_share_code,
@@ -97,3 +99,13 @@ def get_qr_png(code: str, size: Size = DEFAULT_SIZE, border: Border = DEFAULT_BO
 def get_qr_svg(code: str, size: Size = DEFAULT_SIZE, border: Border = DEFAULT_BORDER,
                placement: Annotated[Placement | None, Query()] = None):  # type: ignore[no-untyped-def]
     return qr_image("svg", _qr_target(code, placement), size=size, border=border)
+
+
+@router.get("/admin/share-codes/<code>/flyer.pdf", responses=PDF_ANSWER)
+@tracer.capture_method
+def get_flyer(code: str, size: FlyerSizeParam = flyers.FlyerSize.A4,
+              placement: FlyerPlacement = None):  # type: ignore[no-untyped-def]
+    item = get_share_code(_repo(), code)
+    body = flyers.code_flyer(item, size, placement=placement.value if placement else None, origin=_origin(),
+                             brands=BrandingRepository(api.table()))
+    return pdf_answer(body, filename=f"{item['code']}-{size.value}.pdf")

@@ -52,6 +52,7 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "exports": "admin_exports",
     "staff": "admin_staff",
     "webhooks": "admin_webhooks",
+    "branding": "admin_branding",
 })
 
 

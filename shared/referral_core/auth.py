@@ -46,6 +46,8 @@ ROUTE_ROLES: tuple[tuple[str, str, Role], ...] = (
     ("POST", "/admin/webhooks", Role.ADMIN),
     ("DELETE", "/admin/webhooks/{webhook_id}", Role.ADMIN),
     ("POST", "/admin/webhooks/{webhook_id}/rotate", Role.ADMIN),
+    # The business's name, logo and colour on every page, email and flyer: set once, by an admin.
+    ("PUT", "/admin/branding", Role.ADMIN),
 )
 READ_METHODS = frozenset({"GET", "HEAD"})
 

@@ -60,6 +60,14 @@ def mask_name(name: str) -> str:
     return f"{first}{last}"
 
 
+def first_name_and_initial(name: str) -> str | None:
+    """``"Joanne Smith"`` -> ``"Joanne S."``: how a referrer who chose to be named appears on Quick Help."""
+    parts = name.split()
+    if not parts:
+        return None
+    return f"{parts[0]} {parts[-1][0].upper()}." if len(parts) > 1 else parts[0]
+
+
 # -- look-alike matching (Unicode TS #39) -------------------------------------------------------------
 #: The TS #39 prototypes of the ASCII characters that have one, so ASCII text (nearly every address) is
 #: matched without loading the confusables data. ``tests/unit/test_contacts.py`` checks this slice against

@@ -21,9 +21,15 @@ class Placement(StrEnum):
     WEBSITE = "website"
     EVENT = "event"
     OTHER = "other"
+    WHATSAPP = "whatsapp"
+    COPY = "copy"  # a link copied from the dashboard (or its share sheet) and pasted anywhere
 
 
 PLACEMENTS = frozenset(p.value for p in Placement)
+#: The dashboard's share buttons. A share link carries its channel as ``src`` (``/r/{code}?src=sms``); the
+#: redirect counts it as a link click under the placement of the same name, so the funnel and the usage
+#: review show clicks and leads per channel with no counter of their own.
+SHARE_CHANNELS: tuple[str, ...] = (Placement.SMS, Placement.WHATSAPP, Placement.EMAIL, Placement.COPY)
 
 
 def known_placement(value: str | None) -> str | None:
@@ -32,3 +38,8 @@ def known_placement(value: str | None) -> str | None:
         return None
     lowered = value.strip().lower()
     return lowered if lowered in PLACEMENTS else None
+
+
+def share_channel(src: str | None) -> str | None:
+    """``src`` if it names a share button's channel (exactly, as the dashboard writes it), else None."""
+    return src if src in SHARE_CHANNELS else None

@@ -1,12 +1,14 @@
 """Email to referrers, wired once for every function that sends it (the portal, the stage notifications, the
 digest): from ``SENDER_EMAIL``, through the SES configuration set ``SES_CONFIGURATION_SET`` (SES suppresses
 addresses that bounced or complained there), with opt-out links signed by the ``SESSION_SECRET_ARN`` key.
-The settings are read once per container, on the first email."""
+The settings are read once per container, on the first email. Every email ends with the business's name and
+contact line (``PUT /admin/branding``; the defaults when none is saved or the table is busy)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -28,9 +30,18 @@ def mail_settings() -> MailSettings:
 
 
 def send(email: Email) -> str:
-    """Send ``email``; returns the SES message id."""
+    """Send ``email``, signed with the business's name; returns the SES message id."""
     settings = mail_settings()
-    return send_email(settings.sender_email, email, configuration_set=settings.ses_configuration_set)
+    return send_email(settings.sender_email, branded(email), configuration_set=settings.ses_configuration_set)
+
+
+def branded(email: Email) -> Email:
+    from referral_core import api
+    from referral_core.dal.branding import BrandingRepository
+    from referral_core.services.branding import current_or_default, signed_by
+
+    text, html_body = signed_by(current_or_default(BrandingRepository(api.table())), email.text, email.html)
+    return replace(email, text=text, html=html_body)
 
 
 def opt_out_url(referrer: Mapping[str, Any]) -> str:

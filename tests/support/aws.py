@@ -153,6 +153,7 @@ def _clear_caches() -> None:
     """Forget per-container caches (clients, settings) so each test starts cold on its own moto."""
     from referral_core import api, config, observability, referrer_mail
     from referral_core.dal import aws, secrets
+    from referral_core.services import branding
 
     aws.client.cache_clear()
     secrets.clear_caches()
@@ -160,6 +161,7 @@ def _clear_caches() -> None:
     api.table.cache_clear()
     referrer_mail.mail_settings.cache_clear()
     observability._metrics.cache_clear()  # a container's Metrics reads its namespace from its environment
+    branding.CACHE.clear()
 
 
 @pytest.fixture

@@ -16,9 +16,11 @@ import { wireReports } from "./reports.js";
 import { wirePrivacy } from "./privacy.js";
 import { wireStaff } from "./staff.js";
 import { wireWebhooks } from "./webhooks.js";
+import { wireBranding } from "./branding.js";
 
 // Lists with a `load()`, by the #fragment that opens them.
-const LISTS = ["queue", "referrers", "withdrawals", "disputes", "program", "reports", "privacy", "webhooks", "staff"];
+const LISTS = ["queue", "referrers", "withdrawals", "disputes", "program", "reports", "privacy", "webhooks", "staff",
+  "branding"];
 const VIEWS = ["signin", "newpassword", "mfa", "forgot", "mfasetup", "referral", "referrer", ...LISTS];
 const CONSOLE_VIEWS = new Set(["referral", "referrer", ...LISTS]);
 // A screen's tab: the detail screens belong to their list's.
@@ -77,6 +79,7 @@ async function main() {
     privacy: wirePrivacy({ session }),
     webhooks: wireWebhooks({ session }),
     staff: wireStaff({ session }),
+    branding: wireBranding({ session }),
   };
 
   let moved = false; // the screen changed by a link or the back button (not the first load)

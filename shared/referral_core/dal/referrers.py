@@ -125,6 +125,16 @@ class ReferrerRepository:
     def get(self, referrer_id: str) -> dict[str, Any] | None:
         return self.table.get(*keys.referrer(referrer_id))
 
+    def set_preferences(self, referrer_id: str, *, show_name_on_landing: bool, at: str) -> bool:
+        """The referrer's own choices (``PUT /me/preferences``); False when there is no such referrer."""
+        try:
+            self.table.update(*keys.referrer(referrer_id),
+                              "SET show_name_on_landing = :show, preferences_changed_at = :at",
+                              condition="attribute_exists(pk)", values={":show": show_name_on_landing, ":at": at})
+        except ConditionFailed:
+            return False
+        return True
+
     def set_notifications_opt_out(self, referrer_id: str, opted_out: bool, *, at: str) -> bool:
         """Switch stage emails off (or on again); False when there is no such referrer."""
         try:

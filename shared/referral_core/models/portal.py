@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints
 
 from referral_core.models.base import Model, OneLine
 from referral_core.models.rewards import RewardsSummary
@@ -69,6 +69,16 @@ class ProfileView(Model):
     personal_code: str
     link: str = Field(description="The personal link: {origin}/r/{code}")
     notifications_opt_out: bool
+    show_name_on_landing: bool = Field(default=False, description="Quick Help says \"Recommended by Jo S.\"")
+
+
+class Preferences(Model):
+    """``PUT /me/preferences``: the referrer's own choices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    show_name_on_landing: StrictBool = Field(description="Show your first name and initial on the page your links "
+                                                   "open (\"Recommended by Jo S.\")")
 
 
 class NotificationsOptedOut(Model):

@@ -40,6 +40,17 @@ class QrLinks(Model):
     svg: str
 
 
+ShareChannel = Literal["sms", "whatsapp", "email", "copy"]  # referral_core.placements.SHARE_CHANNELS
+
+
+class ShareLink(Model):
+    """What one share button sends: the link marked with its channel, inside the share message."""
+
+    channel: ShareChannel
+    url: str = Field(description="The link with `src={channel}`: its clicks and leads count under that placement")
+    message: str
+
+
 class ShareCodeView(Model):
     code: str
     referrer_id: str
@@ -47,6 +58,7 @@ class ShareCodeView(Model):
     qr: QrLinks
     qr_target: str = Field(description="What the QR code encodes: the link with src=qr and the placement")
     share_message: str
+    share_links: list[ShareLink] = Field(description="One per share button (SMS, WhatsApp, email, copy)")
     visibility: Visibility
     zones: list[str]
     zone_mode: ZoneMode

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from referral_core.models.branding import BrandingData
 from referral_core.pages import content_security_policy, esc, render, template
 from referral_core.policy import POLICY_PARAGRAPHS, POLICY_TITLE, POLICY_VERSION
 
@@ -54,9 +55,35 @@ def policy_html() -> str:
     return f'{paragraphs}<p class="muted">Policy version {esc(POLICY_VERSION)}</p>'
 
 
+def preview_meta(brand: BrandingData, *, origin: str, recommended_by: str | None = None) -> str:
+    """Open Graph and Twitter card tags (WhatsApp, iMessage, Facebook... show them as the link's preview) and
+    the browser's theme colour: the business's name, short line and logo (``GET /branding/logo``)."""
+    base = origin.rstrip("/")
+    description = brand.tagline or "Ask for help: a real technician reviews every request."
+    if recommended_by:
+        description = f"Recommended by {recommended_by}. {description}"
+    tags = [("name", "theme-color", brand.colour), ("name", "description", description),
+            ("property", "og:type", "website"), ("property", "og:site_name", brand.business_name),
+            ("property", "og:title", brand.business_name), ("property", "og:description", description),
+            ("property", "og:url", f"{base}/quick-help"), ("property", "og:image", f"{base}/branding/logo"),
+            ("property", "og:image:alt", f"{brand.business_name} logo"),
+            ("name", "twitter:card", "summary_large_image"), ("name", "twitter:title", brand.business_name),
+            ("name", "twitter:description", description), ("name", "twitter:image", f"{base}/branding/logo")]
+    return "".join(f'<meta {kind}="{esc(name)}" content="{esc(value)}">\n' for kind, name, value in tags)
+
+
+def _banner(brand: BrandingData) -> str:
+    return (f'<header class="brand"><img src="/branding/logo" alt="" height="48">'
+            f'<p class="brand-name">{esc(brand.business_name)}</p></header>\n')
+
+
 def quick_help_page(*, ref: str | None = None, cid: str | None = None,
-                    values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None) -> str:
-    """The Quick Help form; after a failed form post, ``values`` and ``errors`` (by field) re-fill it."""
+                    values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None,
+                    brand: BrandingData | None = None, origin: str = "", recommended_by: str | None = None) -> str:
+    """The Quick Help form; after a failed form post, ``values`` and ``errors`` (by field) re-fill it.
+    ``brand``: the business's name, logo and colour (and the link preview's tags); ``recommended_by``: the
+    referrer's first name and initial, when they chose to be named."""
+    brand = brand or BrandingData()
     values = values or {}
     errors = {("consent_contact" if key in _CONSENT_ERRORS else key): _CONSENT_ERRORS.get(key, message)
               for key, message in (errors or {}).items()}
@@ -70,14 +97,17 @@ def quick_help_page(*, ref: str | None = None, cid: str | None = None,
                      for name, label, attrs, hint in _FIELDS)
     issue_error = errors.get("issue")
     consent_error = errors.get("consent_contact")
-    return render("Quick Help", template("quick-help.html").substitute(
-        summary=summary, fields=fields, ref=esc(values.get("ref", ref or "")),
+    recommended = (f'<p class="recommended" id="recommended-by">Recommended by {esc(recommended_by)}</p>\n'
+                   if recommended_by else "")
+    return render(f"Quick Help · {brand.business_name}", template("quick-help.html").substitute(
+        banner=_banner(brand), recommended=recommended, summary=summary, fields=fields, ref=esc(values.get("ref", ref or "")),
         cid=esc(values.get("cid", cid or "")), policy_version=esc(POLICY_VERSION),
         issue_error=f'<p class="error" id="issue-error">{esc(issue_error)}</p>\n' if issue_error else "",
         issue_attrs=' aria-invalid="true" aria-describedby="issue-error"' if issue_error else "",
         issue=esc(values.get("issue", "")), policy_title=esc(POLICY_TITLE), policy=policy_html(),
         consent_error=f'<p class="error" id="consent-error">{esc(consent_error)}</p>\n' if consent_error else "",
-        consent_attrs=' aria-invalid="true" aria-describedby="consent-error"' if consent_error else ""))
+        consent_attrs=' aria-invalid="true" aria-describedby="consent-error"' if consent_error else ""),
+        head=preview_meta(brand, origin=origin, recommended_by=recommended_by))
 
 
 def lead_received_page(*, name: str, lead_id: str) -> str:
@@ -89,5 +119,5 @@ def policy_page() -> str:
 
 
 def quick_help_csp() -> str:
-    """These pages' Content-Security-Policy: the shared stylesheet by its hash, no script."""
-    return content_security_policy()
+    """These pages' Content-Security-Policy: the shared stylesheet by its hash, no script, the logo."""
+    return content_security_policy(extra="img-src 'self'")

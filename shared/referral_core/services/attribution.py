@@ -247,6 +247,9 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
         "type": "referral", "lead_id": lead_id, "source": decision.source,
         "referrer_id": decision.referrer_id, "code": decision.code,
         "masked_name": mask_name(str(lead.get("name", ""))),
+        # Where the credited code was shared (the click's placement or share channel): the funnel counts
+        # the referral's leads, jobs, paid and rewarded under it (count_funnel).
+        "placement": placement_of(click, decision.code),
         "postcode": lead.get("postcode"), "suburb": lead.get("suburb"), "created_at": lead["created_at"],
         "attribution": {"model": rules.model, "window_days": rules.window_days,
                         "program_version": int((program or {}).get("version") or 0),
@@ -263,6 +266,13 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
     if stored and (created or not stored.get("attribution_applied_at")):
         _apply(repo, referrals, stored)
     return decision if created else _stored_decision(stored or {})
+
+
+def placement_of(click: Item | None, code: str | None) -> str | None:
+    """The placement of the click that brought the lead, when it was a click on the credited code."""
+    if not click or not code or click.get("code") != code:
+        return None
+    return str(click.get("placement") or "") or None
 
 
 def _stored_decision(referral: Item) -> Decision:

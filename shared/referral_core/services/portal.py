@@ -13,11 +13,21 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from referral_core.clock import iso
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
+from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.rewards import RewardRepos
 from referral_core.errors import InvalidInput, NotFound
-from referral_core.models.portal import CodeStats, Me, MyShareCode, ProfileView, ReferralsPage, ReferralView
+from referral_core.models.portal import (
+    CodeStats,
+    Me,
+    MyShareCode,
+    Preferences,
+    ProfileView,
+    ReferralsPage,
+    ReferralView,
+)
 from referral_core.services import qr
 from referral_core.services.notifications import lead_id_of, reason_label, stage_label
 from referral_core.services.share_codes import get_share_code, share_code_view
@@ -32,7 +42,8 @@ _CURSOR = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z#[A-Za-z0-9_-]{1,64}$")  # a ref
 def profile_view(referrer: Mapping[str, Any]) -> ProfileView:
     return ProfileView(referrer_id=str(referrer["referrer_id"]), name=str(referrer["name"]),
                        personal_code=str(referrer["personal_code"]), link=str(referrer["link"]),
-                       notifications_opt_out=bool(referrer.get("notifications_opt_out")))
+                       notifications_opt_out=bool(referrer.get("notifications_opt_out")),
+                       show_name_on_landing=bool(referrer.get("show_name_on_landing")))
 
 
 def referral_view(item: Mapping[str, Any]) -> ReferralView:
@@ -107,10 +118,23 @@ def dashboard(referrer: Mapping[str, Any], *, links: LinkRepository, referrals: 
               referrals=referrals_page(referrals, referrer_id))
 
 
-def my_qr_target(links: LinkRepository, referrer_id: str, code: str, *, placement: str | None,
-                 origin: str) -> str:
-    """What the QR image of one of the referrer's own codes encodes; another's code is 404."""
+def my_share_code(links: LinkRepository, referrer_id: str, code: str) -> dict[str, Any]:
+    """One of the referrer's own code items; another referrer's code is 404, as if it did not exist."""
     item = get_share_code(links, code)
     if item.get("referrer_id") != referrer_id:
         raise NotFound("no such share code", fields={"code": "not found"})
+    return item
+
+
+def my_qr_target(links: LinkRepository, referrer_id: str, code: str, *, placement: str | None,
+                 origin: str) -> str:
+    """What the QR image of one of the referrer's own codes encodes; another's code is 404."""
+    item = my_share_code(links, referrer_id, code)
     return qr.qr_target(origin, str(item["code"]), placement or str(item.get("placement") or "") or None)
+
+
+def set_preferences(referrers: ReferrerRepository, referrer_id: str, preferences: Preferences) -> Preferences:
+    """Save the referrer's own choices (``PUT /me/preferences``): whether Quick Help names them."""
+    if not referrers.set_preferences(referrer_id, show_name_on_landing=preferences.show_name_on_landing, at=iso()):
+        raise NotFound("no such referrer")
+    return preferences

@@ -17,7 +17,7 @@ from referral_core.clock import epoch, iso, parse_iso
 from referral_core.dal.links import LinkRepository
 from referral_core.errors import Unavailable
 from referral_core.ids import normalise_code
-from referral_core.placements import known_placement
+from referral_core.placements import known_placement, share_channel
 from referral_core.services.landing import is_allowed_landing
 
 Item = dict[str, object]
@@ -146,7 +146,9 @@ def resolve(repo: LinkRepository, visit: Visit, *, codes: CodeCache, pepper: str
     visitor = visitor_hash(pepper, visit.source_ip, visit.user_agent)
     click_id = click_id_for(pepper, code, visitor)
     src = "qr" if visit.src == "qr" else "link"
-    placement = known_placement(visit.placement) or str(item.get("placement") or "")
+    # A share button's link (src=sms, whatsapp, email, copy) is a link click placed where it was shared.
+    placement = (share_channel(visit.src) or known_placement(visit.placement)
+                 or str(item.get("placement") or ""))
     counted = False
     if visit.method == "GET" and not is_bot(visit.user_agent):
         now_epoch = epoch()

@@ -33,8 +33,10 @@ from referral_core.models.share_codes import (
     PlacementUsage,
     QrLinks,
     ShareCodeView,
+    ShareLink,
     UsageReview,
 )
+from referral_core.placements import SHARE_CHANNELS
 from referral_core.services.landing import landing_problem
 from referral_core.services.notifications import POLICY_LINE
 from referral_core.services.qr import qr_target
@@ -82,6 +84,13 @@ def share_message(url: str, code: str, *, public: bool = True) -> str:
     )
 
 
+def share_links(url: str, code: str, *, public: bool = True) -> list[ShareLink]:
+    """The share message once per share button, each with the link marked with the button's channel."""
+    return [ShareLink.model_validate({"channel": channel, "url": f"{url}?src={channel}",
+                                      "message": share_message(f"{url}?src={channel}", code, public=public)})
+            for channel in SHARE_CHANNELS]
+
+
 # -- views ---------------------------------------------------------------------------------------
 def share_code_view(item: Mapping[str, Any], *, origin: str, qr_prefix: str) -> ShareCodeView:
     """The code as the API shows it: link, QR image URLs and share message included."""
@@ -94,6 +103,7 @@ def share_code_view(item: Mapping[str, Any], *, origin: str, qr_prefix: str) -> 
         qr=QrLinks(png=f"{qr_base}/qr.png", svg=f"{qr_base}/qr.svg"),
         qr_target=qr_target(origin, code, placement),
         share_message=share_message(url, code, public=is_public(item)),
+        share_links=share_links(url, code, public=is_public(item)),
         visibility="public" if is_public(item) else "private", zones=list(item.get("zones") or []),
         zone_mode=zone_mode(item),
         expires_at=item.get("expires_at"), max_uses=item.get("max_uses"), uses=int(item.get("uses") or 0),

@@ -97,6 +97,70 @@ async function qrBlob(url) {
   return response.ok ? URL.createObjectURL(await response.blob()) : null;
 }
 
+// Share buttons: each sends the share message with the link marked with its channel (?src=sms, whatsapp, email,
+// copy), so the funnel shows which channel brings visits and requests. iOS and macOS Messages read the body
+// of "sms:&body=", Android of "sms:?body=": the form is picked by the user agent. The share sheet (Web Share
+// API, where the browser has it) sends the "copy" link: where it goes is the user's choice, unknown here.
+const APPLE = /iPhone|iPad|iPod|Macintosh/.test(navigator.userAgent);
+const smsHref = (text) => "sms:" + (APPLE ? "&" : "?") + "body=" + encodeURIComponent(text);
+const SHARE_HREFS = {
+  sms: smsHref,
+  whatsapp: (text) => "https://wa.me/?text=" + encodeURIComponent(text),
+  email: (text) => "mailto:?subject=" + encodeURIComponent("Someone I recommend") + "&body=" + encodeURIComponent(text),
+};
+const SHARE_LABELS = {sms: "Text message", whatsapp: "WhatsApp", email: "Email"};
+
+async function copyText(text, done) {
+  try { await navigator.clipboard.writeText(text); say(done); return true; }
+  catch { return false; }
+}
+
+function shareButtons(code) {
+  const actions = el("p", null, {"class": "share", "aria-label": "Share " + code.code});
+  const links = Object.fromEntries((code.share_links || []).map((s) => [s.channel, s]));
+  for (const channel of ["sms", "whatsapp", "email"]) {
+    if (!links[channel]) continue;
+    actions.appendChild(el("a", SHARE_LABELS[channel], {href: SHARE_HREFS[channel](links[channel].message),
+      "class": "button", "data-channel": channel, ...(channel === "whatsapp" ? {target: "_blank", rel: "noopener"} : {})}));
+  }
+  const copied = links.copy;
+  if (copied && navigator.share) {
+    const share = el("button", "Share…", {type: "button", "data-channel": "share"});
+    share.addEventListener("click", () => navigator.share({text: copied.message}).catch(() => {}));
+    actions.appendChild(share);
+  }
+  if (copied) {
+    const copy = el("button", "Copy link", {type: "button", "data-channel": "copy"});
+    copy.addEventListener("click", async () => {
+      if (!await copyText(copied.url, "Link copied: " + copied.url)) say("Copy this link: " + copied.url);
+    });
+    actions.appendChild(copy);
+  }
+  return actions;
+}
+
+// Printable flyers (PDF, drawn by the portal): fetched with the session like the QR images, then saved.
+const FLYERS = [["a4", "A4 poster"], ["a5", "A5 flyer"], ["dl", "DL flyer"], ["card", "Business card"],
+                ["decal", "Van / window decal"]];
+
+function flyerLinks(code) {
+  const list = el("p", "Print: ", {"class": "flyers"});
+  for (const [size, label] of FLYERS) {
+    const path = "/me/share-codes/" + encodeURIComponent(code.code) + "/flyer.pdf?size=" + size;
+    const link = el("a", label, {href: "#", download: code.code + "-" + size + ".pdf", "class": "button", "data-size": size});
+    link.addEventListener("click", async (event) => {
+      if (link.getAttribute("href") !== "#") return;
+      event.preventDefault();
+      const response = await api("GET", path);
+      if (!response.ok) { say(await problem(response)); return; }
+      link.setAttribute("href", URL.createObjectURL(await response.blob()));
+      link.click();
+    });
+    list.appendChild(link);
+  }
+  return list;
+}
+
 async function renderCodes(codes) {
   const list = $("codes");
   list.replaceChildren();
@@ -125,6 +189,8 @@ async function renderCodes(codes) {
       actions.appendChild(link);
     }
     item.appendChild(actions);
+    item.appendChild(flyerLinks(code));
+    item.appendChild(shareButtons(code));
     list.appendChild(item);
     qrBlob(code.qr.png).then((blob) => { if (blob) img.setAttribute("src", blob); });
   }
@@ -184,8 +250,10 @@ async function load() {
   link.textContent = me.referrer.link;
   link.setAttribute("href", me.referrer.link);
   const personal = me.share_codes.find((c) => c.personal) || me.share_codes[0];
-  $("message").value = personal ? personal.share_message : me.referrer.link;
+  const copied = personal && (personal.share_links || []).find((s) => s.channel === "copy");
+  $("message").value = copied ? copied.message : (personal ? personal.share_message : me.referrer.link);
   $("opted-out").hidden = !me.referrer.notifications_opt_out;
+  $("show-name").checked = Boolean(me.referrer.show_name_on_landing);
   await renderCodes(me.share_codes);
   addReferrals(me.referrals, true);
   renderMoney();
@@ -200,8 +268,15 @@ $("signin-form").addEventListener("submit", async (event) => {
 });
 
 $("copy").addEventListener("click", async () => {
-  try { await navigator.clipboard.writeText($("message").value); say("Share message copied."); }
-  catch { $("message").select(); say("Select the message and copy it."); }
+  if (!await copyText($("message").value, "Share message copied.")) { $("message").select(); say("Select the message and copy it."); }
+});
+
+$("show-name").addEventListener("change", async (event) => {
+  const show = event.target.checked;
+  const response = await api("PUT", "/me/preferences", {show_name_on_landing: show});
+  if (response.ok) say(show ? "Your links' page now says who recommended it (first name and initial)."
+                            : "Your links' page no longer shows your name.");
+  else { event.target.checked = !show; say(await problem(response)); }
 });
 
 $("more").addEventListener("click", async () => {
