@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from referral_core.models.base import MAX_VERSION, Model, OneLine
 
@@ -13,11 +14,22 @@ LogoType = Literal["image/png", "image/jpeg", "image/svg+xml"]
 Colour = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^#[0-9a-fA-F]{6}$")]
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+def _base64_alphabet(value: str) -> str:
+    """Refused with the other fields (a NUL, a space): the decoded file is checked by services.branding."""
+    if not _BASE64.fullmatch(value):
+        raise ValueError("is not base64 (A-Z, a-z, 0-9, +, / and = padding)")
+    return value
+
+
 class LogoUpload(Model):
     model_config = ConfigDict(extra="forbid")
 
     content_type: LogoType
-    data_base64: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=60_000)] = Field(
+    data_base64: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=60_000),
+                           AfterValidator(_base64_alphabet)] = Field(
         description="The file, base64; at most 40 KiB once decoded (checked against its type's signature)")
 
 
