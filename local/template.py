@@ -30,8 +30,6 @@ STACK_NAME = "referral-local"
 URL_SUFFIX = "amazonaws.com"
 DEFAULT_PORT = 3000
 
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "ANY")
-
 
 class TemplateError(ValueError):
     """The template uses something the local stack cannot resolve."""
@@ -105,7 +103,6 @@ class StreamTrigger:
     table_id: str | None
     batch_size: int = 100
     batching_window_s: float = 0.0
-    starting_position: str = "LATEST"
     filter_patterns: tuple[dict[str, Any], ...] = ()
     report_batch_item_failures: bool = False
     maximum_retry_attempts: int = -1
@@ -546,9 +543,7 @@ class Template:
     email_identities = _resources_of("AWS::SES::EmailIdentity")
     user_pools = _resources_of("AWS::Cognito::UserPool")
     user_pool_clients = _resources_of("AWS::Cognito::UserPoolClient")
-    user_pool_groups = _resources_of("AWS::Cognito::UserPoolGroup")
     user_pool_users = _resources_of("AWS::Cognito::UserPoolUser")
-    user_group_attachments = _resources_of("AWS::Cognito::UserPoolUserToGroupAttachment")
 
     @property
     def http_apis(self) -> dict[str, HttpApi]:
@@ -640,7 +635,6 @@ class Template:
                         table_id=self._stream_table(raw_stream, str(ep["Stream"])),
                         batch_size=int(ep.get("BatchSize", 100)),
                         batching_window_s=float(ep.get("MaximumBatchingWindowInSeconds", 0)),
-                        starting_position=str(ep.get("StartingPosition", "LATEST")),
                         filter_patterns=patterns,
                         report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
                         maximum_retry_attempts=int(ep.get("MaximumRetryAttempts", -1)),
