@@ -74,10 +74,11 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 .PHONY: lint
-lint: venv node_modules/.installed ## ruff, mypy, import-linter (pyproject.toml's layer contracts), eslint (pages' JS)
+lint: venv node_modules/.installed ## ruff, mypy, import-linter (pyproject.toml's layer contracts), vulture (dead code), eslint (pages' JS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	cd shared && ../$(VENV)/bin/lint-imports --no-cache ../pyproject.toml
+	$(VENV)/bin/vulture
 	npx --no-install eslint .
 
 .PHONY: validate

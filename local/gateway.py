@@ -132,9 +132,7 @@ class JwtVerifier:
             return self._keys[kid]
 
     def token_from(self, headers: Mapping[str, str]) -> str:
-        source = self.authorizer.identity_source
-        header = source.rsplit(".", 1)[-1].lower() if source.startswith("$request.header.") else "authorization"
-        value = headers.get(header, "").strip()
+        value = headers.get("authorization", "").strip()  # the template's IdentitySource
         if not value:
             raise Unauthorized("missing token")
         if value.lower().startswith("bearer "):

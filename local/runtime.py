@@ -4,14 +4,11 @@ Each function gets a small pool (`max_concurrency` workers, started lazily). A w
 module once (cold start) with `sys.path = [CodeUri, *layer dirs]` and the function's environment plus the
 local AWS settings, then serves invocations over a JSON-lines pipe (see `local/_worker.py`). A handler
 exception or timeout becomes an error result, never a crash of the stack.
-
-`load_handler()` is the in-process counterpart for integration tests.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import itertools
 import json
 import logging
@@ -25,10 +22,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import IO, Any
 
-from local.template import REGION, Function, Template, load_template
+from local.template import REGION, Function
 
 log = logging.getLogger("local.runtime")
 
@@ -330,74 +326,3 @@ class Runtime:
                 worker.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 worker.kill()
-
-
-# --------------------------------------------------------------------------------------------- in-process
-
-_loaded = itertools.count(1)
-
-
-@dataclass
-class LoadedHandler:
-    """A handler imported in-process, with the environment it was loaded with."""
-
-    function: Function
-    module: ModuleType
-    handler: Callable[[Any, Any], Any]
-    env: dict[str, str]
-
-    def __call__(self, event: Any, context: Any = None) -> Any:
-        return self.handler(event, context if context is not None else self.context())
-
-    def context(self, timeout_s: float | None = None) -> Any:
-        """A LambdaContext-like object (same class the workers use)."""
-        from local._worker import LambdaContext
-
-        return LambdaContext(
-            {
-                "function_name": self.function.name,
-                "invoked_function_arn": self.function.arn,
-                "memory_limit_in_mb": self.function.memory_mb,
-                "aws_request_id": str(uuid.uuid4()),
-                "deadline_ms": time.time() * 1000 + (timeout_s or self.function.timeout_s) * 1000,
-            }
-        )
-
-
-def load_handler(
-    logical_id: str,
-    env_overrides: Mapping[str, str] | None = None,
-    *,
-    template: Template | str | Path | None = None,
-    aws_endpoint: str | None = None,
-) -> LoadedHandler:
-    """Import a template function's handler module in-process under a unique module name.
-
-    The function's resolved environment (plus `env_overrides`) is written to `os.environ` first, since
-    handlers read settings at import; use pytest's `monkeypatch` around it if a test needs them undone.
-    The function directory is on `sys.path` only while the module executes (for sibling modules);
-    layer directories (shared/) are added only when not importable already.
-    """
-    tpl = template if isinstance(template, Template) else load_template(template)
-    function = tpl.function(logical_id)
-    env = {k: v for k, v in lambda_environment(function, aws_endpoint).items() if k not in ("PATH", "LANG")}
-    if aws_endpoint is None:
-        env.pop("AWS_ENDPOINT_URL", None)
-    env.update(env_overrides or {})
-    os.environ.update(env)
-    for layer in function.layer_dirs:
-        if str(layer) not in sys.path:
-            sys.path.append(str(layer))
-    module_file = function.code_uri / (function.module.replace(".", "/") + ".py")
-    name = f"_local_handler_{function.module.replace('.', '_')}_{next(_loaded)}"
-    spec = importlib.util.spec_from_file_location(name, module_file)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {module_file}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    sys.path.insert(0, str(function.code_uri))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(function.code_uri))
-    return LoadedHandler(function, module, getattr(module, function.func_name), env)

@@ -161,14 +161,8 @@ class LocalStack:
         for api in template.http_apis.values():
             for name, authorizer in api.authorizers.items():
                 verifiers[name] = JwtVerifier(authorizer, self._jwks_url(authorizer.issuer))
-        routes = list(template.routes())
-        for route in routes:
-            if route.payload_format != "2.0":
-                log.warning(
-                    "%s uses payload format %s; the local stack sends 2.0", route.route_key, route.payload_format
-                )
         self._gateway.configure(
-            routes=routes,
+            routes=list(template.routes()),
             apis=template.http_apis,
             invoke=self._runtime.invoke,
             verifiers=verifiers,
@@ -256,7 +250,7 @@ class LocalStack:
         return self._outbox.messages() if self._outbox else []
 
     def tick(self) -> list[dict[str, Any]]:
-        """Invoke every function with an enabled Schedule/ScheduleV2 event, now."""
+        """Invoke every function with an enabled Schedule event, now."""
         assert self.template is not None
         assert self._runtime is not None
         ran = []
@@ -264,11 +258,7 @@ class LocalStack:
             for schedule in function.schedules:
                 if not schedule.enabled:
                     continue
-                event: Any = (
-                    json.loads(schedule.input)
-                    if schedule.input
-                    else self._scheduled_event(function.name, schedule.event_id)
-                )
+                event = self._scheduled_event(function.name, schedule.event_id)
                 result = self._runtime.invoke(function.logical_id, event)
                 ran.append({"event": schedule.event_id, "schedule": schedule.expression, **result.as_json()})
         return ran

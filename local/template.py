@@ -1,11 +1,13 @@
 """Read template.yaml the way CloudFormation + SAM would, for the local stack.
 
 `load_template()` parses the YAML (short tags included), applies `Globals`, resolves Parameters,
-Conditions and intrinsic functions against *local* physical ids, and exposes a typed model of what the
-local stack serves: functions with their HttpApi / DynamoDB / Schedule events, tables, queues, Cognito,
-SSM parameters, secrets, SES identities and JWT authorizers. Physical ids of resources created on moto
-(user pool ids, stream ARNs, queue URLs...) are recorded with `Template.set_physical()`; until then a
-deterministic placeholder is used, so the model can be read without any server (tests do that).
+Conditions and the intrinsic functions template.yaml uses (Ref, GetAtt, Sub, Join, If, Equals, Not, And,
+Condition) against *local* physical ids, and exposes a typed model of what the local stack serves:
+functions with their HttpApi / DynamoDB / SQS / Schedule events and the JWT authorizers; the resources
+(tables, queues, Cognito, SSM parameters, secrets, SES identities) by logical id. Physical ids of
+resources created on moto (user pool ids, stream ARNs, queue URLs...) are recorded with
+`Template.set_physical()`; until then a deterministic placeholder is used, so the model can be read without
+any server (tests do that).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
@@ -29,8 +31,6 @@ ACCOUNT_ID = "123456789012"
 STACK_NAME = "referral-local"
 URL_SUFFIX = "amazonaws.com"
 DEFAULT_PORT = 3000
-
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "ANY")
 
 
 class TemplateError(ValueError):
@@ -76,6 +76,7 @@ def load_yaml(path: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- model
 
 AuthorizerName = str | None
+Props = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,6 @@ class HttpRoute:
     method: str
     path: str
     authorizer: AuthorizerName
-    payload_format: str = "2.0"
 
     @property
     def route_key(self) -> str:
@@ -105,7 +105,6 @@ class StreamTrigger:
     table_id: str | None
     batch_size: int = 100
     batching_window_s: float = 0.0
-    starting_position: str = "LATEST"
     filter_patterns: tuple[dict[str, Any], ...] = ()
     report_batch_item_failures: bool = False
     maximum_retry_attempts: int = -1
@@ -129,13 +128,11 @@ class QueueTrigger:
 
 @dataclass(frozen=True)
 class ScheduleTrigger:
-    """A Schedule (EventBridge rule) or ScheduleV2 (EventBridge Scheduler) event."""
+    """A Schedule event (an EventBridge rule)."""
 
     function_id: str
     event_id: str
-    kind: Literal["Schedule", "ScheduleV2"]
     expression: str
-    input: str | None = None
     enabled: bool = True
 
 
@@ -170,24 +167,13 @@ class JwtAuthorizer:
     api_id: str
     issuer: str
     audience: tuple[str, ...]
-    identity_source: str = "$request.header.Authorization"
 
 
 @dataclass(frozen=True)
 class HttpApi:
     logical_id: str
-    default_authorizer: str | None
     authorizers: dict[str, JwtAuthorizer]
     cors: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class Resource:
-    """Any other resource: its resolved properties (as far as they can be resolved locally)."""
-
-    logical_id: str
-    type: str
-    properties: dict[str, Any]
 
 
 # --------------------------------------------------------------------------------------------- resolution
@@ -221,15 +207,6 @@ def _env_str(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _resources_of(resource_type: str) -> property:
-    """A read-only `Template` attribute listing every resource of one type, resolved."""
-
-    def getter(self: Template) -> list[Resource]:
-        return self.of_type(resource_type)
-
-    return property(getter, doc=f"Every {resource_type} of the template, with resolved properties.")
-
-
 class Template:
     """A parsed template plus the local values its intrinsics resolve to."""
 
@@ -252,7 +229,6 @@ class Template:
             "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/local",
             "AWS::URLSuffix": URL_SUFFIX,
             "AWS::Partition": "aws",
-            "AWS::NotificationARNs": [],
         }
         self.parameters = self._resolve_parameters(parameter_overrides or {})
         self._physical: dict[str, _Physical] = {}
@@ -290,13 +266,8 @@ class Template:
 
     def _apply_globals(self) -> dict[str, dict[str, Any]]:
         globals_ = self.raw.get("Globals") or {}
-        by_type = {
-            "AWS::Serverless::Function": globals_.get("Function"),
-            "AWS::Serverless::HttpApi": globals_.get("HttpApi"),
-            "AWS::Serverless::Api": globals_.get("Api"),
-            "AWS::Serverless::SimpleTable": globals_.get("SimpleTable"),
-            "AWS::Serverless::LayerVersion": globals_.get("LayerVersion"),
-        }
+        by_type = {"AWS::Serverless::Function": globals_.get("Function"),
+                   "AWS::Serverless::HttpApi": globals_.get("HttpApi")}
         resources: dict[str, dict[str, Any]] = {}
         for logical_id, resource in (self.raw.get("Resources") or {}).items():
             if "Condition" in resource and not self._condition(resource["Condition"]):
@@ -306,18 +277,6 @@ class Template:
             if defaults:
                 resource["Properties"] = _merge_globals(copy.deepcopy(defaults), resource.get("Properties") or {})
             resources[logical_id] = resource
-        if globals_.get("HttpApi") is not None and "ServerlessHttpApi" not in resources:
-            implicit = any(
-                ev.get("Type") == "HttpApi" and "ApiId" not in (ev.get("Properties") or {})
-                for res in resources.values()
-                if res.get("Type") == "AWS::Serverless::Function"
-                for ev in ((res.get("Properties") or {}).get("Events") or {}).values()
-            )
-            if implicit:
-                resources["ServerlessHttpApi"] = {
-                    "Type": "AWS::Serverless::HttpApi",
-                    "Properties": copy.deepcopy(globals_["HttpApi"]),
-                }
         return resources
 
     # ------------------------------------------------------------------ physical ids
@@ -376,7 +335,7 @@ class Template:
             return f"{REGION}_local{logical_id}"
         if rtype == "AWS::Cognito::UserPoolClient":
             return f"local{logical_id}"
-        if rtype in ("AWS::Serverless::HttpApi", "AWS::Serverless::Api", "AWS::ApiGatewayV2::Api"):
+        if rtype == "AWS::Serverless::HttpApi":
             return "local"
         if rtype == "AWS::Serverless::LayerVersion":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{logical_id}:1"
@@ -466,14 +425,6 @@ class Template:
         items = self.resolve(items)
         return str(sep).join(_env_str(i) for i in items)
 
-    def _fn_select(self, arg: Any) -> Any:
-        index, items = self.resolve(arg)
-        return items[int(index)]
-
-    def _fn_split(self, arg: Any) -> list[str]:
-        sep, text = self.resolve(arg)
-        return str(text).split(sep)
-
     def _fn_if(self, arg: Any) -> Any:
         name, when_true, when_false = arg
         return self.resolve(when_true if self._condition(name) else when_false)
@@ -488,43 +439,19 @@ class Template:
     def _fn_and(self, arg: Any) -> bool:
         return all(self.resolve(arg))
 
-    def _fn_or(self, arg: Any) -> bool:
-        return any(self.resolve(arg))
-
     def _fn_condition(self, arg: Any) -> bool:
         return self._condition(arg)
-
-    def _fn_find_in_map(self, arg: Any) -> Any:
-        map_name, top, second = self.resolve(arg)[:3]
-        try:
-            return (self.raw.get("Mappings") or {})[map_name][top][second]
-        except KeyError as exc:
-            raise TemplateError(f"!FindInMap {map_name}.{top}.{second} not found") from exc
-
-    def _fn_base64(self, arg: Any) -> str:
-        import base64
-
-        return base64.b64encode(str(self.resolve(arg)).encode()).decode()
-
-    def _fn_get_azs(self, arg: Any) -> list[str]:
-        return [f"{REGION}a", f"{REGION}b", f"{REGION}c"]
 
     _intrinsics: dict[str, Callable[[Template, Any], Any]] = {
         "Ref": _fn_ref,
         "Fn::GetAtt": _fn_get_att,
         "Fn::Sub": _fn_sub,
         "Fn::Join": _fn_join,
-        "Fn::Select": _fn_select,
-        "Fn::Split": _fn_split,
         "Fn::If": _fn_if,
         "Fn::Equals": _fn_equals,
         "Fn::Not": _fn_not,
         "Fn::And": _fn_and,
-        "Fn::Or": _fn_or,
         "Condition": _fn_condition,
-        "Fn::FindInMap": _fn_find_in_map,
-        "Fn::Base64": _fn_base64,
-        "Fn::GetAZs": _fn_get_azs,
     }
 
     # ------------------------------------------------------------------ the model
@@ -536,25 +463,12 @@ class Template:
     def logical_ids(self, *types: str) -> list[str]:
         return [lid for lid, res in self.resources.items() if res.get("Type") in types]
 
-    def of_type(self, *types: str) -> list[Resource]:
-        return [Resource(lid, self.resource_type(lid), self.properties(lid)) for lid in self.logical_ids(*types)]
-
-    tables = _resources_of("AWS::DynamoDB::Table")
-    queues = _resources_of("AWS::SQS::Queue")
-    ssm_parameters = _resources_of("AWS::SSM::Parameter")
-    secrets = _resources_of("AWS::SecretsManager::Secret")
-    email_identities = _resources_of("AWS::SES::EmailIdentity")
-    user_pools = _resources_of("AWS::Cognito::UserPool")
-    user_pool_clients = _resources_of("AWS::Cognito::UserPoolClient")
-    user_pool_groups = _resources_of("AWS::Cognito::UserPoolGroup")
-    user_pool_users = _resources_of("AWS::Cognito::UserPoolUser")
-    user_group_attachments = _resources_of("AWS::Cognito::UserPoolUserToGroupAttachment")
-
     @property
     def http_apis(self) -> dict[str, HttpApi]:
         apis: dict[str, HttpApi] = {}
         for logical_id in self.logical_ids("AWS::Serverless::HttpApi"):
-            auth = self.properties(logical_id).get("Auth") or {}
+            props = self.properties(logical_id)
+            auth = props.get("Auth") or {}
             authorizers = {}
             for name, spec in (auth.get("Authorizers") or {}).items():
                 jwt_config = spec.get("JwtConfiguration")
@@ -562,19 +476,11 @@ class Template:
                     continue  # Lambda authorizers are not emulated
                 audience = jwt_config.get("audience") or jwt_config.get("Audience") or []
                 authorizers[name] = JwtAuthorizer(
-                    name=name,
-                    api_id=logical_id,
-                    issuer=str(jwt_config.get("issuer") or jwt_config.get("Issuer")),
-                    audience=tuple(str(a) for a in (audience if isinstance(audience, list) else [audience])),
-                    identity_source=str(spec.get("IdentitySource", "$request.header.Authorization")),
-                )
-            cors = self.properties(logical_id).get("CorsConfiguration")
-            apis[logical_id] = HttpApi(
-                logical_id=logical_id,
-                default_authorizer=auth.get("DefaultAuthorizer"),
-                authorizers=authorizers,
-                cors=cors if isinstance(cors, dict) else ({"AllowOrigins": ["*"]} if cors else None),
-            )
+                    name=name, api_id=logical_id, issuer=str(jwt_config.get("issuer") or jwt_config.get("Issuer")),
+                    audience=tuple(str(a) for a in (audience if isinstance(audience, list) else [audience])))
+            cors = props.get("CorsConfiguration")
+            apis[logical_id] = HttpApi(logical_id=logical_id, authorizers=authorizers,
+                                       cors=cors if isinstance(cors, dict) else None)
         return apis
 
     def _layer_dirs(self, layers: list[Any]) -> tuple[Path, ...]:
@@ -587,107 +493,77 @@ class Template:
                     dirs.append((self.root / content).resolve())
         return tuple(dirs)
 
-    def _stream_table(self, raw_stream: Any, arn: str) -> str | None:
-        if isinstance(raw_stream, dict) and "Fn::GetAtt" in raw_stream:
-            target = raw_stream["Fn::GetAtt"]
-            logical_id = target[0] if isinstance(target, list) else str(target).split(".", 1)[0]
-            return str(logical_id)
-        for table in self.logical_ids("AWS::DynamoDB::Table"):
-            if self.get_att(table, "StreamArn") == arn:
-                return table
-        return None
-
     def function(self, logical_id: str) -> Function:
         raw_props = self._raw_props(logical_id)
         props = self.properties(logical_id)
-        name = self.physical_name(logical_id)
-        env = {k: _env_str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()}
-        apis = self.http_apis
-        routes: list[HttpRoute] = []
-        streams: list[StreamTrigger] = []
-        schedules: list[ScheduleTrigger] = []
-        queues: list[QueueTrigger] = []
+        events: dict[str, list[Any]] = {"HttpApi": [], "DynamoDB": [], "SQS": [], "Schedule": []}
         for event_id, event in (props.get("Events") or {}).items():
-            etype, ep = event.get("Type"), event.get("Properties") or {}
-            if etype == "HttpApi":
-                raw_api = (raw_props["Events"][event_id].get("Properties") or {}).get("ApiId")
-                api_id = raw_api["Ref"] if isinstance(raw_api, dict) and "Ref" in raw_api else "ServerlessHttpApi"
-                api = apis.get(api_id)
-                authorizer = (ep.get("Auth") or {}).get("Authorizer") or (api.default_authorizer if api else None)
-                routes.append(
-                    HttpRoute(
-                        function_id=logical_id,
-                        event_id=event_id,
-                        api_id=api_id,
-                        method=str(ep.get("Method", "ANY")).upper().replace("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY"),
-                        path=str(ep.get("Path", "$default")),
-                        authorizer=None if authorizer in (None, "NONE") else str(authorizer),
-                        payload_format=str(ep.get("PayloadFormatVersion", "2.0")),
-                    )
-                )
-            elif etype == "DynamoDB":
-                raw_stream = raw_props["Events"][event_id]["Properties"].get("Stream")
-                filters = ((ep.get("FilterCriteria") or {}).get("Filters")) or []
-                patterns = tuple(
-                    json.loads(f["Pattern"]) if isinstance(f.get("Pattern"), str) else f.get("Pattern") or {}
-                    for f in filters
-                )
-                streams.append(
-                    StreamTrigger(
-                        function_id=logical_id,
-                        event_id=event_id,
-                        stream_arn=str(ep["Stream"]),
-                        table_id=self._stream_table(raw_stream, str(ep["Stream"])),
-                        batch_size=int(ep.get("BatchSize", 100)),
-                        batching_window_s=float(ep.get("MaximumBatchingWindowInSeconds", 0)),
-                        starting_position=str(ep.get("StartingPosition", "LATEST")),
-                        filter_patterns=patterns,
-                        report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
-                        maximum_retry_attempts=int(ep.get("MaximumRetryAttempts", -1)),
-                        maximum_record_age_s=int(ep.get("MaximumRecordAgeInSeconds", -1)),
-                        bisect_on_error=bool(ep.get("BisectBatchOnFunctionError", False)),
-                        on_failure_arn=((ep.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
-                        enabled=bool(ep.get("Enabled", True)),
-                    )
-                )
-            elif etype == "SQS":
-                queues.append(QueueTrigger(
-                    function_id=logical_id, event_id=event_id, queue_arn=str(ep["Queue"]),
-                    batch_size=int(ep.get("BatchSize", 10)),
-                    report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
-                    enabled=bool(ep.get("Enabled", True))))
-            elif etype in ("Schedule", "ScheduleV2"):
-                expression = ep.get("Schedule") or ep.get("ScheduleExpression") or ""
-                enabled = ep.get("Enabled", True) and ep.get("State", "ENABLED") != "DISABLED"
-                input_ = ep.get("Input")
-                schedules.append(
-                    ScheduleTrigger(
-                        function_id=logical_id,
-                        event_id=event_id,
-                        kind=etype,
-                        expression=str(expression),
-                        input=input_ if input_ is None or isinstance(input_, str) else json.dumps(input_),
-                        enabled=bool(enabled),
-                    )
-                )
+            reader = self._event_readers.get(event.get("Type"))
+            if reader is not None:
+                raw = raw_props["Events"][event_id].get("Properties") or {}
+                events[event["Type"]].append(reader(self, logical_id, event_id, event.get("Properties") or {}, raw))
         code_uri = props.get("CodeUri") or "."
         if not isinstance(code_uri, str):
             raise TemplateError(f"{logical_id}: only a local CodeUri directory is supported")
         return Function(
             logical_id=logical_id,
-            name=name,
+            name=self.physical_name(logical_id),
             arn=self.get_att(logical_id, "Arn"),
             code_uri=(self.root / code_uri).resolve(),
             handler=str(props.get("Handler", "app.handler")),
-            env=env,
+            env={k: _env_str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()},
             timeout_s=int(props.get("Timeout", 3)),
             memory_mb=int(props.get("MemorySize", 128)),
             layer_dirs=self._layer_dirs(list(raw_props.get("Layers") or [])),
-            routes=tuple(routes),
-            streams=tuple(streams),
-            schedules=tuple(schedules),
-            queues=tuple(queues),
+            routes=tuple(events["HttpApi"]),
+            streams=tuple(events["DynamoDB"]),
+            schedules=tuple(events["Schedule"]),
+            queues=tuple(events["SQS"]),
         )
+
+    # Each event reader gets the function's and event's logical ids, the resolved and the raw event properties.
+    def _http_route(self, function_id: str, event_id: str, ep: Props, raw: Props) -> HttpRoute:
+        raw_api = raw.get("ApiId")
+        api_id = raw_api["Ref"] if isinstance(raw_api, dict) and "Ref" in raw_api else "ServerlessHttpApi"
+        api_auth = (self.resources.get(api_id, {}).get("Properties") or {}).get("Auth") or {}
+        authorizer = (ep.get("Auth") or {}).get("Authorizer") or api_auth.get("DefaultAuthorizer")
+        return HttpRoute(
+            function_id=function_id, event_id=event_id, api_id=api_id,
+            method=str(ep.get("Method", "ANY")).upper().replace("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY"),
+            path=str(ep.get("Path", "$default")),
+            authorizer=None if authorizer in (None, "NONE") else str(authorizer))
+
+    def _stream_trigger(self, function_id: str, event_id: str, ep: Props, raw: Props) -> StreamTrigger:
+        filters = ((ep.get("FilterCriteria") or {}).get("Filters")) or []
+        stream = raw.get("Stream")
+        return StreamTrigger(
+            function_id=function_id, event_id=event_id, stream_arn=str(ep["Stream"]),
+            table_id=stream["Fn::GetAtt"][0] if isinstance(stream, dict) and "Fn::GetAtt" in stream else None,
+            batch_size=int(ep.get("BatchSize", 100)),
+            batching_window_s=float(ep.get("MaximumBatchingWindowInSeconds", 0)),
+            filter_patterns=tuple(json.loads(f["Pattern"]) if isinstance(f.get("Pattern"), str)
+                                  else f.get("Pattern") or {} for f in filters),
+            report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
+            maximum_retry_attempts=int(ep.get("MaximumRetryAttempts", -1)),
+            maximum_record_age_s=int(ep.get("MaximumRecordAgeInSeconds", -1)),
+            bisect_on_error=bool(ep.get("BisectBatchOnFunctionError", False)),
+            on_failure_arn=((ep.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
+            enabled=bool(ep.get("Enabled", True)))
+
+    def _queue_trigger(self, function_id: str, event_id: str, ep: Props, _raw: Props) -> QueueTrigger:
+        return QueueTrigger(
+            function_id=function_id, event_id=event_id, queue_arn=str(ep["Queue"]),
+            batch_size=int(ep.get("BatchSize", 10)),
+            report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
+            enabled=bool(ep.get("Enabled", True)))
+
+    def _schedule(self, function_id: str, event_id: str, ep: Props, _raw: Props) -> ScheduleTrigger:
+        return ScheduleTrigger(function_id=function_id, event_id=event_id, expression=str(ep.get("Schedule", "")),
+                               enabled=bool(ep.get("Enabled", True)))
+
+    _event_readers: dict[str, Callable[..., Any]] = {
+        "HttpApi": _http_route, "DynamoDB": _stream_trigger, "SQS": _queue_trigger, "Schedule": _schedule,
+    }
 
     @property
     def functions(self) -> dict[str, Function]:

@@ -28,7 +28,7 @@ PUBLIC_ROUTES = frozenset({
     "GET /me/notifications/opt-out", "POST /me/notifications/opt-out",
 })
 
-app = create_resolver(title="Referrer portal")
+app = create_resolver()
 
 
 def require_session(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:

@@ -28,7 +28,7 @@ from referral_core.origin import request_origin
 from referral_core.security_headers import secured
 from referral_core.services.referrers import create_referrer
 
-app = create_resolver(title="Staff admin")
+app = create_resolver()
 
 
 def require_staff(app_: Any, next_middleware: NextMiddleware) -> Response[Any]:

@@ -38,7 +38,7 @@ def json_answer(model: type[Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {JSON: {"model": model}}}
 
 
-def create_resolver(*, title: str) -> APIGatewayHttpResolver:
+def create_resolver() -> APIGatewayHttpResolver:
     """An HTTP API resolver with pydantic validation and this project's error mapping registered. Its JSON
     bodies are read by the one bounded body reader (``referral_core.bodies.loads``): a hostile body is a
     400 before validation, never a 500."""
@@ -71,7 +71,6 @@ def create_resolver(*, title: str) -> APIGatewayHttpResolver:
         note_unavailable(exc)
         return error_response(exc.status, exc.code, exc.message, exc.fields, retry_headers(exc))
 
-    app.openapi_title = title  # type: ignore[attr-defined]
     return app
 
 

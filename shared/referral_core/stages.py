@@ -59,10 +59,3 @@ class FlagType(StrEnum):
 #: (programme rule ``notifications.max_stage_emails_per_hour``; here, not in the model, so the stream
 #: consumer reads it without loading pydantic).
 DEFAULT_MAX_STAGE_EMAILS_PER_HOUR = 4
-
-#: Public reason categories a referrer may see for ``not_eligible`` (never private details).
-NOT_ELIGIBLE_REASONS = frozenset({
-    "existing_customer", "duplicate", "outside_service_area", "job_not_completed", "job_refunded",
-    "below_minimum_value", "outside_attribution_window", "programme_rules", "staff_decision",
-    "zone_locked",  # the share code is locked to zones the customer is outside (docs/links.md)
-})

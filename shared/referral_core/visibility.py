@@ -17,10 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from referral_core.models.share_codes import Visibility
-
-VISIBILITIES: tuple[Visibility, ...] = ("public", "private")
-
 
 def is_public(code_item: Mapping[str, Any]) -> bool:
     """Whether the code may be advertised and typed; codes stored without a visibility are public."""

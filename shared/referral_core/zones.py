@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 ZoneMode = Literal["flag", "lock"]
-ZONE_MODES: tuple[ZoneMode, ...] = ("flag", "lock")
 DEFAULT_ZONE_MODE: ZoneMode = "flag"
 
 _ZONE = re.compile(

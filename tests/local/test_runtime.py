@@ -1,4 +1,4 @@
-"""Worker processes: warm reuse, pool limit, errors and timeouts as results; in-process load_handler."""
+"""Worker processes: warm reuse, pool limit, errors and timeouts as results."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from local.runtime import Runtime, lambda_environment, load_handler
+from local.runtime import Runtime, lambda_environment
 from local.template import Template
-from tests.local.conftest import FIXTURE_TEMPLATE
 
 pytestmark = pytest.mark.unit
 
@@ -99,17 +98,3 @@ def test_import_error_is_reported_per_invocation(fixture_template: Template) -> 
         rt.close()
     assert result.error is not None
     assert result.error["errorType"] == "Runtime.ImportModuleError"
-
-
-def test_load_handler_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "environ", dict(os.environ))  # load_handler writes the function's env
-    loaded = load_handler("EchoFunction", {"GREETING": "overridden"}, template=FIXTURE_TEMPLATE)
-    assert loaded.module.__name__.startswith("_local_handler_echo_fixture_")
-    result = loaded(http_event("/echo/1"))
-    import json
-
-    payload = json.loads(result["body"])
-    assert payload["env"]["GREETING"] == "overridden"
-    assert payload["env"]["TABLE_NAME"] == "referral-local-Table"
-    again = load_handler("EchoFunction", template=FIXTURE_TEMPLATE)
-    assert again.module is not loaded.module  # a fresh module each time (unique name)

@@ -123,20 +123,6 @@ def seed_reward(stack: Stack, referrer_id: str, job_id: str, amount_cents: int =
              values={":amount": amount_cents, ":one": 1})
 
 
-def seed_withdrawal(stack: Stack, referrer_id: str, *, amount_cents: int, status: str = "paid",
-                    at: str | None = None, reference: str = "EFT-1") -> str:
-    t = table(stack)
-    at = at or iso()
-    withdrawal_id = new_id()
-    t.put({"pk": f"WITHDRAWAL#{withdrawal_id}", "sk": "WITHDRAWAL", "type": "withdrawal",
-           "withdrawal_id": withdrawal_id, "referrer_id": referrer_id, "amount_cents": amount_cents,
-           "status": status, "created_at": at, "paid_at": at if status == "paid" else None,
-           "payout_reference": reference if status == "paid" else None,
-           "gsi1pk": f"WITHDRAWALS#{status}", "gsi1sk": f"{at}#{withdrawal_id}",
-           "gsi2pk": f"REFERRER#{referrer_id}#WITHDRAWALS", "gsi2sk": at})
-    return withdrawal_id
-
-
 def seed_stats(stack: Stack, code: str, placement: str = "", **counters: int) -> None:
     """code_stats counters as the click/lead/job consumers ADD them."""
     placement_key = placement or "-"

@@ -44,29 +44,6 @@ class Call:
     started: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0  # parameters built to response parsed: the SDK's work and the service's
 
-    @property
-    def is_write(self) -> bool:
-        return self.operation in WRITE_OPERATIONS
-
-    def written_keys(self) -> list[str]:
-        """Partition keys this call writes."""
-        p = self.params
-        if self.operation == "PutItem":
-            return [p["Item"]["pk"]["S"]]
-        if self.operation in ("UpdateItem", "DeleteItem"):
-            return [p["Key"]["pk"]["S"]]
-        if self.operation == "TransactWriteItems":
-            keys = []
-            for entry in p["TransactItems"]:
-                ((kind, op),) = entry.items()
-                if kind != "ConditionCheck":
-                    keys.append((op.get("Item") or op["Key"])["pk"]["S"])
-            return keys
-        if self.operation == "BatchWriteItem":
-            return [(r.get("PutRequest", {}).get("Item") or r["DeleteRequest"]["Key"])["pk"]["S"]
-                    for requests in p["RequestItems"].values() for r in requests]
-        return []
-
 
 @dataclass
 class DynamoCalls:
@@ -99,9 +76,6 @@ class DynamoCalls:
     def seconds(self) -> float:
         """Time spent in the recorded calls (SDK serialisation and parsing included)."""
         return sum(c.seconds for c in self.calls)
-
-    def writes_per_key(self) -> Counter[str]:
-        return Counter(key for call in self.calls for key in call.written_keys())
 
     def items_read(self) -> int:
         """Items DynamoDB read (and bills) for the recorded calls: ScannedCount for queries."""

@@ -129,11 +129,6 @@ def put(stack: Stack, item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def seed_code(stack: Stack, code: str, referrer_id: str, status: str = "active") -> dict[str, Any]:
-    return put(stack, {"pk": f"CODE#{code}", "sk": "CODE", "type": "share_code", "code": code,
-                       "referrer_id": referrer_id, "status": status})
-
-
 def seed_click(stack: Stack, cid: str, code: str, referrer_id: str, clicked_at: str) -> dict[str, Any]:
     return put(stack, {"pk": f"CLICK#{cid}", "sk": "CLICK", "type": "click", "click_id": cid, "code": code,
                        "referrer_id": referrer_id, "clicked_at": clicked_at, "src": "link",

@@ -21,7 +21,7 @@ class Thing(BaseModel):
     note: str | None = None
 
 
-app = create_resolver(title="test")
+app = create_resolver()
 
 
 @app.post("/things", responses={201: json_answer(Thing, "Created")})

@@ -76,5 +76,5 @@ class _FrozenDatetime:
         from datetime import UTC, datetime
         self._now = datetime.fromtimestamp(epoch, UTC)
 
-    def now(self, tz=None):
+    def now(self, *_tz):
         return self._now

@@ -14,8 +14,6 @@ from referral_core import keys
 from referral_core.dal.audit import audit_entry
 from referral_core.dal.dynamo import ConditionFailed, Put, Table, Update
 
-#: Referrer statuses. Only ``active`` referrers sign in, get codes or attribution.
-REFERRER_STATUSES = ("active", "suspended", "erased")
 MAX_TRANSACTION = 100
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from typing import Any
 
 from referral_core.dal.aws import client
 from referral_core.dal.dynamo import translate
@@ -38,10 +36,6 @@ def pepper(name: str) -> str:
             '--value "$(openssl rand -hex 32)")'
         )
     return value
-
-
-def secret_json(secret_id: str) -> Any:
-    return json.loads(secret_string(secret_id))
 
 
 def read_secret_string(secret_id: str) -> str:

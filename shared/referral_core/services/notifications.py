@@ -99,7 +99,7 @@ STAGE_SENTENCES: dict[str, str] = {
     Stage.NOT_ELIGIBLE: "The referral of {who} is not eligible for a reward ({reason}). Thank you for the "
                         "introduction all the same.",
 }
-#: Public reason categories of ``not_eligible`` in words (stages.NOT_ELIGIBLE_REASONS).
+#: The public reason categories a referrer may see for ``not_eligible`` (never private details), in words.
 REASON_LABELS: dict[str, str] = {
     "existing_customer": "they were already a customer",
     "duplicate": "they had already asked for help or been referred",

@@ -46,7 +46,7 @@ BALANCE_ATTEMPTS = 30
 #: Most withdrawals one clawback puts on hold (each is two items of its transaction, at most 100).
 MAX_HOLDS = 40
 
-#: Internal reason -> the public category a referrer may see (stages.NOT_ELIGIBLE_REASONS).
+#: Internal reason -> the public category a referrer may see (the keys of notifications.REASON_LABELS).
 PUBLIC_REASON = {
     "not_attributed": "programme_rules",
     "existing_customer": "existing_customer",
