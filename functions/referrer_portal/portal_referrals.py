@@ -36,7 +36,7 @@ def post_referral(body: ReferAJobRequest) -> Response[str]:
 
 @router.get("/me/referrals")
 @tracer.capture_method
-def get_referrals(cursor: Annotated[str | None, Query(max_length=512)] = None) -> ReferralsPage:
+def get_referrals(cursor: Annotated[str | None, Query()] = None) -> ReferralsPage:
     signed_in(router)
     return portal.referrals_page(ReferralRepository(api.table()), referrer_id(router), cursor=cursor)
 

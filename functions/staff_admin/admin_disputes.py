@@ -27,7 +27,7 @@ router = Router()
 @router.get("/admin/disputes", responses={200: json_answer(DisputesPage, "Disputes with that status, newest first")})
 def get_disputes(
     status: Annotated[DisputeStatus, Query()] = DisputeStatus.OPEN,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> Response[str]:
     page = disputes.list_disputes(DisputeRepository(api.table()), status=status, limit=limit, cursor=cursor)

@@ -26,7 +26,7 @@ def get_program() -> Response[str]:
 
 
 @router.get("/admin/program/versions", responses={200: json_answer(ProgramVersions, "Saved versions, newest first")})
-def get_program_versions(cursor: Annotated[str | None, Query(max_length=2048)] = None,
+def get_program_versions(cursor: Annotated[str | None, Query()] = None,
                          limit: Annotated[int, Query(ge=1, le=50)] = 10) -> Response[str]:
     page = program_versions(ProgramRepository(api.table()), cursor=cursor, limit=limit)
     return json_response(200, page.model_dump(mode="json"))

@@ -43,7 +43,7 @@ _STATUS_ERRORS = {404: {"description": "No such referrer"},
 def get_referrers(
     q: Annotated[str | None, Query(max_length=254, description="email, share code, referrer id or the start "
                                                                 "of a name")] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> Response[str]:
     table = api.table()

@@ -19,7 +19,7 @@ router = Router()
             responses={200: json_answer(FunnelReport, "Counters and conversions per code and placement")})
 def get_funnel(
     code: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response[str]:
     report = funnel(StatsRepository(api.table()), code=code, limit=limit, cursor=cursor)

@@ -42,7 +42,7 @@ def get_reviews(
     updated_from: Annotated[date | None, Query(alias="from", description="first day (yyyy-mm-dd) of its last "
                                                                          "change, UTC")] = None,
     updated_to: Annotated[date | None, Query(alias="to", description="last day, included")] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> Response[str]:
     page = review.review_queue(_repo(), status=status, flag_type=flag_type, severity=severity, source=source,

@@ -71,7 +71,7 @@ def post_rotate(webhook_id: str) -> Response[str]:
     200: json_answer(DeliveryPage, "Deliveries, newest first (failed: every attempt failed)"),
     404: {"description": "No such subscription"}})
 def get_deliveries(webhook_id: str, status: Annotated[DeliveryStatus | None, Query()] = None,
-                   cursor: Annotated[str | None, Query(max_length=2048)] = None,
+                   cursor: Annotated[str | None, Query()] = None,
                    limit: Annotated[int, Query(ge=1, le=100)] = 50) -> Response[str]:
     page = webhooks.list_deliveries(_repo(), webhook_id, status=status, cursor=cursor, limit=limit)
     return json_response(200, page.model_dump(mode="json"))

@@ -25,7 +25,7 @@ def _repos() -> RewardRepos:
 
 @router.get("/admin/withdrawals", responses={200: json_answer(WithdrawalPage, "Withdrawals, newest first")})
 def get_withdrawals(status: Annotated[WithdrawalStatus, Query()] = WithdrawalStatus.REQUESTED,
-                    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+                    cursor: Annotated[str | None, Query()] = None,
                     limit: Annotated[int, Query(ge=1, le=100)] = 50) -> Response[str]:
     page = list_withdrawals(_repos(), status, cursor=cursor, limit=limit)
     return json_response(200, page.model_dump(mode="json"))

@@ -33,6 +33,13 @@ class MalformedRequest(DomainError):
     code = "malformed_request"
 
 
+class InvalidCursor(MalformedRequest):
+    """A page cursor this list did not hand out: garbled, forged, or from another list (400, ``cursor``)."""
+
+    def __init__(self) -> None:
+        super().__init__("cursor is not valid", fields={"cursor": "not a cursor from this list"})
+
+
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"

@@ -18,6 +18,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from referral_core.clock import now, parse_iso
 from referral_core.dal import outbound_http
+from referral_core.dal.cursors import encode_cursor
+from referral_core.dal.webhooks import deliveries_pk
 from referral_core.services import outbound_webhooks
 from tests.support.admin import seed_lead, seed_referrer
 from tests.support.aws import REGION
@@ -316,6 +318,12 @@ def test_bad_requests_name_the_field_and_roles_are_checked(stack, receiver):
     bad_cursor = admin(stack, "GET", f"/admin/webhooks/{created['webhook_id']}/deliveries",
                        route="/admin/{proxy+}", query={"cursor": "not-a-cursor"})
     assert bad_cursor["statusCode"] == 400 and "cursor" in json_body(bad_cursor)["error"]["fields"]
+    other = subscribe(stack, receiver.url, ["lead.received"])
+    for foreign in ({"pk": deliveries_pk(other["webhook_id"]), "sk": "DELIVERY#x"},  # another subscription's
+                    {"pk": deliveries_pk(created["webhook_id"]), "sk": "PROFILE"}):  # outside DELIVERY#
+        answer = admin(stack, "GET", f"/admin/webhooks/{created['webhook_id']}/deliveries",
+                       route="/admin/{proxy+}", query={"cursor": encode_cursor(foreign)})
+        assert answer["statusCode"] == 400 and "cursor" in json_body(answer)["error"]["fields"], foreign
     for method, path in [("GET", "/admin/webhooks/nope/deliveries"), ("POST", "/admin/webhooks/nope/rotate"),
                          ("DELETE", "/admin/webhooks/nope"),
                          ("POST", f"/admin/webhooks/{created['webhook_id']}/deliveries/msg_nope/replay")]:

@@ -72,7 +72,7 @@ def test_pages_follow_the_cursor_and_a_cursor_from_another_search_is_400(stack, 
     jo = listed(stack, q="jo", limit="1")
     response = call(stack, "GET", "/admin/referrers", query={"q": "bob", "cursor": jo["next_cursor"]})
     assert response["statusCode"] == 400
-    assert json_body(response)["error"]["fields"] == {"cursor": "from another search"}
+    assert json_body(response)["error"]["fields"] == {"cursor": "not a cursor from this list"}
     garbled = call(stack, "GET", "/admin/referrers", query={"cursor": "not-a-cursor"})
     assert garbled["statusCode"] == 400
 

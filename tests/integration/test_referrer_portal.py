@@ -191,7 +191,15 @@ def test_referrals_are_paginated_with_an_opaque_cursor(portal_stack):
     assert [r["referral_id"] for r in second["items"]] == [f"lead-{d:02d}" for d in range(5, 0, -1)]
     assert second["next_cursor"] is None
     bad = portal(stack, "GET", "/me/referrals", session=session, query={"cursor": "%%%"})
-    assert bad["statusCode"] == 422
+    assert bad["statusCode"] == 400 and "cursor" in json_body(bad)["error"]["fields"]
+
+    # And a cursor of another referrer's list is refused, not read from their partition
+    al = create_referrer(stack, name="Al Other", email="al@example.com")
+    for day in range(1, 23):
+        seed_referral(stack, f"al-{day:02d}", al["referrer_id"], created_at=f"2026-10-{day:02d}T09:00:00.000000Z")
+    theirs = json_body(portal(stack, "GET", "/me", session=sign_in(stack, "al@example.com")))["referrals"]
+    foreign = portal(stack, "GET", "/me/referrals", session=session, query={"cursor": theirs["next_cursor"]})
+    assert foreign["statusCode"] == 400 and "cursor" in json_body(foreign)["error"]["fields"]
 
 
 def test_one_referral_in_detail_and_someone_elses_is_404(portal_stack):

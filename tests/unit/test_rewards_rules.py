@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from referral_core.dal.rewards import decode_cursor, encode_cursor
-from referral_core.errors import MalformedRequest
+from referral_core.dal.cursors import decode_cursor, encode_cursor
+from referral_core.errors import InvalidCursor
 from referral_core.models.program import Program, ProgramRules, RewardAmount, default_rules
 from referral_core.services.rewards import (
     Facts,
@@ -160,12 +160,15 @@ def test_triggers_compare_old_and_new_images():
     assert not became_paid_out({"status": "paid"}, {"status": "paid"})
 
 
-def test_cursor_round_trip_and_rejects_garbage():
+def test_cursor_round_trip_and_rejects_garbage_and_other_partitions():
     key = {"pk": "WITHDRAWAL#1", "sk": "WITHDRAWAL", "gsi1pk": "WITHDRAWALS#requested", "gsi1sk": "t#1"}
-    assert decode_cursor(encode_cursor(key)) == key
-    for bad in ("!!", "bnVsbA==", "eyJhIjogMX0="):  # not base64 / null / {"a": 1}
-        with pytest.raises(MalformedRequest):
-            decode_cursor(bad)
+    assert decode_cursor(encode_cursor(key), index="gsi1", partition="WITHDRAWALS#requested") == key
+    for bad in ("!!", "bnVsbA==", "eyJhIjogMX0=", encode_cursor(key)):  # not base64 / null / {"a": 1} / foreign
+        with pytest.raises(InvalidCursor):
+            decode_cursor(bad, index="gsi1", partition="WITHDRAWALS#paid")
+    for outside in ({"sort_prefix": "u"}, {"sort_from": "t#2"}, {"sort_to": "t#0"}):
+        with pytest.raises(InvalidCursor):
+            decode_cursor(encode_cursor(key), index="gsi1", partition="WITHDRAWALS#requested", **outside)
 
 
 # -- currency (issue 16 item 4): a job in another currency is never credited automatically -------------------

@@ -1,7 +1,8 @@
-"""Opaque page cursors: base64url(JSON of a Query's LastEvaluatedKey), checked before DynamoDB sees them.
+"""The one page-cursor codec: base64url(JSON of a Query's LastEvaluatedKey), checked before DynamoDB sees it.
 
-A cursor is only accepted for the partition it came from and with exactly the key attributes that index
-returns, so a forged or garbled cursor is a 400, never a 500 or a read of someone else's partition.
+A cursor is only accepted for the partition it came from, with exactly the key attributes that index
+returns and a sort key inside the range the Query reads, so a forged, garbled or foreign cursor is
+``InvalidCursor`` (400), never DynamoDB's ValidationException (a 500) or a read of another partition.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from referral_core.errors import MalformedRequest
+from referral_core.errors import InvalidCursor
 
 #: The attributes of LastEvaluatedKey for a Query on each index (base table: just pk/sk).
 KEY_ATTRIBUTES: dict[str | None, frozenset[str]] = {
@@ -30,19 +31,24 @@ def encode_cursor(last_key: Mapping[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, *, index: str | None, partition: str) -> dict[str, str] | None:
-    """The start key a cursor stands for; MalformedRequest (400, field ``cursor``) if not one of ours."""
+def decode_cursor(cursor: str | None, *, index: str | None, partition: str, sort_prefix: str = "",
+                  sort_from: str | None = None, sort_to: str | None = None) -> dict[str, str] | None:
+    """The start key a cursor stands for, if it is one of this Query's: partition ``partition`` of
+    ``index``, its sort key starting with ``sort_prefix`` and within ``sort_from``..``sort_to`` (the
+    Query's key condition; DynamoDB refuses a start key outside it)."""
     if not cursor:
         return None
-    invalid = MalformedRequest("cursor is not valid", fields={"cursor": "not a cursor from this list"})
     if len(cursor) > MAX_CURSOR_CHARS:
-        raise invalid
+        raise InvalidCursor
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError):
-        raise invalid from None
-    partition_attr = f"{index}pk" if index else "pk"
+        raise InvalidCursor from None
     if (not isinstance(key, dict) or set(key) != KEY_ATTRIBUTES[index]
-            or not all(isinstance(v, str) and v for v in key.values()) or key[partition_attr] != partition):
-        raise invalid
+            or not all(isinstance(v, str) and v for v in key.values())):
+        raise InvalidCursor
+    sort = key[f"{index}sk" if index else "sk"]
+    if (key[f"{index}pk" if index else "pk"] != partition or not sort.startswith(sort_prefix)
+            or (sort_from is not None and sort < sort_from) or (sort_to is not None and sort > sort_to)):
+        raise InvalidCursor
     return key

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from referral_core.clock import iso
+from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import ConditionFailed, Put, Table, Update
 from referral_core.stages import RANK, ReviewStatus, Severity, Stage
 
@@ -141,20 +142,12 @@ class ReferralRepository:
             raise
         return True
 
-    def of_referrer(self, referrer_id: str, *, limit: int, after: str | None = None
+    def of_referrer(self, referrer_id: str, *, limit: int, cursor: str | None = None
                     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of a referrer's referrals, newest first (access pattern 6).
-
-        ``after`` is the ``gsi1sk`` (``{created_at}#{lead_id}``) of the last item of the previous page;
-        the start key is rebuilt here, inside this referrer's partition, so no caller-supplied key can
-        reach another referrer's items. Returns the items and the ``gsi1sk`` to continue after, if any.
-        """
+        """One page of a referrer's referrals, newest first (access pattern 6), and the cursor of the
+        next; a cursor of another referrer's list is refused (``dal.cursors``)."""
         partition = referrals_of_referrer_gsi(referrer_id)
-        start = None
-        if after:
-            start = {"pk": lead_pk(after.rsplit("#", 1)[-1]), "sk": REFERRAL_SK, "gsi1pk": partition,
-                     "gsi1sk": after}
         page = self.table.query("gsi1pk = :pk", {":pk": partition}, index="gsi1", limit=limit,
-                                newest_first=True, start_key=start)
-        following = str(page.last_key["gsi1sk"]) if page.last_key else None
-        return page.items, following
+                                newest_first=True,
+                                start_key=decode_cursor(cursor, index="gsi1", partition=partition))
+        return page.items, encode_cursor(page.last_key)

@@ -7,18 +7,17 @@ event collides with the entry it already wrote instead of posting twice.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
 from referral_core.dal.audit import audit_entry
+from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import ConditionCheck, ConditionFailed, Delete, Item, Put, Table, Update
 from referral_core.dal.program import ProgramRepository
 from referral_core.dal.referrals import REFERRAL_SK, ReferralRepository, lead_pk, reward_paid_update
-from referral_core.errors import Conflict, MalformedRequest, NotFound
+from referral_core.errors import Conflict, NotFound
 
 Operation = Put | Update | ConditionCheck | Delete
 
@@ -304,24 +303,6 @@ def eligibility_update(lead_id: str, eligibility: dict[str, Any], *, at: str,
 
 
 # -- withdrawals -----------------------------------------------------------------------------------
-def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError):
-        raise MalformedRequest("the cursor is not valid", fields={"cursor": "not valid"}) from None
-    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
-        raise MalformedRequest("the cursor is not valid", fields={"cursor": "not valid"})
-    return key
-
-
 class WithdrawalRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -391,8 +372,9 @@ class WithdrawalRepository:
 
     def by_status(self, status: WithdrawalStatus, *, limit: int, cursor: str | None
                   ) -> tuple[list[Item], str | None]:
-        page = self.table.query("gsi1pk = :pk", {":pk": withdrawals_by_status_gsi(status)}, index="gsi1",
-                                newest_first=True, limit=limit, start_key=decode_cursor(cursor))
+        partition = withdrawals_by_status_gsi(status)
+        page = self.table.query("gsi1pk = :pk", {":pk": partition}, index="gsi1", newest_first=True, limit=limit,
+                                start_key=decode_cursor(cursor, index="gsi1", partition=partition))
         return page.items, encode_cursor(page.last_key)
 
     def of_referrer(self, referrer_id: str, *, limit: int = 50) -> list[Item]:

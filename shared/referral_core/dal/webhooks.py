@@ -137,7 +137,7 @@ class WebhookRepository:
             values[":status"], names, condition = status, {"#status": "status"}, "#status = :status"
         page = self.table.query("pk = :pk AND begins_with(sk, :prefix)", values, names=names,
                                 filter_expression=condition, limit=limit, newest_first=True,
-                                start_key=decode_cursor(cursor, index=None, partition=pk))
+                                start_key=decode_cursor(cursor, index=None, partition=pk, sort_prefix="DELIVERY#"))
         return page.items, encode_cursor(page.last_key)
 
 

@@ -7,9 +7,6 @@ reaches their own items; a referral of someone else is "not found", exactly like
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +15,7 @@ from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.rewards import RewardRepos
-from referral_core.errors import InvalidInput, NotFound
+from referral_core.errors import NotFound
 from referral_core.models.portal import (
     CodeStats,
     Me,
@@ -36,7 +33,6 @@ from referral_core.services.withdrawals import referrer_summary
 REFERRALS_PER_PAGE = 20
 #: Where the portal serves QR images of a referrer's own codes: ``{QR_PREFIX}/{code}/qr.png|svg``.
 QR_PREFIX = "/me/share-codes"
-_CURSOR = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z#[A-Za-z0-9_-]{1,64}$")  # a referral's gsi1sk
 
 
 def profile_view(referrer: Mapping[str, Any]) -> ProfileView:
@@ -59,27 +55,11 @@ def referral_view(item: Mapping[str, Any]) -> ReferralView:
     )
 
 
-def _encode_cursor(after: str | None) -> str | None:
-    return base64.urlsafe_b64encode(after.encode()).decode() if after else None
-
-
-def _decode_cursor(cursor: str | None) -> str | None:
-    if not cursor:
-        return None
-    try:
-        after = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        after = ""
-    if not _CURSOR.match(after):
-        raise InvalidInput("the cursor is not valid", fields={"cursor": "not valid"})
-    return after
-
-
 def referrals_page(referrals: ReferralRepository, referrer_id: str, *, cursor: str | None = None,
                    limit: int = REFERRALS_PER_PAGE) -> ReferralsPage:
     """A page of the referrer's referrals, newest first; ``next_cursor`` continues with older ones."""
-    items, after = referrals.of_referrer(referrer_id, limit=limit, after=_decode_cursor(cursor))
-    return ReferralsPage(items=[referral_view(item) for item in items], next_cursor=_encode_cursor(after))
+    items, following = referrals.of_referrer(referrer_id, limit=limit, cursor=cursor)
+    return ReferralsPage(items=[referral_view(item) for item in items], next_cursor=following)
 
 
 def referral_detail(referrals: ReferralRepository, referrer_id: str, referral_id: str) -> ReferralView:

@@ -35,7 +35,8 @@ def current_program(repo: ProgramRepository) -> Program:
 
 def program_versions(repo: ProgramRepository, *, cursor: str | None, limit: int) -> ProgramVersions:
     """Every saved version, newest first (each as it was saved)."""
-    items, last = repo.versions(limit=limit, start_key=decode_cursor(cursor, index=None, partition=PROGRAM_PK))
+    items, last = repo.versions(limit=limit, start_key=decode_cursor(cursor, index=None, partition=PROGRAM_PK,
+                                                                  sort_prefix="VERSION#"))
     return ProgramVersions(items=[_program(i) for i in items], next_cursor=encode_cursor(last))
 
 

@@ -27,7 +27,7 @@ from referral_core.dal.rewards import (
     WithdrawalRepository,
 )
 from referral_core.dal.sessions import SessionRepository
-from referral_core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
+from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.hashing import email_hash
 from referral_core.ids import new_id
 from referral_core.models.referrers import (
@@ -53,9 +53,7 @@ def directory(referrers: ReferrerRepository, sessions: SessionRepository, links:
         found = sessions.referrer_by_email_hash(email_hash(pepper, query))
         return ReferrerDirectoryPage(items=[summary(found)] if found else [], next_cursor=None, matched_by="email")
     prefix = keys.name_key(query)
-    start = decode_cursor(cursor, index="gsi2", partition=keys.REFERRER_DIRECTORY_GSI)
-    if start and not start["gsi2sk"].startswith(prefix):
-        raise MalformedRequest("cursor is not valid", fields={"cursor": "from another search"})
+    start = decode_cursor(cursor, index="gsi2", partition=keys.REFERRER_DIRECTORY_GSI, sort_prefix=prefix)
     exact: list[Item] = []
     matched_by = "name" if prefix else "all"
     if query and not start:  # a share code or a referrer id, listed first on the first page

@@ -23,7 +23,7 @@ from referral_core.dal.review import (
     StaffChange,
     StaleVersion,
 )
-from referral_core.errors import Conflict, InvalidInput, MalformedRequest, NotFound
+from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.models.review import (
     AttributionRequest,
     DecisionKind,
@@ -63,9 +63,7 @@ def review_queue(repo: ReviewRepository, *, status: ReviewStatus, limit: int, cu
         raise InvalidInput("the range ends before it starts", fields={"to": "before from"})
     low = updated_from.isoformat() if updated_from else None
     high = f"{updated_to.isoformat()}~" if updated_to else None  # "~" sorts after any time of that day
-    start = decode_cursor(cursor, index="gsi2", partition=review_gsi(status))
-    if start and ((low and start["gsi2sk"] < low) or (high and start["gsi2sk"] > high)):
-        raise MalformedRequest("cursor is not valid", fields={"cursor": "from another date range"})
+    start = decode_cursor(cursor, index="gsi2", partition=review_gsi(status), sort_from=low, sort_to=high)
     page = repo.queue_page(status, limit=limit, flag_type=flag_type, severity=severity, source=source,
                            updated=(low, high), start_key=start)
     return ReviewQueuePage.model_validate({"status": status, "items": [view(item) for item in page.items],
