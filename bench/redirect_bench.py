@@ -60,7 +60,7 @@ print(time.perf_counter() - t0)
 REDIRECT_COLD = """
 import time; t0 = time.perf_counter()
 import link_redirect
-settings, repo, _ = link_redirect._deps()
+repo = link_redirect.links()
 repo.table.client
 print(time.perf_counter() - t0)
 """
@@ -190,7 +190,7 @@ def _timed(handlers: dict[str, Any], events: list[dict[str, Any]], context: Any)
 
 def warm(iterations: int) -> tuple[dict[str, float], dict[str, dict[str, int]]]:
     with _redirect_module() as module:
-        _, repo, codes = module._deps()
+        repo, codes = module.links(), module.code_cache()
         dynamo = repo.table.client
         canned = CannedDynamo(dynamo)
         context = Context()

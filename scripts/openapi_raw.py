@@ -18,7 +18,7 @@ from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest
 
 ERROR_REF: dict[str, str] = {"$ref": "#/components/schemas/ErrorResponse"}
-HTML_PAGE: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
+HTML_CONTENT: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
 
 
 def inline_schema(model: type[BaseModel], mode: Literal["validation", "serialization"] = "validation",
@@ -82,7 +82,7 @@ def capture_lead() -> dict[str, Any]:
                            "and `cid` from the referral redirect are carried in hidden fields.",
             "parameters": [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
                            for name in ("ref", "cid")],
-            "responses": {"200": {"description": "The form", "content": HTML_PAGE}},
+            "responses": {"200": {"description": "The form", "content": HTML_CONTENT}},
         }},
         "/leads": {"post": {
             "summary": "Send a Quick Help request",
@@ -95,10 +95,10 @@ def capture_lead() -> dict[str, Any]:
                 FORM: {"schema": _FORM_FIELDS_SCHEMA}}},
             "responses": {
                 "201": {"description": "Received (JSON for JSON posts, a thank-you page for form posts)",
-                        "content": {"application/json": {"schema": inline_schema(LeadCreated)}, **HTML_PAGE}},
+                        "content": {"application/json": {"schema": inline_schema(LeadCreated)}, **HTML_CONTENT}},
                 # A form post with a problem gets the form back (HTML), a JSON post the error JSON.
                 **{status: {"description": text,
-                            "content": {"application/json": {"schema": ERROR_REF}, **HTML_PAGE}}
+                            "content": {"application/json": {"schema": ERROR_REF}, **HTML_CONTENT}}
                    for status, text in (("400", "Malformed body"),
                                         ("409", "The same Idempotency-Key is still in progress (Retry-After)"),
                                         ("413", "Body too large"), ("415", "Not JSON or a form"),
@@ -124,7 +124,7 @@ def capture_lead() -> dict[str, Any]:
                                                 "properties": {
                     "version": {"type": "string"}, "title": {"type": "string"}, "text": {"type": "string"},
                     "paragraphs": {"type": "array", "items": {"type": "string"}}}}},
-                **HTML_PAGE}}},
+                **HTML_CONTENT}}},
         }},
     }
 

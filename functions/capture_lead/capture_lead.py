@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
-from referral_core import api
+from referral_core import deps
 from referral_core.bodies import Submission, read_submission, request_headers, validate
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.branding import BrandingRepository
@@ -71,7 +71,7 @@ def settings() -> CaptureSettings:
 
 
 def rules() -> CaptureRules:
-    return CaptureRules.of(settings(), pepper=api.pepper())
+    return CaptureRules.of(settings(), pepper=deps.pepper())
 
 
 @cache
@@ -92,7 +92,7 @@ def idempotent_capture() -> Callable[..., LeadCreated]:
                          config=idempotency_config(), output_serializer=PydanticSerializer(LeadCreated))
     def capture(*, submission: dict[str, Any], requester: Requester) -> LeadCreated:
         request = LeadRequest.model_validate(submission["request"])
-        return capture_lead(LeadRepository(api.table()), request, rules(), requester)
+        return capture_lead(LeadRepository(deps.table()), request, rules(), requester)
 
     return capture
 
@@ -111,7 +111,7 @@ def _quick_help(event: Event, ref: str | None, **form: Any) -> str:
     first name and initial (services.quick_help)."""
     from referral_core.services.quick_help import landing
 
-    table = api.table()
+    table = deps.table()
     extras = landing(BrandingRepository(table), LeadRepository(table), ReferrerRepository(table), ref)
     return quick_help_page(ref=ref, brand=extras.brand, recommended_by=extras.recommended_by,
                            origin=request_origin(event, settings().public_base_url), **form)
@@ -127,7 +127,7 @@ def get_logo(event: Event) -> Answer:
     """The business's logo (``PUT /admin/branding``), or the default image: for the pages and link previews.
     Served with its own type, nosniff and the default CSP (``default-src 'none'``, every answer): an SVG
     opened from here runs nothing."""
-    content_type, data = branding.logo(BrandingRepository(api.table()))
+    content_type, data = branding.logo(BrandingRepository(deps.table()))
     return {"statusCode": 200, "isBase64Encoded": True, "body": base64.b64encode(data).decode(),
             "headers": {"Content-Type": content_type, "Cache-Control": "public, max-age=300"}}
 
@@ -163,7 +163,7 @@ def _capture(event: Event, submission: Submission) -> Answer:
             raise Conflict("a request with this Idempotency-Key is in progress",
                            fields={"idempotency-key": "in progress"}, retry_after=1) from None
     else:
-        created = capture_lead(LeadRepository(api.table()), request, rules(), requester)
+        created = capture_lead(LeadRepository(deps.table()), request, rules(), requester)
     logger.info("lead captured", extra={"lead_id": created.lead_id, "channel": requester.channel,
                                         "with_ref": bool(request.ref)})
     if submission.is_form:

@@ -4,11 +4,8 @@ INSERT/MODIFYs). A failing record is retried alone; the rest of the batch is kep
 
 from __future__ import annotations
 
-from functools import cache
-
-from referral_core.config import BaseSettings, read_settings
+from referral_core import deps
 from referral_core.dal.attribution import AttributionRepository
-from referral_core.dal.dynamo import Table
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.observability import logger
 from referral_core.services.attribution import attribute_lead, on_job_changed
@@ -19,14 +16,8 @@ from referral_core.streams import Change
 JOB_FIELDS = ("statuses", "lead_id", "contact_hashes")
 
 
-@cache
-def _deps() -> tuple[AttributionRepository, ReferralRepository]:
-    table = Table(read_settings(BaseSettings).table_name)
-    return AttributionRepository(table), ReferralRepository(table)
-
-
 def record_handler(change: Change) -> None:
-    repo, referrals = _deps()
+    repo, referrals = AttributionRepository(deps.table()), ReferralRepository(deps.table())
     new, old = change.new, change.old or {}
     if new.get("type") == "lead" and change.event_name == "INSERT":
         decision = attribute_lead(repo, referrals, new)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import dataclasses
 from functools import cache
 
+from referral_core import deps
 from referral_core.config import BaseSettings, read_settings
-from referral_core.dal.dynamo import Table
 from referral_core.dal.leads import LeadRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.observability import count, logger
@@ -28,22 +28,20 @@ class CheckSettings(BaseSettings):
 
 
 @cache
-def _deps() -> tuple[CheckRules, LeadRepository, ReferralRepository]:
+def check_rules() -> CheckRules:
     settings = read_settings(CheckSettings)
-    table = Table(settings.table_name)
-    rules = CheckRules(duplicate_window_days=settings.duplicate_window_days,
-                       velocity_window_hours=settings.velocity_window_hours,
-                       max_leads_per_code=settings.velocity_max_leads_per_code,
-                       max_leads_per_ip=settings.velocity_max_leads_per_ip)
-    return rules, LeadRepository(table), ReferralRepository(table)
+    return CheckRules(duplicate_window_days=settings.duplicate_window_days,
+                      velocity_window_hours=settings.velocity_window_hours,
+                      max_leads_per_code=settings.velocity_max_leads_per_code,
+                      max_leads_per_ip=settings.velocity_max_leads_per_ip)
 
 
 def record_handler(change: Change) -> None:
     lead = change.new
     if change.event_name != "INSERT" or lead.get("type") != "lead":
         return
-    rules, leads, referrals = _deps()
-    raised = check_lead(lead, leads, referrals, rules)
+    table = deps.table()
+    raised = check_lead(lead, LeadRepository(table), ReferralRepository(table), check_rules())
     count("LeadsReceived")
     count("FlagsRaised", len(raised))
     logger.info("lead checked", extra={"lead_id": lead["lead_id"], "flags_raised": raised})

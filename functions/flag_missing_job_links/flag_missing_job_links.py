@@ -4,29 +4,21 @@ from __future__ import annotations
 
 from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
 
-from functools import cache
 from typing import Any
 
+from referral_core import deps
 from referral_core.clock import now
-from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.attribution import AttributionRepository
-from referral_core.dal.dynamo import Table
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.observability import logger, tracer
 from referral_core.services.missing_jobs import flag_missing_job_links
 
 
-@cache
-def _deps() -> tuple[AttributionRepository, ReferralRepository]:
-    table = Table(read_settings(BaseSettings).table_name)
-    return AttributionRepository(table), ReferralRepository(table)
-
-
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    repo, referrals = _deps()
-    flagged = flag_missing_job_links(repo, referrals, now=now())
+    table = deps.table()
+    flagged = flag_missing_job_links(AttributionRepository(table), ReferralRepository(table), now=now())
     logger.info("missing job links flagged", extra={"count": len(flagged)})
     return {"flagged": flagged}
 

@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from referral_core import api
+from referral_core import deps
 from referral_core.bodies import request_headers
 from referral_core.clock import epoch
 from referral_core.config import BaseSettings, read_settings
@@ -72,8 +72,8 @@ idempotency = IdempotencyConfig(event_key_jmespath="webhook_id", payload_validat
 
 def apply_delivery(*, delivery: dict[str, str]) -> dict[str, Any]:
     event = parse_event(delivery["body"].encode())
-    answer = record_job_event(JobRepository(api.table()), event, webhook_id=delivery["webhook_id"],
-                              pepper=api.pepper(), phone_region=settings().default_phone_region)
+    answer = record_job_event(JobRepository(deps.table()), event, webhook_id=delivery["webhook_id"],
+                              pepper=deps.pepper(), phone_region=settings().default_phone_region)
     logger.info("job event", extra={"job_id": answer.job_id, "type": answer.type, "applied": answer.applied})
     return answer.model_dump(mode="json")
 

@@ -45,18 +45,28 @@ class RedirectSettings(BaseSettings):
 
 
 @cache
-def _deps() -> tuple[RedirectSettings, LinkRepository, CodeCache]:
-    settings = read_settings(RedirectSettings)
-    return settings, LinkRepository(Table(settings.table_name)), CodeCache(settings.code_cache_seconds)
+def settings() -> RedirectSettings:
+    return read_settings(RedirectSettings)
+
+
+@cache
+def links() -> LinkRepository:
+    return LinkRepository(Table(settings().table_name))
+
+
+@cache
+def code_cache() -> CodeCache:
+    """Share codes this container looked up lately (a warm redirect reads none)."""
+    return CodeCache(settings().code_cache_seconds)
 
 
 @secured
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    settings, repo, codes = _deps()
+    config, repo, codes = settings(), links(), code_cache()
     http = event["requestContext"]["http"]
     query = event.get("queryStringParameters") or {}
-    origin = request_origin(event, settings.public_base_url)
-    landing = settings.landing_url or f"{origin}/quick-help"
+    origin = request_origin(event, config.public_base_url)
+    landing = config.landing_url or f"{origin}/quick-help"
     visit = Visit(
         code=(event.get("pathParameters") or {}).get("code", ""),
         method=http["method"],
@@ -66,9 +76,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         placement=query.get("p"),
     )
     try:
-        decision = resolve(repo, visit, codes=codes, pepper=pepper(settings.pepper_param),
-                           landing_url=landing, click_ttl_days=settings.click_ttl_days,
-                           allowed_hosts=settings.allowed_redirect_hosts, own_host=urlsplit(origin).netloc)
+        decision = resolve(repo, visit, codes=codes, pepper=pepper(config.pepper_param),
+                           landing_url=landing, click_ttl_days=config.click_ttl_days,
+                           allowed_hosts=config.allowed_redirect_hosts, own_host=urlsplit(origin).netloc)
     except Unavailable as exc:  # the code could not be read: a clean 503 the browser may retry
         return error_payload(exc)
     logger.debug("redirect %s counted=%s", decision.status, decision.counted)

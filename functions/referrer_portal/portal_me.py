@@ -7,7 +7,7 @@ No ``from __future__ import annotations``: Powertools reads the route signatures
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from portal_context import origin, referrer_id, settings, signed_in
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
@@ -22,7 +22,7 @@ router = APIGatewayHttpRouter()
 @router.get("/me")
 @tracer.capture_method
 def get_me() -> Me:
-    table, currency = api.table(), settings().currency
+    table, currency = deps.table(), settings().currency
     return portal.dashboard(signed_in(router), links=LinkRepository(table), referrals=ReferralRepository(table),
                             rewards=RewardRepos.on(table, currency=currency), origin=origin(router),
                             currency=currency)
@@ -32,4 +32,4 @@ def get_me() -> Me:
 @tracer.capture_method
 def put_preferences(body: Preferences) -> Preferences:
     signed_in(router)
-    return portal.set_preferences(ReferrerRepository(api.table()), referrer_id(router), body)
+    return portal.set_preferences(ReferrerRepository(deps.table()), referrer_id(router), body)

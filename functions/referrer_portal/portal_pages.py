@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from portal_context import HTML_PAGE, html, signing_key
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.http import json_response
 from referral_core.models.portal import NotificationsOptedOut
@@ -36,7 +36,7 @@ def get_opt_out(token: Annotated[str, Query(min_length=16, max_length=1024)]) ->
     "content": {**HTML_PAGE["content"], "application/json": {"model": NotificationsOptedOut}}}})
 @tracer.capture_method
 def post_opt_out(token: Annotated[str, Query(min_length=16, max_length=1024)]) -> Response[str]:
-    auth_links.opt_out(ReferrerRepository(api.table()), token, signing_key=signing_key())
+    auth_links.opt_out(ReferrerRepository(deps.table()), token, signing_key=signing_key())
     if "application/json" in (router.current_event.headers.get("accept") or ""):
         return json_response(200, NotificationsOptedOut().model_dump())
     return html(200, opted_out_page())

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from portal_context import referrer_id, settings, signed_in
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.leads import LeadRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.http import json_answer, json_response
@@ -27,8 +27,8 @@ router = APIGatewayHttpRouter()
                                          429: {"description": "Too many requests; retry after Retry-After"}})
 @tracer.capture_method
 def post_referral(body: ReferAJobRequest) -> Response[str]:
-    created = submit_refer_a_job(signed_in(router), body, LeadRepository(api.table()),
-                                 CaptureRules.of(settings(), pepper=api.pepper()),
+    created = submit_refer_a_job(signed_in(router), body, LeadRepository(deps.table()),
+                                 CaptureRules.of(settings(), pepper=deps.pepper()),
                                  Requester(source_ip=router.current_event.request_context.http.source_ip,
                                            channel="portal"))
     return json_response(201, created.model_dump(mode="json"))
@@ -38,11 +38,11 @@ def post_referral(body: ReferAJobRequest) -> Response[str]:
 @tracer.capture_method
 def get_referrals(cursor: Annotated[str | None, Query()] = None) -> ReferralsPage:
     signed_in(router)
-    return portal.referrals_page(ReferralRepository(api.table()), referrer_id(router), cursor=cursor)
+    return portal.referrals_page(ReferralRepository(deps.table()), referrer_id(router), cursor=cursor)
 
 
 @router.get("/me/referrals/<referral_id>")
 @tracer.capture_method
 def get_referral(referral_id: str) -> ReferralView:
     signed_in(router)
-    return portal.referral_detail(ReferralRepository(api.table()), referrer_id(router), referral_id)
+    return portal.referral_detail(ReferralRepository(deps.table()), referrer_id(router), referral_id)

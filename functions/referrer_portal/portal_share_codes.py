@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from portal_context import actor, origin, referrer_id, settings, signed_in
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.branding import BrandingRepository
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.program import ProgramRepository
@@ -33,15 +33,15 @@ router = APIGatewayHttpRouter()
 @tracer.capture_method
 def post_share_code(body: CreateShareCodeRequest) -> Response[str]:
     signed_in(router)
-    view = create_share_code(LinkRepository(api.table()), referrer_id(router), body, origin=origin(router),
+    view = create_share_code(LinkRepository(deps.table()), referrer_id(router), body, origin=origin(router),
                              actor=actor(router), allowed_hosts=settings().allowed_redirect_hosts,
-                             qr_prefix=portal.QR_PREFIX, rules=share_code_rules(ProgramRepository(api.table())),
+                             qr_prefix=portal.QR_PREFIX, rules=share_code_rules(ProgramRepository(deps.table())),
                              landing_choices=settings().referrer_landing_urls)
     return json_response(201, view.model_dump(mode="json"))
 
 
 def _qr_target(code: str, placement: Placement | None) -> str:
-    return portal.my_qr_target(LinkRepository(api.table()), referrer_id(router), code,
+    return portal.my_qr_target(LinkRepository(deps.table()), referrer_id(router), code,
                                placement=placement.value if placement else None, origin=origin(router))
 
 
@@ -63,7 +63,7 @@ def get_qr_svg(code: str, size: Size = DEFAULT_SIZE, border: Border = DEFAULT_BO
 @router.get("/me/share-codes/<code>/flyer.pdf", responses=PDF_ANSWER)
 @tracer.capture_method
 def get_flyer(code: str, size: FlyerSizeParam = flyers.FlyerSize.A4, placement: FlyerPlacement = None):
-    table = api.table()
+    table = deps.table()
     item = portal.my_share_code(LinkRepository(table), referrer_id(router), code)
     body = flyers.code_flyer(item, size, placement=placement.value if placement else None, origin=origin(router),
                              brands=BrandingRepository(table))

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from portal_context import referrer_id, settings, signed_in
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.rewards import RewardRepos
 from referral_core.http import json_answer, json_response
 from referral_core.models.rewards import Withdrawal, WithdrawalRequest
@@ -23,6 +23,6 @@ router = APIGatewayHttpRouter()
 def post_withdrawal(body: WithdrawalRequest) -> Response[str]:
     signed_in(router)
     currency = settings().currency
-    withdrawal = request_withdrawal(RewardRepos.on(api.table(), currency=currency), referrer_id(router),
+    withdrawal = request_withdrawal(RewardRepos.on(deps.table(), currency=currency), referrer_id(router),
                                     body.amount_cents, currency=currency)
     return json_response(201, withdrawal.model_dump(mode="json"))

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from portal_context import signing_key
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.http import LazyRouters, create_resolver
 from referral_core.observability import logger, tracer
@@ -40,7 +40,7 @@ def require_session(app_: Any, next_middleware: NextMiddleware) -> Response[Any]
     claims = auth_links.session_claims(event.headers.get("authorization"), signing_key=signing_key())
     # The profile on every request (one GetItem): a suspended or erased referrer, or a revoked session,
     # is refused here, before any route runs (image routes included).
-    referrer = auth_links.signed_in_referrer(ReferrerRepository(api.table()), claims.referrer_id,
+    referrer = auth_links.signed_in_referrer(ReferrerRepository(deps.table()), claims.referrer_id,
                                              generation=claims.generation)
     app_.append_context(referrer_id=claims.referrer_id, referrer=referrer)
     response = next_middleware(app_)

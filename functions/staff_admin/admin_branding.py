@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from staff_context import current_actor
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.branding import BrandingRepository
 from referral_core.http import json_answer, json_response
 from referral_core.models.branding import Branding, UpdateBrandingRequest
@@ -26,14 +26,14 @@ def _view(data: branding.BrandingData) -> Response[str]:
 
 @router.get("/admin/branding", responses={200: json_answer(Branding, "The branding in force (version 0: defaults)")})
 def get_branding() -> Response[str]:
-    return _view(branding.current_branding(BrandingRepository(api.table()), cached=False))
+    return _view(branding.current_branding(BrandingRepository(deps.table()), cached=False))
 
 
 @router.put("/admin/branding", responses={200: json_answer(Branding, "The branding now in force"),
                                           409: {"description": "expected_version is stale"}})
 def put_branding(body: UpdateBrandingRequest) -> Response[str]:
     saved = branding.update_branding(
-        BrandingRepository(api.table()), business_name=body.business_name, tagline=body.tagline,
+        BrandingRepository(deps.table()), business_name=body.business_name, tagline=body.tagline,
         colour=body.colour, contact_line=body.contact_line,
         logo=(body.logo.content_type, body.logo.data_base64) if body.logo else None, keep_logo=body.keep_logo,
         expected_version=body.expected_version, actor=current_actor(router))

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from staff_context import current_actor
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
@@ -46,9 +46,9 @@ def get_referrers(
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> Response[str]:
-    table = api.table()
+    table = deps.table()
     page = referrer_directory.directory(ReferrerRepository(table), SessionRepository(table), LinkRepository(table),
-                                        q=q, cursor=cursor, limit=limit, pepper=api.pepper())
+                                        q=q, cursor=cursor, limit=limit, pepper=deps.pepper())
     return json_response(200, page.model_dump(mode="json"))
 
 
@@ -56,7 +56,7 @@ def get_referrers(
     200: json_answer(ReferrerDetail, "The referrer, balance, ledger, codes, recent referrals and withdrawals")})
 @tracer.capture_method
 def get_referrer(referrer_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[str]:
-    table = api.table()
+    table = deps.table()
     found = referrer_directory.detail(ReferrerRepository(table), LinkRepository(table), ReferralRepository(table),
                                       LedgerRepository(table), WithdrawalRepository(table), referrer_id)
     return json_response(200, found.model_dump(mode="json"))
@@ -68,7 +68,7 @@ def get_referrer(referrer_id: Annotated[str, Path(min_length=1, max_length=64)])
 @tracer.capture_method
 def post_adjustment(referrer_id: Annotated[str, Path(min_length=1, max_length=64)],
                     body: AdjustmentRequest) -> Response[str]:
-    posted = referrer_directory.adjust(LedgerRepository(api.table()), referrer_id, body, actor=current_actor(router))
+    posted = referrer_directory.adjust(LedgerRepository(deps.table()), referrer_id, body, actor=current_actor(router))
     return json_response(201, posted.model_dump(mode="json"))
 
 
@@ -77,7 +77,7 @@ def post_adjustment(referrer_id: Annotated[str, Path(min_length=1, max_length=64
     **_STATUS_ERRORS})
 @tracer.capture_method
 def post_suspend(referrer_id: str, body: ReferrerStatusRequest) -> Response[str]:
-    view = suspend_referrer(ReferrerRepository(api.table()), referrer_id, note=body.note,
+    view = suspend_referrer(ReferrerRepository(deps.table()), referrer_id, note=body.note,
                             actor=current_actor(router))
     return json_response(200, view.model_dump(mode="json"))
 
@@ -86,6 +86,6 @@ def post_suspend(referrer_id: str, body: ReferrerStatusRequest) -> Response[str]
     200: json_answer(ReferrerStatusView, "Active again: their codes credit them again"), **_STATUS_ERRORS})
 @tracer.capture_method
 def post_reactivate(referrer_id: str, body: ReferrerStatusRequest) -> Response[str]:
-    view = reactivate_referrer(ReferrerRepository(api.table()), referrer_id, note=body.note,
+    view = reactivate_referrer(ReferrerRepository(deps.table()), referrer_id, note=body.note,
                                actor=current_actor(router))
     return json_response(200, view.model_dump(mode="json"))

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.reports import StatsRepository
 from referral_core.http import json_answer, json_response
 from referral_core.models.reports import FunnelReport
@@ -22,5 +22,5 @@ def get_funnel(
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response[str]:
-    report = funnel(StatsRepository(api.table()), code=code, limit=limit, cursor=cursor)
+    report = funnel(StatsRepository(deps.table()), code=code, limit=limit, cursor=cursor)
     return json_response(200, report.model_dump(mode="json"))

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from staff_context import current_actor
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.review import ReviewRepository
 from referral_core.http import json_answer, json_response
 from referral_core.models.review import (
@@ -28,7 +28,7 @@ LeadId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def _repo() -> ReviewRepository:
-    return ReviewRepository(api.table())
+    return ReviewRepository(deps.table())
 
 
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from staff_context import current_actor, settings
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.branding import BrandingRepository
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.program import ProgramRepository
@@ -36,7 +36,7 @@ router = Router()
 
 
 def _repo() -> LinkRepository:
-    return LinkRepository(api.table())
+    return LinkRepository(deps.table())
 
 
 def _origin() -> str:
@@ -53,7 +53,7 @@ CREATE_RESPONSES = {201: json_answer(ShareCodeView, "Code created"),
 def post_share_code(referrer_id: str, body: CreateShareCodeRequest) -> Response[str]:
     view = create_share_code(_repo(), referrer_id, body, origin=_origin(), actor=current_actor(router),
                              allowed_hosts=settings().allowed_redirect_hosts, qr_prefix=QR_PREFIX,
-                             rules=share_code_rules(ProgramRepository(api.table())))
+                             rules=share_code_rules(ProgramRepository(deps.table())))
     return json_response(201, view.model_dump(mode="json"))
 
 
@@ -107,5 +107,5 @@ def get_flyer(code: str, size: FlyerSizeParam = flyers.FlyerSize.A4,
               placement: FlyerPlacement = None):  # type: ignore[no-untyped-def]
     item = get_share_code(_repo(), code)
     body = flyers.code_flyer(item, size, placement=placement.value if placement else None, origin=_origin(),
-                             brands=BrandingRepository(api.table()))
+                             brands=BrandingRepository(deps.table()))
     return pdf_answer(body, filename=f"{item['code']}-{size.value}.pdf")

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from staff_context import current_staff, settings
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.staff_users import StaffUserRepository
 from referral_core.http import json_answer, json_response
 from referral_core.models.staff import ChangeRoleRequest, InviteStaffRequest, StaffList, StaffMember
@@ -22,7 +22,7 @@ Username = Annotated[str, Path(min_length=1, max_length=128)]
 
 
 def _repo() -> StaffUserRepository:
-    return StaffUserRepository(settings().staff_user_pool_id, api.table())
+    return StaffUserRepository(settings().staff_user_pool_id, deps.table())
 
 
 @router.get("/admin/staff", responses={200: json_answer(StaffList, "Every account of the staff pool")})

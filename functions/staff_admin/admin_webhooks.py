@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from staff_context import current_actor, settings
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.webhooks import DeliveryQueue, WebhookRepository, WebhookSecrets
 from referral_core.http import json_answer, json_response
 from referral_core.models.webhooks import (
@@ -29,7 +29,7 @@ router = APIGatewayHttpRouter()
 
 
 def _repo() -> WebhookRepository:
-    return WebhookRepository(api.table())
+    return WebhookRepository(deps.table())
 
 
 def _secrets() -> WebhookSecrets:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from staff_context import current_actor, settings
 
-from referral_core import api
+from referral_core import deps
 from referral_core.dal.rewards import RewardRepos, WithdrawalStatus
 from referral_core.http import json_answer, json_response
 from referral_core.models.rewards import MarkPaidRequest, RejectRequest, StaffWithdrawal, WithdrawalPage
@@ -20,7 +20,7 @@ router = APIGatewayHttpRouter()
 
 
 def _repos() -> RewardRepos:
-    return RewardRepos.on(api.table(), currency=settings().currency)
+    return RewardRepos.on(deps.table(), currency=settings().currency)
 
 
 @router.get("/admin/withdrawals", responses={200: json_answer(WithdrawalPage, "Withdrawals, newest first")})

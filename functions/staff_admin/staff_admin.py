@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from staff_context import current_actor, settings
 
-from referral_core import api
+from referral_core import deps
 from referral_core.auth import authorize, staff_from_event
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.errors import Forbidden, Unauthorized
@@ -63,7 +63,7 @@ routers = LazyRouters(app, prefix="/admin/", modules={
 @tracer.capture_method
 def post_referrer(body: CreateReferrerRequest) -> Response[str]:
     created: CreateReferrerResponse = create_referrer(
-        ReferrerRepository(api.table()), body, pepper=api.pepper(),
+        ReferrerRepository(deps.table()), body, pepper=deps.pepper(),
         origin=request_origin(app.current_event.raw_event, settings().public_base_url),
         phone_region=settings().default_phone_region, actor=current_actor(app),
     )

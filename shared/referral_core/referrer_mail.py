@@ -36,11 +36,11 @@ def send(email: Email) -> str:
 
 
 def branded(email: Email) -> Email:
-    from referral_core import api
+    from referral_core import deps
     from referral_core.dal.branding import BrandingRepository
     from referral_core.services.branding import current_or_default, signed_by
 
-    text, html_body = signed_by(current_or_default(BrandingRepository(api.table())), email.text, email.html)
+    text, html_body = signed_by(current_or_default(BrandingRepository(deps.table())), email.text, email.html)
     return replace(email, text=text, html=html_body)
 
 

@@ -93,11 +93,11 @@ def test_payouts_are_paid_withdrawals_only(books):
 
 
 def test_exports_never_scan(books):
-    from referral_core import api
+    from referral_core import deps
 
     books.function(ADMIN)
     calls: list[str] = []
-    api.table().client.meta.events.register("before-call.dynamodb.*",
+    deps.table().client.meta.events.register("before-call.dynamodb.*",
                                             lambda model, **_: calls.append(model.name))
     for kind in ("referrals", "rewards", "payouts"):
         rows(export(books, kind, {"from": "2025-12", "to": THIS_MONTH}))

@@ -195,11 +195,11 @@ def resolve(stack, query):
 
 def pages(stack, query):
     """Every page of the queue for ``query``: (lead ids, items read by DynamoDB, items, Query calls) per page."""
-    from referral_core import api
+    from referral_core import deps
 
     stack.function(ADMIN)  # cold start: the function's settings and client
     scanned: list[int] = []
-    api.table().client.meta.events.register(
+    deps.table().client.meta.events.register(
         "after-call.dynamodb.Query", lambda parsed, **_: scanned.append(parsed.get("ScannedCount", 0)))
     cursor = None
     while True:
@@ -288,14 +288,14 @@ def test_queue_counts_per_status_follow_the_decisions(stack):
 
 
 def test_a_queue_count_stops_at_the_cap(stack):
-    from referral_core import api
+    from referral_core import deps
     from referral_core.dal.review import ReviewRepository
     from referral_core.stages import ReviewStatus
 
     # Given more accepted referrals than the cap
     bulk_queue(stack, 30, status="accepted")
     stack.function(ADMIN)
-    repo = ReviewRepository(api.table())
+    repo = ReviewRepository(deps.table())
 
     # Then the count reads up to the cap and says there are more; a cap above the size counts exactly
     assert repo.queue_size(ReviewStatus.ACCEPTED, cap=25) == (25, True)

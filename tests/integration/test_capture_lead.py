@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from referral_core import api
+from referral_core import deps
 from referral_core.bodies import validate
 from referral_core.dal.leads import LeadRepository
 from referral_core.errors import InvalidInput
@@ -437,7 +437,7 @@ def test_refer_a_job_creates_a_lead_for_the_signed_in_referrer(stack):
     profile = next(i for i in stack.items_of_type("referrer") if i["referrer_id"] == created["referrer_id"])
     stack.function(CAPTURE)  # the capture function's settings and environment
     rules = stack.function(CAPTURE).rules()
-    repo = LeadRepository(api.table())
+    repo = LeadRepository(deps.table())
     requester = Requester(source_ip="203.0.113.8", channel="portal")
 
     # When the friend did not agree, the request is refused naming friend_agreed
@@ -470,7 +470,7 @@ def test_refer_a_job_needs_a_friend_contact(stack):
                                           "friend_agreed": True})
     with pytest.raises(InvalidInput) as refused:
         submit_refer_a_job({"referrer_id": "r1", "status": "active"}, request,
-                           LeadRepository(api.table()), rules, Requester(source_ip="x", channel="portal"))
+                           LeadRepository(deps.table()), rules, Requester(source_ip="x", channel="portal"))
     assert set(refused.value.fields) == {"friend_email", "friend_phone"}
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from referral_core import api
+from referral_core import deps
 from referral_core.clock import iso, now
 from referral_core.dal.dynamo import Table
 from referral_core.dal.leads import LeadRepository
@@ -97,7 +97,7 @@ def test_self_referral_when_the_friend_is_the_referrer(stack):
     module = stack.function(CAPTURE)
     request = ReferAJobRequest(friend_name="Also Jo", friend_email="Jo@Example.com", postcode="3000",
                                issue="Printer", friend_agreed=True)
-    submit_refer_a_job(profile, request, LeadRepository(api.table()), module.rules(),
+    submit_refer_a_job(profile, request, LeadRepository(deps.table()), module.rules(),
                        Requester(source_ip="203.0.113.7", channel="portal"))
     [lead] = lead_items(stack)
 

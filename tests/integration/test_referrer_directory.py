@@ -34,11 +34,11 @@ def people(stack) -> dict[str, dict]:
 
 @pytest.fixture
 def no_scan(stack):
-    from referral_core import api
+    from referral_core import deps
 
     stack.function(ADMIN)
     calls: list[str] = []
-    api.table().client.meta.events.register("before-call.dynamodb.Scan", lambda **_: calls.append("Scan"))
+    deps.table().client.meta.events.register("before-call.dynamodb.Scan", lambda **_: calls.append("Scan"))
     yield
     assert calls == []
 

@@ -63,6 +63,8 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
     assert ok(portal(stack, "GET", "/me/referrals", session=session))["items"]
     ok(portal(stack, "GET", f"/me/referrals/{friend['lead_id']}", session=session))
     assert ok(portal(stack, "GET", "/me", session=session))["withdrawals"]
+    assert ok(portal(stack, "PUT", "/me/preferences", session=session,
+                     body={"show_name_on_landing": True}))["show_name_on_landing"] is True
 
     # Staff review a flagged referral with a paid job and a reward, decide, and fix its attribution
     lead = seed_lead(stack, name="Pat Person", email="pat@example.com", phone="+61412555666",

@@ -151,14 +151,14 @@ def _forget_modules_in(directory: Path) -> None:
 
 def _clear_caches() -> None:
     """Forget per-container caches (clients, settings) so each test starts cold on its own moto."""
-    from referral_core import api, config, observability, referrer_mail
+    from referral_core import config, deps, observability, referrer_mail
     from referral_core.dal import aws, secrets
     from referral_core.services import branding
 
     aws.client.cache_clear()
     secrets.clear_caches()
     config.base_settings.cache_clear()
-    api.table.cache_clear()
+    deps.table.cache_clear()
     referrer_mail.mail_settings.cache_clear()
     observability._metrics.cache_clear()  # a container's Metrics reads its namespace from its environment
     branding.CACHE.clear()

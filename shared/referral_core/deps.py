@@ -1,4 +1,4 @@
-"""Dependencies shared by API functions: the table and the pepper, built once per container."""
+"""What API functions depend on: the table and the pepper, each built once per container."""
 
 from __future__ import annotations
 
