@@ -5,8 +5,8 @@ with who reads it. Anything else vulture reports is dead: delete it rather than 
 """
 
 # ruff: noqa: B018, F821
-# The Lambda context protocol (read by Powertools' logger and by handlers): local/_worker.py's context and
-# the test and benchmark fakes.
+# The Lambda context protocol (read by Powertools' logger and by handlers): local/_worker.py's LambdaContext,
+# the one fake context (the local stack's workers, the tests and the benchmarks).
 _.function_version
 _.invoked_function_arn
 _.memory_limit_in_mb

@@ -19,11 +19,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -32,8 +28,9 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import P
 
 from referral_core import deps
 from referral_core.bodies import Submission, read_submission, request_headers, validate
-from referral_core.config import BaseSettings, read_settings
+from referral_core.config import LeadCaptureSettings, read_settings
 from referral_core.dal.branding import BrandingRepository
+from referral_core.dal.idempotency import persistence_layer
 from referral_core.dal.leads import LeadRepository
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.errors import Conflict, InvalidInput, NotFound
@@ -55,13 +52,8 @@ IDEMPOTENCY_PARTITION = "idempotency#capture_lead"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class CaptureSettings(BaseSettings):
-    default_phone_region: str
-    postcode_pattern: str
+class CaptureSettings(LeadCaptureSettings):
     max_body_bytes: int
-    rate_window_seconds: int
-    max_leads_per_ip: int
-    max_leads_per_code: int
     idempotency_ttl_seconds: int
 
 
@@ -85,8 +77,7 @@ def idempotency_config() -> IdempotencyConfig:
 def idempotent_capture() -> Callable[..., LeadCreated]:
     # One static partition (``idempotency#capture_lead``) with the key hash as sort key: simple and
     # queryable, at the price of one partition's write limit (~1,000 writes/s), far above lead volume.
-    store = DynamoDBPersistenceLayer(table_name=settings().table_name, key_attr="pk", sort_key_attr="sk",
-                                     expiry_attr="expiration", static_pk_value=IDEMPOTENCY_PARTITION)
+    store = persistence_layer(settings().table_name, partition=IDEMPOTENCY_PARTITION)
 
     @idempotent_function(data_keyword_argument="submission", persistence_store=store,
                          config=idempotency_config(), output_serializer=PydanticSerializer(LeadCreated))

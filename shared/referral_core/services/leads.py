@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from referral_core import ids
 from referral_core.clock import epoch, iso
+from referral_core.config import LeadCaptureSettings
 from referral_core.contacts import clean_email, clean_phone, match_key
 from referral_core.dal.leads import CodeRateExceeded, CodeUsedUp, ContactRef, LeadRepository, LookAlikeBackfill
 from referral_core.dal.rates import Window
@@ -45,27 +46,12 @@ class CaptureRules:
     max_leads_per_code: int
 
     @classmethod
-    def of(cls, settings: CaptureSettingsLike, *, pepper: str) -> CaptureRules:
+    def of(cls, settings: LeadCaptureSettings, *, pepper: str) -> CaptureRules:
         """The rules from a function's settings (lead capture and the portal's refer-a-job)."""
         return cls(pepper=pepper, phone_region=settings.default_phone_region,
                    postcode_pattern=re.compile(settings.postcode_pattern),
                    rate_window_seconds=settings.rate_window_seconds, max_leads_per_ip=settings.max_leads_per_ip,
                    max_leads_per_code=settings.max_leads_per_code)
-
-
-class CaptureSettingsLike(Protocol):
-    """The function settings capture rules are read from (the template's environment of both functions)."""
-
-    @property
-    def default_phone_region(self) -> str: ...
-    @property
-    def postcode_pattern(self) -> str: ...
-    @property
-    def rate_window_seconds(self) -> int: ...
-    @property
-    def max_leads_per_ip(self) -> int: ...
-    @property
-    def max_leads_per_code(self) -> int: ...
 
 
 @dataclass(frozen=True, kw_only=True)
