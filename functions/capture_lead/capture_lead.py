@@ -3,14 +3,13 @@
 Wiring only: settings, the Idempotency-Key (Powertools Idempotency on the single table) and HTML/JSON
 rendering; the rules live in ``referral_core.services.leads``.
 
-A raw handler, like the redirect and the job webhook: API Gateway sends only these three routes
-(``routeKey`` picks one), and each reads its own body (a form or JSON, checked for size before parsing,
-``referral_core.bodies``), so Powertools' resolver would add nothing but its import (~0.15x of the boto3
-floor at every cold start, bench/RESULTS.md). Errors are the API's one error body
+A raw handler, like the redirect and the job webhook (why: docs/quality.md, "What keeps cold starts
+short"): API Gateway sends only these routes (``routeKey`` picks one), and each reads its own body (a form
+or JSON, checked for size before parsing, ``referral_core.bodies``). Errors are the API's one error body
 (``referral_core.http_errors``); a form post gets its form back instead.
 """
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 import base64
 import dataclasses
