@@ -21,6 +21,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
@@ -32,7 +33,7 @@ from referral_core.dal.branding import BrandingRepository
 from referral_core.dal.idempotency import persistence_layer
 from referral_core.dal.leads import LeadRepository
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.errors import Conflict, InvalidInput, NotFound
+from referral_core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from referral_core.http_errors import json_payload, raw_routes
 from referral_core.models.leads import LeadCreated, LeadRequest, lead_fields_from_form
 from referral_core.observability import logger, tracer
@@ -152,6 +153,10 @@ def _capture(event: Event, submission: Submission) -> Answer:
         except IdempotencyAlreadyInProgressError:
             raise Conflict("a request with this Idempotency-Key is in progress",
                            fields={"idempotency-key": "in progress"}, retry_after=1) from None
+        except IdempotencyPersistenceLayerError:
+            # The key's record could not be read or written (throttling, timeout): the client retries
+            # with the same key; the lead's own conditional writes keep the effect single.
+            raise Unavailable("the database is busy, please retry") from None
     else:
         created = capture_lead(LeadRepository(deps.table()), request, rules(), requester)
     logger.info("lead captured", extra={"lead_id": created.lead_id, "channel": requester.channel,
