@@ -1,6 +1,7 @@
 """The dashboard's share buttons in headless Chromium on the local stack: SMS (the iOS and the Android
-form), WhatsApp, email, copy and the Web Share API's share sheet where the browser has it, each carrying the code and its channel; a friend following the WhatsApp link
-is counted under ``whatsapp`` in the funnel; a flyer downloads as a PDF."""
+form), WhatsApp, email, copy and the Web Share API's share sheet where the browser has it, each carrying
+the code and its channel; a friend following the WhatsApp link is counted under ``whatsapp`` in the
+funnel; a flyer downloads as a PDF."""
 
 from __future__ import annotations
 
@@ -84,7 +85,8 @@ def test_share_buttons_carry_the_code_and_their_channel(stack: StackProcess, bro
 
 
 # Headless Chromium on Linux has no navigator.share: a stand-in records what the page would share.
-WEB_SHARE = "navigator.share = (data) => { (window.shared = window.shared || []).push(data); return Promise.resolve(); };"
+WEB_SHARE = ("navigator.share = (data) => { (window.shared = window.shared || []).push(data); "
+             "return Promise.resolve(); };")
 
 
 def test_the_share_sheet_shows_only_where_the_browser_has_it_and_shares_the_copy_link(
