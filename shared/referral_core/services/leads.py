@@ -27,6 +27,7 @@ from referral_core.ids import normalise_code
 from referral_core.models.leads import LeadCreated, LeadRequest, ReferAJobRequest
 from referral_core.policy import POLICY_VERSION
 from referral_core.services.redirect import CODE_PATTERN, is_live, referrer_active
+from referral_core.visibility import may_match_typed
 from referral_core.zones import zone_locked_out
 
 Source = Literal["quick_help", "refer_a_job"]
@@ -262,12 +263,14 @@ def typed_code(claim: str | None) -> str | None:
 def _typed_code_for(repo: LeadRepository, claim: str | None, lead: dict[str, Any]) -> dict[str, Any] | None:
     """A lead without a link's ``ref`` whose "who referred you?" is exactly a live code is attributed to it
     as if the customer had brought it (``ref_via`` ``referred_by``). Anything else stays a claim for
-    staff: no ``ref`` is recorded, so an unknown or inactive word raises no code flag."""
+    staff: no ``ref`` is recorded, so an unknown or inactive word raises no code flag. A private code
+    works only through its link (``visibility.may_match_typed``, the typed-code rule): typed, it too
+    stays a claim."""
     code = typed_code(claim)
     if code is None:
         return None
     item, status = _live_code(repo, code, lead["created_at"])
-    if item is None:
+    if item is None or not may_match_typed(item, lead["created_at"]):
         return None
     lead.update({"ref": code, "ref_via": "referred_by", "ref_status": status, "code": code,
                  "referrer_id": item["referrer_id"]})
