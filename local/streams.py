@@ -326,7 +326,7 @@ class QueueConsumer:
         attrs = self._sqs.get_queue_attributes(
             QueueUrl=self._url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
-        return not self._busy and all(int(v) == 0 for v in attrs.values())
+        return all(int(v) == 0 for v in attrs.values())
 
     def status(self) -> dict[str, Any]:
         return {"function": self.trigger.function_id, "event": self.trigger.event_id,
@@ -516,21 +516,18 @@ def build_consumers(
     invoke: Invoke,
     send_failure: Callable[[str, dict[str, Any]], None],
 ) -> list[StreamConsumer]:
-    return [StreamConsumer(t, functions[t.function_id], invoke, send_failure) for t in triggers if t.enabled]
+    return [StreamConsumer(t, functions[t.function_id], invoke, send_failure) for t in triggers]
 
 
 def build_queue_consumers(triggers: Iterable[QueueTrigger], invoke: Invoke, sqs_client: Any) -> list[QueueConsumer]:
-    return [QueueConsumer(t, invoke, sqs_client) for t in triggers if t.enabled]
+    return [QueueConsumer(t, invoke, sqs_client) for t in triggers]
 
 
 def sqs_failure_sender(sqs_client: Any) -> Callable[[str, dict[str, Any]], None]:
-    """Send a failure record to an SQS OnFailure destination given by ARN."""
+    """Send a failure record to an SQS OnFailure destination given by ARN (the template's are queues)."""
     urls: dict[str, str] = {}
 
     def send(destination_arn: str, record: dict[str, Any]) -> None:
-        if ":sqs:" not in destination_arn:
-            log.warning("OnFailure destination %s is not an SQS queue; dropped", destination_arn)
-            return
         if destination_arn not in urls:
             urls[destination_arn] = sqs_client.get_queue_url(QueueName=destination_arn.rsplit(":", 1)[1])["QueueUrl"]
         sqs_client.send_message(QueueUrl=urls[destination_arn], MessageBody=json.dumps(record))
