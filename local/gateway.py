@@ -284,7 +284,7 @@ class LocalTools(Protocol):
 class Gateway:
     """The WSGI app plus its threaded werkzeug server."""
 
-    def __init__(self, tools: LocalTools | None = None) -> None:
+    def __init__(self, tools: LocalTools) -> None:
         self.tools = tools
         self.router = Router([])
         self.apis: dict[str, HttpApi] = {}
@@ -404,8 +404,6 @@ class Gateway:
     def _local(self, request: Request) -> Response:
         tools = self.tools
         key = (request.method, request.path.rstrip("/"))
-        if tools is None:
-            return json_response(404, {"message": "Not Found"})
         if key == ("GET", "/_local/health"):
             ready = tools.is_ready()
             return json_response(200 if ready else 503, {"ok": ready})

@@ -396,7 +396,6 @@ class StreamPoller:
         for consumer in self.consumers:
             self._by_stream.setdefault(consumer.trigger.stream_arn, []).append(consumer)
         self._iterators: dict[tuple[str, str], str | None] = {}
-        self._last_seq: dict[tuple[str, str], str] = {}
         self._passes = 0
         self._pass_cond = threading.Condition()
         self._stop = threading.Event()
@@ -460,21 +459,11 @@ class StreamPoller:
 
     def _poll_shard(self, key: tuple[str, str], iterator: str) -> bool:
         stream_arn, shard_id = key
-        try:
-            response = self._client.get_records(ShardIterator=iterator, Limit=1000)
-        except self._client.exceptions.ExpiredIteratorException:
-            kwargs: dict[str, Any] = {"StreamArn": stream_arn, "ShardId": shard_id}
-            if key in self._last_seq:
-                kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self._last_seq[key])
-            else:
-                kwargs.update(ShardIteratorType="LATEST")
-            self._iterators[key] = self._client.get_shard_iterator(**kwargs)["ShardIterator"]
-            return False
+        response = self._client.get_records(ShardIterator=iterator, Limit=1000)  # moto's iterators never expire
         self._iterators[key] = response.get("NextShardIterator")
         records = response.get("Records", [])
         if not records:
             return False
-        self._last_seq[key] = records[-1]["dynamodb"]["SequenceNumber"]
         items = [_Item(shard_id, lambda_record(r, stream_arn)) for r in records]
         for consumer in self._by_stream[stream_arn]:
             consumer.offer(items)

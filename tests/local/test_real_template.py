@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from local.__main__ import MAIN_ROUTES
 from local.gateway import Router
 from local.runtime import InvokeResult
 from local.streams import build_consumers
@@ -60,3 +61,8 @@ def test_every_stream_trigger_gets_a_consumer_with_its_settings() -> None:
             json.dumps(json.loads(p), sort_keys=True) for p in patterns
         ]
         assert consumer.trigger.stream_arn == TEMPLATE.get_att("Table", "StreamArn")
+
+
+@pytest.mark.parametrize(("label", "method", "path"), [r[:3] for r in MAIN_ROUTES], ids=[r[0] for r in MAIN_ROUTES])
+def test_the_banners_main_routes_are_in_the_template(label: str, method: str, path: str) -> None:
+    assert Router(ROUTES).match(method, path.replace("{code}", "CODE")) is not None, label
