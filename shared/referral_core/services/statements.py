@@ -43,7 +43,8 @@ YEAR = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 FIRST_YEAR = 2000
 #: The years ``GET /me/statements`` always lists (this one and the one before), with activity or not.
 RECENT_YEARS = 2
-CURRENCY_LABELS = {"AUD": "A$", "NZD": "NZ$", "USD": "US$", "CAD": "C$", "GBP": "£", "EUR": "€"}
+#: How amounts are labelled; any other currency by its code (the PDF's core fonts are Latin-1: no €).
+CURRENCY_LABELS = {"AUD": "A$", "NZD": "NZ$", "USD": "US$", "CAD": "C$", "GBP": "£"}
 
 #: Ledger entry kinds a statement shows, with their description and whether they count as paid or earned.
 SHOWN: dict[str, tuple[str, str]] = {
