@@ -162,6 +162,15 @@ def _fresh_ip() -> str:
     return next(_IPS)
 
 
+def _this_year() -> str:
+    """The financial year now, as the default programme counts it (July-June, Sydney)."""
+    from referral_core.clock import now
+    from referral_core.models.program import Statements
+    from referral_core.services.statements import year_of
+
+    return year_of(now(), Statements()).label
+
+
 def _me(method: str, path: str, ctx: Context, route: str | None = None, **kwargs: Any) -> dict[str, Any]:
     return portal_event(method, path, session=ctx["session"], route=route, **kwargs)
 
@@ -329,6 +338,20 @@ REVIEW_AND_PAYOUT = [
          "StaffAdminFunction",
          lambda ctx: _admin("POST", f"/admin/withdrawals/{ctx['withdrawal_id']}/paid",
                             {"payout_reference": "EFT-2026-11-23-001", "note": "paid by bank transfer"})),
+    Step("GET /me/statements", "portal: the yearly statements", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", "/me/statements", ctx)),
+    Step("GET /me/statements/{year}/statement.csv", "portal: this year's statement (CSV)", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", f"/me/statements/{_this_year()}/statement.csv", ctx,
+                         route="/me/statements/{year}/statement.csv", path_params={"year": _this_year()})),
+    Step("GET /me/statements/{year}/statement.pdf", "portal: this year's statement (PDF)", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", f"/me/statements/{_this_year()}/statement.pdf", ctx,
+                         route="/me/statements/{year}/statement.pdf", path_params={"year": _this_year()})),
+    Step("GET /admin/referrers/{referrer_id}/statements/{year}/statement.csv",
+         "staff: the referrer's statement (CSV)", "StaffAdminFunction",
+         lambda ctx: _admin("GET", f"/admin/referrers/{ctx['referrer_id']}/statements/{_this_year()}/statement.csv")),
+    Step("GET /admin/referrers/{referrer_id}/statements/{year}/statement.pdf",
+         "staff: the referrer's statement (PDF)", "StaffAdminFunction",
+         lambda ctx: _admin("GET", f"/admin/referrers/{ctx['referrer_id']}/statements/{_this_year()}/statement.pdf")),
 ]
 STAFF_TOOLS = [
     Step("POST /admin/disputes", "staff: open a dispute", "StaffAdminFunction",

@@ -57,6 +57,7 @@ routers = LazyRouters(app, prefix="/", modules={
     "me/share-codes": "portal_share_codes",
     "me/referrals": "portal_referrals",
     "me/withdrawals": "portal_withdrawals",
+    "me/statements": "portal_statements",
     "me/notifications": "portal_pages", "dashboard": "portal_pages",
 })
 

@@ -44,7 +44,8 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "reports": "admin_reports",
     "people": "admin_privacy",
     "referrers": "admin_referrers",  # POST /admin/referrers is below
-    "referrers/*/share-codes": "admin_share_codes", "share-codes": "admin_share_codes",
+    "referrers/*/share-codes": "admin_share_codes", "referrers/*/statements": "admin_statements",
+    "share-codes": "admin_share_codes",
     "program": "admin_program",
     "withdrawals": "admin_withdrawals",
     "exports": "admin_exports",

@@ -114,6 +114,37 @@ def test_the_pdf_library_is_imported_only_when_a_flyer_is_drawn(function_id: str
     assert json.loads(out.stdout) == {"loaded": ["fpdf", "qrcode"], "routed": {"route_module": True, "fpdf": False}}
 
 
+STATEMENT_PROBE = """
+import json, sys
+sys.path[:0] = {paths!r}
+import {module} as function
+function.routers.load_for({{"rawPath": {path!r}}})
+routed = {{"route_module": {route_module!r} in sys.modules, "fpdf": "fpdf" in sys.modules}}
+from datetime import UTC, datetime
+from referral_core.models.branding import BrandingData
+from referral_core.models.program import Statements
+from referral_core.services import statements
+year = statements.year_of(datetime(2026, 1, 1, tzinfo=UTC), Statements())
+statements.statement_pdf(statements.Statement(year=year, referrer_id="R1", referrer_name="Jo", currency="AUD",
+                                              rows=()), BrandingData())
+print(json.dumps({{"routed": routed, "drawn": "fpdf" in sys.modules}}))
+"""
+
+
+@pytest.mark.parametrize(("function_id", "module", "path", "route_module"), [
+    ("StaffAdminFunction", "staff_admin", "/admin/referrers/R1/statements/2025-26/statement.pdf", "admin_statements"),
+    ("ReferrerPortalFunction", "referrer_portal", "/me/statements/2025-26/statement.pdf", "portal_statements")])
+def test_the_pdf_library_is_imported_only_when_a_statement_is_drawn(function_id: str, module: str, path: str,
+                                                                    route_module: str) -> None:
+    function = TEMPLATE.functions[function_id]
+    paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
+    out = subprocess.run([sys.executable, "-I", "-c", STATEMENT_PROBE.format(
+        paths=paths, module=module, path=path, route_module=route_module)],
+        env=lambda_environment(function, None), cwd=str(function.code_uri), capture_output=True, text=True,
+        check=True, timeout=60)
+    assert json.loads(out.stdout) == {"routed": {"route_module": True, "fpdf": False}, "drawn": True}
+
+
 def _routes(function_id: str) -> set[str]:
     """The function's routes: the template's, and behind a ``{proxy+}`` route those the OpenAPI lists."""
     routes = {r.route_key for r in TEMPLATE.routes() if r.function_id == function_id}
