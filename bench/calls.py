@@ -46,7 +46,7 @@ from tests.support.portal import (
     preview_event,
     session_event,
 )
-from tests.support.providers import configure_providers, square_body, square_event
+from tests.support.providers import configure_providers, square_body, square_event, xero_body, xero_event
 from tests.support.stream_pump import StreamPump, batches, consumers
 
 Context = dict[str, Any]  # what a journey keeps between steps; ``ctx["stack"]`` is the moto stack
@@ -459,6 +459,12 @@ JOURNEYS: dict[str, list[Step]] = {
              lambda ctx: _square("refund.updated", ctx)),
         Step("POST /webhooks/square", "square: an event the adapter does not use (ignored)", "SquareWebhookFunction",
              lambda ctx: _square("customer.created", ctx)),
+        # Xero's intent-to-receive check and a contact event: neither fetches anything (an invoice event
+        # calls Xero's API, which would leave the machine; tests/integration/test_xero_webhook.py has a fake).
+        Step("POST /webhooks/xero", "xero: the intent-to-receive check", "XeroWebhookFunction",
+             lambda ctx: xero_event(xero_body("intent_to_receive"))),
+        Step("POST /webhooks/xero", "xero: a contact event (ignored, not fetched)", "XeroWebhookFunction",
+             lambda ctx: xero_event(xero_body("contact.update"))),
     ],
     # The admin's staff management: Cognito calls (not counted here) plus one audit write each.
     "staff management": [

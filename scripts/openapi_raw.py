@@ -18,6 +18,7 @@ from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest
 from referral_core.models.providers import ProviderEventAnswer
 from referral_core.models.square import SquareEvent
+from referral_core.models.xero import XeroWebhook
 
 ERROR_REF: dict[str, str] = {"$ref": "#/components/schemas/ErrorResponse"}
 HTML_CONTENT: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
@@ -180,6 +181,26 @@ def square_webhook() -> dict[str, Any]:
     }}}
 
 
+def xero_webhook() -> dict[str, Any]:
+    """``functions/xero_webhook/``."""
+    return {"/webhooks/xero": {"post": {
+        "summary": "Xero webhook (invoices, credit notes) fetched and recorded as job events",
+        "description": "Signed by Xero: `x-xero-signature` = base64 HMAC-SHA256 of the raw body with the webhook key. "
+                       "A delivery without events is the intent-to-receive check. Each INVOICE event is fetched "
+                       "(status PAID -> job.paid), each CREDITNOTE allocated to an invoice is job.refunded; other "
+                       "events are ignored. See docs/integrations/xero.md.",
+        "parameters": [{"name": "x-xero-signature", "in": "header", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(XeroWebhook)}}},
+        "responses": {
+            "200": {"description": "Received, with an empty body (the intent-to-receive check included)"},
+            "400": error_doc("The body is not JSON"),
+            "401": error_doc("Missing or bad signature (the intent-to-receive check's wrong signature included)"),
+            "422": error_doc("An invalid field (named in error.fields)"),
+            "503": error_doc("Xero's API did not answer in time: Xero delivers the events again"),
+        },
+    }}}
+
+
 def staff_page() -> dict[str, Any]:
     """``functions/staff_page/``."""
     return {
@@ -206,5 +227,6 @@ PATHS: dict[str, Callable[[], dict[str, Any]]] = {
     "capture_lead": capture_lead,
     "job_webhook": job_webhook,
     "square_webhook": square_webhook,
+    "xero_webhook": xero_webhook,
     "staff_page": staff_page,
 }
