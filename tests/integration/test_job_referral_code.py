@@ -165,3 +165,21 @@ def test_provider_ingest_records_once_per_provider_event_and_ignores_none(coded)
     assert [e["webhook_id"] for e in events] == ["acme:evt_1"]
     ignored = ingest.record("evt_3", "customer.created", None)
     assert (ignored.ignored, ignored.applied, ignored.job_id) == (True, False, None)
+
+
+def test_provider_refs_lead_a_later_event_without_the_job_id_to_the_named_job(coded):
+    ingest = ProviderIngest(provider="acme", table=Table(coded["stack"].table_name), pepper=lambda: PEPPER,
+                            phone_region="AU")
+    paid = JobWebhookEvent.model_validate(job_body("job.paid", "J-REF-1", lead_id=None, amount_cents=500))
+    ingest.record("evt_p", "invoice.paid", paid, refs=["in_1", "pi_1", "bad ref!"])
+    # the refund names only the charge and the payment: the payment is known, so it reaches J-REF-1
+    refund = JobWebhookEvent.model_validate(job_body("job.refunded", "ch_1", lead_id=None, amount_cents=500))
+    answer = ingest.record("evt_r", "charge.refunded", refund, refs=["ch_1", "pi_1"], job_id_given=False)
+    assert (answer.job_id, answer.statuses) == ("J-REF-1", ["paid", "refunded"])
+    table = Table(coded["stack"].table_name)
+    assert JobRepository(table).job_of_refs("acme", ["ch_1"]) == "J-REF-1", "the new ref is remembered too"
+    assert JobRepository(table).job_of_refs("other", ["pi_1"]) is None, "refs are per provider"
+    assert table.get("JOBREF#acme#bad ref!", "JOBREF") is None
+    # an unknown ref and no given job id: the adapter's first ref is the job
+    lone = JobWebhookEvent.model_validate(job_body("job.disputed", "ch_9", lead_id=None))
+    assert ingest.record("evt_d", "charge.dispute.created", lone, refs=["ch_9"], job_id_given=False).job_id == "ch_9"

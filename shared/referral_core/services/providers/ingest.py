@@ -12,11 +12,13 @@ details (the translated event is not logged, and the idempotency record keeps on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from referral_core.clock import iso
 from referral_core.dal.dynamo import Table
 from referral_core.dal.idempotency import Once
 from referral_core.dal.jobs import JobRepository
@@ -26,6 +28,10 @@ from referral_core.services.jobs import record_job_event
 
 #: Providers retry for up to three days (Stripe: 3 days in live mode); keep the first answer a day longer.
 REPLAY_WINDOW_S = 4 * 24 * 3600
+
+
+#: A ref becomes part of a key (``JOBREF#{provider}#{ref}``): the job id's characters only.
+REF_PATTERN = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
 
 
 def webhook_id(provider: str, event_id: str) -> str:
@@ -48,8 +54,14 @@ class ProviderIngest:
         return Once(self._apply, table_name=self.table.name, key="key", expires_after_seconds=REPLAY_WINDOW_S)
 
     def record(self, event_id: str, provider_type: str, event: JobWebhookEvent | None, *,
-               context: Any = None) -> ProviderWebhookResponse:
-        """Record ``event`` (the provider's ``event_id`` of type ``provider_type``) once; None is ignored."""
+               refs: Sequence[str] = (), job_id_given: bool = True, context: Any = None) -> ProviderWebhookResponse:
+        """Record ``event`` (the provider's ``event_id`` of type ``provider_type``) once; None is ignored.
+
+        ``refs``: the provider's other ids of the same job (payment, charge, invoice…), remembered for it.
+        ``job_id_given``: the business named the job (metadata, a reference field); when it did not, the
+        adapter puts its first ref in ``data.job_id`` and the job a known ref points at wins, so a refund
+        naming only the payment reaches the job the invoice named.
+        """
         base = {"provider": self.provider, "event_id": event_id, "provider_type": provider_type}
         if event is None:
             logger.info("provider event ignored", extra=base)
@@ -58,7 +70,8 @@ class ProviderIngest:
         if context is not None:
             self.once.config.register_lambda_context(context)
         answer = self.once({"key": f"{self.provider}#{event_id}", "event_id": event_id,
-                            "event": event.model_dump(mode="json")})
+                            "event": event.model_dump(mode="json"), "job_id_given": job_id_given,
+                            "refs": [r for r in dict.fromkeys(refs) if REF_PATTERN.match(r)]})
         response = ProviderWebhookResponse.model_validate(answer)
         logger.info("provider event recorded", extra={**base, "job_id": response.job_id, "type": response.type,
                                                       "applied": response.applied})
@@ -67,7 +80,12 @@ class ProviderIngest:
 
     def _apply(self, *, delivery: dict[str, Any]) -> dict[str, Any]:
         event = JobWebhookEvent.model_validate(delivery["event"])
-        answer = record_job_event(JobRepository(self.table), event,
+        repo, refs = JobRepository(self.table), list(delivery["refs"])
+        known = None if delivery["job_id_given"] else repo.job_of_refs(self.provider, refs)
+        if known and known != event.data.job_id:
+            event = event.model_copy(update={"data": event.data.model_copy(update={"job_id": known})})
+        repo.save_refs(self.provider, [r for r in refs if r != event.data.job_id], event.data.job_id, at=iso())
+        answer = record_job_event(repo, event,
                                   webhook_id=webhook_id(self.provider, delivery["event_id"]),
                                   pepper=self.pepper(), phone_region=self.phone_region)
         return ProviderWebhookResponse(provider=self.provider, event_id=delivery["event_id"], ignored=False,
