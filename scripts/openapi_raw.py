@@ -14,9 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from referral_core.bodies import FORM
-from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
+from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse, ProviderWebhookResponse
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest
-from referral_core.models.providers import ProviderEventAnswer
 from referral_core.models.square import SquareEvent
 from referral_core.models.xero import XeroWebhook
 
@@ -170,11 +169,13 @@ def square_webhook() -> dict[str, Any]:
                         "schema": {"type": "string"}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(SquareEvent)}}},
         "responses": {
-            "200": {"description": "Recorded, a replay (`applied: false`), or ignored (`ignored` says why)",
+            "200": {"description": "Recorded, a replay (the first answer again), or ignored (`ignored: true`)",
                     "content": {"application/json": {
-                        "schema": inline_schema(ProviderEventAnswer, mode="serialization")}}},
+                        "schema": inline_schema(ProviderWebhookResponse, mode="serialization")}}},
             "400": error_doc("The body is not JSON"),
             "401": error_doc("Missing or bad signature"),
+            "409": error_doc("The first delivery of this event_id is still being processed (`in_progress`, "
+                             "Retry-After)"),
             "422": error_doc("An invalid field (named in error.fields)"),
             "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
         },

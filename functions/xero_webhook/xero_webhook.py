@@ -20,14 +20,13 @@ from referral_core import deps
 from referral_core.bodies import request_headers
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal import outbound_http
-from referral_core.dal.jobs import JobRepository
 from referral_core.dal.provider_secrets import ProviderSecret, TenantTokens, strings, text
 from referral_core.errors import DomainError
 from referral_core.http_errors import raw_routes
 from referral_core.observability import count, logger, publishes_metrics, tracer
 from referral_core.security_headers import secured
 from referral_core.services.providers import xero
-from referral_core.services.providers.recording import record_provider_event
+from referral_core.services.providers.ingest import ProviderIngest
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -78,13 +77,18 @@ def _request(method: str, url: str, body: bytes | None, headers: dict[str, str],
     return outbound_http.request(method, url, body, headers, timeout_s=2.0, allow_private=allow_private)
 
 
+@cache
+def ingest() -> ProviderIngest:
+    return ProviderIngest("xero", deps.table(), deps.pepper, settings().default_phone_region)
+
+
 def received() -> dict[str, Any]:
     """Xero wants a 2xx with an empty body (and the intent-to-receive check a 200)."""
     return {"statusCode": 200, "headers": {"Cache-Control": "no-store"}, "body": ""}
 
 
 @tracer.capture_method
-def post_xero_event(event: dict[str, Any]) -> dict[str, Any]:
+def post_xero_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
     xero.verify(request_headers(event), body, keys=webhook_keys(app_secret().current()), refreshed=fresh_keys)
@@ -93,16 +97,12 @@ def post_xero_event(event: dict[str, Any]) -> dict[str, Any]:
         count("XeroIntentToReceive")
         return received()
     client = api()
-    repo = JobRepository(deps.table())
     for item in delivery.events:
         translated = xero.translate(item, client)
-        logger.append_keys(provider="xero", provider_event_id=translated.event_id)
-        answer = record_provider_event(repo, "xero", translated.event_id, translated.type, translated.job,
-                                       ignored=translated.ignored, pepper=deps.pepper(),
-                                       phone_region=settings().default_phone_region)
-        logger.info("xero event", extra={"ignored": answer.ignored, "job_id": answer.job_id,
-                                         "applied": answer.applied})
-        count("ProviderEventsIgnored" if answer.ignored else "ProviderEventsReceived")
+        if translated.ignored:
+            logger.info("xero event ignored", extra={"event_id": translated.event_id, "because": translated.ignored})
+        ingest().record(translated.event_id, f"{item.eventCategory}.{item.eventType}", translated.event,
+                        context=context)
     return received()
 
 
@@ -116,7 +116,7 @@ def count_rejection(exc: DomainError) -> None:
 @tracer.capture_lambda_handler
 @raw_routes(on_error=count_rejection)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return post_xero_event(event)
+    return post_xero_event(event, context)
 
 
 init_complete()

@@ -86,6 +86,7 @@ def test_a_paid_invoice_is_fetched_and_recorded_as_a_paid_job(webhook, fake):
     assert job["statuses"] == ["paid"]
     assert (job["amount_cents"], job["currency"]) == (48000, "AUD")
     assert job["contact_hashes"] == [email_hash(PEPPER, "sam.customer@example.com")]
+    assert job["referral_code"] == "K7QX3MZ"
     event = item(webhook, f"JOB#{XERO_INVOICE}", "EVENT#job.paid")
     assert event["webhook_id"].startswith("xero:c2cc9b6e-9458-4c7d-93cc-f02b81b0594f:INVOICE:")
     stored = json.dumps(webhook.items(), default=str)
@@ -193,6 +194,23 @@ def test_when_xero_keeps_failing_the_delivery_is_503_so_xero_delivers_it_again(w
     assert item(webhook, f"JOB#{XERO_INVOICE}", "JOB")["statuses"] == ["paid"]
 
 
+def test_a_failure_while_recording_leaves_the_event_for_xeros_redelivery(webhook, fake, monkeypatch):
+    from referral_core.errors import Unavailable
+    from referral_core.services.providers import ingest
+
+    real = ingest.record_job_event
+
+    def busy(*args, **kwargs):
+        raise Unavailable("the table is busy")
+
+    monkeypatch.setattr(ingest, "record_job_event", busy)
+    assert webhook.invoke(XERO, sample("invoice.update"))["statusCode"] == 503
+    assert webhook.items() == []  # not even the idempotency record: the redelivery is not a replay
+    monkeypatch.setattr(ingest, "record_job_event", real)
+    assert webhook.invoke(XERO, sample("invoice.update"))["statusCode"] == 200
+    assert item(webhook, f"JOB#{XERO_INVOICE}", "JOB")["statuses"] == ["paid"]
+
+
 def test_a_body_that_is_not_a_xero_delivery_is_422_naming_the_field(webhook, fake):
     response = webhook.invoke(XERO, xero_event({"events": [{"resourceId": XERO_INVOICE}]}))
     assert response["statusCode"] == 422
@@ -213,5 +231,7 @@ def test_a_redelivery_racing_the_first_finds_its_event_recorded(webhook, fake, m
 
     webhook.invoke(XERO, sample("invoice.update"))
     monkeypatch.setattr(JobRepository, "load", lambda self, job_id: JobRecord(None, []))  # a stale read
-    assert webhook.invoke(XERO, sample("invoice.update"))["statusCode"] == 200
+    body = xero_body("invoice.update")
+    body["events"][0]["eventDateUtc"] = "2026-11-22T10:05:00.000"  # a later update of the same invoice
+    assert webhook.invoke(XERO, xero_event(body))["statusCode"] == 200
     assert item(webhook, f"JOB#{XERO_INVOICE}", "JOB")["statuses"] == ["paid"]

@@ -42,7 +42,7 @@ from referral_core.bodies import loads
 from referral_core.dal.outbound_http import Reply
 from referral_core.errors import InvalidInput, Unauthorized, Unavailable
 from referral_core.http_errors import validation_fields
-from referral_core.models.jobs import JobEventType
+from referral_core.models.jobs import JobEventType, JobWebhookEvent
 from referral_core.models.xero import (
     CreditNotes,
     Invoices,
@@ -51,6 +51,7 @@ from referral_core.models.xero import (
     XeroInvoice,
     XeroWebhook,
 )
+from referral_core.services.providers.translation import job_event
 
 SIGNATURE_HEADER = "x-xero-signature"
 #: "Referral K7QX3MZ" (or "Referral code: K7QX3MZ", "Ref #K7QX3MZ") in an invoice's Reference.
@@ -205,6 +206,11 @@ class Translated:
     type: JobEventType | None = None
     job: dict[str, object] | None = None
     ignored: str | None = None
+
+    @property
+    def event(self) -> JobWebhookEvent | None:
+        """The job event (422 naming a translated field it refuses), or None when ignored."""
+        return None if self.type is None or self.job is None else job_event(self.type, self.job)
 
 
 def event_id(event: XeroEvent) -> str:
