@@ -195,7 +195,8 @@ def xero_webhook() -> dict[str, Any]:
         "responses": {
             "200": {"description": "Received, with an empty body (the intent-to-receive check included)"},
             "400": error_doc("The body is not JSON"),
-            "401": error_doc("Missing or bad signature (the intent-to-receive check's wrong signature included)"),
+            "401": {"description": "Missing or bad signature (the intent-to-receive check's wrong signature "
+                           "included), without a body as Xero requires"},
             "422": error_doc("An invalid field (named in error.fields)"),
             "503": error_doc("Xero's API did not answer in time: Xero delivers the events again"),
         },

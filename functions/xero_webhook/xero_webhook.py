@@ -1,7 +1,7 @@
 """POST /webhooks/xero: Xero's id-only events, fetched over its API and recorded as job events
 (docs/integrations/xero.md).
 
-The signature is checked on the raw body first (401, nothing written, nothing fetched). A delivery with
+The signature is checked on the raw body first (401 without a body, nothing written, nothing fetched). A delivery with
 no events is Xero's intent-to-receive check and is answered 200 with an empty body, as every accepted
 delivery is. Each event is fetched with its organisation's OAuth token (services.providers.xero) and
 recorded once; when Xero's API does not answer in time the delivery is 503 and Xero delivers it again.
@@ -11,6 +11,7 @@ from referral_core.init_phase import init_complete  # first: pauses the GC while
 
 import base64
 import dataclasses
+import functools
 from functools import cache, partial
 from typing import Any
 
@@ -87,6 +88,19 @@ def received() -> dict[str, Any]:
     return {"statusCode": 200, "headers": {"Cache-Control": "no-store"}, "body": ""}
 
 
+def without_body_on_401(handler: Any) -> Any:
+    """Xero's intent-to-receive check wants the wrong signature's 401 without a body, like its 200s; the
+    other errors (a malformed delivery, Xero's API out of reach) keep the API's error body."""
+    @functools.wraps(handler)
+    def answered(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = handler(event, context)
+        if answer.get("statusCode") == 401:
+            headers = {k: v for k, v in (answer.get("headers") or {}).items() if k.lower() != "content-type"}
+            return {**answer, "headers": headers, "body": ""}
+        return answer
+    return answered
+
+
 @tracer.capture_method
 def post_xero_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     raw = event.get("body") or ""
@@ -114,6 +128,7 @@ def count_rejection(exc: DomainError) -> None:
 @publishes_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
+@without_body_on_401
 @raw_routes(on_error=count_rejection)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return post_xero_event(event, context)
