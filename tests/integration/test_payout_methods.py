@@ -13,7 +13,7 @@ import pytest
 from referral_core.clock import epoch
 from referral_core.dal.dynamo import Table
 from tests.support.aws import Stack
-from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body
+from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body
 from tests.support.portal import ADMIN, SIGNING_KEY, create_referrer, portal, sign_in
 from tests.support.stream_pump import StreamPump
 
@@ -233,3 +233,14 @@ def test_logs_never_carry_payout_details(portal_stack, capsys, caplog):
     assert "payout method changed" in logs and "payout details revealed" in logs
     for secret in (*SECRETS, "0412 345 678", "+61412345678", "412345678"):
         assert secret not in logs
+
+
+def test_erasing_the_referrer_removes_their_encrypted_details(portal_stack):
+    _, session = signed_in(portal_stack)
+    put_method(portal_stack, session, BANK)
+    erased = portal_stack.invoke(ADMIN, http_event("POST", "/admin/people/erase", claims=ADMIN_CLAIMS, body={
+        "email": "jo@example.com", "note": "Erasure request #7"}))
+    assert erased["statusCode"] == 200, erased
+    (stored,) = portal_stack.items_of_type("payout_method")
+    assert "envelope" not in stored
+    assert stored["masked"] == {"type": "bank_account", "display": "[erased]"}
