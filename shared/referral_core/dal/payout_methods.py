@@ -11,13 +11,16 @@ The item (``REFERRER#{id}``/``PAYOUT_METHOD``, docs/data-model.md) holds the env
 only; so do the stream images, exports and backups of it, and the copy on each withdrawal.
 
 The KMS client and ``cryptography`` are loaded on the first save or reveal, not when the module loads: the
-portal's cold start (and its sign-in requests) carry neither.
+portal's cold start (and its sign-in requests) carry neither. ``cryptography`` comes from the
+``PayoutCryptoLayer`` (template.yaml), in a folder on no import path (:data:`CRYPTO_LAYER_DIR`), because
+PyJWT imports it at start-up whenever it can find it.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +32,9 @@ from referral_core.dal.aws import client
 from referral_core.dal.dynamo import Item, Table
 from referral_core.errors import Unavailable
 
+#: Where the PayoutCryptoLayer puts ``cryptography`` in Lambda (layers/payout_crypto/Makefile). Elsewhere (tests,
+#: the local stack) it is an ordinary installed package.
+CRYPTO_LAYER_DIR = "/opt/payout_crypto"
 ALGORITHM = "AES-256-GCM"
 PURPOSE = "payout-details"
 _RETRYABLE = frozenset({"ThrottlingException", "KMSInternalException", "DependencyTimeoutException",
@@ -72,6 +78,15 @@ def _associated_data(referrer_id: str) -> bytes:
     return f"{PURPOSE}|{referrer_id}".encode()
 
 
+def _aesgcm(key: bytes) -> Any:
+    """AES-GCM with ``key``, importing ``cryptography`` from the layer's folder on first use."""
+    if CRYPTO_LAYER_DIR not in sys.path and os.path.isdir(CRYPTO_LAYER_DIR):
+        sys.path.append(CRYPTO_LAYER_DIR)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
+
+
 def _kms(operation: str, **params: Any) -> dict[str, Any]:
     try:
         out: dict[str, Any] = getattr(client("kms"), operation)(**params)
@@ -89,25 +104,21 @@ class PayoutVault:
         self.key_arn = key_arn
 
     def seal(self, plaintext: bytes, *, referrer_id: str) -> Envelope:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         data_key = _kms("generate_data_key", KeyId=self.key_arn, KeySpec="AES_256",
                         EncryptionContext=_context(referrer_id))
         nonce = os.urandom(12)
-        sealed = AESGCM(data_key["Plaintext"]).encrypt(nonce, plaintext, _associated_data(referrer_id))
+        sealed = _aesgcm(data_key["Plaintext"]).encrypt(nonce, plaintext, _associated_data(referrer_id))
         return Envelope(key_arn=self.key_arn, encrypted_key=_b64(data_key["CiphertextBlob"]), nonce=_b64(nonce),
                         ciphertext=_b64(sealed))
 
     def open(self, envelope: Envelope, *, referrer_id: str) -> bytes:
         """The plaintext; KMS refuses (and this raises) for another referrer's envelope or a caller without
         ``kms:Decrypt`` on the key."""
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         data_key = _kms("decrypt", KeyId=self.key_arn, CiphertextBlob=base64.b64decode(envelope.encrypted_key),
                         EncryptionContext=_context(referrer_id))
-        return AESGCM(data_key["Plaintext"]).decrypt(base64.b64decode(envelope.nonce),
-                                                     base64.b64decode(envelope.ciphertext),
-                                                     _associated_data(referrer_id))
+        opened: bytes = _aesgcm(data_key["Plaintext"]).decrypt(
+            base64.b64decode(envelope.nonce), base64.b64decode(envelope.ciphertext), _associated_data(referrer_id))
+        return opened
 
 
 class PayoutMethodRepository:
