@@ -182,7 +182,12 @@ def test_a_withdrawal_keeps_the_method_on_file_when_requested(portal_stack):
     listed = json_body(portal_stack.invoke(ADMIN, http_event("GET", "/admin/withdrawals", claims=STAFF_CLAIMS)))
     assert {w["withdrawal_id"]: (w.get("payout_method") or {}).get("display") for w in listed["items"]} == {
         first["withdrawal_id"]: "Bank account ending 876 (Jo S.)", none_on_file["withdrawal_id"]: None}
-    assert not any(s in json.dumps(listed) + json.dumps(me) for s in SECRETS)
+    page = json_body(portal_stack.invoke(ADMIN, http_event("GET", f"/admin/referrers/{referrer['referrer_id']}",
+                                                           claims=STAFF_CLAIMS)))
+    assert {(w.get("payout_method") or {}).get("display") for w in page["withdrawals"]} == {
+        "Bank account ending 876 (Jo S.)", None}
+    assert not any("payout_envelope" in w for w in page["withdrawals"])
+    assert not any(s in json.dumps(listed) + json.dumps(me) + json.dumps(page) for s in SECRETS)
 
     revealed = json_body(reveal(portal_stack, first["withdrawal_id"]))
     assert (revealed["type"], revealed["bsb"], revealed["account_number"]) == ("bank_account", "062-000", "40912876")
