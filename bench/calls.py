@@ -297,6 +297,12 @@ PORTAL_SIGN_IN_AND_REFER = [
                          route="/me/share-codes/{code}/flyer.pdf", path_params={"code": ctx["my_code"]})),
     Step("PUT /me/preferences", "portal: be named on Quick Help (\"Recommended by Jo S.\")", "ReferrerPortalFunction",
          lambda ctx: _me("PUT", "/me/preferences", ctx, body={"show_name_on_landing": True})),
+    Step("PUT /me/payout-method", "portal: add a bank account to be paid to (encrypted; emailed \"changed\")",
+         "ReferrerPortalFunction",
+         lambda ctx: _me("PUT", "/me/payout-method", ctx, body={
+             "type": "bank_account", "bsb": "062-000", "account_number": "40912876", "account_name": "Jo Smith"})),
+    Step("GET /me/payout-method", "portal: the payout method on file, masked", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", "/me/payout-method", ctx)),
     Step("POST /me/referrals", "portal: refer a friend's job", "ReferrerPortalFunction",
          lambda ctx: _me("POST", "/me/referrals", ctx, source_ip=_fresh_ip(), body={
              "friend_name": "Sam Lee", "friend_email": _new_email(ctx, "friend", "sam"),
@@ -343,6 +349,9 @@ REVIEW_AND_PAYOUT = [
     Step("POST /me/withdrawals", "portal: request the withdrawal again", "ReferrerPortalFunction",
          lambda ctx: _me("POST", "/me/withdrawals", ctx, body={"amount_cents": 2_000}),
          _keep(withdrawal_id="withdrawal_id")),
+    Step("POST /admin/withdrawals/{withdrawal_id}/payout-details/reveal",
+         "staff: reveal the payout details to pay them (audited)", "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/withdrawals/{ctx['withdrawal_id']}/payout-details/reveal")),
     Step("POST /admin/withdrawals/{withdrawal_id}/paid", "staff: record the payout (rewards become paid)",
          "StaffAdminFunction",
          lambda ctx: _admin("POST", f"/admin/withdrawals/{ctx['withdrawal_id']}/paid",

@@ -9,7 +9,8 @@ parameters (as given to the botocore client) into the authorisation requests AWS
   DynamoDB transactions");
 - ``dynamodb:LeadingKeys`` are the partition-key values of the items a call touches (``None`` when the call
   names none a table-level condition could judge: a Scan, or a Query on an index);
-- SES ``SendEmail`` is authorised on the sending identity and on the configuration set.
+- SES ``SendEmail`` is authorised on the sending identity and on the configuration set;
+- KMS calls on the key they name (``KeyId``: an ARN, a key id or an alias).
 """
 
 from __future__ import annotations
@@ -167,6 +168,14 @@ class Describer:
         if not pool:
             return None
         return [Request(f"cognito-idp:{operation}", self.arn("cognito-idp", f"userpool/{pool}"))]
+
+    def _kms(self, operation: str, params: Mapping[str, Any]) -> list[Request] | None:
+        key = str(params.get("KeyId") or "")  # the app always names its key (a Decrypt too)
+        if not key:
+            return None
+        if not key.startswith("arn:"):
+            key = self.arn("kms", key if key.startswith("alias/") else f"key/{key}")
+        return [Request(f"kms:{operation}", key)]
 
     def _sqs(self, operation: str, params: Mapping[str, Any]) -> list[Request] | None:
         url = str(params.get("QueueUrl") or "")

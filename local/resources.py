@@ -1,7 +1,7 @@
 """Create the template's resources on the moto server and record their physical ids in the template.
 
-Tables (keys, GSIs, stream, TTL), SQS queues, SSM parameters, Secrets Manager secrets, SES identities
-and Cognito pools/clients/groups/users. Generated values (the pepper, the webhook and other secrets) are
+Tables (keys, GSIs, stream, TTL), SQS queues, SSM parameters, Secrets Manager secrets, KMS keys, SES
+identities and Cognito pools/clients/groups/users. Generated values (the pepper, the webhook and other secrets) are
 random on first start and persisted in the local directory, so hashes and signatures stay valid across
 restarts. Two demo users with known passwords are added for the staff authorizer.
 """
@@ -118,6 +118,7 @@ class ResourceBuilder:
         self._queues()
         self._parameters()
         self._secrets()
+        self._kms_keys()
         self._email_identities()
         self._cognito()
         return self.created
@@ -199,6 +200,16 @@ class ResourceBuilder:
             if self.created.webhook_secret is None and isinstance(parsed, dict) and parsed.get("secrets"):
                 self.created.webhook_secret = str(parsed["secrets"][0])
                 write_private(self.local_dir / "webhook-secret", self.created.webhook_secret)
+
+    def _kms_keys(self) -> None:
+        """The template's KMS keys, with their key policies (moto enforces only a policy's Deny statements).
+        moto keeps no key across a restart: data encrypted before one does not decrypt after it."""
+        kms = self.client("kms")
+        for logical_id in self.template.logical_ids("AWS::KMS::Key"):
+            props = self.template.properties(logical_id)
+            meta = kms.create_key(Description=str(props.get("Description", "")),
+                                  Policy=json.dumps(props["KeyPolicy"]))["KeyMetadata"]
+            self.template.set_physical(logical_id, meta["KeyId"], Arn=meta["Arn"], KeyId=meta["KeyId"])
 
     def _email_identities(self) -> None:
         ses = self.client("ses")

@@ -322,6 +322,8 @@ class Template:
             return "local"
         if rtype == "AWS::Serverless::LayerVersion":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{logical_id}:1"
+        if rtype == "AWS::KMS::Key":  # a key id (moto picks the real one: local.resources records it)
+            return f"local-{logical_id}"
         return name
 
     def get_att(self, logical_id: str, attr: str) -> Any:
@@ -338,6 +340,9 @@ class Template:
             return {"Arn": f"{arn_prefix.format('sqs')}:{name}", "QueueName": name}[attr]
         if rtype == "AWS::Cognito::UserPool" and attr == "Arn":
             return f"{arn_prefix.format('cognito-idp')}:userpool/{self.ref(logical_id)}"
+        if rtype == "AWS::KMS::Key":
+            key_id = self.ref(logical_id)
+            return {"Arn": f"{arn_prefix.format('kms')}:key/{key_id}", "KeyId": key_id}[attr]
         if rtype == "AWS::Serverless::Function" and attr == "Arn":
             return f"{arn_prefix.format('lambda')}:function:{name}"
         if attr == "Arn":

@@ -28,6 +28,8 @@ class PortalSettings(LeadCaptureSettings):
     signin_response_floor_ms: int
     allowed_redirect_hosts: tuple[str, ...] = ()
     referrer_landing_urls: tuple[str, ...] = ()  # landing pages a referrer may pick for a code (else Quick Help)
+    payout_key_arn: str  # the KMS key that encrypts payout details (this function may only encrypt)
+    payout_fresh_signin_minutes: int  # changing payout details needs a sign-in at most this old
 
 
 @cache
@@ -42,6 +44,11 @@ def signing_key() -> str:
 def referrer_id(resolver: Any) -> str:
     """The signed-in referrer (``resolver``: the app or a Router)."""
     return str(resolver.context["referrer_id"])
+
+
+def session_issued_at(resolver: Any) -> int:
+    """When the session was signed in (``iat``, epoch seconds; 0 for a session without one)."""
+    return int(resolver.context.get("session_issued_at") or 0)
 
 
 def actor(resolver: Any) -> str:

@@ -40,7 +40,7 @@ def require_session(app_: Any, next_middleware: NextMiddleware) -> Response[Any]
     # is refused here, before any route runs (image routes included).
     referrer = auth_links.signed_in_referrer(ReferrerRepository(deps.table()), claims.referrer_id,
                                              generation=claims.generation)
-    app_.append_context(referrer_id=claims.referrer_id, referrer=referrer)
+    app_.append_context(referrer_id=claims.referrer_id, referrer=referrer, session_issued_at=claims.issued_at)
     response = next_middleware(app_)
     response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -58,6 +58,7 @@ routers = LazyRouters(app, prefix="/", modules={
     "me/referrals": "portal_referrals",
     "me/withdrawals": "portal_withdrawals",
     "me/statements": "portal_statements",
+    "me/payout-method": "portal_payout",
     "me/notifications": "portal_pages", "dashboard": "portal_pages",
 })
 

@@ -117,7 +117,10 @@ def test_real_template_model() -> None:
     authorizer = template.http_apis["HttpApi"].authorizers["StaffJwt"]
     assert authorizer.issuer.startswith("https://cognito-idp.us-east-1.amazonaws.com/")
     for function in functions.values():
-        assert function.layer_dirs == (template.root / "shared",)
+        # the shared layer first (Globals); the portal and the staff endpoint also get cryptography's layer
+        extra = (template.root / "layers" / "payout_crypto",) if function.logical_id in (
+            "ReferrerPortalFunction", "StaffAdminFunction") else ()
+        assert function.layer_dirs == (template.root / "shared", *extra)
         assert function.env["TABLE_NAME"] == "referral-local-Table"
         assert function.env["PUBLIC_BASE_URL"] == "http://127.0.0.1:3000"
     reader = {t.function_id: t for t in template.stream_triggers()}["DispatchChangesFunction"]

@@ -137,6 +137,23 @@ def _queues(tpl: Template) -> dict[str, str]:
     return {key: urls[value] for fn in tpl.functions.values() for key, value in fn.env.items() if value in urls}
 
 
+def _kms_keys(tpl: Template) -> dict[str, str]:
+    """Create the template's KMS keys (with their key policies); returns the function variables that name one,
+    with the real key's ARN. Calls on it are judged as calls on the template's key (``iam_usage.stands_for``)."""
+    import json
+
+    kms = boto3.client("kms", region_name=REGION)
+    arns: dict[str, str] = {}
+    for logical_id in tpl.logical_ids("AWS::KMS::Key"):
+        props = tpl.properties(logical_id)
+        meta = kms.create_key(Description=str(props.get("Description", "")),
+                              Policy=json.dumps(props["KeyPolicy"]))["KeyMetadata"]
+        template_arn = str(tpl.get_att(logical_id, "Arn"))
+        iam_usage.stands_for(meta["Arn"], template_arn)
+        arns[template_arn] = meta["Arn"]
+    return {key: arns[value] for fn in tpl.functions.values() for key, value in fn.env.items() if value in arns}
+
+
 def _forget_modules_in(directory: Path) -> None:
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
@@ -197,7 +214,7 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
                 ses.verify_email_identity(EmailAddress=fn.env["SENDER_EMAIL"])
         for name in {fn.env.get("SES_CONFIGURATION_SET") for fn in tpl.functions.values()} - {None}:
             ses.create_configuration_set(ConfigurationSet={"Name": name})
-        env = {"TABLE_NAME": table_name, **_queues(tpl)}
+        env = {"TABLE_NAME": table_name, **_queues(tpl), **_kms_keys(tpl)}
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         yield Stack(table_name=table_name, dynamodb=dynamodb, monkeypatch=monkeypatch, env=env)
