@@ -33,6 +33,10 @@ class PortalSettings(BaseSettings):
     rate_window_seconds: int
     max_leads_per_ip: int
     max_leads_per_code: int
+    # Applications to become a referrer (POST /applications)
+    apply_window_seconds: int
+    apply_max_per_ip: int
+    apply_max_per_email: int
 
 
 @cache
@@ -64,9 +68,10 @@ def signed_in(resolver: Any) -> dict[str, Any]:
     return referrer
 
 
-def html(status: int, body: str) -> Response[str]:
+def html(status: int, body: str, csp: str | None = None) -> Response[str]:
+    """An HTML page with the portal pages' CSP, or ``csp`` (a page with its own script)."""
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=body,
-                    headers={**HTML_HEADERS, "Content-Security-Policy": portal_csp()})
+                    headers={**HTML_HEADERS, "Content-Security-Policy": csp or portal_csp()})
 
 
 send = referrer_mail.send

@@ -122,6 +122,14 @@ class Notifications(_Strict):
                                   "rolled into one digest sent when the hour ends")] = DEFAULT_MAX_STAGE_EMAILS_PER_HOUR
 
 
+class ApplicationRules(_Strict):
+    """Applications to become a referrer (``POST /applications``, docs/applications.md)."""
+
+    minimum_age: Annotated[int, Field(
+        ge=13, le=25, description="the age for unassisted sign-up: a younger applicant needs a parent or "
+                                  "guardian's consent before staff can approve them")] = 18
+
+
 class ProgramRules(_Strict):
     tiers: Annotated[tuple[Tier, ...], Field(min_length=1, max_length=10)]
     min_job_value_cents: Cents = 0
@@ -135,6 +143,7 @@ class ProgramRules(_Strict):
     allow_negative_balance: bool = False
     share_codes: ShareCodeRules = Field(default_factory=ShareCodeRules)
     notifications: Notifications = Field(default_factory=Notifications)
+    applications: ApplicationRules = Field(default_factory=ApplicationRules)
 
     @field_validator("tiers")
     @classmethod
