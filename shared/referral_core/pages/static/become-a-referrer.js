@@ -11,7 +11,7 @@ const takeLink = () => {
   }
   return null;
 };
-const link = takeLink();
+let link = takeLink();
 const $ = (id) => document.getElementById(id);
 let terms = null;
 
@@ -153,16 +153,27 @@ async function consent(event) {
   say(problem(result));
 }
 
-async function main() {
-  $("apply-form").addEventListener("submit", apply);
-  $("guardian-form").addEventListener("submit", consent);
+async function route() {
   if (link && link.kind === "verify") {
     await verify();
     return;
   }
-  await loadTerms();
+  if (!terms) await loadTerms();
   if (link && link.kind === "guardian") show("guardian");
   else show("apply");
+}
+
+async function main() {
+  $("apply-form").addEventListener("submit", apply);
+  $("guardian-form").addEventListener("submit", consent);
+  // A link opened in a tab that already shows this page changes only the fragment: read it the same way.
+  window.addEventListener("hashchange", () => {
+    const opened = takeLink();
+    if (!opened) return;
+    link = opened;
+    route().catch(() => say("The page could not load. Please reload it."));
+  });
+  await route();
 }
 
 main().catch(() => say("The page could not load. Please reload it."));
