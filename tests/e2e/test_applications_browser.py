@@ -101,3 +101,39 @@ def test_apply_verify_and_staff_approve_in_the_console(stack: StackProcess, page
         welcome = [m for m in stack.outbox() if email in m["to"] and m["subject"] == "Your referral link is ready"]
         time.sleep(0.5)
     assert welcome and "/r/" in (welcome[0]["text"] or "")
+
+
+def test_a_guardian_consents_from_their_link_on_the_same_page(stack: StackProcess, page: Page) -> None:
+    # Given a 16-year-old's application, confirmed by the applicant
+    email = f"kid-{uuid.uuid4().hex[:8]}@example.com"
+    guardian = f"parent-{uuid.uuid4().hex[:8]}@example.net"
+    terms = stack.request("GET", "/applications/terms").json()
+    applied = stack.request("POST", "/applications", body={
+        "name": "Kim Young", "email": email, "phone": "0412 345 679", "postcode": "2000",
+        "how_known": "My aunt is a customer", "referrer_type": "campus_helper", "age_band": "16_17",
+        "guardian_email": guardian, "accept_terms": True, "terms_version": terms["version"]})
+    assert applied.status == 202, applied.body
+    page.goto(f"{stack.base_url}{emailed_link(stack, email, 'verify')}")
+    expect(page.locator("#verify-message")).to_contain_text("We've emailed your parent or guardian")
+
+    # When the guardian opens their link: the terms, then consent (a missing name is explained first)
+    page.goto(f"{stack.base_url}{emailed_link(stack, guardian, 'guardian')}")
+    expect(page.locator("#guardian")).to_be_visible()
+    assert "guardian=" not in page.url
+    expect(page.locator("#guardian-terms p").first).to_be_visible()
+    page_is_accessible(page)
+    page.click("#guardian-form button[type=submit]")
+    expect(page.locator("#guardian_name-error")).to_have_text("Please give your name.")
+    page.keyboard.type("Sam Young")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    expect(page.locator("#guardian_consent")).to_be_checked()
+    page.press("#guardian_name", "Enter")
+
+    # Then it is recorded, and staff see the application no longer waiting
+    expect(page.locator("#status")).to_contain_text("your consent is recorded")
+    staff = {"authorization": f"Bearer {stack.staff_token}"}
+    queue = stack.request("GET", "/admin/applications?limit=100", headers=staff).json()
+    mine = [i for i in queue["items"] if i["email"] == email]
+    assert mine and mine[0]["waiting_for_guardian"] is False
+    assert mine[0]["guardian_consent"]["guardian_name"] == "Sam Young"
