@@ -39,7 +39,7 @@ _DECISION_ERRORS = {404: {"description": "No such application"},
 @router.get("/admin/applications", responses={
     200: json_answer(ApplicationQueue, "Verified applications to decide, oldest first, with their flags")})
 @tracer.capture_method
-def get_applications(cursor: Annotated[str | None, Query(max_length=2048)] = None,
+def get_applications(cursor: Annotated[str | None, Query()] = None,
                      limit: Annotated[int, Query(ge=1, le=100)] = 25) -> Response[str]:
     page = applications.queue(ApplicationRepository(deps.table()), cursor=cursor, limit=limit)
     return json_response(200, page.model_dump(mode="json", exclude_unset=True))
