@@ -134,12 +134,31 @@ def test_a_filled_honeypot_gets_the_same_answer_and_nothing_is_stored_or_sent(po
 
 def test_applying_twice_with_the_same_email_is_a_409_and_writes_nothing(portal_stack):
     stack = portal_stack
-    assert apply(stack, body())["statusCode"] == 202
+    application_id = applied_and_verified(stack)
     before = [i for i in stack.items() if i["type"] != "rate"]
     response = apply(stack, body(email="ALEX@example.com", name="Alex Again"))
     assert response["statusCode"] == 409
     assert json_body(response)["error"]["fields"] == {"email": "already applied"}
     assert [i for i in stack.items() if i["type"] != "rate"] == before
+    assert [i["application_id"] for i in stack.items_of_type("application")] == [application_id]
+
+
+def test_applying_again_before_confirming_sends_the_link_again_and_still_409(portal_stack):
+    # Given an application whose verification email was lost
+    stack = portal_stack
+    assert apply(stack, body())["statusCode"] == 202
+    first_id, first_token = application_link(stack, "alex@example.com", "verify")
+
+    # When the person applies again
+    response = apply(stack, body(name="Alex Again"))
+
+    # Then it is still a 409 (one application), and a new link for the same application is emailed
+    assert response["statusCode"] == 409
+    assert "emailed the confirmation link again" in json_body(response)["error"]["message"]
+    assert len(stack.items_of_type("application")) == 1
+    again_id, again_token = application_link(stack, "alex@example.com", "verify")
+    assert again_id == first_id and again_token != first_token
+    assert verify(stack, again_id, again_token)["statusCode"] == 200
 
 
 @pytest.mark.parametrize(("changes", "field"), [

@@ -103,6 +103,16 @@ class ApplicationRepository:
     def get(self, application_id: str) -> Item | None:
         return self.table.get(application_pk(application_id), APPLICATION_SK, consistent=True)
 
+    def by_email_hash(self, email_hash: str) -> Item | None:
+        """The application an email's guard points at (two consistent GetItems), if any."""
+        guard = self.table.get(*email_guard_key(email_hash), consistent=True)
+        return self.get(str(guard["application_id"])) if guard else None
+
+    def save_token(self, token: LinkToken) -> None:
+        """Another link for an application (its verification link sent again)."""
+        put = token.put()
+        self.table.put(put.item, condition=put.condition)
+
     # -- the emailed links ---------------------------------------------------------------------------
     def _use_token(self, token_hash: str, *, kind: str, application_id: str, at: str, now_epoch: int) -> Update:
         pk, sk = token_key(token_hash)

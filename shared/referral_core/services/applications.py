@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from referral_core import ids
 from referral_core.clock import epoch, iso, now
@@ -121,10 +121,24 @@ def apply(repo: ApplicationRepository, request: ApplicationRequest, rules: Apply
     try:
         repo.create(application, _link_token(rules.pepper, token, "verify", application_id, at))
     except AlreadyApplied:
-        raise Conflict("an application with this email already exists: check your email for its link",
-                       fields={"email": "already applied"}) from None
+        _already_applied(repo, hashes["email_hash"], email, rules.pepper, origin, send)
     send(verification_email(request.name, email, _link(origin, application_id, "verify", token)))
     return ApplicationAccepted(application_id=application_id)
+
+
+def _already_applied(repo: ApplicationRepository, hashed: str, email: str, pepper: str, origin: str,
+                     send: Send) -> NoReturn:
+    """409 for a second application. One whose email was never confirmed gets its verification link
+    again, to the address it names (a lost or expired email is not a dead end; the per-email limit holds)."""
+    existing = repo.by_email_hash(hashed)
+    if existing is None or existing.get("status") != "pending_verification":
+        raise Conflict("an application with this email already exists", fields={"email": "already applied"})
+    token = secrets.token_urlsafe(32)
+    application_id = str(existing["application_id"])
+    repo.save_token(_link_token(pepper, token, "verify", application_id, iso()))
+    send(verification_email(str(existing.get("name") or ""), email, _link(origin, application_id, "verify", token)))
+    raise Conflict("you have already applied with this email: we've emailed the confirmation link again",
+                   fields={"email": "already applied"})
 
 
 def _limit(repo: ApplicationRepository, scope: str, key: str, maximum: int, window_seconds: int) -> None:
