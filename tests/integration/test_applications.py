@@ -13,7 +13,7 @@ from referral_core.hashing import email_match_hash
 from referral_core.policy import TERMS_VERSION
 from tests.support.admin import seed_lead
 from tests.support.aws import PEPPER
-from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body
+from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
 from tests.support.portal import ADMIN, PORTAL, application_link, create_referrer
 from tests.support.stream_pump import StreamPump
 
@@ -68,6 +68,13 @@ def queue(stack, **query: str) -> dict[str, Any]:
 
 
 # -- applying ----------------------------------------------------------------------------------------------
+def test_the_sample_event_applies(portal_stack):
+    # events/referrer_portal/post_application.json: what `sam local invoke -e` sends
+    response = portal_stack.invoke(PORTAL, load_event("referrer_portal/post_application.json"))
+    assert response["statusCode"] == 202, response
+    assert application_link(portal_stack, "alex.taylor@example.com", "verify")
+
+
 def test_the_terms_are_versioned_like_the_policy(portal_stack):
     response = portal_stack.invoke(PORTAL, http_event("GET", "/applications/terms"))
     assert response["statusCode"] == 200
