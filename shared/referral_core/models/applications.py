@@ -105,9 +105,13 @@ class Terms(Model):
 
 
 # -- staff ----------------------------------------------------------------------------------------------
+FlagType = Literal["existing_referrer", "existing_customer"]
+FlagContact = Literal["email", "phone"]
+
+
 class ApplicationFlag(Model):
-    type: Literal["existing_referrer", "existing_customer"]
-    contact: Literal["email", "phone"]
+    type: FlagType
+    contact: FlagContact
     look_alike: bool = False
     matches: int = Field(description="how many records share the contact")
 

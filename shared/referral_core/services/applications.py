@@ -54,6 +54,8 @@ from referral_core.models.applications import (
     ApplicationQueue,
     ApplicationRequest,
     ApplicationView,
+    FlagContact,
+    FlagType,
     GuardianConsentRequest,
 )
 from referral_core.models.referrers import CreateReferrerRequest
@@ -185,17 +187,17 @@ def _flags(repo: ApplicationRepository, hashes: Mapping[str, str]) -> list[Appli
     entries), exactly or by the look-alike key (docs/leads.md)."""
     found: dict[tuple[str, str], ApplicationFlag] = {}
 
-    def add(kind: str, contact: str, look_alike: bool, matches: int) -> None:
-        key = (kind, contact)
-        before = found.get(key)
+    def add(kind: FlagType, contact: FlagContact, look_alike: bool, matches: int) -> None:
+        before = found.get((kind, contact))
         if before is None or (before.look_alike and not look_alike):
-            found[key] = ApplicationFlag(type=kind, contact=contact, look_alike=look_alike,  # type: ignore[arg-type]
-                                         matches=matches)
+            found[(kind, contact)] = ApplicationFlag(type=kind, contact=contact, look_alike=look_alike,
+                                                     matches=matches)
 
     if repo.referrer_by_email_hash(hashes["email_hash"]) is not None:
         add("existing_referrer", "email", False, 1)
     for name, value in hashes.items():
-        contact, look_alike = name.split("_", 1)[0], name.endswith("_match_hash")
+        contact: FlagContact = "phone" if name.startswith("phone") else "email"
+        look_alike = name.endswith("_match_hash")
         items = repo.contacts(value)
         referrers = [i for i in items if str(i["sk"]).startswith("REFERRER#")]
         customers = [i for i in items if str(i["sk"]).startswith(("LEAD#", "JOB#"))]
