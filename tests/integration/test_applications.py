@@ -287,7 +287,9 @@ def test_approve_creates_the_referrer_with_their_type_code_and_welcome_email_onc
     # the applicant's contact now finds the referrer (later leads and applications)
     assert {i["sk"] for i in stack.items_of_type("contact")} == {f"REFERRER#{decision['referrer_id']}"}
     # the welcome email with their link, from the stream, as for every referrer
-    pump.dispatch(pump.new_records())
+    answers = pump.dispatch(pump.new_records())
+    assert answers and all(a == {"batchItemFailures": []} for a in answers), answers
+    assert pump.parked() == []
     welcome = [m for m in stack.sent_emails() if m["subject"] == "Your referral link is ready"]
     assert len(welcome) == 1 and decision["link"] in welcome[0]["body"] and welcome[0]["to"] == ["alex@example.com"]
     # never twice, and it left the queue
