@@ -47,6 +47,7 @@ from tests.support.portal import (
     preview_event,
     session_event,
 )
+from tests.support.providers import configure_providers, square_body, square_event, xero_body, xero_event
 from tests.support.stream_pump import StreamPump, batches, consumers
 
 Context = dict[str, Any]  # what a journey keeps between steps; ``ctx["stack"]`` is the moto stack
@@ -163,6 +164,15 @@ def _fresh_ip() -> str:
     return next(_IPS)
 
 
+def _this_year() -> str:
+    """The financial year now, as the default programme counts it (July-June, Sydney)."""
+    from referral_core.clock import now
+    from referral_core.models.program import Statements
+    from referral_core.services.statements import year_of
+
+    return year_of(now(), Statements()).label
+
+
 def _me(method: str, path: str, ctx: Context, route: str | None = None, **kwargs: Any) -> dict[str, Any]:
     return portal_event(method, path, session=ctx["session"], route=route, **kwargs)
 
@@ -178,6 +188,14 @@ def _job(event_type: str) -> Callable[[Context], dict[str, Any]]:
         return signed_event(body)
     return build
 
+
+def _square(name: str, ctx: Context) -> dict[str, Any]:
+    """Square's sample with a fresh event id and order (one job per journey run)."""
+    body = square_body(name, event_id=str(uuid.uuid4()))
+    target = body["data"]["object"].get("invoice") or body["data"]["object"].get("refund") or {}
+    if "order_id" in target:
+        target["order_id"] = ctx.setdefault("square_order", f"ORDER{uuid.uuid4().hex[:12]}")
+    return square_event(body)
 
 
 def _quick_help_naming(ctx: Context) -> dict[str, Any]:
@@ -405,6 +423,20 @@ REVIEW_AND_PAYOUT = [
          "StaffAdminFunction",
          lambda ctx: _admin("POST", f"/admin/withdrawals/{ctx['withdrawal_id']}/paid",
                             {"payout_reference": "EFT-2026-11-23-001", "note": "paid by bank transfer"})),
+    Step("GET /me/statements", "portal: the yearly statements", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", "/me/statements", ctx)),
+    Step("GET /me/statements/{year}/statement.csv", "portal: this year's statement (CSV)", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", f"/me/statements/{_this_year()}/statement.csv", ctx,
+                         route="/me/statements/{year}/statement.csv", path_params={"year": _this_year()})),
+    Step("GET /me/statements/{year}/statement.pdf", "portal: this year's statement (PDF)", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", f"/me/statements/{_this_year()}/statement.pdf", ctx,
+                         route="/me/statements/{year}/statement.pdf", path_params={"year": _this_year()})),
+    Step("GET /admin/referrers/{referrer_id}/statements/{year}/statement.csv",
+         "staff: the referrer's statement (CSV)", "StaffAdminFunction",
+         lambda ctx: _admin("GET", f"/admin/referrers/{ctx['referrer_id']}/statements/{_this_year()}/statement.csv")),
+    Step("GET /admin/referrers/{referrer_id}/statements/{year}/statement.pdf",
+         "staff: the referrer's statement (PDF)", "StaffAdminFunction",
+         lambda ctx: _admin("GET", f"/admin/referrers/{ctx['referrer_id']}/statements/{_this_year()}/statement.pdf")),
 ]
 STAFF_TOOLS = [
     Step("POST /admin/disputes", "staff: open a dispute", "StaffAdminFunction",
@@ -519,6 +551,21 @@ JOURNEYS: dict[str, list[Step]] = {
              lambda ctx: _admin("DELETE", f"/admin/webhooks/{ctx['webhook_id']}")),
     ],
     "becoming a referrer": BECOMING_A_REFERRER,
+    # The job-system adapters (issue 20): each provider's documented payloads, signed as the provider signs.
+    "job systems": [
+        Step("POST /webhooks/square", "square: an invoice is paid", "SquareWebhookFunction",
+             lambda ctx: _square("invoice.payment_made", ctx)),
+        Step("POST /webhooks/square", "square: a refund completes", "SquareWebhookFunction",
+             lambda ctx: _square("refund.updated", ctx)),
+        Step("POST /webhooks/square", "square: an event the adapter does not use (ignored)", "SquareWebhookFunction",
+             lambda ctx: _square("customer.created", ctx)),
+        # Xero's intent-to-receive check and a contact event: neither fetches anything (an invoice event
+        # calls Xero's API, which would leave the machine; tests/integration/test_xero_webhook.py has a fake).
+        Step("POST /webhooks/xero", "xero: the intent-to-receive check", "XeroWebhookFunction",
+             lambda ctx: xero_event(xero_body("intent_to_receive"))),
+        Step("POST /webhooks/xero", "xero: a contact event (ignored, not fetched)", "XeroWebhookFunction",
+             lambda ctx: xero_event(xero_body("contact.update"))),
+    ],
     # The admin's staff management: Cognito calls (not counted here) plus one audit write each.
     "staff management": [
         Step("POST /admin/staff", "admin: invite a technician", "StaffAdminFunction",
@@ -642,6 +689,7 @@ def measure(rounds: int = 5) -> Measurements:
     out = Measurements([], {}, {})
     with pytest.MonkeyPatch.context() as mp, moto_stack(mp) as stack:
         configure_webhook_secrets(stack)
+        configure_providers(stack)
         create_session_secret()
         create_staff_pool(stack)
         pump = StreamPump(stack)

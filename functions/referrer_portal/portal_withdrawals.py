@@ -1,6 +1,4 @@
 """The signed-in referrer asks to withdraw part of the available balance (staff pay it by hand).
-
-No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from aws_lambda_powertools.event_handler import Response

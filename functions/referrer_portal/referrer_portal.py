@@ -3,11 +3,9 @@
 No API Gateway authorizer: the session is a token this function signs and checks (services.auth_links).
 Every route needs a session except the ones in ``PUBLIC_ROUTES`` (deny by default). The routes live in
 ``portal_*.py`` modules, each loaded by the first request it serves.
-
-No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 from typing import Any
 
@@ -62,6 +60,7 @@ routers = LazyRouters(app, prefix="/", modules={
     "me/share-codes": "portal_share_codes",
     "me/referrals": "portal_referrals",
     "me/withdrawals": "portal_withdrawals",
+    "me/statements": "portal_statements",
     "me/notifications": "portal_pages", "dashboard": "portal_pages",
     "applications": "portal_applications", "become-a-referrer": "portal_applications",
 })

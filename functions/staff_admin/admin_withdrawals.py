@@ -1,6 +1,4 @@
 """Staff routes for manual payouts: list withdrawals by status, record a payout, reject.
-
-No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from typing import Annotated

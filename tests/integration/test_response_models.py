@@ -91,6 +91,7 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
     assert admin("GET", "/admin/withdrawals")["items"]
     admin("POST", f"/admin/withdrawals/{first['withdrawal_id']}/paid", body={"payout_reference": "EFT-1"})
     admin("POST", f"/admin/withdrawals/{second['withdrawal_id']}/rejected", body={"note": "Wrong account"})
+    assert ok(portal(stack, "GET", "/me/statements", session=session))["items"][0]["paid_cents"] == 3_000
     created = admin("POST", f"/admin/referrers/{jo['referrer_id']}/share-codes", 201,
                     body={"visibility": "private", "zones": ["2000-2234"], "max_uses": 5})
     admin("POST", f"/admin/share-codes/{created['code']}/disable")

@@ -20,7 +20,8 @@ from typing import Any
 import boto3
 import pytest
 
-from local.template import Template, create_table_kwargs, load_template
+from local._worker import LambdaContext
+from local.template import Function, Template, create_table_kwargs, load_template
 from tests.support import iam_usage
 from tests.support.response_models import check_answer
 
@@ -40,17 +41,6 @@ BASE_ENV = {
 @cache
 def template() -> Template:
     return load_template()
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "test"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 @dataclass
@@ -120,13 +110,18 @@ class Stack:
         module = self.function(logical_id)
         handler: Callable[[dict[str, Any], Any], Any] = getattr(module, fn.func_name)
         with iam_usage.running(logical_id):
-            response = handler(event, LambdaContext(function_name=fn.name))
+            response = handler(event, lambda_context(fn))
         app = getattr(module, "app", None)
         if app is not None and hasattr(app, "_static_routes"):  # a Powertools resolver: check the answer
             checked = check_answer(app, event, response)
             if checked:
                 self.checked_answers.add(checked)
         return response
+
+
+def lambda_context(fn: Function) -> LambdaContext:
+    """The context of an invocation of ``fn`` starting now, with its name, memory and timeout."""
+    return LambdaContext.of(fn.name, memory_limit_in_mb=fn.memory_mb, timeout_s=fn.timeout_s)
 
 
 def _queues(tpl: Template) -> dict[str, str]:

@@ -130,6 +130,26 @@ class ApplicationRules(_Strict):
                                   "guardian's consent before staff can approve them")] = 18
 
 
+class Statements(_Strict):
+    """The referrers' yearly statements (``GET /me/statements``): which financial year and whose clock."""
+
+    year_start_month: Annotated[int, Field(ge=1, le=12, description=(
+        "the month a financial year starts in: 7 = July-June (Australia), 1 = the calendar year"))] = 7
+    time_zone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), OneLine] = Field(
+        default="Australia/Sydney", description="the business's IANA time zone: a year starts at midnight there")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("not a known IANA time zone, e.g. Australia/Sydney") from exc
+        return name
+
+
 class ProgramRules(_Strict):
     tiers: Annotated[tuple[Tier, ...], Field(min_length=1, max_length=10)]
     min_job_value_cents: Cents = 0
@@ -144,6 +164,7 @@ class ProgramRules(_Strict):
     share_codes: ShareCodeRules = Field(default_factory=ShareCodeRules)
     notifications: Notifications = Field(default_factory=Notifications)
     applications: ApplicationRules = Field(default_factory=ApplicationRules)
+    statements: Statements = Field(default_factory=Statements)
 
     @field_validator("tiers")
     @classmethod

@@ -143,22 +143,44 @@ function shareButtons(code) {
 const FLYERS = [["a4", "A4 poster"], ["a5", "A5 flyer"], ["dl", "DL flyer"], ["card", "Business card"],
                 ["decal", "Van / window decal"]];
 
+// A link to a file the API serves with the session (a flyer, a statement): fetched on the first click, then saved.
+function fileLink(label, path, filename, attrs) {
+  const link = el("a", label, {href: "#", download: filename, "class": "button", ...(attrs || {})});
+  link.addEventListener("click", async (event) => {
+    if (link.getAttribute("href") !== "#") return;
+    event.preventDefault();
+    const response = await api("GET", path);
+    if (!response.ok) { say(await problem(response)); return; }
+    link.setAttribute("href", URL.createObjectURL(await response.blob()));
+    link.click();
+  });
+  return link;
+}
+
 function flyerLinks(code) {
   const list = el("p", "Print: ", {"class": "flyers"});
   for (const [size, label] of FLYERS) {
     const path = "/me/share-codes/" + encodeURIComponent(code.code) + "/flyer.pdf?size=" + size;
-    const link = el("a", label, {href: "#", download: code.code + "-" + size + ".pdf", "class": "button", "data-size": size});
-    link.addEventListener("click", async (event) => {
-      if (link.getAttribute("href") !== "#") return;
-      event.preventDefault();
-      const response = await api("GET", path);
-      if (!response.ok) { say(await problem(response)); return; }
-      link.setAttribute("href", URL.createObjectURL(await response.blob()));
-      link.click();
-    });
-    list.appendChild(link);
+    list.appendChild(fileLink(label, path, code.code + "-" + size + ".pdf", {"data-size": size}));
   }
   return list;
+}
+
+// Yearly statements (GET /me/statements): this financial year's and last year's, as CSV and PDF.
+async function renderStatements() {
+  const list = $("statements");
+  list.replaceChildren();
+  const response = await api("GET", "/me/statements");
+  if (!response.ok) return;
+  const years = (await response.json()).items.slice(0, 2);
+  years.forEach((year, index) => {
+    const item = el("li", (index === 0 ? "This year" : "Last year") + " (" + year.year + "): paid " +
+                    money(year.paid_cents) + ", earned " + money(year.earned_cents) + " ", {"data-year": year.year});
+    item.appendChild(fileLink("CSV", year.csv_path, "statement-" + year.year + ".csv"));
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(fileLink("PDF", year.pdf_path, "statement-" + year.year + ".pdf"));
+    list.appendChild(item);
+  });
 }
 
 async function renderCodes(codes) {
@@ -257,6 +279,7 @@ async function load() {
   await renderCodes(me.share_codes);
   addReferrals(me.referrals, true);
   renderMoney();
+  await renderStatements();
 }
 
 $("signin-form").addEventListener("submit", async (event) => {
