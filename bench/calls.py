@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import re
 import statistics
 import time
 import uuid
@@ -220,6 +221,81 @@ def _opt_out(method: str) -> Callable[[Context], dict[str, Any]]:
 
 def _code_path(prefix: str, suffix: str = "") -> Callable[[Context], str]:
     return lambda ctx: f"{prefix}/{ctx['van_code']}{suffix}"
+
+
+def _apply(key: str, age_band: str) -> Callable[[Context], dict[str, Any]]:
+    """An application from this run's own ``ctx[key]`` address; under 18, with a guardian's address."""
+    from referral_core.policy import TERMS_VERSION
+
+    def build(ctx: Context) -> dict[str, Any]:
+        guardian = {"guardian_email": _new_email(ctx, "guardian", "parent")} if age_band == "16_17" else {}
+        return http_event("POST", "/applications", source_ip=_fresh_ip(), body={
+            "name": "Alex Taylor", "email": _new_email(ctx, key, key), "phone": "0412 345 678",
+            "postcode": "2000", "how_known": "A customer since 2021", "referrer_type": "campus_helper",
+            "age_band": age_band, "accept_terms": True, "terms_version": TERMS_VERSION, **guardian})
+    return build
+
+
+def _application_link(kind: str, to: str) -> Callable[[Context, dict[str, Any]], None]:
+    """Keep the token of the newest ``kind`` link (verify/guardian) emailed to ``ctx[to]``, as the person would."""
+    def keep(ctx: Context, response: dict[str, Any]) -> None:
+        mails = [m for m in ctx["stack"].sent_emails() if m["to"] == [ctx[to]] and f"#{kind}=" in m["body"]]
+        match = re.search(rf"#{kind}=([A-Za-z0-9_-]+)&(?:amp;)?application=([A-Za-z0-9_-]+)", mails[-1]["body"])
+        assert match, f"no {kind} link"
+        ctx.update({f"{kind}_token": match.group(1), "application_id": match.group(2)})
+    return keep
+
+
+def _application_step(suffix: str, body: Callable[[Context], dict[str, Any]]) -> Callable[[Context], dict[str, Any]]:
+    def build(ctx: Context) -> dict[str, Any]:
+        return http_event("POST", f"/applications/{ctx['application_id']}/{suffix}",
+                          route=f"/applications/{{application_id}}/{suffix}",
+                          path_params={"application_id": ctx["application_id"]}, body=body(ctx))
+    return build
+
+
+def _guardian_consent(ctx: Context) -> dict[str, Any]:
+    from referral_core.policy import TERMS_VERSION
+
+    return {"token": ctx["guardian_token"], "guardian_name": "Sam Taylor", "consent": True,
+            "terms_version": TERMS_VERSION}
+
+
+# A person applies on the "Become a referrer" page (a minor: their guardian consents), confirms their email
+# from the link, and staff read the queue, ask a question, then approve (the referrer and their first code;
+# the welcome email follows from the stream). A second applicant is declined.
+BECOMING_A_REFERRER = [
+    Step("GET /become-a-referrer", "apply: the page", "ReferrerPortalFunction",
+         lambda ctx: http_event("GET", "/become-a-referrer")),
+    Step("GET /applications/terms", "apply: the programme terms", "ReferrerPortalFunction",
+         lambda ctx: http_event("GET", "/applications/terms")),
+    Step("POST /applications", "apply: a campus helper of 17 applies (verification emailed)",
+         "ReferrerPortalFunction", _apply("applicant", "16_17"), _application_link("verify", "applicant"),
+         expect=202),
+    Step("POST /applications/{application_id}/verification", "apply: the emailed link confirms the address "
+         "(the guardian is emailed)", "ReferrerPortalFunction",
+         _application_step("verification", lambda ctx: {"token": ctx["verify_token"]}),
+         _application_link("guardian", "guardian")),
+    Step("POST /applications/{application_id}/guardian-consent", "apply: the guardian consents",
+         "ReferrerPortalFunction", _application_step("guardian-consent", _guardian_consent)),
+    Step("GET /admin/applications", "staff: the applications queue", "StaffAdminFunction",
+         lambda ctx: _admin("GET", "/admin/applications")),
+    Step("POST /admin/applications/{application_id}/request-info", "staff: ask the applicant a question (emailed)",
+         "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/applications/{ctx['application_id']}/request-info",
+                            {"message": "Which campus are you at?"})),
+    Step("POST /admin/applications/{application_id}/approve", "staff: approve (referrer, first code; welcome "
+         "email from the stream)", "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/applications/{ctx['application_id']}/approve", {"note": "Campus ok"})),
+    Step("POST /applications", "apply: a second applicant (an adult)", "ReferrerPortalFunction",
+         _apply("second", "25_plus"), _application_link("verify", "second"), expect=202),
+    Step("POST /applications/{application_id}/verification", "apply: the second applicant confirms",
+         "ReferrerPortalFunction", _application_step("verification", lambda ctx: {"token": ctx["verify_token"]})),
+    Step("POST /admin/applications/{application_id}/decline", "staff: decline with a reason (emailed)",
+         "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/applications/{ctx['application_id']}/decline",
+                            {"reason": "Outside our service area"})),
+]
 
 
 # Staff set the programme (no holding period here, so the journey can withdraw), create a referrer and a
@@ -483,6 +559,7 @@ JOURNEYS: dict[str, list[Step]] = {
         Step("DELETE /admin/webhooks/{webhook_id}", "admin: disable the subscription", "StaffAdminFunction",
              lambda ctx: _admin("DELETE", f"/admin/webhooks/{ctx['webhook_id']}")),
     ],
+    "becoming a referrer": BECOMING_A_REFERRER,
     # The job-system adapters (issue 20): each provider's documented payloads, signed as the provider signs.
     "job systems": [
         Step("POST /webhooks/square", "square: an invoice is paid", "SquareWebhookFunction",

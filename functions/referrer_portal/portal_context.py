@@ -30,6 +30,10 @@ class PortalSettings(LeadCaptureSettings):
     referrer_landing_urls: tuple[str, ...] = ()  # landing pages a referrer may pick for a code (else Quick Help)
     payout_key_arn: str  # the KMS key that encrypts payout details (this function may only encrypt)
     payout_fresh_signin_minutes: int  # changing payout details needs a sign-in at most this old
+    # Applications to become a referrer (POST /applications)
+    apply_window_seconds: int
+    apply_max_per_ip: int
+    apply_max_per_email: int
 
 
 @cache
@@ -66,9 +70,10 @@ def signed_in(resolver: Any) -> dict[str, Any]:
     return referrer
 
 
-def html(status: int, body: str) -> Response[str]:
+def html(status: int, body: str, csp: str | None = None) -> Response[str]:
+    """An HTML page with the portal pages' CSP, or ``csp`` (a page with its own script)."""
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=body,
-                    headers={**HTML_HEADERS, "Content-Security-Policy": portal_csp()})
+                    headers={**HTML_HEADERS, "Content-Security-Policy": csp or portal_csp()})
 
 
 send = referrer_mail.send

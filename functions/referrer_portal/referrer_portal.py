@@ -24,6 +24,9 @@ from referral_core.services import auth_links
 PUBLIC_ROUTES = frozenset({
     "POST /auth/magic-link", "POST /auth/session", "POST /auth/session/preview", "GET /dashboard",
     "GET /me/notifications/opt-out", "POST /me/notifications/opt-out",
+    # Becoming a referrer: the page, the terms, applying and the emailed links (no account yet)
+    "GET /become-a-referrer", "GET /applications/terms", "POST /applications",
+    "POST /applications/{application_id}/verification", "POST /applications/{application_id}/guardian-consent",
 })
 
 app = create_resolver()
@@ -60,6 +63,7 @@ routers = LazyRouters(app, prefix="/", modules={
     "me/statements": "portal_statements",
     "me/payout-method": "portal_payout",
     "me/notifications": "portal_pages", "dashboard": "portal_pages",
+    "applications": "portal_applications", "become-a-referrer": "portal_applications",
 })
 
 

@@ -52,6 +52,7 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "staff": "admin_staff",
     "webhooks": "admin_webhooks",
     "branding": "admin_branding",
+    "applications": "admin_applications",
 })
 
 

@@ -673,10 +673,18 @@ def test_programme_rules_are_changed_by_an_admin_after_a_plain_summary(stack: St
     after = 21 if before != 21 else 14
     page.fill("#program-holding", str(after))
     page.locator(".tier input[name=reward]").first.fill("30.00")
+    # the minimum age for applying without a guardian's consent (docs/applications.md)
+    age_before = page.input_value("#program-minage")
+    page.fill("#program-minage", "30")
+    page.click("#program-check")
+    expect(page.locator("#program-minage-error")).to_have_text("An age from 13 to 25.")
+    age_after = "16" if age_before != "16" else "17"
+    page.fill("#program-minage", age_after)
     page.click("#program-check")
     summary = page.locator("#program-summary")
     expect(summary).to_contain_text(f"Holding period: {before} days → {after} days")
     expect(summary).to_contain_text("30.00")
+    expect(summary).to_contain_text(f"Minimum age without a guardian's consent: {age_before} → {age_after}")
     accessible(page, "program")
 
     # Someone else saves first: this page's version is stale

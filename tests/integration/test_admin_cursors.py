@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from referral_core.dal.applications import QUEUE_GSI
 from referral_core.dal.cursors import encode_cursor
 from referral_core.dal.disputes import disputes_gsi
 from referral_core.dal.program import PROGRAM_PK
@@ -34,6 +35,7 @@ LISTS = [
     ("/admin/reports/funnel", {}, gsi("gsi1", ALL_STATS_GSI, "ABC2345"), gsi("gsi1", "STATS#other", "ABC2345")),
     ("/admin/disputes", {"status": "open"}, gsi("gsi1", disputes_gsi("open")), gsi("gsi1", disputes_gsi("resolved"))),
     ("/admin/reviews", {"status": "open"}, gsi("gsi2", review_gsi("open")), gsi("gsi2", review_gsi("deferred"))),
+    ("/admin/applications", {}, gsi("gsi1", QUEUE_GSI), gsi("gsi1", "APPLICATIONS#DECIDED")),
 ]
 GARBLED = ["not-a-cursor!", "e30", "bnVsbA", "eyJwayI6IDF9", "x" * 2049]
 

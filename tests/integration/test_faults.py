@@ -26,6 +26,7 @@ import pytest
 
 from referral_core.clock import iso, now
 from referral_core.dal.rewards import BALANCE_FIELDS, EntryKind, WithdrawalStatus
+from referral_core.policy import TERMS_VERSION
 from referral_core.services.rewards import on_job_refunded, on_staff_accept, release_due
 from referral_core.services.withdrawals import request_withdrawal
 from referral_core.stages import Stage
@@ -34,7 +35,7 @@ from tests.support.dynamo_calls import FAULT_KINDS, Fault, FaultKind, inject, is
 from tests.support.events import STAFF_CLAIMS, http_event, json_body
 from tests.support.jobs import configure_webhook_secrets, post_job_event
 from tests.support.leads import lead_body, post_lead
-from tests.support.portal import portal, sign_in
+from tests.support.portal import application_link, portal, sign_in
 from tests.support.rewards import empty_table, refund, repos, seed_job, seed_referral
 from tests.support.stream_pump import StreamPump, batches, consumers
 
@@ -484,6 +485,50 @@ def _adjusted_once(stack: Any, ctx: dict[str, Any], response: Any) -> list[str]:
     return [] if [e["amount_cents"] for e in entries] == [-1_500] else [f"adjustment entries {entries}"]
 
 
+# -- becoming a referrer: an application, and staff approving it -----------------------------------------
+APPLICATION = {"name": "Alex Taylor", "email": "alex@example.com", "phone": "0412 345 678", "postcode": "2000",
+               "how_known": "A customer", "referrer_type": "ambassador", "date_of_birth": "1990-05-01",
+               "accept_terms": True, "terms_version": TERMS_VERSION}
+
+
+def _apply(stack: Any, ctx: dict[str, Any]) -> Any:
+    return portal(stack, "POST", "/applications", body=APPLICATION)
+
+
+def _seed_verified_application(stack: Any) -> dict[str, Any]:
+    assert _apply(stack, {})["statusCode"] == 202
+    application_id, token = application_link(stack, "alex@example.com", "verify")
+    route = "/applications/{application_id}/verification"
+    assert portal(stack, "POST", f"/applications/{application_id}/verification", route=route,
+                  path_params={"application_id": application_id}, body={"token": token})["statusCode"] == 200
+    return {"application_id": application_id, "before": _kinds(stack)}
+
+
+def _approve(stack: Any, ctx: dict[str, Any]) -> Any:
+    return stack.invoke(ADMIN, http_event("POST", f"/admin/applications/{ctx['application_id']}/approve",
+                                          body={}, claims=STAFF_CLAIMS))
+
+
+def _check_approval(stack: Any, ctx: dict[str, Any], response: Any) -> list[str]:
+    """The referrer and the application's decision are written together or not at all."""
+    (application,) = stack.items_of_type("application")
+    referrers = stack.items_of_type("referrer")
+    approved = application["status"] == "approved"
+    if approved != bool(referrers) or len(referrers) > 1:
+        return [f"status {response['statusCode']}: application {application['status']}, {len(referrers)} referrer(s)"]
+    if response["statusCode"] == 200 and not approved:
+        return ["200 without the approval"]
+    return []
+
+
+def _approved_once(stack: Any, ctx: dict[str, Any], response: Any) -> list[str]:
+    (application,) = stack.items_of_type("application")
+    referrers = stack.items_of_type("referrer")
+    if application["status"] != "approved" or len(referrers) != 1:
+        return [f"application {application['status']} with {len(referrers)} referrer(s)"]
+    return [] if application["referrer_id"] == referrers[0]["referrer_id"] else ["another referrer's id"]
+
+
 FLOWS: dict[str, Flow] = {
     "create_referrer": Flow(setup=lambda stack: {}, act=lambda stack, ctx: _create_referrer(stack),
                             check=_check_referrer, success=(201,)),
@@ -526,6 +571,11 @@ FLOWS: dict[str, Flow] = {
                             done=_resolved_once),
     "adjustment": Flow(setup=_seed_adjustment, act=_adjust, check=_check_adjustment, success=(201,),
                        done=_adjusted_once),
+    "application": Flow(setup=lambda stack: {"before": _kinds(stack)}, act=_apply,
+                        check=_all_or_nothing("application", "unique", "application_token", success=202),
+                        success=(202,)),
+    "application_approve": Flow(setup=_seed_verified_application, act=_approve, check=_check_approval,
+                                success=(200,), done=_approved_once),
 }
 
 

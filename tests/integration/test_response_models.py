@@ -13,6 +13,7 @@ import pytest
 
 from referral_core.auth import Role, required_role
 from referral_core.dal.dynamo import Table
+from referral_core.policy import TERMS_VERSION
 from referral_core.services.auth_links import opt_out_token
 from tests.support.admin import flag, seed_job, seed_lead, seed_reward, seed_stats, staff_pool
 from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, http_event, json_body
@@ -20,6 +21,7 @@ from tests.support.portal import (
     ADMIN,
     PORTAL,
     SIGNING_KEY,
+    application_link,
     ask_magic_link,
     create_referrer,
     magic_token,
@@ -134,6 +136,28 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
     # Staff suspend the referrer and reactivate them
     for action in ("suspend", "reactivate"):
         admin("POST", f"/admin/referrers/{jo['referrer_id']}/{action}", body={"note": "Complaint REQ-43"})
+
+    # Two people apply to become referrers (one under 18: a guardian consents); staff ask, approve, decline
+    ok(portal(stack, "GET", "/applications/terms"))
+    applicants = []
+    for email, band in (("alex@example.org", "16_17"), ("kim@example.org", "25_plus")):
+        ok(portal(stack, "POST", "/applications", body={
+            "name": "Alex Taylor", "email": email, "phone": "0412 345 678", "postcode": "2000",
+            "how_known": "A customer", "referrer_type": "ambassador", "age_band": band,
+            "guardian_email": "parent@example.org", "accept_terms": True, "terms_version": TERMS_VERSION}), 202)
+        application_id, token = application_link(stack, email, "verify")
+        ok(portal(stack, "POST", f"/applications/{application_id}/verification", body={"token": token},
+                  route="/applications/{application_id}/verification", path_params={"application_id": application_id}))
+        applicants.append(application_id)
+    _, guardian_token = application_link(stack, "parent@example.org", "guardian")
+    ok(portal(stack, "POST", f"/applications/{applicants[0]}/guardian-consent",
+              route="/applications/{application_id}/guardian-consent", path_params={"application_id": applicants[0]},
+              body={"token": guardian_token, "guardian_name": "Sam Taylor", "consent": True,
+                    "terms_version": TERMS_VERSION}))
+    assert admin("GET", "/admin/applications")["items"]
+    admin("POST", f"/admin/applications/{applicants[0]}/request-info", body={"message": "Which campus?"})
+    admin("POST", f"/admin/applications/{applicants[0]}/approve", body={"note": "Campus confirmed"})
+    admin("POST", f"/admin/applications/{applicants[1]}/decline", body={"reason": "Outside our area"})
 
     documented = set(declared(stack.function(ADMIN).app)) | set(declared(stack.function(PORTAL).app))
     assert documented - stack.checked_answers == set()

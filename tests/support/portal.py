@@ -93,6 +93,17 @@ def opt_out_token(stack: Stack, to: str) -> str:
     return match.group(1)
 
 
+def application_link(stack: Stack, to: str, kind: str) -> tuple[str, str]:
+    """``(application_id, token)`` of the newest application link of ``kind`` (``verify``: the applicant's,
+    ``guardian``: the consent link) emailed to ``to``."""
+    mails = [m for m in stack.sent_emails() if m["to"] == [to] and f"#{kind}=" in m["body"]]
+    assert mails, f"no {kind} link emailed to {to}"
+    match = re.search(rf"/become-a-referrer#{kind}=([A-Za-z0-9_-]+)&(?:amp;)?application=([A-Za-z0-9_-]+)",
+                      mails[-1]["body"])
+    assert match
+    return match.group(2), match.group(1)
+
+
 def session_event(token: str) -> dict[str, Any]:
     event = load_event("referrer_portal/post_session.json")
     event["body"] = json.dumps({"token": token})

@@ -2,6 +2,7 @@
 // sign-in screens or the console, and routes between the console's screens by the URL's #fragment
 // (#queue, #referral/<id>). No token is ever put in the URL.
 
+import { wireApplications } from "./applications.js";
 import { Cognito } from "./cognito.js";
 import { $, say, useCurrency } from "./dom.js";
 import { wireEvidence } from "./evidence.js";
@@ -19,7 +20,7 @@ import { wireWebhooks } from "./webhooks.js";
 import { wireBranding } from "./branding.js";
 
 // Lists with a `load()`, by the #fragment that opens them.
-const LISTS = ["queue", "referrers", "withdrawals", "disputes", "program", "reports", "privacy", "webhooks", "staff",
+const LISTS = ["queue", "referrers", "applications", "withdrawals", "disputes", "program", "reports", "privacy", "webhooks", "staff",
   "branding"];
 const VIEWS = ["signin", "newpassword", "mfa", "forgot", "mfasetup", "referral", "referrer", ...LISTS];
 const CONSOLE_VIEWS = new Set(["referral", "referrer", ...LISTS]);
@@ -72,6 +73,7 @@ async function main() {
   const screens = {
     queue: wireQueue({ session, openReferral }),
     referrers: wireReferrers({ session, openReferrer, openReferral }),
+    applications: wireApplications({ session }),
     withdrawals: wireWithdrawals({ session, openReferrer }),
     disputes: wireDisputes({ session }),
     program: wireProgram({ session }),

@@ -51,6 +51,7 @@ export function wireProgram({ session }) {
     $("program-minwd").value = (rules.min_withdrawal_cents / 100).toFixed(2);
     $("program-review").checked = Boolean(rules.require_review);
     $("program-zones").value = (rules.zones || []).join(", ");
+    $("program-minage").value = String((rules.applications || {}).minimum_age ?? 18);
     const editable = session.can("admin");
     for (const field of $("program-form").querySelectorAll("input")) field.disabled = !editable;
     $("program-check").hidden = !editable;
@@ -138,6 +139,9 @@ export function wireProgram({ session }) {
     }
     rules.require_review = $("program-review").checked;
     rules.zones = $("program-zones").value.split(",").map((z) => z.trim()).filter(Boolean);
+    const age = Number($("program-minage").value);
+    if (!Number.isInteger(age) || age < 13 || age > 25) return invalid("program-minage", "An age from 13 to 25.");
+    rules.applications = { ...(rules.applications || {}), minimum_age: age };
     return rules;
   }
 
@@ -149,6 +153,8 @@ export function wireProgram({ session }) {
     compare("Smallest withdrawal", money(before.min_withdrawal_cents), money(after.min_withdrawal_cents));
     compare("Staff review of every reward", before.require_review ? "yes" : "no", after.require_review ? "yes" : "no");
     compare("Postcodes served", (before.zones || []).join(", ") || "everywhere", after.zones.join(", ") || "everywhere");
+    compare("Minimum age without a guardian's consent", String((before.applications || {}).minimum_age ?? 18),
+      String(after.applications.minimum_age));
     const count = Math.max(before.tiers.length, after.tiers.length);
     for (let i = 0; i < count; i += 1) {
       const a = before.tiers[i];

@@ -7,12 +7,13 @@ the one read they already make (docs/data-model.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from referral_core import keys
 from referral_core.dal.audit import audit_entry
-from referral_core.dal.dynamo import ConditionFailed, Put, Table, Update
+from referral_core.dal.dynamo import ConditionCheck, ConditionFailed, Delete, Put, Table, Update
 
 MAX_TRANSACTION = 100
 
@@ -31,6 +32,9 @@ class NewReferrer:
     origin: str
     created_at: str
     created_by: str
+    #: What kind of referrer (``customer``, ``local_partner``, ``ambassador``, ``campus_helper``): set when
+    #: the referrer came through an application; absent for referrers staff created directly.
+    referrer_type: str | None = None
 
 
 class EmailTaken(ConditionFailed):
@@ -60,10 +64,12 @@ class ReferrerRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def create(self, new: NewReferrer) -> None:
-        """Write profile, email guard, personal code and balance in one transaction.
+    def create(self, new: NewReferrer, also: Sequence[Put | Update | ConditionCheck | Delete] = ()) -> None:
+        """Write profile, email guard, personal code and balance in one transaction, with ``also`` (the
+        writes of the decision that created the referrer: an approved application's, docs/applications.md).
 
-        Raises :class:`EmailTaken` or :class:`CodeTaken` when the guard or the code already exists.
+        Raises :class:`EmailTaken` or :class:`CodeTaken` when the guard or the code already exists, and
+        :class:`ConditionFailed` when a condition of ``also`` fails.
         """
         pk, sk = keys.referrer(new.referrer_id)
         lock_pk, lock_sk = keys.referrer_email_lock(new.email_hash)
@@ -75,7 +81,7 @@ class ReferrerRepository:
             "email_match_hash": new.email_match_hash,
             "phone": new.phone, "phone_hash": new.phone_hash, "status": "active",
             "personal_code": new.code, "link": new.link, "origin": new.origin,
-            "created_at": new.created_at, "created_by": new.created_by,
+            "created_at": new.created_at, "created_by": new.created_by, "referrer_type": new.referrer_type,
             "gsi1pk": keys.referrer_by_email_gsi(new.email_hash), "gsi1sk": "REFERRER",
             "gsi2pk": keys.REFERRER_DIRECTORY_GSI, "gsi2sk": keys.referrer_directory_sk(new.name, new.referrer_id),
         }
@@ -99,6 +105,7 @@ class ReferrerRepository:
                 Put(balance, condition=not_exists),
                 audit_entry(pk, actor=new.created_by, action="referrer.created",
                             detail={"code": new.code}, at=new.created_at),
+                *also,
             ])
         except ConditionFailed as exc:
             index = exc.failed_index()

@@ -122,6 +122,14 @@ class Notifications(_Strict):
                                   "rolled into one digest sent when the hour ends")] = DEFAULT_MAX_STAGE_EMAILS_PER_HOUR
 
 
+class ApplicationRules(_Strict):
+    """Applications to become a referrer (``POST /applications``, docs/applications.md)."""
+
+    minimum_age: Annotated[int, Field(
+        ge=13, le=25, description="the age for unassisted sign-up: a younger applicant needs a parent or "
+                                  "guardian's consent before staff can approve them")] = 18
+
+
 class Statements(_Strict):
     """The referrers' yearly statements (``GET /me/statements``): which financial year and whose clock."""
 
@@ -155,6 +163,7 @@ class ProgramRules(_Strict):
     allow_negative_balance: bool = False
     share_codes: ShareCodeRules = Field(default_factory=ShareCodeRules)
     notifications: Notifications = Field(default_factory=Notifications)
+    applications: ApplicationRules = Field(default_factory=ApplicationRules)
     statements: Statements = Field(default_factory=Statements)
 
     @field_validator("tiers")

@@ -8,6 +8,7 @@ from referral_core.clock import iso
 from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.program import PROGRAM_PK, ProgramRepository
 from referral_core.models.program import (
+    ApplicationRules,
     Program,
     ProgramVersions,
     ShareCodeRules,
@@ -43,6 +44,11 @@ def program_versions(repo: ProgramRepository, *, cursor: str | None, limit: int)
 def share_code_rules(repo: ProgramRepository) -> ShareCodeRules:
     """The share-code limits in force (the cap per referrer, the programme's reserved words)."""
     return current_program(repo).rules.share_codes
+
+
+def application_rules(repo: ProgramRepository) -> ApplicationRules:
+    """The rules for applications in force (the minimum age for unassisted sign-up)."""
+    return current_program(repo).rules.applications
 
 
 def update_program(repo: ProgramRepository, request: UpdateProgramRequest, *, actor: str) -> Program:

@@ -6,9 +6,12 @@ Status rules (docs/admin.md): ``active`` -> ``suspended`` (sessions revoked, cod
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from referral_core import ids
 from referral_core.clock import iso
 from referral_core.contacts import clean_email, clean_phone
+from referral_core.dal.dynamo import ConditionCheck, Delete, Put, Update
 from referral_core.dal.referrers import (
     CodeTaken,
     EmailTaken,
@@ -32,8 +35,15 @@ def short_link(origin: str, code: str) -> str:
     return f"{origin.rstrip('/')}/r/{code}"
 
 
+Writes = Sequence[Put | Update | ConditionCheck | Delete]
+
+
 def create_referrer(repo: ReferrerRepository, request: CreateReferrerRequest, *, pepper: str, origin: str,
-                    phone_region: str, actor: str) -> CreateReferrerResponse:
+                    phone_region: str, actor: str, referrer_type: str | None = None,
+                    also: Callable[[str, str], Writes] | None = None) -> CreateReferrerResponse:
+    """Create a referrer with their personal code and zero balance (the welcome email follows from the
+    stream). ``also(referrer_id, code)``: more writes for the same transaction (an approved application's,
+    services.applications); a failed condition among them is :class:`ConditionFailed`, nothing written."""
     email = clean_email(request.email)
     phone = clean_phone(request.phone, phone_region) if request.phone else None
     referrer_id = ids.new_id()
@@ -45,10 +55,10 @@ def create_referrer(repo: ReferrerRepository, request: CreateReferrerRequest, *,
             email_hash=email_hash(pepper, email), email_match_hash=email_match_hash(pepper, email), phone=phone,
             phone_hash=peppered_hash(pepper, "phone", phone) if phone else None,
             code=code, link=short_link(origin, code), origin=origin.rstrip("/"),
-            created_at=created_at, created_by=actor,
+            created_at=created_at, created_by=actor, referrer_type=referrer_type,
         )
         try:
-            repo.create(new)
+            repo.create(new, also(referrer_id, code) if also else ())
         except CodeTaken:
             continue
         except EmailTaken:
