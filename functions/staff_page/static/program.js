@@ -11,6 +11,10 @@ function rewardText(reward) {
   return `${reward.percent_bp / 100} % of the paid job${reward.cap_cents ? ` (at most ${money(reward.cap_cents)})` : ""}`;
 }
 
+// The yearly statements' defaults (docs/api.md "Yearly statements"), for rules saved before they existed.
+const STATEMENTS = { year_start_month: 7, time_zone: "Australia/Sydney" };
+const monthName = (month) => new Date(Date.UTC(2000, month - 1, 1)).toLocaleString(undefined, { month: "long", timeZone: "UTC" });
+
 function rewardInput(reward) {
   if (!reward) return "";
   if (reward.flat_cents !== undefined && reward.flat_cents !== null) return (reward.flat_cents / 100).toFixed(2);
@@ -51,8 +55,11 @@ export function wireProgram({ session }) {
     $("program-minwd").value = (rules.min_withdrawal_cents / 100).toFixed(2);
     $("program-review").checked = Boolean(rules.require_review);
     $("program-zones").value = (rules.zones || []).join(", ");
+    const statements = { ...STATEMENTS, ...rules.statements };
+    $("program-fy-start").value = String(statements.year_start_month);
+    $("program-time-zone").value = statements.time_zone;
     const editable = session.can("admin");
-    for (const field of $("program-form").querySelectorAll("input")) field.disabled = !editable;
+    for (const field of $("program-form").querySelectorAll("input, select")) field.disabled = !editable;
     $("program-check").hidden = !editable;
     $("program-save").hidden = true;
     $("program-summary").hidden = true;
@@ -138,6 +145,9 @@ export function wireProgram({ session }) {
     }
     rules.require_review = $("program-review").checked;
     rules.zones = $("program-zones").value.split(",").map((z) => z.trim()).filter(Boolean);
+    const zone = $("program-time-zone").value.trim();
+    if (!zone) return invalid("program-time-zone", "A time zone name such as Australia/Sydney."); // the server checks the name
+    rules.statements = { ...STATEMENTS, ...current.rules.statements, year_start_month: Number($("program-fy-start").value), time_zone: zone };
     return rules;
   }
 
@@ -149,6 +159,9 @@ export function wireProgram({ session }) {
     compare("Smallest withdrawal", money(before.min_withdrawal_cents), money(after.min_withdrawal_cents));
     compare("Staff review of every reward", before.require_review ? "yes" : "no", after.require_review ? "yes" : "no");
     compare("Postcodes served", (before.zones || []).join(", ") || "everywhere", after.zones.join(", ") || "everywhere");
+    const was = { ...STATEMENTS, ...before.statements };
+    compare("The financial year starts in", monthName(was.year_start_month), monthName(after.statements.year_start_month));
+    compare("Statements' time zone", was.time_zone, after.statements.time_zone);
     const count = Math.max(before.tiers.length, after.tiers.length);
     for (let i = 0; i < count; i += 1) {
       const a = before.tiers[i];
@@ -191,7 +204,8 @@ export function wireProgram({ session }) {
         $("program-reload").focus();
         return;
       }
-      const ids = { holding_days: "program-holding", min_job_value_cents: "program-minjob", min_withdrawal_cents: "program-minwd", zones: "program-zones" };
+      const ids = { holding_days: "program-holding", min_job_value_cents: "program-minjob", min_withdrawal_cents: "program-minwd", zones: "program-zones",
+        "statements.year_start_month": "program-fy-start", "statements.time_zone": "program-time-zone", statements: "program-time-zone" };
       if (!fieldErrors(error, ids)) say(`Could not save: ${error.message}`, { error: true });
     }
   });
