@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from local.resources import ADMIN_EMAIL
+from local.resources import ADMIN_EMAIL, VIEWER_EMAIL
 from local.testing import StackProcess
 from referral_core.clock import now
 from referral_core.models.program import Statements
@@ -40,7 +40,7 @@ def test_the_financial_year_is_set_on_the_programme_and_a_referrers_statement_do
         sign_in(page, stack, ADMIN_EMAIL)
         expect(page.locator("#view-queue")).to_be_visible()
         open_tab(page, "program")
-        expect(page.locator("#program-version")).not_to_be_empty()
+        expect(page.locator("#program-version")).not_to_be_empty(timeout=15_000)  # a cold start on a busy machine
         start = page.get_by_label("The financial year starts in")
         zone = page.get_by_label("Time zone (a year starts at midnight there)")
         current = {"year_start_month": 7, "time_zone": "Australia/Sydney", **before["rules"].get("statements", {})}
@@ -113,3 +113,20 @@ def test_the_financial_year_is_set_on_the_programme_and_a_referrers_statement_do
         restore = stack.request("PUT", "/admin/program", headers=admin,
                                 body={**before["rules"], "expected_version": saved_version})
         assert restore.status == 200, restore.body
+
+
+def test_a_viewer_is_offered_no_statements(stack: StackProcess, page: Page) -> None:
+    # one person's name and payments: the routes are staff's, so the page offers no buttons that would be refused
+    email = f"viv-{uuid.uuid4().hex[:8]}@example.com"
+    referrer = stack.request("POST", "/admin/referrers", headers={"authorization": f"Bearer {stack.admin_token}"},
+                             body={"name": "Viv Viewer", "email": email})
+    assert referrer.status == 201, referrer.body
+    sign_in(page, stack, VIEWER_EMAIL)
+    expect(page.locator("#who")).to_have_text(f"{VIEWER_EMAIL} · viewer")
+    open_tab(page, "referrers")
+    page.fill("#referrers-q", email)
+    page.press("#referrers-q", "Enter")
+    page.locator(f"#referrers-list li[data-referrer-id='{referrer.json()['referrer_id']}'] button").click()
+    expect(page.locator("#referrer-title")).to_have_text("Viv Viewer")
+    expect(page.locator("#referrer-body")).to_contain_text("Withdrawals")
+    expect(page.get_by_role("list", name="Yearly statements, this year first")).to_have_count(0)
