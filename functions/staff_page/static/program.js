@@ -11,6 +11,10 @@ function rewardText(reward) {
   return `${reward.percent_bp / 100} % of the paid job${reward.cap_cents ? ` (at most ${money(reward.cap_cents)})` : ""}`;
 }
 
+// The yearly statements' defaults (docs/api.md "Yearly statements"), for rules saved before they existed.
+const STATEMENTS = { year_start_month: 7, time_zone: "Australia/Sydney" };
+const monthName = (month) => new Date(Date.UTC(2000, month - 1, 1)).toLocaleString(undefined, { month: "long", timeZone: "UTC" });
+
 function rewardInput(reward) {
   if (!reward) return "";
   if (reward.flat_cents !== undefined && reward.flat_cents !== null) return (reward.flat_cents / 100).toFixed(2);
@@ -52,8 +56,11 @@ export function wireProgram({ session }) {
     $("program-review").checked = Boolean(rules.require_review);
     $("program-zones").value = (rules.zones || []).join(", ");
     $("program-minage").value = String((rules.applications || {}).minimum_age ?? 18);
+    const statements = { ...STATEMENTS, ...rules.statements };
+    $("program-fy-start").value = String(statements.year_start_month);
+    $("program-time-zone").value = statements.time_zone;
     const editable = session.can("admin");
-    for (const field of $("program-form").querySelectorAll("input")) field.disabled = !editable;
+    for (const field of $("program-form").querySelectorAll("input, select")) field.disabled = !editable;
     $("program-check").hidden = !editable;
     $("program-save").hidden = true;
     $("program-summary").hidden = true;
@@ -142,6 +149,9 @@ export function wireProgram({ session }) {
     const age = Number($("program-minage").value);
     if (!Number.isInteger(age) || age < 13 || age > 25) return invalid("program-minage", "An age from 13 to 25.");
     rules.applications = { ...(rules.applications || {}), minimum_age: age };
+    const zone = $("program-time-zone").value.trim();
+    if (!zone) return invalid("program-time-zone", "A time zone name such as Australia/Sydney."); // the server checks the name
+    rules.statements = { ...STATEMENTS, ...current.rules.statements, year_start_month: Number($("program-fy-start").value), time_zone: zone };
     return rules;
   }
 
@@ -155,6 +165,9 @@ export function wireProgram({ session }) {
     compare("Postcodes served", (before.zones || []).join(", ") || "everywhere", after.zones.join(", ") || "everywhere");
     compare("Minimum age without a guardian's consent", String((before.applications || {}).minimum_age ?? 18),
       String(after.applications.minimum_age));
+    const was = { ...STATEMENTS, ...before.statements };
+    compare("The financial year starts in", monthName(was.year_start_month), monthName(after.statements.year_start_month));
+    compare("Statements' time zone", was.time_zone, after.statements.time_zone);
     const count = Math.max(before.tiers.length, after.tiers.length);
     for (let i = 0; i < count; i += 1) {
       const a = before.tiers[i];
@@ -197,7 +210,8 @@ export function wireProgram({ session }) {
         $("program-reload").focus();
         return;
       }
-      const ids = { holding_days: "program-holding", min_job_value_cents: "program-minjob", min_withdrawal_cents: "program-minwd", zones: "program-zones" };
+      const ids = { holding_days: "program-holding", min_job_value_cents: "program-minjob", min_withdrawal_cents: "program-minwd", zones: "program-zones",
+        "statements.year_start_month": "program-fy-start", "statements.time_zone": "program-time-zone", statements: "program-time-zone" };
       if (!fieldErrors(error, ids)) say(`Could not save: ${error.message}`, { error: true });
     }
   });

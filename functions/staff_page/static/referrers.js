@@ -5,6 +5,24 @@ import { $, append, cents, clearErrors, el, facts, fieldError, fieldErrors, mone
 // The printable flyer sizes (the API's FlyerSize), as the referrer's dashboard offers them.
 const FLYERS = [["a4", "A4 poster"], ["a5", "A5 flyer"], ["dl", "DL flyer"], ["card", "Business card"], ["decal", "Van / window decal"]];
 
+// A financial year's label as the statements' routes take it (docs/api.md "Yearly statements"): 2025-26 for
+// July 2025 to June 2026, or 2025 when the year starts in January.
+function yearLabel(first, startMonth) {
+  return startMonth === 1 ? String(first) : `${first}-${String((first + 1) % 100).padStart(2, "0")}`;
+}
+
+/** The first calendar year of the financial year today is in, on the programme's clock. */
+function currentFirstYear(startMonth, timeZone) {
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "numeric" }).formatToParts(new Date());
+  } catch {
+    parts = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", year: "numeric", month: "numeric" }).formatToParts(new Date());
+  }
+  const part = (type) => Number(parts.find((p) => p.type === type).value);
+  return part("month") >= startMonth ? part("year") : part("year") - 1;
+}
+
 function section(title, ...children) {
   return append(el("section", null, { class: "card" }), el("h2", title), ...children);
 }
@@ -54,6 +72,36 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
     });
     return append(picker, el("label", "Flyer size", { for: size.id }), size,
       el("label", "QR counts scans as", { for: placement.id }), placement, get, link);
+  }
+
+  // This and last financial year's statements (GET /admin/referrers/{id}/statements/{year}/statement.csv|pdf,
+  // staff), fetched with the session like the flyer; the years follow the programme's statements rules.
+  function statements(referrerId, rules) {
+    const startMonth = Number(rules.year_start_month) || 7;
+    const first = currentFirstYear(startMonth, rules.time_zone || "Australia/Sydney");
+    const month = (m) => new Date(Date.UTC(2000, m - 1, 1)).toLocaleString(undefined, { month: "long", timeZone: "UTC" });
+    const list = el("ul", null, { class: "statements", "aria-label": "Yearly statements, this year first" });
+    for (const [heading, year] of [["This financial year", first], ["Last financial year", first - 1]]) {
+      const label = yearLabel(year, startMonth);
+      const period = startMonth === 1 ? `${year}` : `${month(startMonth)} ${year} – ${month(startMonth - 1)} ${year + 1}`;
+      const item = el("li", null, { "data-year": label });
+      const box = el("div", null, { class: "code-actions" });
+      for (const suffix of ["csv", "pdf"]) {
+        const get = el("button", suffix.toUpperCase(), { type: "button", class: "secondary", "aria-label": `Download the ${label} statement as ${suffix.toUpperCase()}` });
+        const link = el("a", null, { hidden: true, "data-statement": suffix });
+        get.addEventListener("click", async () => {
+          const path = `/admin/referrers/${encodeURIComponent(referrerId)}/statements/${encodeURIComponent(label)}/statement.${suffix}`;
+          try {
+            offerDownload(link, await session.file(path), `statement-${label}.${suffix}`);
+          } catch (error) {
+            say(`Could not make the statement: ${error.message}`, { error: true });
+          }
+        });
+        append(box, get, link);
+      }
+      list.appendChild(append(item, el("strong", `${heading}: ${label}`), el("span", ` (${period}, ${rules.time_zone || "Australia/Sydney"} time)`, { class: "meta" }), box));
+    }
+    return list;
   }
 
   function codeActions(code) {
@@ -127,8 +175,10 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
     shown = referrerId;
     say("Loading the referrer…");
     let found;
+    let program; // the statements' year and clock (null: the defaults)
     try {
-      found = await session.api("GET", `/admin/referrers/${encodeURIComponent(referrerId)}`);
+      [found, program] = await Promise.all([session.api("GET", `/admin/referrers/${encodeURIComponent(referrerId)}`),
+        session.can("staff") ? session.api("GET", "/admin/program").catch(() => null) : null]);
     } catch (error) {
       say(`Could not load the referrer: ${error.message}`, { error: true });
       return;
@@ -161,6 +211,7 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
         found.ledger.map((e) => [when(e.at || e.created_at), words(e.kind), money(e.amount_cents, e.currency || currency)]))),
       section("Withdrawals", table("Withdrawals, newest first", ["Requested", "Amount", "Status", "Reference"],
         found.withdrawals.map((w) => [when(w.created_at), money(w.amount_cents, w.currency), words(w.status), w.payout_reference || ""]))),
+      ...(session.can("staff") ? [section("Statements", statements(who.referrer_id, (program && program.rules.statements) || {}))] : []),
     );
     showStatusForm(who.status || "active");
     say("");
