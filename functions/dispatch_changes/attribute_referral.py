@@ -13,7 +13,7 @@ from referral_core.streams import Change
 
 #: A job change matters to attribution only if one of these changed (not our own linked_lead_id write,
 #: and not the no-op MODIFYs a replayed write produces).
-JOB_FIELDS = ("statuses", "lead_id", "contact_hashes")
+JOB_FIELDS = ("statuses", "lead_id", "contact_hashes", "referral_code")
 
 
 def record_handler(change: Change) -> None:

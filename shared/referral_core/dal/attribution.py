@@ -4,12 +4,15 @@
 - ``LEAD#{lead_id}`` / ``AWAITING_JOB`` (``awaiting_job``): a referred lead still without a job, in the
   sparse gsi2 ``AWAITING_JOB`` / ``{created_at}#{lead_id}``, which the daily check reads by age.
 - ``JOB#{job_id}`` / ``JOB`` gets ``linked_lead_id`` and ``linked_by`` once.
+- A job that matches no lead but carries a live share code (``referral_code``) gets a lead of its own,
+  ``source`` ``job_system``, written with its contact index items and its job link in one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from referral_core import keys
 from referral_core.dal.dynamo import ConditionFailed, Delete, Item, Put, Table, Update
 from referral_core.dal.exports import ExportKind, export_pointer
 from referral_core.dal.jobs import JOB_SK, contact_pk, job_pk
@@ -49,6 +52,9 @@ class AttributionRepository:
         profiles = self.table.batch_get([(f"REFERRER#{r}", "PROFILE") for r in sorted(referrer_ids)])
         return {str(p["referrer_id"]) for p in profiles if p.get("status", "active") != "active"}
 
+    def share_code(self, code: str) -> Item | None:
+        return self.table.get(*keys.code(code))
+
     def job(self, job_id: str) -> Item | None:
         return self.table.get(job_pk(job_id), JOB_SK, consistent=True)
 
@@ -72,6 +78,27 @@ class AttributionRepository:
         try:
             self.table.transact([Put(link, condition="attribute_not_exists(pk)"),
                                  Delete({"pk": lead_pk(lead_id), "sk": AWAITING_SK})])
+        except ConditionFailed as exc:
+            if exc.failed_index() == 0:
+                return False
+            raise
+        return True
+
+    def create_job_lead(self, lead: Item, contacts: dict[str, str], *, linked_by: str, at: str) -> bool:
+        """The lead made for a job from its share code: the lead (once), its contact index items (``kind``
+        email or phone, as lead capture writes them) and the job's link, all or nothing. False when the lead
+        exists already (a replay)."""
+        lead_id, job_id = lead["lead_id"], lead["job_id"]
+        operations: list[Put | Update | Delete] = [
+            Put({"pk": lead_pk(lead_id), "sk": LEAD_SK, "type": "lead", **lead}, condition="attribute_not_exists(pk)"),
+            Put({"pk": lead_pk(lead_id), "sk": f"{LINK_PREFIX}{job_id}", "type": "job_link", "lead_id": lead_id,
+                 "job_id": job_id, "linked_by": linked_by, "linked_at": at}),
+        ]
+        operations += [Put({"pk": contact_pk(contact_hash), "sk": lead_pk(lead_id), "type": "contact",
+                            "kind": kind.removesuffix("_hash"), "lead_id": lead_id, "created_at": lead["created_at"]})
+                       for kind, contact_hash in sorted(contacts.items())]
+        try:
+            self.table.transact(operations)
         except ConditionFailed as exc:
             if exc.failed_index() == 0:
                 return False

@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
 
 from referral_core.dal.aws import client
+from referral_core.errors import Conflict, Unavailable
 
 
 def persistence_layer(table_name: str, *, partition: str | None = None) -> DynamoDBPersistenceLayer:
@@ -13,3 +21,31 @@ def persistence_layer(table_name: str, *, partition: str | None = None) -> Dynam
     return DynamoDBPersistenceLayer(table_name=table_name, key_attr="pk", sort_key_attr="sk",
                                     expiry_attr="expiration", static_pk_value=partition,
                                     boto3_client=client("dynamodb"))
+
+
+class InProgress(Conflict):
+    """The first delivery of this event is still running: the sender retries shortly."""
+
+    code = "in_progress"
+
+
+class Once:
+    """``fn(delivery=...)`` run once per ``delivery[key]`` (a provider's event id), its first answer kept
+    ``expires_after_seconds`` for replays; the store's failures become domain errors (409 while the first
+    run is under way, 503 when the table cannot be read or written: the sender retries the same id)."""
+
+    def __init__(self, fn: Callable[..., dict[str, Any]], *, table_name: str, key: str,
+                 expires_after_seconds: int) -> None:
+        self.config = IdempotencyConfig(event_key_jmespath=key, expires_after_seconds=expires_after_seconds,
+                                        raise_on_no_idempotency_key=True)
+        self._once: Callable[..., dict[str, Any]] = idempotent_function(
+            data_keyword_argument="delivery", config=self.config,
+            persistence_store=persistence_layer(table_name))(fn)
+
+    def __call__(self, delivery: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._once(delivery=delivery)
+        except IdempotencyAlreadyInProgressError:
+            raise InProgress("this event is being processed, retry shortly", retry_after=1) from None
+        except IdempotencyPersistenceLayerError:
+            raise Unavailable("the database is busy, please retry") from None

@@ -2,11 +2,15 @@
 
 ``JOB#{job_id}`` holds ``JOB`` (derived state, optimistic ``version``) and ``EVENT#{type}`` items; the
 customer's hashes point back at the job through ``CONTACT#{hash}`` / ``JOB#{job_id}`` items.
+``JOBREF#{provider}#{ref}`` / ``JOBREF`` (``job_ref``): a job system's other id of a job (a payment, charge
+or invoice id) -> the job id its first event was recorded under, so a refund that names only the payment
+reaches the job the business named in the invoice's metadata (services.providers.ingest).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +18,11 @@ from referral_core.dal.dynamo import ConditionFailed, Item, Put, Table, Update
 
 JOB_SK = "JOB"
 EVENT_PREFIX = "EVENT#"
+REF_SK = "JOBREF"
+
+
+def job_ref_pk(provider: str, ref: str) -> str:
+    return f"JOBREF#{provider}#{ref}"
 
 
 def job_pk(job_id: str) -> str:
@@ -51,6 +60,21 @@ class JobRepository:
         items = self.table.partition(job_pk(job_id), consistent=True)
         job = next((i for i in items if i["sk"] == JOB_SK), None)
         return JobRecord(job, [i for i in items if i["sk"].startswith(EVENT_PREFIX)])
+
+    def job_of_refs(self, provider: str, refs: Sequence[str]) -> str | None:
+        """The job id the first of ``refs`` that is known points at (one BatchGetItem), else None."""
+        if not refs:
+            return None
+        found = {i["ref"]: i["job_id"] for i in self.table.batch_get([(job_ref_pk(provider, r), REF_SK) for r in refs])}
+        return next((str(found[r]) for r in refs if r in found), None)
+
+    def save_refs(self, provider: str, refs: Sequence[str], job_id: str, *, at: str) -> None:
+        """Point each of ``refs`` at ``job_id``; a ref already pointing somewhere keeps it (first wins)."""
+        for ref in dict.fromkeys(refs):
+            with suppress(ConditionFailed):
+                self.table.put({"pk": job_ref_pk(provider, ref), "sk": REF_SK, "type": "job_ref",
+                                "provider": provider, "ref": ref, "job_id": job_id, "created_at": at},
+                               condition="attribute_not_exists(pk)")
 
     def record_event(self, event: Item, state: Item, *, expected_version: int,
                      contact_hashes: Iterable[str], at: str) -> None:

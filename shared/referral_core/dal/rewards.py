@@ -204,6 +204,11 @@ class LedgerRepository:
 
 
 # -- rewards ---------------------------------------------------------------------------------------
+def _key(job_id: str) -> tuple[str, str]:
+    key = reward_key(job_id)
+    return key["pk"], key["sk"]
+
+
 class RewardRepository:
     """``REWARD#{job_id}`` items, the state machine beside the ledger, and the release queue (gsi2)."""
 
@@ -237,6 +242,33 @@ class RewardRepository:
         return Update(key=reward_key(job_id), expression=f"SET {', '.join(sets)} REMOVE gsi2pk, gsi2sk",
                       condition=f"#state IN ({', '.join(allowed)})", names={"#state": "state"},
                       values=values)
+
+    def hold_release(self, job_id: str, *, at: str) -> bool:
+        """Take a pending reward out of the release queue (its job's payment is disputed) until
+        :meth:`resume_release`; False if it is not pending in the queue (held already, or released)."""
+        try:
+            self.table.update(*_key(job_id), "SET release_held_at = :at REMOVE gsi2pk, gsi2sk",
+                              condition="#state = :pending AND attribute_exists(gsi2pk)",
+                              names={"#state": "state"}, values={":at": at, ":pending": str(RewardState.PENDING)})
+        except ConditionFailed:
+            return False
+        return True
+
+    def resume_release(self, job_id: str) -> bool:
+        """Put a held pending reward back in the release queue at its ``release_at`` (a staff accept);
+        False if it was not held."""
+        reward = self.get(job_id)
+        if reward is None or not reward.get("release_held_at"):
+            return False
+        try:
+            self.table.update(*_key(job_id), "SET gsi2pk = :queue, gsi2sk = :sk REMOVE release_held_at",
+                              condition="#state = :pending AND attribute_exists(release_held_at)",
+                              names={"#state": "state"},
+                              values={":queue": RELEASE_QUEUE, ":sk": f"{reward['release_at']}#{job_id}",
+                                      ":pending": str(RewardState.PENDING)})
+        except ConditionFailed:
+            return False
+        return True
 
     def due(self, now: str, *, limit: int = 100) -> list[Item]:
         """Pending rewards whose holding period ended by ``now`` (sparse gsi2, oldest first)."""

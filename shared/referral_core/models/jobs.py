@@ -18,6 +18,11 @@ FUTURE_SKEW = timedelta(minutes=15)
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
                                               pattern=r"^[A-Za-z0-9._:\-]+$")]
 
+#: A share code as staff or the customer typed it into the job system (case-insensitive; matched upper-case
+#: against live share codes, so a word that is no code only fails to match).
+ReferralCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=64),
+                         OneLine]
+
 #: 10^9 cents (10 million in the currency): far above any job of a small service business.
 MAX_JOB_CENTS = 1_000_000_000
 
@@ -30,6 +35,8 @@ class JobEventType(StrEnum):
     COMPLETED = "job.completed"
     REFUNDED = "job.refunded"
     CANCELLED = "job.cancelled"
+    #: The payment is disputed (a chargeback opened): the job's reward is held for staff until they decide.
+    DISPUTED = "job.disputed"
 
     @property
     def status(self) -> str:
@@ -51,6 +58,9 @@ class JobEventData(Model):
     job_id: ExternalId
     lead_id: ExternalId | None = None
     customer: JobCustomer = Field(default_factory=JobCustomer)
+    referral_code: ReferralCode | None = Field(
+        default=None, description="a share code entered in the job system (custom field, metadata, promotion "
+                                  "code): a job that matches no lead is credited to a live code's referrer")
     amount_cents: Annotated[int, Field(ge=0, le=MAX_JOB_CENTS, strict=True)] | None = None
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     occurred_at: AwareDatetime = Field(description="when it happened; at most 15 minutes ahead of our clock")
@@ -80,3 +90,15 @@ class JobWebhookResponse(Model):
     type: JobEventType
     applied: bool = Field(description="False when this event type was already recorded for the job")
     statuses: list[str]
+
+
+class ProviderWebhookResponse(Model):
+    """The answer to a job system's own webhook (``POST /webhooks/{provider}``, docs/api.md)."""
+
+    provider: str = Field(description="the adapter that read the event: stripe, square, xero…")
+    event_id: str = Field(description="the provider's id of the event (replays of it get this same answer)")
+    ignored: bool = Field(description="True for an event type or object that says nothing about a job")
+    job_id: str | None = None
+    type: JobEventType | None = Field(default=None, description="the job event it was translated into")
+    applied: bool = Field(description="False when ignored, or when the job already had this event type")
+    statuses: list[str] = Field(default_factory=list)

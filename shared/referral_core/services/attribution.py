@@ -13,6 +13,7 @@ resolver reads that decision (:func:`code_accepted`) and never looks at the code
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from enum import StrEnum
@@ -23,13 +24,17 @@ from referral_core.contacts import mask_name
 from referral_core.dal.attribution import AttributionRepository
 from referral_core.dal.dynamo import Item
 from referral_core.dal.referrals import ReferralRepository, referrals_of_referrer_gsi
+from referral_core.ids import normalise_code
 from referral_core.models.program import LEGACY_SOURCE_NAMES, Attribution, AttributionSource
 from referral_core.services.lead_checks import claim_matches
 from referral_core.services.program_defaults import attribution_rules
+from referral_core.services.redirect import CODE_PATTERN, is_live, referrer_active
 from referral_core.stages import FlagType, Severity, Stage
 
 #: Sources that attribute on their own; a free-text ``referred_by`` claim never does (staff decide).
 AUTOMATIC: tuple[AttributionSource, ...] = ("referral_form", "link", "code")
+#: ``source`` and ``ref_via`` of a lead made from a job's share code (:func:`lead_from_code`).
+JOB_SYSTEM = "job_system"
 #: What evidence keeps of a claim that names no code of the lead: never the text itself (it stays on the
 #: lead, the only item with a customer's own words).
 FREE_TEXT = "free_text"
@@ -89,6 +94,14 @@ def typed_code(lead: Item) -> bool:
     return lead.get("ref_via") == "referred_by"
 
 
+def _code_reason(lead: Item) -> str:
+    if typed_code(lead):
+        return "code typed in who referred you"
+    if lead.get("ref_via") == JOB_SYSTEM:
+        return "code entered in the job system"
+    return "valid code"
+
+
 def claim_value(lead: Item, click: Item | None) -> str:
     """What the evidence keeps of a "who referred you?" claim: the lead's (or its click's) code when the
     claim names it, else :data:`FREE_TEXT`; never the customer's text."""
@@ -107,8 +120,7 @@ def lead_evidence(lead: Item, click: Item | None, rules: Attribution) -> list[Ev
         valid = code_accepted(lead)
         refused = "referrer_inactive" if lead.get("ref_status") == "referrer_inactive" else "unknown_code"
         found.append(Evidence("code", lead["ref"], lead.get("referrer_id") if valid else None, at, valid,
-                              ("code typed in who referred you" if typed_code(lead) else "valid code")
-                              if valid else refused))
+                              _code_reason(lead) if valid else refused))
     if lead.get("cid"):
         if click is None:
             found.append(Evidence("link", lead["cid"], None, at, False, "unknown_click"))
@@ -204,8 +216,11 @@ def customer_history(repo: AttributionRepository, lead: Item,
     whether the customer already had a job before this lead (an existing customer)."""
     earlier_leads: set[str] = set()
     existing = False
+    own_job = f"JOB#{lead['job_id']}" if lead.get("job_id") else None  # a lead made from a job's code
     for contact_hash in _hashes(lead):
         for contact in repo.contacts(contact_hash):
+            if contact["sk"] == own_job:
+                continue
             if contact["sk"].startswith("JOB#") and contact.get("created_at", "") < lead["created_at"]:
                 existing = True
             elif (contact["sk"].startswith("LEAD#") and contact.get("lead_id") != lead["lead_id"]
@@ -343,12 +358,45 @@ def on_job_changed(repo: AttributionRepository, referrals: ReferralRepository, j
     """
     found = find_lead(repo, job, attribution_rules(repo.program()))
     if found is None:
-        return None
+        return lead_from_code(repo, job)
     lead_id, linked_by = found
     at = iso()
     repo.link(lead_id, job["job_id"], linked_by=linked_by, at=at)
     repo.mark_job_linked(job["job_id"], lead_id, linked_by=linked_by)
     advance_with_job(repo, referrals, lead_id, job)
+    return lead_id
+
+
+def job_lead_id(job_id: str) -> str:
+    """The id of the lead a job's share code makes: the same for every replay of the job's changes."""
+    return "J" + hashlib.sha256(job_id.encode()).hexdigest()[:25].upper()
+
+
+def lead_from_code(repo: AttributionRepository, job: Item) -> str | None:
+    """A job that matches no lead but carries a share code entered in the job system (``referral_code``:
+    metadata, a custom field, a promotion code) gets a lead of its own, credited to the code's referrer
+    when the code is live and its referrer active; None otherwise (an ordinary job).
+
+    The lead (``source``/``ref_via`` ``job_system``, no name or contact details: only the job's contact
+    hashes) is written with its job link; its stream INSERT then runs through lead checks and
+    :func:`attribute_lead` like a captured lead, whose ``_apply`` moves it along with the linked job.
+    """
+    code = normalise_code(str(job.get("referral_code") or ""))
+    if not CODE_PATTERN.match(code):
+        return None
+    at = str(job.get("created_at") or iso())
+    item = repo.share_code(code)
+    if item is None or not is_live(item, at) or not referrer_active(item):
+        return None
+    lead_id = job_lead_id(job["job_id"])
+    contacts = {kind: str(job[kind]) for kind in ("email_hash", "phone_hash") if job.get(kind)}
+    lead: Item = {"lead_id": lead_id, "job_id": job["job_id"], "source": JOB_SYSTEM, "status": "received",
+                  "created_at": at, "ref": code, "ref_via": JOB_SYSTEM, "ref_status": "attributed",
+                  "code": code, "referrer_id": item["referrer_id"], **contacts}
+    if job.get("postcode"):
+        lead["postcode"] = job["postcode"]
+    repo.create_job_lead(lead, contacts, linked_by="referral_code", at=iso())
+    repo.mark_job_linked(job["job_id"], lead_id, linked_by="referral_code")
     return lead_id
 
 

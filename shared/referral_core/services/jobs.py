@@ -31,7 +31,7 @@ AMOUNT_ORDER = (JobEventType.CREATED, JobEventType.QUOTED, JobEventType.INVOICED
 #: Status -> the job attribute holding when it happened.
 TIMESTAMPS = {JobEventType.CREATED: "booked_at", JobEventType.PAID: "paid_at",
               JobEventType.COMPLETED: "completed_at", JobEventType.REFUNDED: "refunded_at",
-              JobEventType.CANCELLED: "cancelled_at"}
+              JobEventType.CANCELLED: "cancelled_at", JobEventType.DISPUTED: "disputed_at"}
 MAX_ATTEMPTS = 25
 
 
@@ -45,17 +45,19 @@ def parse_event(body: bytes) -> JobWebhookEvent:
         raise InvalidInput(f"invalid fields: {', '.join(fields)}", fields=fields) from None
 
 
-def customer_hashes(customer: JobCustomer, *, pepper: str, phone_region: str) -> list[str]:
-    """The peppered email/phone hashes of the customer (the same ones leads are indexed by).
+def customer_hash_kinds(customer: JobCustomer, *, pepper: str, phone_region: str) -> dict[str, str]:
+    """The peppered email/phone hashes of the customer by kind (``email_hash``, ``phone_hash``): the same
+    ones leads are indexed by, kept on the job by kind so a lead made from the job's referral code is
+    indexed like a captured one (services.attribution.lead_from_code).
 
     A phone number that cannot be read is left out rather than refusing the job system's event.
     """
-    hashes = []
+    hashes = {}
     if customer.email:
-        hashes.append(email_hash(pepper, customer.email))
+        hashes["email_hash"] = email_hash(pepper, customer.email)
     if customer.phone:
         with suppress(InvalidInput):
-            hashes.append(peppered_hash(pepper, "phone", clean_phone(customer.phone, phone_region)))
+            hashes["phone_hash"] = peppered_hash(pepper, "phone", clean_phone(customer.phone, phone_region))
     return hashes
 
 
@@ -66,12 +68,12 @@ def look_alike_hashes(customer: JobCustomer, *, pepper: str) -> list[str]:
     return [email_match_hash(pepper, customer.email)] if customer.email else []
 
 
-def event_item(event: JobWebhookEvent, *, webhook_id: str, hashes: list[str], received_at: str) -> Item:
+def event_item(event: JobWebhookEvent, *, webhook_id: str, hashes: dict[str, str], received_at: str) -> Item:
     data = event.data.model_dump(mode="json", exclude_none=True, exclude={"customer"})
     if event.data.customer.postcode:
         data["postcode"] = event.data.customer.postcode
-    return {**data, "event_type": str(event.type), "webhook_id": webhook_id, "contact_hashes": hashes,
-            "received_at": received_at}
+    return {**data, **hashes, "event_type": str(event.type), "webhook_id": webhook_id,
+            "contact_hashes": list(hashes.values()), "received_at": received_at}
 
 
 def derive_job(job_id: str, events: Iterable[Item]) -> Item:
@@ -99,9 +101,16 @@ def derive_job(job_id: str, events: Iterable[Item]) -> Item:
     lead_ids = [e["lead_id"] for e in ordered if e.get("lead_id")]
     if lead_ids:
         state["lead_id"] = lead_ids[0]
+    codes = [e["referral_code"] for e in ordered if e.get("referral_code")]
+    if codes:
+        state["referral_code"] = codes[0]  # the first code the job system sent: a later one cannot move it
     postcodes = [e["postcode"] for e in ordered if e.get("postcode")]
     if postcodes:
         state["postcode"] = postcodes[-1]
+    for kind in ("email_hash", "phone_hash"):
+        latest = [e[kind] for e in ordered if e.get(kind)]
+        if latest:
+            state[kind] = latest[-1]
     state["contact_hashes"] = sorted({h for e in ordered for h in e.get("contact_hashes", [])})
     state["first_event_at"] = ordered[0]["occurred_at"]
     return state
@@ -111,8 +120,8 @@ def record_job_event(repo: JobRepository, event: JobWebhookEvent, *, webhook_id:
                      phone_region: str) -> JobWebhookResponse:
     """Record the event once and re-derive the job; a repeated event type changes nothing."""
     job_id = event.data.job_id
-    hashes = customer_hashes(event.data.customer, pepper=pepper, phone_region=phone_region)
-    indexed = [*hashes, *look_alike_hashes(event.data.customer, pepper=pepper)]
+    hashes = customer_hash_kinds(event.data.customer, pepper=pepper, phone_region=phone_region)
+    indexed = [*hashes.values(), *look_alike_hashes(event.data.customer, pepper=pepper)]
     for attempt in range(MAX_ATTEMPTS):
         record = repo.load(job_id)
         if any(e["event_type"] == event.type for e in record.events):

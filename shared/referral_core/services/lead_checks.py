@@ -60,9 +60,11 @@ def contact_findings(lead: Mapping[str, Any], matches: Mapping[str, Iterable[Map
 
     Only EARLIER leads count, so the first of two leads is never the duplicate and a replay decides the
     same way. An earlier lead within ``duplicate_window_days`` is a duplicate; an older one, or any job
-    under the same contact, makes the customer an existing one.
+    under the same contact, makes the customer an existing one; except the job a lead was made from (its
+    share code entered in the job system: ``job_id``, services.attribution.lead_from_code).
     """
     own_sk = f"LEAD#{lead['lead_id']}"
+    own_job = f"JOB#{lead['job_id']}" if lead.get("job_id") else None
     created = parse_iso(lead["created_at"])
     duplicates: list[dict[str, Any]] = []
     existing: list[dict[str, Any]] = []
@@ -71,6 +73,8 @@ def contact_findings(lead: Mapping[str, Any], matches: Mapping[str, Iterable[Map
         for item in items:
             sk = str(item["sk"])
             alike = {"look_alike": True} if item.get("look_alike") else {}
+            if sk == own_job:
+                continue
             if sk.startswith("JOB#"):
                 existing.append({"contact": kind, "job_id": sk.removeprefix("JOB#"), **alike})
             elif sk.startswith("REFERRER#") and sk == f"REFERRER#{lead.get('referrer_id')}":

@@ -42,6 +42,8 @@ T = TypeVar("T")
 
 SETTLED = frozenset({"completed", "paid"})
 UNDONE = frozenset({"refunded", "cancelled"})
+#: A disputed payment (a chargeback): the reward waits for a staff decision (``on_job_disputed``).
+DISPUTED = "disputed"
 BALANCE_ATTEMPTS = 30
 #: Most withdrawals one clawback puts on hold (each is two items of its transaction, at most 100).
 MAX_HOLDS = 40
@@ -132,6 +134,8 @@ def evaluate(facts: Facts, program: Program, *, currency: str, staff_accepted: b
     if staff_accepted:
         return Eligibility(Outcome.CREDIT)
     review: list[str] = ["currency_mismatch"] if mismatch and not reviewed else []
+    if DISPUTED in statuses:
+        review.append("job_disputed")
     if referral.get("hold_stage") == Stage.NOT_ELIGIBLE:
         return Eligibility(Outcome.NOT_ELIGIBLE, ("held_not_eligible",))
     if referral.get("hold_stage") == Stage.UNDER_REVIEW:
@@ -214,6 +218,8 @@ def on_change(repos: RewardRepos, old: dict[str, Any], new: dict[str, Any]) -> s
         flag_refund_excess(repos, old, new)
     if new.get("type") == "job" and became(frozenset({"refunded"}), old, new):
         return on_job_refunded(repos, new["job_id"])
+    if new.get("type") == "job" and became(frozenset({DISPUTED}), old, new):
+        return on_job_disputed(repos, new["job_id"])
     if new.get("type") == "job" and became(SETTLED, old, new) and new.get("lead_id"):
         return settle(repos, new["lead_id"])
     return None
@@ -280,6 +286,8 @@ def settle(repos: RewardRepos, lead_id: str, *, staff_accepted: bool = False) ->
         repos.referrals.hold(lead_id, Stage.UNDER_REVIEW, at=at)
         return str(result.outcome)
     credited = _credit(repos, facts, program, result.record(at, program.version))
+    if not credited and staff_accepted and facts.job is not None:
+        repos.rewards.resume_release(facts.job["job_id"])  # a dispute held it; staff decided it stands
     if facts.referral.get("hold_stage"):
         repos.referrals.release_hold(lead_id)
     repos.referrals.advance_stage(lead_id, Stage.REWARD_PENDING)
@@ -349,7 +357,7 @@ def release_due(repos: RewardRepos, *, at: str | None = None) -> int:
 def release(repos: RewardRepos, job_id: str, *, at: str) -> bool:
     """pending → available for one reward (once), net of any clawback still outstanding."""
     reward = repos.rewards.get(job_id)
-    if reward is None or reward["state"] != RewardState.PENDING:
+    if reward is None or reward["state"] != RewardState.PENDING or reward.get("release_held_at"):
         return False
     referrer_id, amount = reward["referrer_id"], int(reward["amount_cents"])
 
@@ -393,6 +401,26 @@ def on_job_refunded(repos: RewardRepos, job_id: str) -> str:
         return "already_undone"
     repos.referrals.hold(reward["lead_id"], Stage.NOT_ELIGIBLE, reason="job_refunded", at=at)
     return ("reversed" if state == RewardState.PENDING else "clawed_back") if done else "already_undone"
+
+
+def on_job_disputed(repos: RewardRepos, job_id: str) -> str:
+    """The job's payment is disputed (``job.disputed``): a pending reward leaves the release queue until
+    staff decide (an accept puts it back, ``settle``), a released one stays where it is (no money moves
+    on a dispute; a refund that follows claws it back), and the referral goes to the review queue with a
+    high ``refund_hold`` flag either way. A job not credited yet is settled: ``evaluate`` sends it to
+    review (``job_disputed``) instead of crediting it."""
+    reward = repos.rewards.get(job_id)
+    if reward is None:
+        job = repos.jobs.get(job_id) or {}
+        lead_id = job.get("linked_lead_id") or job.get("lead_id")
+        return settle(repos, str(lead_id)) if lead_id else "no_referral"
+    at = iso()
+    held = reward["state"] == RewardState.PENDING and repos.rewards.hold_release(job_id, at=at)
+    repos.referrals.raise_flag(reward["lead_id"], FlagType.REFUND_HOLD, Severity.HIGH,
+                               {"job_id": job_id, "reason": "job_disputed", "reward_state": reward["state"]},
+                               at=at)
+    repos.referrals.hold(reward["lead_id"], Stage.UNDER_REVIEW, at=at)
+    return "release_held" if held else "flagged"
 
 
 def _reverse(repos: RewardRepos, reward: dict[str, Any], at: str) -> bool:
