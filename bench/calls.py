@@ -46,6 +46,7 @@ from tests.support.portal import (
     preview_event,
     session_event,
 )
+from tests.support.providers import configure_providers, square_body, square_event
 from tests.support.stream_pump import StreamPump, batches, consumers
 
 Context = dict[str, Any]  # what a journey keeps between steps; ``ctx["stack"]`` is the moto stack
@@ -177,6 +178,14 @@ def _job(event_type: str) -> Callable[[Context], dict[str, Any]]:
         return signed_event(body)
     return build
 
+
+def _square(name: str, ctx: Context) -> dict[str, Any]:
+    """Square's sample with a fresh event id and order (one job per journey run)."""
+    body = square_body(name, event_id=str(uuid.uuid4()))
+    target = body["data"]["object"].get("invoice") or body["data"]["object"].get("refund") or {}
+    if "order_id" in target:
+        target["order_id"] = ctx.setdefault("square_order", f"ORDER{uuid.uuid4().hex[:12]}")
+    return square_event(body)
 
 
 def _quick_help_naming(ctx: Context) -> dict[str, Any]:
@@ -442,6 +451,15 @@ JOURNEYS: dict[str, list[Step]] = {
         Step("DELETE /admin/webhooks/{webhook_id}", "admin: disable the subscription", "StaffAdminFunction",
              lambda ctx: _admin("DELETE", f"/admin/webhooks/{ctx['webhook_id']}")),
     ],
+    # The job-system adapters (issue 20): each provider's documented payloads, signed as the provider signs.
+    "job systems": [
+        Step("POST /webhooks/square", "square: an invoice is paid", "SquareWebhookFunction",
+             lambda ctx: _square("invoice.payment_made", ctx)),
+        Step("POST /webhooks/square", "square: a refund completes", "SquareWebhookFunction",
+             lambda ctx: _square("refund.updated", ctx)),
+        Step("POST /webhooks/square", "square: an event the adapter does not use (ignored)", "SquareWebhookFunction",
+             lambda ctx: _square("customer.created", ctx)),
+    ],
     # The admin's staff management: Cognito calls (not counted here) plus one audit write each.
     "staff management": [
         Step("POST /admin/staff", "admin: invite a technician", "StaffAdminFunction",
@@ -565,6 +583,7 @@ def measure(rounds: int = 5) -> Measurements:
     out = Measurements([], {}, {})
     with pytest.MonkeyPatch.context() as mp, moto_stack(mp) as stack:
         configure_webhook_secrets(stack)
+        configure_providers(stack)
         create_session_secret()
         create_staff_pool(stack)
         pump = StreamPump(stack)

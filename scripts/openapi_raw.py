@@ -16,6 +16,8 @@ from pydantic import BaseModel
 from referral_core.bodies import FORM
 from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest
+from referral_core.models.providers import ProviderEventAnswer
+from referral_core.models.square import SquareEvent
 
 ERROR_REF: dict[str, str] = {"$ref": "#/components/schemas/ErrorResponse"}
 HTML_CONTENT: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
@@ -154,6 +156,30 @@ def job_webhook() -> dict[str, Any]:
     }}}
 
 
+def square_webhook() -> dict[str, Any]:
+    """``functions/square_webhook/``."""
+    return {"/webhooks/square": {"post": {
+        "summary": "Square event notification (invoice paid, refunds) as a job event",
+        "description": "Signed by Square: `x-square-hmacsha256-signature` = base64 HMAC-SHA256 of the notification "
+                       "URL + the raw body with the subscription's signature key. `invoice.payment_made` (invoice "
+                       "PAID) -> job.paid, `refund.created`/`refund.updated` (COMPLETED) -> job.refunded, on the "
+                       "job of the Square order id; anything else is answered 200 and ignored. Once per "
+                       "`event_id`. See docs/integrations/square.md.",
+        "parameters": [{"name": "x-square-hmacsha256-signature", "in": "header", "required": True,
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(SquareEvent)}}},
+        "responses": {
+            "200": {"description": "Recorded, a replay (`applied: false`), or ignored (`ignored` says why)",
+                    "content": {"application/json": {
+                        "schema": inline_schema(ProviderEventAnswer, mode="serialization")}}},
+            "400": error_doc("The body is not JSON"),
+            "401": error_doc("Missing or bad signature"),
+            "422": error_doc("An invalid field (named in error.fields)"),
+            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
+        },
+    }}}
+
+
 def staff_page() -> dict[str, Any]:
     """``functions/staff_page/``."""
     return {
@@ -179,5 +205,6 @@ PATHS: dict[str, Callable[[], dict[str, Any]]] = {
     "link_redirect": link_redirect,
     "capture_lead": capture_lead,
     "job_webhook": job_webhook,
+    "square_webhook": square_webhook,
     "staff_page": staff_page,
 }
