@@ -25,6 +25,9 @@ class Answer:
 
     status: int | None = None
     error: str | None = None
+    #: The answer's body (at most 64 KiB) and its ``Retry-After`` header, for the API clients that read them.
+    body: bytes = b""
+    retry_after: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -63,6 +66,12 @@ def _addresses(host: str, port: int) -> list[str]:
 
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout_s: float = 5.0,
          allow_private: bool = False) -> Answer:
+    return request("POST", url, body, headers, timeout_s=timeout_s, allow_private=allow_private)
+
+
+def request(method: str, url: str, body: bytes | None, headers: dict[str, str], *, timeout_s: float = 5.0,
+            allow_private: bool = False) -> Answer:
+    """One request, checked and pinned as :func:`post` is (a provider's API: GET a record, POST GraphQL)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     https = parts.scheme == "https"
@@ -79,10 +88,10 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout_s: float = 5
     connection = kind(host, port, addresses[0], timeout_s)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        connection.request("POST", path, body=body, headers=headers)
+        connection.request(method, path, body=body, headers=headers)
         answer = connection.getresponse()
-        answer.read(MAX_ANSWER_BYTES)
-        return Answer(status=answer.status)
+        return Answer(status=answer.status, body=answer.read(MAX_ANSWER_BYTES),
+                      retry_after=answer.getheader("Retry-After"))
     except TimeoutError:
         return Answer(error="timeout")
     except ConnectionRefusedError:
