@@ -46,7 +46,7 @@ from tests.support.portal import (
     preview_event,
     session_event,
 )
-from tests.support.providers import configure_providers, square_body, square_event
+from tests.support.providers import configure_providers, jobber_body, jobber_event, square_body, square_event
 from tests.support.stream_pump import StreamPump, batches, consumers
 
 Context = dict[str, Any]  # what a journey keeps between steps; ``ctx["stack"]`` is the moto stack
@@ -186,6 +186,11 @@ def _square(name: str, ctx: Context) -> dict[str, Any]:
     if "order_id" in target:
         target["order_id"] = ctx.setdefault("square_order", f"ORDER{uuid.uuid4().hex[:12]}")
     return square_event(body)
+
+
+def _jobber(name: str) -> dict[str, Any]:
+    """Jobber's sample at a fresh time (a new delivery, not a replay); the webhook only queues its ids."""
+    return jobber_event(jobber_body(name, occurredAt=f"2026-11-22T09:{uuid.uuid4().int % 60:02d}:00Z"))
 
 
 def _quick_help_naming(ctx: Context) -> dict[str, Any]:
@@ -459,6 +464,10 @@ JOURNEYS: dict[str, list[Step]] = {
              lambda ctx: _square("refund.updated", ctx)),
         Step("POST /webhooks/square", "square: an event the adapter does not use (ignored)", "SquareWebhookFunction",
              lambda ctx: _square("customer.created", ctx)),
+        Step("POST /webhooks/jobber", "jobber: an invoice changes (queued for the API read)", "JobberWebhookFunction",
+             lambda ctx: _jobber("INVOICE_UPDATE"), expect=202),
+        Step("POST /webhooks/jobber", "jobber: a topic the adapter does not use (ignored)", "JobberWebhookFunction",
+             lambda ctx: _jobber("CLIENT_CREATE")),
     ],
     # The admin's staff management: Cognito calls (not counted here) plus one audit write each.
     "staff management": [

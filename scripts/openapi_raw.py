@@ -14,7 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from referral_core.bodies import FORM
-from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse
+from referral_core.models.jobber import JobberWebhook
+from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse, ProviderWebhookResponse
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest
 from referral_core.models.providers import ProviderEventAnswer
 from referral_core.models.square import SquareEvent
@@ -180,6 +181,31 @@ def square_webhook() -> dict[str, Any]:
     }}}
 
 
+def jobber_webhook() -> dict[str, Any]:
+    """``functions/jobber_webhook/``."""
+    answer = {"application/json": {"schema": inline_schema(ProviderWebhookResponse, mode="serialization")}}
+    return {"/webhooks/jobber": {"post": {
+        "summary": "Jobber webhook (ids only): acknowledged, then read through Jobber's API from a queue",
+        "description": "Signed by Jobber: `X-Jobber-Hmac-SHA256` = base64 HMAC-SHA256 of the raw body with the "
+                       "app's OAuth client secret. An invoice or job topic is queued (202) and read through "
+                       "Jobber's GraphQL API with the account's OAuth token: a paid invoice -> job.paid, a "
+                       "completed job -> job.completed. Any other topic is answered 200 and ignored. Once per "
+                       "topic + itemId + occurredAt. See docs/integrations/jobber.md.",
+        "parameters": [{"name": "X-Jobber-Hmac-SHA256", "in": "header", "required": True,
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(JobberWebhook)}}},
+        "responses": {
+            "200": {"description": "A topic the adapter does not use: ignored (`ignored: true`)", "content": answer},
+            "202": {"description": "Queued: read through Jobber's API and recorded shortly (`ignored: false`)",
+                    "content": answer},
+            "400": error_doc("The body is not JSON"),
+            "401": error_doc("Missing or bad signature: nothing queued"),
+            "422": error_doc("An invalid field (named in error.fields)"),
+            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
+        },
+    }}}
+
+
 def staff_page() -> dict[str, Any]:
     """``functions/staff_page/``."""
     return {
@@ -206,5 +232,6 @@ PATHS: dict[str, Callable[[], dict[str, Any]]] = {
     "capture_lead": capture_lead,
     "job_webhook": job_webhook,
     "square_webhook": square_webhook,
+    "jobber_webhook": jobber_webhook,
     "staff_page": staff_page,
 }
