@@ -19,10 +19,11 @@ _._prepare
 _._process_record
 _._async_process_record
 _.raise_on_entire_batch_failure
-# Standard-library hooks: http.client's connect, urllib's redirect_request, http.server's do_POST and
-# log_message, a werkzeug Response's default_mimetype.
+# Standard-library hooks: http.client's connect, urllib's redirect_request, http.server's do_GET, do_POST
+# and log_message, a werkzeug Response's default_mimetype.
 _.connect
 _.redirect_request
+_.do_GET
 _.do_POST
 _.log_message
 _.default_mimetype

@@ -46,7 +46,16 @@ from tests.support.portal import (
     preview_event,
     session_event,
 )
-from tests.support.providers import configure_providers, jobber_body, jobber_event, square_body, square_event
+from tests.support.providers import (
+    configure_providers,
+    jobber_body,
+    jobber_event,
+    servicem8_sample,
+    square_body,
+    square_event,
+    xero_body,
+    xero_event,
+)
 from tests.support.stream_pump import StreamPump, batches, consumers
 
 Context = dict[str, Any]  # what a journey keeps between steps; ``ctx["stack"]`` is the moto stack
@@ -468,6 +477,16 @@ JOURNEYS: dict[str, list[Step]] = {
              lambda ctx: _jobber("INVOICE_UPDATE"), expect=202),
         Step("POST /webhooks/jobber", "jobber: a topic the adapter does not use (ignored)", "JobberWebhookFunction",
              lambda ctx: _jobber("CLIENT_CREATE")),
+        Step("POST /webhooks/servicem8", "servicem8: an invoice is paid (queued for the API read)",
+             "ServiceM8WebhookFunction", lambda ctx: servicem8_sample("job.invoice_paid"), expect=202),
+        Step("POST /webhooks/servicem8", "servicem8: the subscription check", "ServiceM8WebhookFunction",
+             lambda ctx: servicem8_sample("subscribe")),
+        # Xero's intent-to-receive check and a contact event: neither fetches anything (an invoice event
+        # calls Xero's API, which would leave the machine; tests/integration/test_xero_webhook.py has a fake).
+        Step("POST /webhooks/xero", "xero: the intent-to-receive check", "XeroWebhookFunction",
+             lambda ctx: xero_event(xero_body("intent_to_receive"))),
+        Step("POST /webhooks/xero", "xero: a contact event (ignored, not fetched)", "XeroWebhookFunction",
+             lambda ctx: xero_event(xero_body("contact.update"))),
     ],
     # The admin's staff management: Cognito calls (not counted here) plus one audit write each.
     "staff management": [

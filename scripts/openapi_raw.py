@@ -17,8 +17,9 @@ from referral_core.bodies import FORM
 from referral_core.models.jobber import JobberWebhook
 from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse, ProviderWebhookResponse
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest
-from referral_core.models.providers import ProviderEventAnswer
+from referral_core.models.servicem8 import ServiceM8Webhook
 from referral_core.models.square import SquareEvent
+from referral_core.models.xero import XeroWebhook
 
 ERROR_REF: dict[str, str] = {"$ref": "#/components/schemas/ErrorResponse"}
 HTML_CONTENT: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
@@ -170,11 +171,13 @@ def square_webhook() -> dict[str, Any]:
                         "schema": {"type": "string"}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(SquareEvent)}}},
         "responses": {
-            "200": {"description": "Recorded, a replay (`applied: false`), or ignored (`ignored` says why)",
+            "200": {"description": "Recorded, a replay (the first answer again), or ignored (`ignored: true`)",
                     "content": {"application/json": {
-                        "schema": inline_schema(ProviderEventAnswer, mode="serialization")}}},
+                        "schema": inline_schema(ProviderWebhookResponse, mode="serialization")}}},
             "400": error_doc("The body is not JSON"),
             "401": error_doc("Missing or bad signature"),
+            "409": error_doc("The first delivery of this event_id is still being processed (`in_progress`, "
+                             "Retry-After)"),
             "422": error_doc("An invalid field (named in error.fields)"),
             "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
         },
@@ -206,6 +209,57 @@ def jobber_webhook() -> dict[str, Any]:
     }}}
 
 
+def servicem8_webhook() -> dict[str, Any]:
+    """``functions/servicem8_webhook/``."""
+    answer = {"application/json": {"schema": inline_schema(ProviderWebhookResponse, mode="serialization")}}
+    return {"/webhooks/servicem8": {"post": {
+        "summary": "ServiceM8 event webhook (job uuids only): acknowledged, then read through its REST API",
+        "description": "ServiceM8 signs no webhook: the callback URL registered per account carries "
+                       "`?account=<account uuid>&token=<webhook token>`, checked in constant time. The "
+                       "subscription check (form post `mode=subscribe&challenge=...`) is answered with the "
+                       "challenge. `job.invoice_paid`, `job.completed` and `job.quote_accepted` are queued (202) and "
+                       "the job read with the account's OAuth token (job.paid, job.completed, job.quoted); other "
+                       "events are answered 200 and ignored. See docs/integrations/servicem8.md.",
+        "parameters": [{"name": "account", "in": "query", "required": True, "schema": {"type": "string"}},
+                       {"name": "token", "in": "query", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": inline_schema(ServiceM8Webhook)},
+            "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                "mode": {"type": "string", "enum": ["subscribe"]}, "challenge": {"type": "string"}}}}}},
+        "responses": {
+            "200": {"description": "An event the adapter does not use (`ignored: true`), or the subscription "
+                                   "check's challenge (text/plain)",
+                    "content": {**answer, "text/plain": {"schema": {"type": "string"}}}},
+            "202": {"description": "Queued: read through ServiceM8's API and recorded shortly", "content": answer},
+            "400": error_doc("The body is not JSON"),
+            "401": error_doc("Missing or wrong callback token: nothing queued"),
+            "422": error_doc("An invalid field (named in error.fields)"),
+            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
+        },
+    }}}
+
+
+def xero_webhook() -> dict[str, Any]:
+    """``functions/xero_webhook/``."""
+    return {"/webhooks/xero": {"post": {
+        "summary": "Xero webhook (invoices, credit notes) fetched and recorded as job events",
+        "description": "Signed by Xero: `x-xero-signature` = base64 HMAC-SHA256 of the raw body with the webhook key. "
+                       "A delivery without events is the intent-to-receive check. Each INVOICE event is fetched "
+                       "(status PAID -> job.paid), each CREDITNOTE allocated to an invoice is job.refunded; other "
+                       "events are ignored. See docs/integrations/xero.md.",
+        "parameters": [{"name": "x-xero-signature", "in": "header", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(XeroWebhook)}}},
+        "responses": {
+            "200": {"description": "Received, with an empty body (the intent-to-receive check included)"},
+            "400": error_doc("The body is not JSON"),
+            "401": {"description": "Missing or bad signature (the intent-to-receive check's wrong signature "
+                           "included), without a body as Xero requires"},
+            "422": error_doc("An invalid field (named in error.fields)"),
+            "503": error_doc("Xero's API did not answer in time: Xero delivers the events again"),
+        },
+    }}}
+
+
 def staff_page() -> dict[str, Any]:
     """``functions/staff_page/``."""
     return {
@@ -233,5 +287,7 @@ PATHS: dict[str, Callable[[], dict[str, Any]]] = {
     "job_webhook": job_webhook,
     "square_webhook": square_webhook,
     "jobber_webhook": jobber_webhook,
+    "servicem8_webhook": servicem8_webhook,
+    "xero_webhook": xero_webhook,
     "staff_page": staff_page,
 }

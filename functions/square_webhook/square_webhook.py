@@ -18,14 +18,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from referral_core import deps
 from referral_core.bodies import request_headers
 from referral_core.config import BaseSettings, read_settings
-from referral_core.dal.jobs import JobRepository
 from referral_core.dal.provider_secrets import ProviderSecret, strings, text
 from referral_core.errors import DomainError
 from referral_core.http_errors import json_payload, raw_routes
 from referral_core.observability import count, logger, publishes_metrics, tracer
 from referral_core.security_headers import secured
 from referral_core.services.providers import square
-from referral_core.services.providers.recording import record_provider_event
+from referral_core.services.providers.ingest import ProviderIngest
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -55,19 +54,23 @@ def fresh_keys() -> square.SquareKeys | None:
     return None if value is None else keys(value)
 
 
+@cache
+def ingest() -> ProviderIngest:
+    return ProviderIngest("square", deps.table(), deps.pepper, settings().default_phone_region)
+
+
 @tracer.capture_method
-def post_square_event(event: dict[str, Any]) -> dict[str, Any]:
+def post_square_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
     square.verify(request_headers(event), body, keys=keys(credentials().current()), refreshed=fresh_keys)
     notification = square.parse(body)
     logger.append_keys(provider="square", provider_event_id=notification.event_id)
     translated = square.translate(notification)
-    answer = record_provider_event(JobRepository(deps.table()), "square", translated.event_id, translated.type,
-                                   translated.job, ignored=translated.ignored, pepper=deps.pepper(),
-                                   phone_region=settings().default_phone_region)
-    count("ProviderEventsIgnored" if answer.ignored else "ProviderEventsReceived")
-    return json_payload(200, answer.model_dump(mode="json", exclude_none=True))
+    if translated.ignored:
+        logger.append_keys(ignored_because=translated.ignored)
+    answer = ingest().record(translated.event_id, notification.type, translated.event, context=context)
+    return json_payload(200, answer.model_dump(mode="json"))
 
 
 def count_rejection(exc: DomainError) -> None:
@@ -80,7 +83,7 @@ def count_rejection(exc: DomainError) -> None:
 @tracer.capture_lambda_handler
 @raw_routes(on_error=count_rejection)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return post_square_event(event)
+    return post_square_event(event, context)
 
 
 init_complete()

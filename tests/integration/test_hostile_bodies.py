@@ -49,7 +49,8 @@ def api(portal_stack: Stack) -> Caller:
 def test_every_json_route_is_covered():
     assert {"POST /leads", "POST /auth/magic-link", "POST /auth/session", "POST /me/withdrawals",
             "PUT /admin/program", "POST /webhooks/jobs", "POST /webhooks/square",
-            "POST /webhooks/jobber"} <= set(ROUTE_IDS)
+            "POST /webhooks/jobber", "POST /webhooks/xero",
+            "POST /webhooks/servicem8"} <= set(ROUTE_IDS)
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=ROUTE_IDS)

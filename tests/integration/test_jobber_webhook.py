@@ -10,6 +10,7 @@ import json
 import pytest
 
 from referral_core.hashing import email_hash, peppered_hash
+from referral_core.models.jobs import ProviderWebhookResponse
 from referral_core.services.providers import jobber
 from tests.support.aws import PEPPER, template
 from tests.support.events import json_body, load_event
@@ -95,6 +96,7 @@ def test_a_paid_invoice_is_acknowledged_queued_then_read_and_recorded_as_paid(we
     # Then it is answered at once without calling Jobber, and queued with ids only
     assert response["statusCode"] == 202, response["body"]
     assert json_body(response)["ignored"] is False
+    ProviderWebhookResponse.model_validate(json_body(response))  # the documented answer model
     assert api.seen == []
     bodies = queued_messages(webhook)
     assert [json.loads(b)["item_id"] for b in bodies] == [INVOICE]
@@ -228,6 +230,7 @@ def test_a_topic_the_adapter_does_not_use_is_200_and_ignored(webhook, api):
     response = webhook.invoke(JOBBER, sample("CLIENT_CREATE"))
     assert response["statusCode"] == 200
     assert json_body(response)["ignored"] is True
+    ProviderWebhookResponse.model_validate(json_body(response))
     assert queued_messages_empty(webhook)
     assert api.seen == []
 

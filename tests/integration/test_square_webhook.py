@@ -52,11 +52,13 @@ def test_the_documented_invoice_payment_is_a_paid_job_with_its_customer(webhook)
 
     # Then the order's job is paid with the invoice's completed amount and the recipient's contacts
     assert response["statusCode"] == 200, response["body"]
-    assert json_body(response) == {"event_id": "f1b3c8e2-7d2a-4b5e-9c3f-0a6d5e4b3c21", "job_id": ORDER,
-                                   "type": "job.paid", "applied": True}
+    assert json_body(response) == {"provider": "square", "event_id": "f1b3c8e2-7d2a-4b5e-9c3f-0a6d5e4b3c21",
+                                   "ignored": False, "job_id": ORDER, "type": "job.paid", "applied": True,
+                                   "statuses": ["paid"]}
     job = item(webhook, f"JOB#{ORDER}", "JOB")
     assert job["statuses"] == ["paid"]
     assert (job["amount_cents"], job["currency"], job["postcode"]) == (48000, "AUD", "3000")
+    assert job["referral_code"] == "K7QX3MZ"  # the invoice's "Referral code" custom field
     assert sorted(job["contact_hashes"]) == sorted([email_hash(PEPPER, "sam.customer@example.com"),
                                                     peppered_hash(PEPPER, "phone", "+61412345678")])
     event = item(webhook, f"JOB#{ORDER}", "EVENT#job.paid")
@@ -72,8 +74,8 @@ def test_a_completed_refund_refunds_the_same_order_and_a_pending_one_is_ignored(
 
     pending = webhook.invoke(SQUARE, sample("refund.created"))
     assert pending["statusCode"] == 200
-    assert json_body(pending) == {"event_id": "0f3a9d1e-2b4c-4f5a-8e7d-6c5b4a392817",
-                                  "ignored": "refund not completed", "applied": False}
+    assert json_body(pending) == {"provider": "square", "event_id": "0f3a9d1e-2b4c-4f5a-8e7d-6c5b4a392817",
+                                  "ignored": True, "job_id": None, "type": None, "applied": False, "statuses": []}
     assert webhook.items() == before
 
     completed = webhook.invoke(SQUARE, sample("refund.updated"))
@@ -83,20 +85,43 @@ def test_a_completed_refund_refunds_the_same_order_and_a_pending_one_is_ignored(
     assert job["refunded_cents"] == 12000
 
 
-def test_a_replayed_event_changes_nothing(webhook):
+def test_a_replayed_event_gets_the_first_answer_and_changes_nothing(webhook):
     first = webhook.invoke(SQUARE, sample("invoice.payment_made"))
     before = webhook.items()
     again = webhook.invoke(SQUARE, sample("invoice.payment_made"))
     assert json_body(first)["applied"] is True
-    assert again["statusCode"] == 200 and json_body(again)["applied"] is False
+    assert again["statusCode"] == 200 and json_body(again) == json_body(first)
     assert webhook.items() == before
+
+
+def test_another_event_for_an_already_paid_order_is_applied_false(webhook):
+    webhook.invoke(SQUARE, sample("invoice.payment_made"))
+    other = webhook.invoke(SQUARE, square_event(square_body("invoice.payment_made", event_id="evt-second")))
+    assert json_body(other)["applied"] is False and json_body(other)["statuses"] == ["paid"]
+
+
+def test_a_failure_while_recording_leaves_the_event_for_squares_retry(webhook, monkeypatch):
+    from referral_core.errors import Unavailable
+    from referral_core.services.providers import ingest
+
+    real = ingest.record_job_event
+
+    def busy(*args, **kwargs):
+        raise Unavailable("the table is busy")
+
+    monkeypatch.setattr(ingest, "record_job_event", busy)
+    assert webhook.invoke(SQUARE, sample("invoice.payment_made"))["statusCode"] == 503
+    assert webhook.items() == []  # not even the idempotency record: the retry is not a replay
+    monkeypatch.setattr(ingest, "record_job_event", real)
+    response = webhook.invoke(SQUARE, sample("invoice.payment_made"))
+    assert response["statusCode"] == 200 and json_body(response)["applied"] is True
 
 
 @pytest.mark.parametrize("name", ["customer.created"])
 def test_an_event_type_the_adapter_does_not_use_is_200_and_writes_nothing(webhook, name):
     response = webhook.invoke(SQUARE, sample(name))
     assert response["statusCode"] == 200
-    assert json_body(response)["ignored"] == "event type not used"
+    assert json_body(response)["ignored"] is True
     assert webhook.items() == []
 
 
@@ -104,7 +129,7 @@ def test_a_deposit_that_leaves_the_invoice_partially_paid_earns_nothing_yet(webh
     body = square_body("invoice.payment_made")
     body["data"]["object"]["invoice"]["status"] = "PARTIALLY_PAID"
     response = webhook.invoke(SQUARE, square_event(body))
-    assert json_body(response)["ignored"] == "invoice not fully paid"
+    assert json_body(response)["ignored"] is True
     assert webhook.items() == []
 
 
@@ -210,8 +235,8 @@ def test_a_redelivery_racing_the_first_finds_its_event_recorded(webhook, monkeyp
     assert json_body(webhook.invoke(SQUARE, sample("invoice.payment_made")))["applied"] is True
     monkeypatch.setattr(JobRepository, "load", lambda self, job_id: JobRecord(None, []))
 
-    # When that container records the same event, its write finds the event there
-    response = webhook.invoke(SQUARE, sample("invoice.payment_made"))
+    # When that container records another event of the same order and type, its write finds the event there
+    response = webhook.invoke(SQUARE, square_event(square_body("invoice.payment_made", event_id="evt-racing")))
 
     # Then it answers the recorded job, applied once
     assert response["statusCode"] == 200 and json_body(response)["applied"] is False

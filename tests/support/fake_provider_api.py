@@ -24,6 +24,11 @@ class Seen:
     headers: dict[str, str]
     body: bytes
 
+    @property
+    def route(self) -> str:
+        """The path without its query string (what answers are scripted by)."""
+        return self.path.split("?", 1)[0]
+
     def json(self) -> Any:
         return json.loads(self.body)
 
@@ -44,13 +49,13 @@ class FakeApi:
 
     def answer(self, request: Seen) -> Reply:
         self.seen.append(request)
-        if self.queued[request.path]:
-            return self.queued[request.path].popleft()
-        route = self.routes.get(request.path)
+        if self.queued[request.route]:
+            return self.queued[request.route].popleft()
+        route = self.routes.get(request.route)
         return route(request) if route else (404, {"error": "not found"}, {})
 
     def calls(self, path: str) -> list[Seen]:
-        return [s for s in self.seen if s.path == path]
+        return [s for s in self.seen if s.route == path]
 
 
 @contextmanager

@@ -77,3 +77,23 @@ def text(value: dict[str, Any], name: str, secret_id: str) -> str:
     if not isinstance(found, str) or not found:
         raise ConfigError(f'secret {secret_id} must hold "{name}": "..."')
     return found
+
+
+class TenantTokens:
+    """OAuth token pairs, one secret per connected organisation: ``{prefix}/{tenant_id}`` holding
+    ``{"access_token": ..., "refresh_token": ...}``. Kept per container, replaced by :meth:`store`."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix.rstrip("/")
+        self._secrets: dict[str, ProviderSecret] = {}
+        self._lock = threading.Lock()
+
+    def _secret(self, tenant_id: str) -> ProviderSecret:
+        with self._lock:
+            return self._secrets.setdefault(tenant_id, ProviderSecret(f"{self.prefix}/{tenant_id}"))
+
+    def tokens(self, tenant_id: str) -> dict[str, Any]:
+        return self._secret(tenant_id).current()
+
+    def store(self, tenant_id: str, tokens: dict[str, Any]) -> None:
+        self._secret(tenant_id).store(tokens)

@@ -24,15 +24,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from referral_core.dal.outbound_http import Answer
+from referral_core.dal.outbound_http import Reply
 from referral_core.dal.provider_secrets import ProviderSecret
 from referral_core.observability import logger
 
 #: ``send(method, url, body, headers)``: one HTTP request (``outbound_http.request`` in the functions).
-Send = Callable[[str, str, bytes | None, dict[str, str]], Answer]
+Send = Callable[[str, str, bytes | None, dict[str, str]], Reply]
 
 #: The longest a single wait may be (a Retry-After of minutes is left to the queue's own redelivery).
 MAX_WAIT_S = 10.0
+
+
+def ok(answer: Reply) -> bool:
+    return answer.status is not None and 200 <= answer.status < 300 and answer.error is None
 
 
 class ProviderApiError(Exception):
@@ -72,7 +76,7 @@ class OAuthApi:
         for attempt in range(self.attempts):
             token = str(self.tokens.current().get("access_token", ""))
             answer = self.send(method, url, raw, {**sent, "Authorization": f"Bearer {token}"})
-            if answer.ok:
+            if ok(answer):
                 try:
                     return json.loads(answer.body)
                 except ValueError:
@@ -83,7 +87,7 @@ class OAuthApi:
                 continue
             if answer.status == 404:
                 raise ProviderRecordGone(f"{self.provider} has no such record")
-            if answer.status == 429 or answer.status is None or answer.status >= 500:
+            if answer.status == 429 or answer.status is None or answer.status >= 500 or answer.error:
                 logger.warning("provider API retry", extra={"provider": self.provider, "status": answer.status,
                                                             "error": answer.error, "attempt": attempt + 1})
                 if attempt + 1 < self.attempts:
@@ -92,7 +96,7 @@ class OAuthApi:
             raise ProviderApiError(f"{self.provider} answered {answer.status}")
         raise ProviderApiError(f"{self.provider} did not answer usefully in {self.attempts} attempts")
 
-    def wait_s(self, attempt: int, answer: Answer) -> float:
+    def wait_s(self, attempt: int, answer: Reply) -> float:
         if answer.status == 429 and answer.retry_after:
             try:
                 return min(MAX_WAIT_S, max(0.0, float(answer.retry_after)))
@@ -108,7 +112,7 @@ class OAuthApi:
         answer = self.send("POST", self.client.token_url, form.encode(),
                            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
         try:
-            pair = json.loads(answer.body) if answer.ok else None
+            pair = json.loads(answer.body) if ok(answer) else None
         except ValueError:
             pair = None
         if not isinstance(pair, dict) or not isinstance(pair.get("access_token"), str):

@@ -32,8 +32,9 @@ from pydantic import ValidationError
 from referral_core.bodies import loads
 from referral_core.errors import InvalidInput, Unauthorized
 from referral_core.http_errors import validation_fields
-from referral_core.models.jobs import JobEventType
+from referral_core.models.jobs import JobEventType, JobWebhookEvent
 from referral_core.models.square import Invoice, Money, SquareEvent
+from referral_core.services.providers.translation import job_event
 
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 PAID_EVENTS = frozenset({"invoice.payment_made"})
@@ -87,6 +88,11 @@ class Translated:
     type: JobEventType | None = None
     job: dict[str, object] | None = None
     ignored: str | None = None
+
+    @property
+    def event(self) -> JobWebhookEvent | None:
+        """The job event (422 naming a translated field it refuses), or None when ignored."""
+        return None if self.type is None or self.job is None else job_event(self.type, self.job)
 
 
 def parse(body: bytes) -> SquareEvent:
