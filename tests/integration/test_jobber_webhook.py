@@ -280,3 +280,18 @@ def test_the_consumer_sample_event_records_the_paid_invoice(webhook, api):
     out = webhook.invoke(PROVIDER_EVENTS, load_event("process_provider_events/jobber-invoice-paid.json"))
     assert out == {"batchItemFailures": []}
     assert item(webhook, f"JOB#{JOB_ID}", "JOB")["statuses"] == ["paid"]
+
+
+def test_logs_carry_no_contact_details_or_tokens(webhook, api, capsys, caplog):
+    api.then(GRAPHQL, (401, {"message": "Unauthorized"}, {}))
+    api.routes[GRAPHQL] = graphql(PAID_INVOICE)
+    api.routes[TOKEN] = lambda request: (200, {"access_token": "access-2", "refresh_token": "refresh-2"}, {})
+    webhook.invoke(JOBBER, sample("INVOICE_UPDATE"))
+    assert process(webhook) == {"batchItemFailures": []}
+    out = capsys.readouterr()
+    # every record with its extra keys (caplog.text would show the messages only)
+    logged = out.out + out.err + json.dumps([vars(r) for r in caplog.records], default=str)
+    assert "provider event processed" in logged
+    for secret in ("sam.customer@", "other@example.com", "0412", "412345678", "access-1", "access-2", "refresh-",
+                   JOBBER_CLIENT_SECRET):
+        assert secret not in logged, secret

@@ -158,3 +158,17 @@ def test_a_body_that_is_not_servicem8s_shape_is_refused(webhook):
     response = webhook.invoke(SERVICEM8, servicem8_event(json.dumps({"event": "job.completed", "entry": []})))
     assert response["statusCode"] == 422
     assert "entry" in json_body(response)["error"]["fields"]
+
+
+def test_logs_carry_no_contact_details_or_tokens(webhook, api, capsys, caplog):
+    api.then(JOB_PATH, (401, {"message": "expired"}, {}))
+    api.routes[TOKEN] = lambda request: (200, {"access_token": "access-2", "refresh_token": "refresh-2"}, {})
+    webhook.invoke(SERVICEM8, servicem8_sample("job.invoice_paid"))
+    assert process(webhook) == {"batchItemFailures": []}
+    out = capsys.readouterr()
+    # every record with its extra keys (caplog.text would show the messages only)
+    logged = out.out + out.err + json.dumps([vars(r) for r in caplog.records], default=str)
+    assert "provider event processed" in logged
+    for secret in ("sam.customer@", "accounts@example.com", "0412", "Example Street", "access-1", "access-2",
+                   "refresh-", SERVICEM8_CLIENT_SECRET, "servicem8-webhook-token"):
+        assert secret not in logged, secret
