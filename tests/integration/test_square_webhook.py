@@ -240,3 +240,14 @@ def test_a_redelivery_racing_the_first_finds_its_event_recorded(webhook, monkeyp
 
     # Then it answers the recorded job, applied once
     assert response["statusCode"] == 200 and json_body(response)["applied"] is False
+
+
+def test_logs_never_carry_the_customer_s_contact_details(webhook, capsys, caplog):
+    webhook.invoke(SQUARE, sample("invoice.payment_made"))
+    webhook.invoke(SQUARE, sample("customer.created"))
+    webhook.invoke(SQUARE, square_event(square_body("invoice.payment_made"), key="wrong-key"))
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err + caplog.text
+    assert "provider event recorded" in logs and "provider event ignored" in logs
+    for secret in ("sam.customer", "+61412345678", "412345678", "Example Street"):
+        assert secret not in logs

@@ -235,3 +235,15 @@ def test_a_redelivery_racing_the_first_finds_its_event_recorded(webhook, fake, m
     body["events"][0]["eventDateUtc"] = "2026-11-22T10:05:00.000"  # a later update of the same invoice
     assert webhook.invoke(XERO, xero_event(body))["statusCode"] == 200
     assert item(webhook, f"JOB#{XERO_INVOICE}", "JOB")["statuses"] == ["paid"]
+
+
+def test_logs_never_carry_the_customer_s_contact_details_or_tokens(webhook, fake, capsys, caplog):
+    fake.access_token = "access-expired"  # a refresh too
+    webhook.invoke(XERO, sample("invoice.update"))
+    webhook.invoke(XERO, sample("contact.update"))
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err + caplog.text
+    assert "provider event recorded" in logs and "xero event ignored" in logs
+    for secret in ("sam.customer", "Example Street", "access-1", "refresh-1", "access-2", "refresh-2",
+                   "client-secret"):
+        assert secret not in logs
