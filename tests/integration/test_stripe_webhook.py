@@ -261,3 +261,53 @@ def test_both_answers_are_the_documented_model(webhook):
         answer = ok(post_stripe(webhook, stripe_body(sample)))
         assert set(answer) == set(schema["properties"]) and set(schema.get("required", ())) <= set(answer)
         assert ProviderWebhookResponse.model_validate(answer).model_dump(mode="json") == answer
+
+
+# -- concurrency and failures --------------------------------------------------------------------------
+def test_fifty_concurrent_deliveries_of_one_event_have_one_effect(webhook):
+    from tests.support.jobs import invoke_concurrently
+
+    event = signed(stripe_body("invoice.paid"))
+    responses = invoke_concurrently(webhook, STRIPE, [event] * 50)
+    codes = {r["statusCode"] for r in responses}
+    assert codes <= {200, 409} and 200 in codes, codes
+    assert all(json_body(r)["error"]["code"] == "in_progress" for r in responses if r["statusCode"] == 409)
+    assert job(webhook, "J-2001")["statuses"] == ["completed", "paid"]
+
+
+def test_concurrent_events_of_one_job_make_one_state(webhook):
+    from tests.support.jobs import invoke_concurrently
+
+    events = [signed(stripe_body(sample, id=f"evt_{sample}_{n}"))
+              for n in range(12) for sample in ("invoice.paid", "charge.dispute.created")]
+    responses = invoke_concurrently(webhook, STRIPE, events)
+    assert [json_body(r) for r in responses if r["statusCode"] != 200] == []
+    assert job(webhook, "J-2001")["statuses"] == ["completed", "disputed", "paid"]
+
+
+def test_a_failure_while_recording_is_503_and_stripes_retry_records_it_once(webhook, monkeypatch):
+    from referral_core.errors import Unavailable
+    from referral_core.services.providers import ingest
+
+    real = ingest.record_job_event
+    calls = []
+
+    def busy_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise Unavailable("the table is busy", retry_after=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "record_job_event", busy_once)
+    first = post_stripe(webhook, stripe_body("invoice.paid"))
+    assert first["statusCode"] == 503, first["body"]
+    assert ok(post_stripe(webhook, stripe_body("invoice.paid")))["applied"] is True
+    assert job(webhook, "J-2001")["version"] == 2  # paid and completed, each once
+
+
+def test_a_replay_is_answered_when_the_store_must_read_the_first_record_back(webhook, monkeypatch):
+    # DynamoDB returns the existing record with a failed condition (ALL_OLD); without it, Powertools
+    # reads it back (GetItem): the answer is the same
+    first = ok(post_stripe(webhook, stripe_body("invoice.paid")))
+    monkeypatch.setattr(webhook.function(STRIPE).ingest().once.store, "return_value_on_condition", {})
+    assert ok(post_stripe(webhook, stripe_body("invoice.paid"))) == first
