@@ -57,6 +57,8 @@ from tests.support.providers import (
     xero_event,
 )
 from tests.support.stream_pump import StreamPump, batches, consumers
+from tests.support.stripe_events import configure_stripe_secrets, stripe_body
+from tests.support.stripe_events import signed as stripe_signed
 
 Context = dict[str, Any]  # what a journey keeps between steps; ``ctx["stack"]`` is the moto stack
 #: Rounds of consumers' own writes delivered after a request (a staff accept, the credit, its stage change).
@@ -200,6 +202,16 @@ def _square(name: str, ctx: Context) -> dict[str, Any]:
 def _jobber(name: str) -> dict[str, Any]:
     """Jobber's sample at a fresh time (a new delivery, not a replay); the webhook only queues its ids."""
     return jobber_event(jobber_body(name, occurredAt=f"2026-11-22T09:{uuid.uuid4().int % 60:02d}:00Z"))
+
+
+def _stripe(sample: str) -> Callable[[Context], dict[str, Any]]:
+    """A Stripe event for the journey's job (its own event id each run: a replay would answer from the
+    idempotency record), signed as Stripe signs it."""
+    def build(ctx: Context) -> dict[str, Any]:
+        body = stripe_body(sample, id=f"evt_{uuid.uuid4().hex[:24]}",
+                           object={"metadata": {"job_id": ctx["job_id"], "lead_id": ctx["lead_id"]}})
+        return stripe_signed(body)
+    return build
 
 
 def _quick_help_naming(ctx: Context) -> dict[str, Any]:
@@ -433,6 +445,8 @@ JOURNEYS: dict[str, list[Step]] = {
         Step("POST /webhooks/jobs", "referral: job created", "JobWebhookFunction", _job("job.created")),
         Step("POST /webhooks/jobs", "referral: job completed", "JobWebhookFunction", _job("job.completed")),
         Step("POST /webhooks/jobs", "referral: job paid", "JobWebhookFunction", _job("job.paid")),
+        Step("POST /webhooks/stripe", "referral: Stripe invoice paid (the same job)", "StripeWebhookFunction",
+             _stripe("invoice.paid")),
         Step("GET /policy", "privacy policy", "CaptureLeadFunction",
              lambda ctx: load_event("capture_lead/get_policy.json")),
     ],
@@ -612,6 +626,7 @@ def measure(rounds: int = 5) -> Measurements:
     with pytest.MonkeyPatch.context() as mp, moto_stack(mp) as stack:
         configure_webhook_secrets(stack)
         configure_providers(stack)
+        configure_stripe_secrets(stack)
         create_session_secret()
         create_staff_pool(stack)
         pump = StreamPump(stack)

@@ -158,6 +158,42 @@ def job_webhook() -> dict[str, Any]:
     }}}
 
 
+#: What the Stripe adapter reads of an event (Stripe's own schema: https://docs.stripe.com/api/events/object).
+_STRIPE_EVENT_SCHEMA = {
+    "type": "object", "required": ["id", "type", "data"],
+    "properties": {"id": {"type": "string", "maxLength": 255, "examples": ["evt_1MtHbFLkdIwHu7ixGtb1nWfE"]},
+                   "type": {"type": "string", "maxLength": 255, "examples": ["invoice.paid"]},
+                   "created": {"type": "integer", "minimum": 0, "maximum": 9_999_999_999,
+                               "description": "unix seconds: the job event's occurred_at"},
+                   "data": {"type": "object", "required": ["object"],
+                            "properties": {"object": {"type": "object", "description":
+                                                      "the invoice, checkout.session, charge or dispute"}}}},
+}
+
+
+def stripe_webhook() -> dict[str, Any]:
+    """``functions/stripe_webhook/``."""
+    return {"/webhooks/stripe": {"post": {
+        "summary": "Stripe's events (invoice.paid, checkout.session.completed, charge.refunded, …)",
+        "description": "Signed by Stripe: `Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of {t}.{body}>` "
+                       "(several v1 while a secret is rolled); timestamp within 300 s. Once per Stripe "
+                       "event id: a redelivery gets the first answer. See docs/integrations/stripe.md.",
+        "parameters": [{"name": "Stripe-Signature", "in": "header", "required": True,
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _STRIPE_EVENT_SCHEMA}}},
+        "responses": {
+            "200": {"description": "Recorded as a job event, or ignored (`ignored: true`: says nothing about a job)",
+                    "content": {"application/json": {
+                        "schema": inline_schema(ProviderWebhookResponse, mode="serialization")}}},
+            "400": error_doc("The body is not JSON, or not a Stripe event"),
+            "401": error_doc("Missing or bad Stripe-Signature, or timestamp more than 300 s old"),
+            "409": error_doc("This event id is still being processed (`in_progress`, Retry-After)"),
+            "422": error_doc("A field the job event refuses (named in error.fields)"),
+            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
+        },
+    }}}
+
+
 def square_webhook() -> dict[str, Any]:
     """``functions/square_webhook/``."""
     return {"/webhooks/square": {"post": {
@@ -285,6 +321,7 @@ PATHS: dict[str, Callable[[], dict[str, Any]]] = {
     "link_redirect": link_redirect,
     "capture_lead": capture_lead,
     "job_webhook": job_webhook,
+    "stripe_webhook": stripe_webhook,
     "square_webhook": square_webhook,
     "jobber_webhook": jobber_webhook,
     "servicem8_webhook": servicem8_webhook,
