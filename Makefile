@@ -22,7 +22,8 @@ BUILD_PATH := $(if $(PY313_PREFIX),$(PY313_PREFIX)/bin:,)$(PATH)
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements-dev.txt shared/requirements.txt functions/api_docs/requirements.txt
+$(VENV)/.installed: requirements-dev.txt shared/requirements.txt functions/api_docs/requirements.txt \
+    functions/stripe_webhook/requirements.txt layers/payout_crypto/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt

@@ -60,3 +60,5 @@ _.exitstatus
 _.no_scan
 # The fixture template's handler (tests/local/fixtures/template.yaml names it).
 _.record_all
+# http.server dispatches on do_<METHOD> (tests/support/fake_provider_api.py).
+_.do_GET

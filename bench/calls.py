@@ -47,8 +47,19 @@ from tests.support.portal import (
     preview_event,
     session_event,
 )
-from tests.support.providers import configure_providers, square_body, square_event, xero_body, xero_event
+from tests.support.providers import (
+    configure_providers,
+    jobber_body,
+    jobber_event,
+    servicem8_sample,
+    square_body,
+    square_event,
+    xero_body,
+    xero_event,
+)
 from tests.support.stream_pump import StreamPump, batches, consumers
+from tests.support.stripe_events import configure_stripe_secrets, stripe_body
+from tests.support.stripe_events import signed as stripe_signed
 
 Context = dict[str, Any]  # what a journey keeps between steps; ``ctx["stack"]`` is the moto stack
 #: Rounds of consumers' own writes delivered after a request (a staff accept, the credit, its stage change).
@@ -196,6 +207,21 @@ def _square(name: str, ctx: Context) -> dict[str, Any]:
     if "order_id" in target:
         target["order_id"] = ctx.setdefault("square_order", f"ORDER{uuid.uuid4().hex[:12]}")
     return square_event(body)
+
+
+def _jobber(name: str) -> dict[str, Any]:
+    """Jobber's sample at a fresh time (a new delivery, not a replay); the webhook only queues its ids."""
+    return jobber_event(jobber_body(name, occurredAt=f"2026-11-22T09:{uuid.uuid4().int % 60:02d}:00Z"))
+
+
+def _stripe(sample: str) -> Callable[[Context], dict[str, Any]]:
+    """A Stripe event for the journey's job (its own event id each run: a replay would answer from the
+    idempotency record), signed as Stripe signs it."""
+    def build(ctx: Context) -> dict[str, Any]:
+        body = stripe_body(sample, id=f"evt_{uuid.uuid4().hex[:24]}",
+                           object={"metadata": {"job_id": ctx["job_id"], "lead_id": ctx["lead_id"]}})
+        return stripe_signed(body)
+    return build
 
 
 def _quick_help_naming(ctx: Context) -> dict[str, Any]:
@@ -527,6 +553,8 @@ JOURNEYS: dict[str, list[Step]] = {
         Step("POST /webhooks/jobs", "referral: job created", "JobWebhookFunction", _job("job.created")),
         Step("POST /webhooks/jobs", "referral: job completed", "JobWebhookFunction", _job("job.completed")),
         Step("POST /webhooks/jobs", "referral: job paid", "JobWebhookFunction", _job("job.paid")),
+        Step("POST /webhooks/stripe", "referral: Stripe invoice paid (the same job)", "StripeWebhookFunction",
+             _stripe("invoice.paid")),
         Step("GET /policy", "privacy policy", "CaptureLeadFunction",
              lambda ctx: load_event("capture_lead/get_policy.json")),
     ],
@@ -568,6 +596,14 @@ JOURNEYS: dict[str, list[Step]] = {
              lambda ctx: _square("refund.updated", ctx)),
         Step("POST /webhooks/square", "square: an event the adapter does not use (ignored)", "SquareWebhookFunction",
              lambda ctx: _square("customer.created", ctx)),
+        Step("POST /webhooks/jobber", "jobber: an invoice changes (queued for the API read)", "JobberWebhookFunction",
+             lambda ctx: _jobber("INVOICE_UPDATE"), expect=202),
+        Step("POST /webhooks/jobber", "jobber: a topic the adapter does not use (ignored)", "JobberWebhookFunction",
+             lambda ctx: _jobber("CLIENT_CREATE")),
+        Step("POST /webhooks/servicem8", "servicem8: an invoice is paid (queued for the API read)",
+             "ServiceM8WebhookFunction", lambda ctx: servicem8_sample("job.invoice_paid"), expect=202),
+        Step("POST /webhooks/servicem8", "servicem8: the subscription check", "ServiceM8WebhookFunction",
+             lambda ctx: servicem8_sample("subscribe")),
         # Xero's intent-to-receive check and a contact event: neither fetches anything (an invoice event
         # calls Xero's API, which would leave the machine; tests/integration/test_xero_webhook.py has a fake).
         Step("POST /webhooks/xero", "xero: the intent-to-receive check", "XeroWebhookFunction",
@@ -699,6 +735,7 @@ def measure(rounds: int = 5) -> Measurements:
     with pytest.MonkeyPatch.context() as mp, moto_stack(mp) as stack:
         configure_webhook_secrets(stack)
         configure_providers(stack)
+        configure_stripe_secrets(stack)
         create_session_secret()
         create_staff_pool(stack)
         pump = StreamPump(stack)

@@ -65,9 +65,11 @@ print(json.dumps({{"floor": c1 - c0, "import": c2 - c1, "aws": "referral_core.da
 
 
 def _pinned_requirements() -> str:
-    """The layer's requirements and the runtime's boto3, each at the version this venv has (and tests)."""
+    """The layer's requirements, the functions' own (e.g. the Stripe library: in that function's package
+    only, never imported by the others) and the runtime's boto3, each at the version this venv has."""
     names = ["boto3"]
-    for line in (ROOT / "shared" / "requirements.txt").read_text().splitlines():
+    files = [ROOT / "shared" / "requirements.txt", *sorted((ROOT / "functions").glob("*/requirements.txt"))]
+    for line in (line for path in files for line in path.read_text().splitlines()):
         requirement = line.split("#", 1)[0].strip()
         if requirement:
             names.append(requirement)

@@ -14,8 +14,10 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from referral_core.bodies import FORM
+from referral_core.models.jobber import JobberWebhook
 from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse, ProviderWebhookResponse
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest
+from referral_core.models.servicem8 import ServiceM8Webhook
 from referral_core.models.square import SquareEvent
 from referral_core.models.xero import XeroWebhook
 
@@ -156,6 +158,42 @@ def job_webhook() -> dict[str, Any]:
     }}}
 
 
+#: What the Stripe adapter reads of an event (Stripe's own schema: https://docs.stripe.com/api/events/object).
+_STRIPE_EVENT_SCHEMA = {
+    "type": "object", "required": ["id", "type", "data"],
+    "properties": {"id": {"type": "string", "maxLength": 255, "examples": ["evt_1MtHbFLkdIwHu7ixGtb1nWfE"]},
+                   "type": {"type": "string", "maxLength": 255, "examples": ["invoice.paid"]},
+                   "created": {"type": "integer", "minimum": 0, "maximum": 9_999_999_999,
+                               "description": "unix seconds: the job event's occurred_at"},
+                   "data": {"type": "object", "required": ["object"],
+                            "properties": {"object": {"type": "object", "description":
+                                                      "the invoice, checkout.session, charge or dispute"}}}},
+}
+
+
+def stripe_webhook() -> dict[str, Any]:
+    """``functions/stripe_webhook/``."""
+    return {"/webhooks/stripe": {"post": {
+        "summary": "Stripe's events (invoice.paid, checkout.session.completed, charge.refunded, …)",
+        "description": "Signed by Stripe: `Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of {t}.{body}>` "
+                       "(several v1 while a secret is rolled); timestamp within 300 s. Once per Stripe "
+                       "event id: a redelivery gets the first answer. See docs/integrations/stripe.md.",
+        "parameters": [{"name": "Stripe-Signature", "in": "header", "required": True,
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _STRIPE_EVENT_SCHEMA}}},
+        "responses": {
+            "200": {"description": "Recorded as a job event, or ignored (`ignored: true`: says nothing about a job)",
+                    "content": {"application/json": {
+                        "schema": inline_schema(ProviderWebhookResponse, mode="serialization")}}},
+            "400": error_doc("The body is not JSON, or not a Stripe event"),
+            "401": error_doc("Missing or bad Stripe-Signature, or timestamp more than 300 s old"),
+            "409": error_doc("This event id is still being processed (`in_progress`, Retry-After)"),
+            "422": error_doc("A field the job event refuses (named in error.fields)"),
+            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
+        },
+    }}}
+
+
 def square_webhook() -> dict[str, Any]:
     """``functions/square_webhook/``."""
     return {"/webhooks/square": {"post": {
@@ -176,6 +214,61 @@ def square_webhook() -> dict[str, Any]:
             "401": error_doc("Missing or bad signature"),
             "409": error_doc("The first delivery of this event_id is still being processed (`in_progress`, "
                              "Retry-After)"),
+            "422": error_doc("An invalid field (named in error.fields)"),
+            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
+        },
+    }}}
+
+
+def jobber_webhook() -> dict[str, Any]:
+    """``functions/jobber_webhook/``."""
+    answer = {"application/json": {"schema": inline_schema(ProviderWebhookResponse, mode="serialization")}}
+    return {"/webhooks/jobber": {"post": {
+        "summary": "Jobber webhook (ids only): acknowledged, then read through Jobber's API from a queue",
+        "description": "Signed by Jobber: `X-Jobber-Hmac-SHA256` = base64 HMAC-SHA256 of the raw body with the "
+                       "app's OAuth client secret. An invoice or job topic is queued (202) and read through "
+                       "Jobber's GraphQL API with the account's OAuth token: a paid invoice -> job.paid, a "
+                       "completed job -> job.completed. Any other topic is answered 200 and ignored. Once per "
+                       "topic + itemId + occurredAt. See docs/integrations/jobber.md.",
+        "parameters": [{"name": "X-Jobber-Hmac-SHA256", "in": "header", "required": True,
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(JobberWebhook)}}},
+        "responses": {
+            "200": {"description": "A topic the adapter does not use: ignored (`ignored: true`)", "content": answer},
+            "202": {"description": "Queued: read through Jobber's API and recorded shortly (`ignored: false`)",
+                    "content": answer},
+            "400": error_doc("The body is not JSON"),
+            "401": error_doc("Missing or bad signature: nothing queued"),
+            "422": error_doc("An invalid field (named in error.fields)"),
+            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
+        },
+    }}}
+
+
+def servicem8_webhook() -> dict[str, Any]:
+    """``functions/servicem8_webhook/``."""
+    answer = {"application/json": {"schema": inline_schema(ProviderWebhookResponse, mode="serialization")}}
+    return {"/webhooks/servicem8": {"post": {
+        "summary": "ServiceM8 event webhook (job uuids only): acknowledged, then read through its REST API",
+        "description": "ServiceM8 signs no webhook: the callback URL registered per account carries "
+                       "`?account=<account uuid>&token=<webhook token>`, checked in constant time. The "
+                       "subscription check (form post `mode=subscribe&challenge=...`) is answered with the "
+                       "challenge. `job.invoice_paid`, `job.completed` and `job.quote_accepted` are queued (202) and "
+                       "the job read with the account's OAuth token (job.paid, job.completed, job.quoted); other "
+                       "events are answered 200 and ignored. See docs/integrations/servicem8.md.",
+        "parameters": [{"name": "account", "in": "query", "required": True, "schema": {"type": "string"}},
+                       {"name": "token", "in": "query", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": inline_schema(ServiceM8Webhook)},
+            "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+                "mode": {"type": "string", "enum": ["subscribe"]}, "challenge": {"type": "string"}}}}}},
+        "responses": {
+            "200": {"description": "An event the adapter does not use (`ignored: true`), or the subscription "
+                                   "check's challenge (text/plain)",
+                    "content": {**answer, "text/plain": {"schema": {"type": "string"}}}},
+            "202": {"description": "Queued: read through ServiceM8's API and recorded shortly", "content": answer},
+            "400": error_doc("The body is not JSON"),
+            "401": error_doc("Missing or wrong callback token: nothing queued"),
             "422": error_doc("An invalid field (named in error.fields)"),
             "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
         },
@@ -228,7 +321,10 @@ PATHS: dict[str, Callable[[], dict[str, Any]]] = {
     "link_redirect": link_redirect,
     "capture_lead": capture_lead,
     "job_webhook": job_webhook,
+    "stripe_webhook": stripe_webhook,
     "square_webhook": square_webhook,
+    "jobber_webhook": jobber_webhook,
+    "servicem8_webhook": servicem8_webhook,
     "xero_webhook": xero_webhook,
     "staff_page": staff_page,
 }

@@ -19,6 +19,7 @@ from tests.support.jobs import WEBHOOK, configure_webhook_secrets, job_body, sig
 from tests.support.portal import create_referrer, sign_in
 from tests.support.providers import configure_providers
 from tests.support.routes import SPEC, Caller, json_operations, request_schema
+from tests.support.stripe_events import configure_stripe_secrets
 
 pytestmark = pytest.mark.integration
 
@@ -42,6 +43,7 @@ HOSTILE = {
 def api(portal_stack: Stack) -> Caller:
     configure_webhook_secrets(portal_stack)
     configure_providers(portal_stack)
+    configure_stripe_secrets(portal_stack)
     referrer = create_referrer(portal_stack)
     return Caller(portal_stack, sign_in(portal_stack, referrer["email"]))
 
@@ -49,7 +51,8 @@ def api(portal_stack: Stack) -> Caller:
 def test_every_json_route_is_covered():
     assert {"POST /leads", "POST /auth/magic-link", "POST /auth/session", "POST /me/withdrawals",
             "PUT /admin/program", "POST /webhooks/jobs", "POST /webhooks/square",
-            "POST /webhooks/xero"} <= set(ROUTE_IDS)
+            "POST /webhooks/jobber", "POST /webhooks/xero",
+            "POST /webhooks/servicem8", "POST /webhooks/stripe"} <= set(ROUTE_IDS)
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=ROUTE_IDS)

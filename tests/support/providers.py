@@ -65,6 +65,8 @@ def square_event(body: dict[str, Any] | str | bytes, *, key: str = SQUARE_KEY, u
 def configure_providers(stack: Stack) -> None:
     """Every adapter's credentials, so that a signed delivery reaches its body."""
     configure_square(stack)
+    configure_jobber(stack)
+    configure_servicem8(stack)
     configure_xero(stack)
 
 
@@ -72,9 +74,81 @@ def signed_provider_event(function: str, raw: str) -> dict[str, Any] | None:
     """A delivery of ``raw`` signed for the provider route ``function`` serves (None: not a provider)."""
     if function == SQUARE:
         return square_event(raw)
+    if function == JOBBER:
+        return jobber_event(raw)
+    if function == SERVICEM8:
+        return servicem8_event(raw)
     if function == XERO:
         return xero_event(raw)
     return None
+
+
+# ---------------------------------------------------------------- Jobber (id-only: webhook, queue, API)
+JOBBER = "JobberWebhookFunction"
+PROVIDER_EVENTS = "ProcessProviderEventsFunction"
+JOBBER_CLIENT_ID = "jobber-client-id"
+JOBBER_CLIENT_SECRET = "jobber-client-secret-0123456789"
+#: gid://Jobber/Account/12345, as the samples in events/jobber/ carry it.
+JOBBER_ACCOUNT = "Z2lkOi8vSm9iYmVyL0FjY291bnQvMTIzNDU="
+
+
+def configure_jobber(stack: Stack, *, secret: str = JOBBER_CLIENT_SECRET) -> str:
+    return put_secret(stack, JOBBER, "JOBBER_SECRET_ARN", {"client_id": JOBBER_CLIENT_ID, "client_secret": secret})
+
+
+def jobber_tokens_name(account: str = JOBBER_ACCOUNT) -> str:
+    return f"{template().functions[PROVIDER_EVENTS].env['JOBBER_TOKEN_PREFIX']}/{account}"
+
+
+def put_jobber_tokens(access: str, refresh: str, account: str = JOBBER_ACCOUNT) -> None:
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    value = json.dumps({"access_token": access, "refresh_token": refresh})
+    try:
+        sm.create_secret(Name=jobber_tokens_name(account), SecretString=value)
+    except sm.exceptions.ResourceExistsException:
+        sm.put_secret_value(SecretId=jobber_tokens_name(account), SecretString=value)
+
+
+def jobber_tokens(account: str = JOBBER_ACCOUNT) -> dict[str, Any]:
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    return dict(json.loads(sm.get_secret_value(SecretId=jobber_tokens_name(account))["SecretString"]))
+
+
+def jobber_signature(body: bytes, *, secret: str = JOBBER_CLIENT_SECRET) -> str:
+    """Jobber's documented signature, written out here independently of the adapter's code."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def jobber_body(name: str, **changes: Any) -> dict[str, Any]:
+    """The body of the sample events/jobber/<name>.json, with fields of its webHookEvent replaced."""
+    body: dict[str, Any] = json.loads(load_event(f"jobber/{name}.json")["body"])
+    body["data"]["webHookEvent"].update(changes)
+    return body
+
+
+def jobber_event(body: dict[str, Any] | str | bytes, *, secret: str = JOBBER_CLIENT_SECRET,
+                 signature: str | None = None) -> dict[str, Any]:
+    raw = body if isinstance(body, bytes) else (body if isinstance(body, str) else json.dumps(body)).encode()
+    headers = {"content-type": "application/json", "x-jobber-hmac-sha256":
+               signature if signature is not None else jobber_signature(raw, secret=secret)}
+    return http_event("POST", "/webhooks/jobber", raw_body=raw.decode(), headers=headers, user_agent="Jobber-Webhooks")
+
+
+def queued_messages(stack: Stack) -> list[str]:
+    """The provider event queue's visible messages' bodies, removed from it (as the event source mapping does)."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = stack.env["PROVIDER_QUEUE_URL"]
+    out = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    for message in out:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return [m["Body"] for m in out]
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    return {"Records": [{"messageId": f"m-{i}", "receiptHandle": f"r-{i}", "body": body, "attributes": {},
+                         "messageAttributes": {}, "eventSource": "aws:sqs",
+                         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:provider-events"}
+                        for i, body in enumerate(bodies)]}
 
 
 # -- Xero -------------------------------------------------------------------------------------------------
@@ -218,3 +292,54 @@ class FakeXero:
 def xero_resources() -> dict[str, Any]:
     return {f"/api.xro/2.0/Invoices/{XERO_INVOICE}": load_event("xero/api/invoice.paid.json"),
             f"/api.xro/2.0/CreditNotes/{XERO_NOTE}": load_event("xero/api/creditnote.allocated.json")}
+
+
+# ---------------------------------------------------------------- ServiceM8 (id-only, unsigned: a callback token)
+SERVICEM8 = "ServiceM8WebhookFunction"
+SERVICEM8_TOKEN = "servicem8-webhook-token-0123456789abcdef"
+SERVICEM8_CLIENT_ID = "servicem8-client-id"
+SERVICEM8_CLIENT_SECRET = "servicem8-client-secret"
+#: The account uuid the samples in events/servicem8/ name in their callback URL.
+SERVICEM8_ACCOUNT = "3f1c9a2e-7b4d-4e8a-9c6f-0d2e1b3a4c5d"
+
+
+def configure_servicem8(stack: Stack) -> str:
+    return put_secret(stack, SERVICEM8, "SERVICEM8_SECRET_ARN",
+                      {"client_id": SERVICEM8_CLIENT_ID, "client_secret": SERVICEM8_CLIENT_SECRET,
+                       "webhook_token": SERVICEM8_TOKEN})
+
+
+def servicem8_tokens_name(account: str = SERVICEM8_ACCOUNT) -> str:
+    return f"{template().functions[PROVIDER_EVENTS].env['SERVICEM8_TOKEN_PREFIX']}/{account}"
+
+
+def put_servicem8_tokens(access: str, refresh: str, account: str = SERVICEM8_ACCOUNT) -> None:
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    value = json.dumps({"access_token": access, "refresh_token": refresh})
+    try:
+        sm.create_secret(Name=servicem8_tokens_name(account), SecretString=value)
+    except sm.exceptions.ResourceExistsException:
+        sm.put_secret_value(SecretId=servicem8_tokens_name(account), SecretString=value)
+
+
+def servicem8_tokens(account: str = SERVICEM8_ACCOUNT) -> dict[str, Any]:
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    return dict(json.loads(sm.get_secret_value(SecretId=servicem8_tokens_name(account))["SecretString"]))
+
+
+def servicem8_sample(name: str, *, token: str | None = SERVICEM8_TOKEN) -> dict[str, Any]:
+    """events/servicem8/<name>.json with the test deployment's callback token (None: no token at all)."""
+    event = load_event(f"servicem8/{name}.json")
+    query = dict(event["queryStringParameters"])
+    if token is None:
+        query.pop("token")
+    else:
+        query["token"] = token
+    event["queryStringParameters"] = query
+    event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    return event
+
+
+def servicem8_event(raw: str, *, token: str = SERVICEM8_TOKEN) -> dict[str, Any]:
+    return http_event("POST", "/webhooks/servicem8", raw_body=raw, headers={"content-type": "application/json"},
+                      query={"account": SERVICEM8_ACCOUNT, "token": token}, user_agent="ServiceM8-Webhooks")

@@ -17,6 +17,8 @@ from tests.support.aws import Stack, template
 from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, http_event
 from tests.support.jobs import WEBHOOK, signed_event
 from tests.support.providers import signed_provider_event
+from tests.support.stripe_events import STRIPE
+from tests.support.stripe_events import signed as stripe_signed
 
 SPEC: dict[str, Any] = json.loads(openapi.OUTPUT.read_text())
 
@@ -70,6 +72,8 @@ class Caller:
         provider = signed_provider_event(route.function_id, text)
         if route.function_id == WEBHOOK:
             event = signed_event(text)
+        elif route.function_id == STRIPE:
+            event = stripe_signed(text)
         elif provider is not None:
             event = provider
         else:

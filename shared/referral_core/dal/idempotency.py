@@ -38,9 +38,9 @@ class Once:
                  expires_after_seconds: int) -> None:
         self.config = IdempotencyConfig(event_key_jmespath=key, expires_after_seconds=expires_after_seconds,
                                         raise_on_no_idempotency_key=True)
+        self.store = persistence_layer(table_name)
         self._once: Callable[..., dict[str, Any]] = idempotent_function(
-            data_keyword_argument="delivery", config=self.config,
-            persistence_store=persistence_layer(table_name))(fn)
+            data_keyword_argument="delivery", config=self.config, persistence_store=self.store)(fn)
 
     def __call__(self, delivery: dict[str, Any]) -> dict[str, Any]:
         try:

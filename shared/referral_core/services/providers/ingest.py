@@ -1,6 +1,6 @@
 """The one way a provider's event becomes a job event: translated by its adapter, recorded once.
 
-An adapter (``stripe.py``, ``square.py``…) checks the provider's signature and translates its event into
+An adapter (``stripe_events.py``, ``square.py``…) checks the provider's signature and translates its event into
 a :class:`JobWebhookEvent`, or into None for an event that says nothing about a job (answered 2xx and
 ignored, so the provider does not retry it). :class:`ProviderIngest` then records it once per provider
 event id (Powertools Idempotency on the table: a redelivery gets the first answer) through the same
@@ -54,9 +54,12 @@ class ProviderIngest:
         return Once(self._apply, table_name=self.table.name, key="key", expires_after_seconds=REPLAY_WINDOW_S)
 
     def record(self, event_id: str, provider_type: str, event: JobWebhookEvent | None, *,
-               refs: Sequence[str] = (), job_id_given: bool = True, context: Any = None) -> ProviderWebhookResponse:
+               also: Sequence[JobWebhookEvent] = (), refs: Sequence[str] = (), job_id_given: bool = True,
+               context: Any = None) -> ProviderWebhookResponse:
         """Record ``event`` (the provider's ``event_id`` of type ``provider_type``) once; None is ignored.
 
+        ``also``: more events of the same job the one provider event means (e.g. a paid Stripe invoice is
+        the job paid *and* completed), recorded with it, once.
         ``refs``: the provider's other ids of the same job (payment, charge, invoice…), remembered for it.
         ``job_id_given``: the business named the job (metadata, a reference field); when it did not, the
         adapter puts its first ref in ``data.job_id`` and the job a known ref points at wins, so a refund
@@ -71,6 +74,7 @@ class ProviderIngest:
             self.once.config.register_lambda_context(context)
         answer = self.once({"key": f"{self.provider}#{event_id}", "event_id": event_id,
                             "event": event.model_dump(mode="json"), "job_id_given": job_id_given,
+                            "also": [e.model_dump(mode="json") for e in also],
                             "refs": [r for r in dict.fromkeys(refs) if REF_PATTERN.match(r)]})
         response = ProviderWebhookResponse.model_validate(answer)
         logger.info("provider event recorded", extra={**base, "job_id": response.job_id, "type": response.type,
@@ -82,12 +86,15 @@ class ProviderIngest:
         event = JobWebhookEvent.model_validate(delivery["event"])
         repo, refs = JobRepository(self.table), list(delivery["refs"])
         known = None if delivery["job_id_given"] else repo.job_of_refs(self.provider, refs)
-        if known and known != event.data.job_id:
-            event = event.model_copy(update={"data": event.data.model_copy(update={"job_id": known})})
-        repo.save_refs(self.provider, [r for r in refs if r != event.data.job_id], event.data.job_id, at=iso())
-        answer = record_job_event(repo, event,
-                                  webhook_id=webhook_id(self.provider, delivery["event_id"]),
-                                  pepper=self.pepper(), phone_region=self.phone_region)
+        job_id = known or event.data.job_id
+        repo.save_refs(self.provider, [r for r in refs if r != job_id], job_id, at=iso())
+        answers = []
+        for raw in [delivery["event"], *delivery.get("also", ())]:
+            one = JobWebhookEvent.model_validate(raw)
+            if one.data.job_id != job_id:
+                one = one.model_copy(update={"data": one.data.model_copy(update={"job_id": job_id})})
+            answers.append(record_job_event(repo, one, webhook_id=webhook_id(self.provider, delivery["event_id"]),
+                                            pepper=self.pepper(), phone_region=self.phone_region))
         return ProviderWebhookResponse(provider=self.provider, event_id=delivery["event_id"], ignored=False,
-                                       job_id=answer.job_id, type=answer.type, applied=answer.applied,
-                                       statuses=answer.statuses).model_dump(mode="json")
+                                       job_id=job_id, type=answers[0].type, applied=any(a.applied for a in answers),
+                                       statuses=answers[-1].statuses).model_dump(mode="json")
