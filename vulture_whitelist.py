@@ -5,8 +5,8 @@ with who reads it. Anything else vulture reports is dead: delete it rather than 
 """
 
 # ruff: noqa: B018, F821
-# The Lambda context protocol (read by Powertools' logger and by handlers): local/_worker.py's context and
-# the test and benchmark fakes.
+# The Lambda context protocol (read by Powertools' logger and by handlers): local/_worker.py's LambdaContext,
+# the one fake context (the local stack's workers, the tests and the benchmarks).
 _.function_version
 _.invoked_function_arn
 _.memory_limit_in_mb
@@ -19,10 +19,11 @@ _._prepare
 _._process_record
 _._async_process_record
 _.raise_on_entire_batch_failure
-# Standard-library hooks: http.client's connect, urllib's redirect_request, http.server's do_POST and
-# log_message, a werkzeug Response's default_mimetype.
+# Standard-library hooks: http.client's connect, urllib's redirect_request, http.server's do_GET, do_POST
+# and log_message, a werkzeug Response's default_mimetype.
 _.connect
 _.redirect_request
+_.do_GET
 _.do_POST
 _.log_message
 _.default_mimetype

@@ -46,6 +46,7 @@ from tests.support.portal import (
     preview_event,
     session_event,
 )
+from tests.support.providers import configure_providers, square_body, square_event, xero_body, xero_event
 from tests.support.stream_pump import StreamPump, batches, consumers
 from tests.support.stripe_events import configure_stripe_secrets, stripe_body
 from tests.support.stripe_events import signed as stripe_signed
@@ -164,6 +165,15 @@ def _fresh_ip() -> str:
     return next(_IPS)
 
 
+def _this_year() -> str:
+    """The financial year now, as the default programme counts it (July-June, Sydney)."""
+    from referral_core.clock import now
+    from referral_core.models.program import Statements
+    from referral_core.services.statements import year_of
+
+    return year_of(now(), Statements()).label
+
+
 def _me(method: str, path: str, ctx: Context, route: str | None = None, **kwargs: Any) -> dict[str, Any]:
     return portal_event(method, path, session=ctx["session"], route=route, **kwargs)
 
@@ -179,6 +189,14 @@ def _job(event_type: str) -> Callable[[Context], dict[str, Any]]:
         return signed_event(body)
     return build
 
+
+def _square(name: str, ctx: Context) -> dict[str, Any]:
+    """Square's sample with a fresh event id and order (one job per journey run)."""
+    body = square_body(name, event_id=str(uuid.uuid4()))
+    target = body["data"]["object"].get("invoice") or body["data"]["object"].get("refund") or {}
+    if "order_id" in target:
+        target["order_id"] = ctx.setdefault("square_order", f"ORDER{uuid.uuid4().hex[:12]}")
+    return square_event(body)
 
 
 def _stripe(sample: str) -> Callable[[Context], dict[str, Any]]:
@@ -291,6 +309,12 @@ PORTAL_SIGN_IN_AND_REFER = [
                          route="/me/share-codes/{code}/flyer.pdf", path_params={"code": ctx["my_code"]})),
     Step("PUT /me/preferences", "portal: be named on Quick Help (\"Recommended by Jo S.\")", "ReferrerPortalFunction",
          lambda ctx: _me("PUT", "/me/preferences", ctx, body={"show_name_on_landing": True})),
+    Step("PUT /me/payout-method", "portal: add a bank account to be paid to (encrypted; emailed \"changed\")",
+         "ReferrerPortalFunction",
+         lambda ctx: _me("PUT", "/me/payout-method", ctx, body={
+             "type": "bank_account", "bsb": "062-000", "account_number": "40912876", "account_name": "Jo Smith"})),
+    Step("GET /me/payout-method", "portal: the payout method on file, masked", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", "/me/payout-method", ctx)),
     Step("POST /me/referrals", "portal: refer a friend's job", "ReferrerPortalFunction",
          lambda ctx: _me("POST", "/me/referrals", ctx, source_ip=_fresh_ip(), body={
              "friend_name": "Sam Lee", "friend_email": _new_email(ctx, "friend", "sam"),
@@ -337,10 +361,27 @@ REVIEW_AND_PAYOUT = [
     Step("POST /me/withdrawals", "portal: request the withdrawal again", "ReferrerPortalFunction",
          lambda ctx: _me("POST", "/me/withdrawals", ctx, body={"amount_cents": 2_000}),
          _keep(withdrawal_id="withdrawal_id")),
+    Step("POST /admin/withdrawals/{withdrawal_id}/payout-details/reveal",
+         "staff: reveal the payout details to pay them (audited)", "StaffAdminFunction",
+         lambda ctx: _admin("POST", f"/admin/withdrawals/{ctx['withdrawal_id']}/payout-details/reveal")),
     Step("POST /admin/withdrawals/{withdrawal_id}/paid", "staff: record the payout (rewards become paid)",
          "StaffAdminFunction",
          lambda ctx: _admin("POST", f"/admin/withdrawals/{ctx['withdrawal_id']}/paid",
                             {"payout_reference": "EFT-2026-11-23-001", "note": "paid by bank transfer"})),
+    Step("GET /me/statements", "portal: the yearly statements", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", "/me/statements", ctx)),
+    Step("GET /me/statements/{year}/statement.csv", "portal: this year's statement (CSV)", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", f"/me/statements/{_this_year()}/statement.csv", ctx,
+                         route="/me/statements/{year}/statement.csv", path_params={"year": _this_year()})),
+    Step("GET /me/statements/{year}/statement.pdf", "portal: this year's statement (PDF)", "ReferrerPortalFunction",
+         lambda ctx: _me("GET", f"/me/statements/{_this_year()}/statement.pdf", ctx,
+                         route="/me/statements/{year}/statement.pdf", path_params={"year": _this_year()})),
+    Step("GET /admin/referrers/{referrer_id}/statements/{year}/statement.csv",
+         "staff: the referrer's statement (CSV)", "StaffAdminFunction",
+         lambda ctx: _admin("GET", f"/admin/referrers/{ctx['referrer_id']}/statements/{_this_year()}/statement.csv")),
+    Step("GET /admin/referrers/{referrer_id}/statements/{year}/statement.pdf",
+         "staff: the referrer's statement (PDF)", "StaffAdminFunction",
+         lambda ctx: _admin("GET", f"/admin/referrers/{ctx['referrer_id']}/statements/{_this_year()}/statement.pdf")),
 ]
 STAFF_TOOLS = [
     Step("POST /admin/disputes", "staff: open a dispute", "StaffAdminFunction",
@@ -455,6 +496,21 @@ JOURNEYS: dict[str, list[Step]] = {
              lambda ctx: _admin("POST", f"/admin/webhooks/{ctx['webhook_id']}/rotate")),
         Step("DELETE /admin/webhooks/{webhook_id}", "admin: disable the subscription", "StaffAdminFunction",
              lambda ctx: _admin("DELETE", f"/admin/webhooks/{ctx['webhook_id']}")),
+    ],
+    # The job-system adapters (issue 20): each provider's documented payloads, signed as the provider signs.
+    "job systems": [
+        Step("POST /webhooks/square", "square: an invoice is paid", "SquareWebhookFunction",
+             lambda ctx: _square("invoice.payment_made", ctx)),
+        Step("POST /webhooks/square", "square: a refund completes", "SquareWebhookFunction",
+             lambda ctx: _square("refund.updated", ctx)),
+        Step("POST /webhooks/square", "square: an event the adapter does not use (ignored)", "SquareWebhookFunction",
+             lambda ctx: _square("customer.created", ctx)),
+        # Xero's intent-to-receive check and a contact event: neither fetches anything (an invoice event
+        # calls Xero's API, which would leave the machine; tests/integration/test_xero_webhook.py has a fake).
+        Step("POST /webhooks/xero", "xero: the intent-to-receive check", "XeroWebhookFunction",
+             lambda ctx: xero_event(xero_body("intent_to_receive"))),
+        Step("POST /webhooks/xero", "xero: a contact event (ignored, not fetched)", "XeroWebhookFunction",
+             lambda ctx: xero_event(xero_body("contact.update"))),
     ],
     # The admin's staff management: Cognito calls (not counted here) plus one audit write each.
     "staff management": [
@@ -580,6 +636,7 @@ def measure(rounds: int = 5) -> Measurements:
     with pytest.MonkeyPatch.context() as mp, moto_stack(mp) as stack:
         configure_webhook_secrets(stack)
         configure_stripe_secrets(stack)
+        configure_providers(stack)
         create_session_secret()
         create_staff_pool(stack)
         pump = StreamPump(stack)

@@ -66,6 +66,12 @@ print(time.perf_counter() - t0)
 """
 
 
+def _repo_on_path() -> None:
+    """The repository's own packages (local, tests) importable: this file also runs as a script."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
 # -- 1. cold import --------------------------------------------------------------------------------
 def _env(pycache: Path | None) -> dict[str, str]:
     env = {**os.environ, **ENV, "PYTHONPATH": f"{REDIRECT_DIR}{os.pathsep}{SHARED}"}
@@ -156,13 +162,6 @@ def _ssm_answer(request: Any) -> Any:
     return AWSResponse(request.url, 200, {"content-type": "application/x-amz-json-1.1"}, _Raw(body.encode()))
 
 
-class Context:
-    function_name = "bench"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id = "bench"
-
-
 def _event(ip: str, method: str = "GET", agent: str = "Mozilla/5.0 (iPhone) Safari/604.1") -> dict[str, Any]:
     return {
         "version": "2.0", "routeKey": "GET /r/{code}", "rawPath": f"/r/{CODE}", "rawQueryString": "",
@@ -189,11 +188,14 @@ def _timed(handlers: dict[str, Any], events: list[dict[str, Any]], context: Any)
 
 
 def warm(iterations: int) -> tuple[dict[str, float], dict[str, dict[str, int]]]:
+    _repo_on_path()
+    from local._worker import LambdaContext
+
     with _redirect_module() as module:
         repo, codes = module.links(), module.code_cache()
         dynamo = repo.table.client
         canned = CannedDynamo(dynamo)
-        context = Context()
+        context = LambdaContext.of("bench", memory_limit_in_mb=1024, aws_request_id="bench")
         key = {"pk": {"S": f"CODE#{CODE}"}, "sk": {"S": "CODE"}}
 
         def floor_get(event: dict[str, Any], _context: Any) -> dict[str, Any]:
@@ -265,8 +267,7 @@ def hot_key(rate: int, seconds: int, batch_size: int) -> dict[str, Any]:
 
 
 def template_batch_size() -> int:
-    sys.path.insert(0, str(ROOT))
-
+    _repo_on_path()
     from tests.support.stream_pump import consumers
 
     return next(route.batch_size for route in consumers() if route.name == "count_clicks")

@@ -46,7 +46,7 @@ def before_tree(into: Path) -> str:
 
 def readers(template_path: Path) -> int:
     """Event source mappings on the table's stream in that template."""
-    return sum(1 for t in load_template(template_path, environ={}).stream_triggers() if t.enabled)
+    return sum(1 for _ in load_template(template_path, environ={}).stream_triggers())
 
 
 def _click(code: str, epoch: int) -> dict[str, Any]:

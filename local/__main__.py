@@ -9,7 +9,6 @@ import sys
 import threading
 from types import FrameType
 
-from local.gateway import Router
 from local.resources import ADMIN_EMAIL, DEMO_PASSWORD, STAFF_EMAIL, STAFF_GROUP, VIEWER_EMAIL, VIEWER_GROUP
 from local.stack import LocalStack, StackSettings
 
@@ -27,13 +26,10 @@ def banner(stack: LocalStack) -> str:
     base = stack.base_url
     local_dir = stack.local_dir
     routes = list(stack.template.routes()) if stack.template is not None else []
-    router = Router(routes)
     lines = ["", f"Local stack ready on {base}  (AWS services on moto at {stack.aws_endpoint})", ""]
-    for label, method, path, note in MAIN_ROUTES:
-        sample = path.replace("{code}", "CODE")
-        missing = "" if router.match(method, sample) else "  (not in template.yaml yet)"
+    for label, _method, path, note in MAIN_ROUTES:
         shown = "/admin/..." if path.startswith("/admin/") else path
-        lines.append(f"  {label:<16} {base}{shown}{note}{missing}")
+        lines.append(f"  {label:<16} {base}{shown}{note}")
     lines += [
         f"  Sent emails      {base}/_local/outbox",
         f"  Run schedules    curl -X POST {base}/_local/tick",

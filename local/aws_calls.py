@@ -9,7 +9,8 @@ parameters (as given to the botocore client) into the authorisation requests AWS
   DynamoDB transactions");
 - ``dynamodb:LeadingKeys`` are the partition-key values of the items a call touches (``None`` when the call
   names none a table-level condition could judge: a Scan, or a Query on an index);
-- SES ``SendEmail`` is authorised on the sending identity and on the configuration set.
+- SES ``SendEmail`` is authorised on the sending identity and on the configuration set;
+- KMS calls on the key they name (``KeyId``: an ARN, a key id or an alias).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from typing import Any
 IAM_PREFIX = {"email": "ses"}
 #: SQS batch calls are authorised as the single-message action (there is no ``sqs:SendMessageBatch``
 #: permission: IAM asks for ``sqs:SendMessage``; the Amazon SQS API reference, "SendMessageBatch").
-_SQS_BATCH = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
-              "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
+_SQS_BATCH = {"SendMessageBatch": "SendMessage"}
 
 _TRANSACT_WRITE = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                    "ConditionCheck": "ConditionCheckItem"}
@@ -108,24 +108,10 @@ class Describer:
                 out.append(Request(f"dynamodb:{_TRANSACT_WRITE[kind]}", self.table_arn(table),
                                    _key_of(body.get("Key") or body.get("Item"), self.hash_keys.get(table))))
             return out
-        if operation == "TransactGetItems":
-            out = []
-            for entry in params.get("TransactItems") or []:
-                body = entry["Get"]
-                table = str(body["TableName"])
-                out.append(Request("dynamodb:GetItem", self.table_arn(table),
-                                   _key_of(body.get("Key"), self.hash_keys.get(table))))
-            return out
-        if operation in ("BatchGetItem", "BatchWriteItem"):
+        if operation == "BatchGetItem":
             out = []
             for table, body in (params.get("RequestItems") or {}).items():
-                hash_key = self.hash_keys.get(table)
-                if operation == "BatchGetItem":
-                    items = list(body.get("Keys") or [])
-                else:
-                    items = [(w.get("PutRequest") or {}).get("Item") or (w.get("DeleteRequest") or {}).get("Key")
-                             for w in body]
-                keys = [_key_of(item, hash_key) for item in items]
+                keys = [_key_of(item, self.hash_keys.get(table)) for item in body.get("Keys") or []]
                 leading = None if any(k is None for k in keys) else tuple(sorted({k[0] for k in keys if k}))
                 out.append(Request(action, self.table_arn(table), leading))
             return out
@@ -182,6 +168,14 @@ class Describer:
         if not pool:
             return None
         return [Request(f"cognito-idp:{operation}", self.arn("cognito-idp", f"userpool/{pool}"))]
+
+    def _kms(self, operation: str, params: Mapping[str, Any]) -> list[Request] | None:
+        key = str(params.get("KeyId") or "")  # the app always names its key (a Decrypt too)
+        if not key:
+            return None
+        if not key.startswith("arn:"):
+            key = self.arn("kms", key if key.startswith("alias/") else f"key/{key}")
+        return [Request(f"kms:{operation}", key)]
 
     def _sqs(self, operation: str, params: Mapping[str, Any]) -> list[Request] | None:
         url = str(params.get("QueueUrl") or "")

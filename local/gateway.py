@@ -1,7 +1,7 @@
 """API Gateway HTTP API emulation: routes from the template's HttpApi events, payload format 2.0.
 
 Requests are matched like HTTP APIs do (exact paths before `{param}` paths before `{proxy+}`; a method
-route before ANY; `$default` last), turned into a v2.0 event, checked by the route's JWT authorizer
+route before ANY), turned into a v2.0 event, checked by the route's JWT authorizer
 (Cognito on moto, RS256 against the pool's JWKS) and handed to the function; the result is mapped back
 to HTTP. `/_local/*` routes expose the local tools (outbox, tick, streams, health, info, iam) and Cognito's
 public sign-in API (`POST /_local/cognito-idp`, what the staff page calls instead of cognito-idp.<region>).
@@ -50,8 +50,6 @@ class CompiledRoute:
 
 
 def _compile(route: HttpRoute) -> CompiledRoute:
-    if route.path == "$default":
-        return CompiledRoute(route, re.compile(r"^.*$"), (), (9,))
     pattern, params, rank = "", [], []
     for segment in route.path.strip("/").split("/"):
         if segment.startswith("{") and segment.endswith("+}"):
@@ -78,7 +76,7 @@ class Router:
         candidates = []
         for compiled in self.routes:
             route = compiled.route
-            if route.method not in (method, "ANY") and route.path != "$default":
+            if route.method not in (method, "ANY"):
                 continue
             found = compiled.regex.match(path)
             if found is None:
@@ -105,18 +103,15 @@ def stringify_claim(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + " ".join(stringify_claim(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{stringify_claim(v)}" for k, v in value.items()) + "]"
     return str(value)
 
 
 class JwtVerifier:
     """Verifies bearer tokens for one JWT authorizer against the issuer's JWKS (fetched from moto)."""
 
-    def __init__(self, authorizer: JwtAuthorizer, jwks_url: str, *, leeway_s: int = 0) -> None:
+    def __init__(self, authorizer: JwtAuthorizer, jwks_url: str) -> None:
         self.authorizer = authorizer
         self.jwks_url = jwks_url
-        self.leeway_s = leeway_s
         self._keys: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -147,7 +142,6 @@ class JwtVerifier:
                 self._key(header.get("kid")),
                 algorithms=["RS256"],
                 options={"verify_aud": False, "require": ["exp", "iss"]},
-                leeway=self.leeway_s,
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized(str(exc)) from exc
@@ -167,6 +161,32 @@ def _request_id() -> str:
     return base64.b64encode(secrets.token_bytes(10)).decode().rstrip("=") + "="
 
 
+def _headers(request: Request) -> dict[str, str]:
+    """Lower-case names, repeated headers joined with commas, and the X-Forwarded-* API Gateway adds."""
+    headers: dict[str, str] = {}
+    for key, value in request.headers.items():
+        key = key.lower()
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    host = headers.get("host", "127.0.0.1")
+    headers.setdefault("x-forwarded-for", request.remote_addr or "127.0.0.1")
+    headers.setdefault("x-forwarded-proto", request.scheme)
+    headers.setdefault("x-forwarded-port", host.rsplit(":", 1)[1] if ":" in host else "80")
+    return headers
+
+
+def _body(request: Request) -> dict[str, Any]:
+    """`body` and `isBase64Encoded`: text types as text, anything else (or invalid UTF-8) base64."""
+    body = request.get_data(cache=True)
+    if not body:
+        return {"isBase64Encoded": False}
+    if TEXT_TYPES.match((request.mimetype or "").lower()):
+        try:
+            return {"body": body.decode("utf-8"), "isBase64Encoded": False}
+        except UnicodeDecodeError:
+            pass
+    return {"body": base64.b64encode(body).decode(), "isBase64Encoded": True}
+
+
 def build_event(
     request: Request,
     route: HttpRoute,
@@ -177,23 +197,14 @@ def build_event(
 ) -> dict[str, Any]:
     """The API Gateway HTTP API payload format 2.0 event for a request."""
     now = time.time()
-    headers: dict[str, str] = {}
-    for key, value in request.headers.items():
-        key = key.lower()
-        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    headers = _headers(request)
     cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
     host = headers.get("host", "127.0.0.1")
-    source_ip = request.remote_addr or "127.0.0.1"
-    headers.setdefault("x-forwarded-for", source_ip)
-    headers.setdefault("x-forwarded-proto", request.scheme)
-    headers.setdefault("x-forwarded-port", host.rsplit(":", 1)[1] if ":" in host else "80")
-    request_id = request_id or _request_id()
-    raw_query = request.query_string.decode("latin-1")
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key,
         "rawPath": request.path,
-        "rawQueryString": raw_query,
+        "rawQueryString": request.query_string.decode("latin-1"),
         "headers": headers,
     }
     if cookies:
@@ -211,10 +222,10 @@ def build_event(
             "method": request.method,
             "path": request.path,
             "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-            "sourceIp": source_ip,
+            "sourceIp": request.remote_addr or "127.0.0.1",
             "userAgent": headers.get("user-agent", ""),
         },
-        "requestId": request_id,
+        "requestId": request_id or _request_id(),
         "routeKey": route.route_key,
         "stage": "$default",
         "time": dt.datetime.fromtimestamp(now, dt.UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
@@ -222,19 +233,7 @@ def build_event(
     }
     if authorizer is not None:
         event["requestContext"]["authorizer"] = dict(authorizer)
-    body = request.get_data(cache=True)
-    if body:
-        content_type = (request.mimetype or "").lower()
-        if content_type and TEXT_TYPES.match(content_type):
-            try:
-                event["body"], event["isBase64Encoded"] = body.decode("utf-8"), False
-            except UnicodeDecodeError:
-                event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
-        else:
-            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
-    else:
-        event["isBase64Encoded"] = False
-    return event
+    return {**event, **_body(request)}
 
 
 class _Response(Response):
@@ -256,9 +255,6 @@ def map_result(result: Any) -> Response:
     headers = Headers()
     for key, value in (result.get("headers") or {}).items():
         headers.add(key, str(value))
-    for key, values in (result.get("multiValueHeaders") or {}).items():
-        for value in values or []:
-            headers.add(key, str(value))
     for cookie in result.get("cookies") or []:
         headers.add("set-cookie", cookie)
     raw_body = result.get("body")
@@ -288,7 +284,7 @@ class LocalTools(Protocol):
 class Gateway:
     """The WSGI app plus its threaded werkzeug server."""
 
-    def __init__(self, tools: LocalTools | None = None) -> None:
+    def __init__(self, tools: LocalTools) -> None:
         self.tools = tools
         self.router = Router([])
         self.apis: dict[str, HttpApi] = {}
@@ -387,7 +383,9 @@ class Gateway:
                 return api.cors
         return None
 
-    def _cors_headers(self, response: Response, request: Request, cors: Mapping[str, Any]) -> None:
+    @staticmethod
+    def _cors_headers(response: Response, request: Request, cors: Mapping[str, Any]) -> None:
+        """The template's CORS settings: allowed origins (`*` or a list), methods, headers."""
         origins = cors.get("AllowOrigins") or []
         origin = request.headers.get("origin", "")
         if "*" in origins:
@@ -395,25 +393,17 @@ class Gateway:
         elif origin in origins:
             response.headers["access-control-allow-origin"] = origin
             response.headers["vary"] = "origin"
-        if cors.get("AllowCredentials"):
-            response.headers["access-control-allow-credentials"] = "true"
-        if cors.get("ExposeHeaders"):
-            response.headers["access-control-expose-headers"] = ",".join(cors["ExposeHeaders"])
 
     def _preflight(self, request: Request, cors: Mapping[str, Any]) -> Response:
         response = _Response(b"", status=204)
         self._cors_headers(response, request, cors)
         response.headers["access-control-allow-methods"] = ",".join(cors.get("AllowMethods") or ["*"])
         response.headers["access-control-allow-headers"] = ",".join(cors.get("AllowHeaders") or ["*"])
-        if cors.get("MaxAge") is not None:
-            response.headers["access-control-max-age"] = str(cors["MaxAge"])
         return response
 
     def _local(self, request: Request) -> Response:
         tools = self.tools
         key = (request.method, request.path.rstrip("/"))
-        if tools is None:
-            return json_response(404, {"message": "Not Found"})
         if key == ("GET", "/_local/health"):
             ready = tools.is_ready()
             return json_response(200 if ready else 503, {"ok": ready})

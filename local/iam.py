@@ -6,8 +6,8 @@ role's inline statements with the local template's values (ARNs of the table, qu
 
 ``FunctionPolicy.judge()`` evaluates one :class:`~local.aws_calls.Request` as IAM would for what this project
 uses: ``Allow``/``Deny``, ``Action`` (case-insensitive wildcards), ``Resource`` (wildcards) and the
-``ForAllValues:StringLike``/``StringEquals`` condition on ``dynamodb:LeadingKeys``. A statement with any other
-condition raises :class:`IamError` when the policies are built, so nothing is judged by guesswork.
+``ForAllValues:StringLike`` condition on ``dynamodb:LeadingKeys`` (the one template.yaml uses). A statement
+with any other condition raises :class:`IamError` when the policies are built, so nothing is judged by guesswork.
 
 moto's own IAM check (the local stack turns it on) is basic: it authorises every DynamoDB, SSM, Secrets
 Manager, SES, SQS and EventBridge request against resource ``*``, and an ``Allow`` with a condition it cannot
@@ -35,16 +35,13 @@ SAM_PYTHON = REPO_ROOT / ".venv-sam" / "bin" / "python"
 TRANSLATE_SCRIPT = Path(__file__).with_name("sam_translate.py")
 LEADING_KEYS = "dynamodb:leadingkeys"
 _SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}")
-_JUDGED_OPERATORS = {"forallvalues:stringlike", "forallvalues:stringequals"}
+_JUDGED_OPERATOR = "forallvalues:stringlike"
 #: moto authorises a transaction as one action; AWS authorises each item as the underlying action.
 _MOTO_TRANSACT = {
     "dynamodb:TransactWriteItems": ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                                     "dynamodb:ConditionCheckItem"),
-    "dynamodb:TransactGetItems": ("dynamodb:GetItem",),
     # moto judges an SQS batch call by its own name; AWS by the single-message action (local.aws_calls)
     "sqs:SendMessageBatch": ("sqs:SendMessage",),
-    "sqs:DeleteMessageBatch": ("sqs:DeleteMessage",),
-    "sqs:ChangeMessageVisibilityBatch": ("sqs:ChangeMessageVisibility",),
 }
 
 
@@ -117,7 +114,6 @@ class Statement:
     actions: tuple[str, ...]
     resources: tuple[str, ...]
     leading_keys: tuple[str, ...] | None = None  # patterns of the LeadingKeys condition
-    exact_keys: bool = False  # StringEquals rather than StringLike
 
     def _action(self, action: str) -> str | None:
         return next((a for a in self.actions if matches(a, action, ignore_case=True)), None)
@@ -134,13 +130,7 @@ class Statement:
         return None
 
     def _key(self, key: str) -> str | None:
-        if self.exact_keys:
-            return key if key in self.leading_keys_or_empty else None
-        return next((p for p in self.leading_keys_or_empty if matches(p, key)), None)
-
-    @property
-    def leading_keys_or_empty(self) -> tuple[str, ...]:
-        return self.leading_keys or ()
+        return next((p for p in self.leading_keys or () if matches(p, key)), None)
 
     def match(self, function: str, request: Request) -> list[Grant] | None:
         """The grants of this statement that ``request`` uses, or None when the statement does not apply."""
@@ -177,7 +167,7 @@ class FunctionPolicy:
     function: str
     role: str
     statements: list[Statement] = field(default_factory=list)
-    managed: list[str] = field(default_factory=list)
+    managed: list[str] = field(default_factory=list)  # reported by tests/support/iam_usage.py
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # policy name -> resolved document
 
     def judge(self, request: Request) -> Verdict:
@@ -215,16 +205,14 @@ def _statement(policy: str, raw: Mapping[str, Any]) -> Statement:
     if "NotAction" in raw or "NotResource" in raw or "Principal" in raw:
         raise IamError(f"{policy}: NotAction/NotResource/Principal are not judged locally")
     leading: tuple[str, ...] | None = None
-    exact = False
     for operator, body in (raw.get("Condition") or {}).items():
         for key, values in body.items():
-            if operator.lower() not in _JUDGED_OPERATORS or key.lower() != LEADING_KEYS:
+            if operator.lower() != _JUDGED_OPERATOR or key.lower() != LEADING_KEYS:
                 raise IamError(f"{policy}: condition {operator} {key} is not judged locally "
                                "(extend local/iam.py before using it)")
             leading = _as_tuple(values)
-            exact = operator.lower().endswith("stringequals")
     return Statement(policy, str(raw.get("Effect", "Allow")), _as_tuple(raw.get("Action")),
-                     _as_tuple(raw.get("Resource")), leading, exact)
+                     _as_tuple(raw.get("Resource")), leading)
 
 
 def function_policies(translated: Mapping[str, Any], template: Template) -> dict[str, FunctionPolicy]:

@@ -8,8 +8,6 @@ not trigger consumers. The outbox reads the messages moto's SES backend keeps in
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import hashlib
 import html as html_lib
 import json
@@ -140,27 +138,7 @@ def _iso(epoch: float) -> str:
 
 
 def _entry(message: Any, sent_at: float) -> dict[str, Any] | None:
-    """One moto SES message (simple or raw) as an outbox entry."""
-    if hasattr(message, "raw_data"):
-        parsed = email.message_from_string(message.raw_data, policy=email.policy.default)
-        text = html = None
-        for part in parsed.walk():
-            if part.get_content_maintype() == "multipart" or part.get_filename():
-                continue
-            if part.get_content_type() == "text/plain" and text is None:
-                text = part.get_content()
-            elif part.get_content_type() == "text/html" and html is None:
-                html = part.get_content()
-        to = [str(a) for a in (parsed.get_all("to") or [])] or list(message.destinations)
-        return {
-            "id": message.id,
-            "source": message.source or str(parsed.get("from", "")),
-            "to": to,
-            "subject": str(parsed.get("subject", "")),
-            "text": text if text is not None else (_strip_tags(html) if html else None),
-            "html": html,
-            "sent_at": _iso(sent_at),
-        }
+    """One moto SES message as an outbox entry (the app sends simple emails: SendEmail)."""
     if hasattr(message, "body"):
         body = message.body or ""
         html_body = body if _looks_like_html(body) else None
@@ -175,7 +153,7 @@ def _entry(message: Any, sent_at: float) -> dict[str, Any] | None:
             "html": html_body,
             "sent_at": _iso(sent_at),
         }
-    return None  # templated messages are not rendered locally
+    return None  # raw and templated messages are not rendered locally
 
 
 class Outbox:

@@ -1,7 +1,7 @@
 """Create the template's resources on the moto server and record their physical ids in the template.
 
-Tables (keys, GSIs, stream, TTL), SQS queues, SSM parameters, Secrets Manager secrets, SES identities
-and Cognito pools/clients/groups/users. Generated values (the pepper, the webhook and other secrets) are
+Tables (keys, GSIs, stream, TTL), SQS queues, SSM parameters, Secrets Manager secrets, KMS keys, SES
+identities and Cognito pools/clients/groups/users. Generated values (the pepper, the webhook and other secrets) are
 random on first start and persisted in the local directory, so hashes and signatures stay valid across
 restarts. Two demo users with known passwords are added for the staff authorizer.
 """
@@ -36,6 +36,12 @@ DEMO_USERS = {"admin": (ADMIN_EMAIL, "admin"), "staff": (STAFF_EMAIL, STAFF_GROU
               "viewer": (VIEWER_EMAIL, VIEWER_GROUP)}
 
 
+# The template's Cognito properties that moto's CreateUserPool / CreateUserPoolClient take.
+_POOL_KEYS = ("Policies", "AutoVerifiedAttributes", "UsernameAttributes", "MfaConfiguration",
+              "AdminCreateUserConfig", "AccountRecoverySetting")
+_CLIENT_KEYS = ("GenerateSecret", "ExplicitAuthFlows", "PreventUserExistenceErrors", "AccessTokenValidity",
+                "IdTokenValidity", "RefreshTokenValidity", "TokenValidityUnits")
+
 _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
 
@@ -55,9 +61,9 @@ def aws_client(service: str, endpoint: str) -> Any:
         return _clients[service, endpoint]
 
 
-def _random_string(length: int, punctuation: bool = False) -> str:
-    alphabet = string.ascii_letters + string.digits + ("!#$%&()*+,-.:;<=>?@[]^_{|}~" if punctuation else "")
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+def _random_string(length: int) -> str:
+    """What GenerateSecretString makes with ExcludePunctuation (the template's secrets all exclude it)."""
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(length))
 
 
 def write_private(path: Path, text: str) -> None:
@@ -112,6 +118,7 @@ class ResourceBuilder:
         self._queues()
         self._parameters()
         self._secrets()
+        self._kms_keys()
         self._email_identities()
         self._cognito()
         return self.created
@@ -136,35 +143,22 @@ class ResourceBuilder:
             self.created.tables[logical_id] = kwargs["TableName"]
 
     def _queues(self) -> None:
+        """Queues with their properties as attributes; redrive policies once every queue exists."""
         sqs = self.client("sqs")
-        simple = (
-            "DelaySeconds",
-            "MaximumMessageSize",
-            "MessageRetentionPeriod",
-            "ReceiveMessageWaitTimeSeconds",
-            "VisibilityTimeout",
-            "FifoQueue",
-            "ContentBasedDeduplication",
-        )
-        pending_redrive = {}
+        redrive = {}
         for logical_id in self.template.logical_ids("AWS::SQS::Queue"):
             name = self.template.physical_name(logical_id)
-            raw = self.template.resources[logical_id].get("Properties") or {}
-            props = {k: v for k, v in raw.items() if k != "RedrivePolicy"}
-            props = self.template.resolve(props)
-            attributes = {
-                k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k]) for k in simple if k in props
-            }
+            props = self.template.properties(logical_id)  # a dead-letter ARN resolves to moto's ARN of that name
+            attributes = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in props.items()
+                          if k != "RedrivePolicy"}
             url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            self.template.set_physical(logical_id, url, Arn=arn, QueueName=name, QueueUrl=url)
+            self.template.set_physical(logical_id, url, Arn=arn, QueueName=name)
             self.created.queues[logical_id] = url
-            if "RedrivePolicy" in raw:
-                pending_redrive[url] = raw["RedrivePolicy"]
-        for url, policy in pending_redrive.items():
-            sqs.set_queue_attributes(
-                QueueUrl=url, Attributes={"RedrivePolicy": json.dumps(self.template.resolve(policy))}
-            )
+            if "RedrivePolicy" in props:
+                redrive[url] = props["RedrivePolicy"]
+        for url, policy in redrive.items():
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": json.dumps(policy)})
 
     # ------------------------------------------------------------------ settings and secrets
 
@@ -182,26 +176,20 @@ class ResourceBuilder:
             self.template.set_physical(logical_id, name)
             self.created.parameters[logical_id] = name
 
-    def _secret_value(self, logical_id: str, props: dict[str, Any]) -> str:
-        if "SecretString" in props:
-            return str(props["SecretString"])
-        spec = props.get("GenerateSecretString") or {}
-        template_json = json.loads(spec["SecretStringTemplate"]) if spec.get("SecretStringTemplate") else None
-        if isinstance(template_json, dict) and "secrets" in template_json:
+    @staticmethod
+    def _secret_value(props: dict[str, Any]) -> str:
+        spec = props["GenerateSecretString"]
+        if "secrets" in json.loads(spec.get("SecretStringTemplate") or "{}"):
             # Standard Webhooks signing secrets: {"secrets": ["whsec_<base64 of 32 bytes>"]}
             return json.dumps({"secrets": ["whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()]})
-        length = int(spec.get("PasswordLength", 32))
-        value = _random_string(length, punctuation=not spec.get("ExcludePunctuation", False))
-        if isinstance(template_json, dict) and spec.get("GenerateStringKey"):
-            return json.dumps({**template_json, spec["GenerateStringKey"]: value})
-        return value
+        return _random_string(int(spec.get("PasswordLength", 32)))
 
     def _secrets(self) -> None:
         sm = self.client("secretsmanager")
         for logical_id in self.template.logical_ids("AWS::SecretsManager::Secret"):
             props = self.template.properties(logical_id)
             name = str(props.get("Name") or self.template.physical_name(logical_id))
-            value = self._generated(f"secret:{logical_id}", lambda p=props, lid=logical_id: self._secret_value(lid, p))
+            value = self._generated(f"secret:{logical_id}", lambda p=props: self._secret_value(p))
             arn = sm.create_secret(Name=name, SecretString=value, Description=str(props.get("Description", "")))["ARN"]
             self.template.set_physical(logical_id, arn, Id=arn)
             self.created.secrets[logical_id] = arn
@@ -212,6 +200,16 @@ class ResourceBuilder:
             if self.created.webhook_secret is None and isinstance(parsed, dict) and parsed.get("secrets"):
                 self.created.webhook_secret = str(parsed["secrets"][0])
                 write_private(self.local_dir / "webhook-secret", self.created.webhook_secret)
+
+    def _kms_keys(self) -> None:
+        """The template's KMS keys, with their key policies (moto enforces only a policy's Deny statements).
+        moto keeps no key across a restart: data encrypted before one does not decrypt after it."""
+        kms = self.client("kms")
+        for logical_id in self.template.logical_ids("AWS::KMS::Key"):
+            props = self.template.properties(logical_id)
+            meta = kms.create_key(Description=str(props.get("Description", "")),
+                                  Policy=json.dumps(props["KeyPolicy"]))["KeyMetadata"]
+            self.template.set_physical(logical_id, meta["KeyId"], Arn=meta["Arn"], KeyId=meta["KeyId"])
 
     def _email_identities(self) -> None:
         ses = self.client("ses")
@@ -231,52 +229,22 @@ class ResourceBuilder:
 
     def _cognito(self) -> None:
         idp = self.client("cognito-idp")
-        pool_keys = (
-            "Policies",
-            "AutoVerifiedAttributes",
-            "AliasAttributes",
-            "UsernameAttributes",
-            "MfaConfiguration",
-            "AdminCreateUserConfig",
-            "Schema",
-            "UsernameConfiguration",
-            "AccountRecoverySetting",
-            "UserAttributeUpdateSettings",
-            "DeletionProtection",
-        )
+        self._user_pools(idp)
+        self._groups_and_users(idp)
+        if self.created.token_client is not None:
+            self._demo_users(idp, self.created.token_client[0])
+
+    def _user_pools(self, idp: Any) -> None:
+        """Pools and their clients, with the properties the template sets that moto's API takes."""
         for logical_id in self.template.logical_ids("AWS::Cognito::UserPool"):
             props = self.template.properties(logical_id)
-            kwargs = {k: props[k] for k in pool_keys if k in props}
+            kwargs = {k: props[k] for k in _POOL_KEYS if k in props}
             pool = idp.create_user_pool(PoolName=self.template.physical_name(logical_id), **kwargs)["UserPool"]
-            self.template.set_physical(
-                logical_id,
-                pool["Id"],
-                Arn=pool["Arn"],
-                ProviderName=f"cognito-idp.{REGION}.amazonaws.com/{pool['Id']}",
-                ProviderURL=f"https://cognito-idp.{REGION}.amazonaws.com/{pool['Id']}",
-                UserPoolId=pool["Id"],
-            )
+            self.template.set_physical(logical_id, pool["Id"], Arn=pool["Arn"])
             self.created.user_pools[logical_id] = pool["Id"]
-        client_keys = (
-            "GenerateSecret",
-            "ExplicitAuthFlows",
-            "RefreshTokenValidity",
-            "AccessTokenValidity",
-            "IdTokenValidity",
-            "TokenValidityUnits",
-            "ReadAttributes",
-            "WriteAttributes",
-            "CallbackURLs",
-            "LogoutURLs",
-            "AllowedOAuthFlows",
-            "AllowedOAuthScopes",
-            "AllowedOAuthFlowsUserPoolClient",
-            "SupportedIdentityProviders",
-            "PreventUserExistenceErrors",
-        )
         for logical_id in self.template.logical_ids("AWS::Cognito::UserPoolClient"):
             props = self.template.properties(logical_id)
-            kwargs = {k: props[k] for k in client_keys if k in props}
+            kwargs = {k: props[k] for k in _CLIENT_KEYS if k in props}
             client = idp.create_user_pool_client(
                 UserPoolId=props["UserPoolId"], ClientName=props.get("ClientName", logical_id), **kwargs
             )["UserPoolClient"]
@@ -284,6 +252,8 @@ class ResourceBuilder:
             self.created.clients[logical_id] = client["ClientId"]
             if self.created.token_client is None:
                 self.created.token_client = (props["UserPoolId"], client["ClientId"])
+
+    def _groups_and_users(self, idp: Any) -> None:
         for logical_id in self.template.logical_ids("AWS::Cognito::UserPoolGroup"):
             props = self.template.properties(logical_id)
             name = str(props.get("GroupName") or self.template.physical_name(logical_id))
@@ -299,8 +269,6 @@ class ResourceBuilder:
             idp.admin_add_user_to_group(
                 UserPoolId=props["UserPoolId"], Username=props["Username"], GroupName=props["GroupName"]
             )
-        if self.created.token_client is not None:
-            self._demo_users(idp, *self.created.token_client)
 
     def _create_user(self, idp: Any, pool_id: str, username: str, attributes: list[dict[str, str]]) -> None:
         try:
@@ -319,16 +287,11 @@ class ResourceBuilder:
         )
         idp.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=DEMO_PASSWORD, Permanent=True)
 
-    def _demo_users(self, idp: Any, pool_id: str, client_id: str) -> None:
-        groups = {g["GroupName"] for g in idp.list_groups(UserPoolId=pool_id)["Groups"]}
-        if STAFF_GROUP not in groups:
-            idp.create_group(UserPoolId=pool_id, GroupName=STAFF_GROUP)
-            groups.add(STAFF_GROUP)
+    def _demo_users(self, idp: Any, pool_id: str) -> None:
+        """The demo staff and viewer users in the template's groups of those names (the admin is the template's)."""
         for role, (email, group) in DEMO_USERS.items():
-            if role == "admin":  # only when the template makes one (its first staff user)
-                continue
-            self._create_user(idp, pool_id, email, [])
-            if group in groups:  # a template without a viewer group: the demo viewer has no group
+            if role != "admin":
+                self._create_user(idp, pool_id, email, [])
                 idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
         self.refresh_tokens()
 
@@ -343,19 +306,8 @@ class ResourceBuilder:
                 idp.admin_get_user(UserPoolId=pool_id, Username=email)
             except idp.exceptions.UserNotFoundException:
                 continue
-            try:
-                auth = idp.initiate_auth(
-                    ClientId=client_id,
-                    AuthFlow="USER_PASSWORD_AUTH",
-                    AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
-                )
-            except idp.exceptions.ClientError:
-                auth = idp.admin_initiate_auth(
-                    UserPoolId=pool_id,
-                    ClientId=client_id,
-                    AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-                    AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD},
-                )
+            auth = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",  # the client allows it
+                                     AuthParameters={"USERNAME": email, "PASSWORD": DEMO_PASSWORD})
             token = auth["AuthenticationResult"]["IdToken"]
             self.created.tokens[role] = token
             write_private(self.local_dir / f"{role}-token", token)

@@ -22,7 +22,15 @@ from moto.server import ThreadedMotoServer
 from local import moto_fixes
 from local.aws_calls import Request
 from local.gateway import Gateway, JwtVerifier
-from local.iam import FunctionPolicy, MotoIam, Usage, function_policies, table_hash_keys, translate
+from local.iam import (
+    UNSIGNED_COGNITO_OPERATIONS,
+    FunctionPolicy,
+    MotoIam,
+    Usage,
+    function_policies,
+    table_hash_keys,
+    translate,
+)
 from local.persistence import Outbox, TableSnapshots
 from local.resources import CreatedResources, ResourceBuilder, aws_client
 from local.runtime import Runtime
@@ -40,13 +48,6 @@ from local.template import (
 log = logging.getLogger("local.stack")
 
 TOKEN_REFRESH_S = 30 * 60
-# Cognito's public (unsigned) operations the staff page uses; the proxy forwards nothing else (moto checks
-# no signatures, so an Admin* call through it would succeed for anyone).
-COGNITO_PUBLIC_OPERATIONS = frozenset({
-    "InitiateAuth", "RespondToAuthChallenge", "ForgotPassword", "ConfirmForgotPassword", "GlobalSignOut",
-    "RevokeToken", "GetUser", "ChangePassword", "AssociateSoftwareToken", "VerifySoftwareToken",
-    "SetUserMFAPreference",
-})
 _COGNITO_TARGET = "AWSCognitoIdentityProviderService."
 # moto hands the forgot-password code back in this header and checks only codes with this prefix.
 _MOTO_CODE_HEADER = "x-moto-forgot-password-confirmation-code"
@@ -250,14 +251,12 @@ class LocalStack:
         return self._outbox.messages() if self._outbox else []
 
     def tick(self) -> list[dict[str, Any]]:
-        """Invoke every function with an enabled Schedule event, now."""
+        """Invoke every function with a Schedule event, now."""
         assert self.template is not None
         assert self._runtime is not None
         ran = []
         for function in self.template.functions.values():
             for schedule in function.schedules:
-                if not schedule.enabled:
-                    continue
                 event = self._scheduled_event(function.name, schedule.event_id)
                 result = self._runtime.invoke(function.logical_id, event)
                 ran.append({"event": schedule.event_id, "schedule": schedule.expression, **result.as_json()})
@@ -289,7 +288,8 @@ class LocalStack:
         ForgotPassword's code, which Cognito would email, is put in the outbox (its digits; ConfirmForgotPassword
         gets moto's prefix back, so a wrong code fails as it does on AWS)."""
         operation = target.removeprefix(_COGNITO_TARGET)
-        if not target.startswith(_COGNITO_TARGET) or operation not in COGNITO_PUBLIC_OPERATIONS:
+        # Only Cognito's unsigned operations (moto checks no signatures: an Admin* call would pass for anyone).
+        if target not in UNSIGNED_COGNITO_OPERATIONS:
             return 400, _cognito_error("InvalidParameterException", f"{target or 'no X-Amz-Target'} is not proxied")
         try:
             request = json.loads(body or b"{}")

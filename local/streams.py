@@ -326,7 +326,7 @@ class QueueConsumer:
         attrs = self._sqs.get_queue_attributes(
             QueueUrl=self._url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
-        return not self._busy and all(int(v) == 0 for v in attrs.values())
+        return all(int(v) == 0 for v in attrs.values())
 
     def status(self) -> dict[str, Any]:
         return {"function": self.trigger.function_id, "event": self.trigger.event_id,
@@ -396,7 +396,6 @@ class StreamPoller:
         for consumer in self.consumers:
             self._by_stream.setdefault(consumer.trigger.stream_arn, []).append(consumer)
         self._iterators: dict[tuple[str, str], str | None] = {}
-        self._last_seq: dict[tuple[str, str], str] = {}
         self._passes = 0
         self._pass_cond = threading.Condition()
         self._stop = threading.Event()
@@ -460,21 +459,11 @@ class StreamPoller:
 
     def _poll_shard(self, key: tuple[str, str], iterator: str) -> bool:
         stream_arn, shard_id = key
-        try:
-            response = self._client.get_records(ShardIterator=iterator, Limit=1000)
-        except self._client.exceptions.ExpiredIteratorException:
-            kwargs: dict[str, Any] = {"StreamArn": stream_arn, "ShardId": shard_id}
-            if key in self._last_seq:
-                kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self._last_seq[key])
-            else:
-                kwargs.update(ShardIteratorType="LATEST")
-            self._iterators[key] = self._client.get_shard_iterator(**kwargs)["ShardIterator"]
-            return False
+        response = self._client.get_records(ShardIterator=iterator, Limit=1000)  # moto's iterators never expire
         self._iterators[key] = response.get("NextShardIterator")
         records = response.get("Records", [])
         if not records:
             return False
-        self._last_seq[key] = records[-1]["dynamodb"]["SequenceNumber"]
         items = [_Item(shard_id, lambda_record(r, stream_arn)) for r in records]
         for consumer in self._by_stream[stream_arn]:
             consumer.offer(items)
@@ -516,21 +505,18 @@ def build_consumers(
     invoke: Invoke,
     send_failure: Callable[[str, dict[str, Any]], None],
 ) -> list[StreamConsumer]:
-    return [StreamConsumer(t, functions[t.function_id], invoke, send_failure) for t in triggers if t.enabled]
+    return [StreamConsumer(t, functions[t.function_id], invoke, send_failure) for t in triggers]
 
 
 def build_queue_consumers(triggers: Iterable[QueueTrigger], invoke: Invoke, sqs_client: Any) -> list[QueueConsumer]:
-    return [QueueConsumer(t, invoke, sqs_client) for t in triggers if t.enabled]
+    return [QueueConsumer(t, invoke, sqs_client) for t in triggers]
 
 
 def sqs_failure_sender(sqs_client: Any) -> Callable[[str, dict[str, Any]], None]:
-    """Send a failure record to an SQS OnFailure destination given by ARN."""
+    """Send a failure record to an SQS OnFailure destination given by ARN (the template's are queues)."""
     urls: dict[str, str] = {}
 
     def send(destination_arn: str, record: dict[str, Any]) -> None:
-        if ":sqs:" not in destination_arn:
-            log.warning("OnFailure destination %s is not an SQS queue; dropped", destination_arn)
-            return
         if destination_arn not in urls:
             urls[destination_arn] = sqs_client.get_queue_url(QueueName=destination_arn.rsplit(":", 1)[1])["QueueUrl"]
         sqs_client.send_message(QueueUrl=urls[destination_arn], MessageBody=json.dumps(record))

@@ -85,14 +85,13 @@ class HttpRoute:
 
     function_id: str
     event_id: str
-    api_id: str
     method: str
     path: str
     authorizer: AuthorizerName
 
     @property
     def route_key(self) -> str:
-        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+        return f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,6 @@ class StreamTrigger:
     function_id: str
     event_id: str
     stream_arn: str
-    table_id: str | None
     batch_size: int = 100
     batching_window_s: float = 0.0
     filter_patterns: tuple[dict[str, Any], ...] = ()
@@ -111,7 +109,6 @@ class StreamTrigger:
     maximum_record_age_s: int = -1
     bisect_on_error: bool = False
     on_failure_arn: str | None = None
-    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -123,7 +120,6 @@ class QueueTrigger:
     queue_arn: str
     batch_size: int = 10
     report_batch_item_failures: bool = False
-    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -133,7 +129,6 @@ class ScheduleTrigger:
     function_id: str
     event_id: str
     expression: str
-    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -164,7 +159,6 @@ class Function:
 @dataclass(frozen=True)
 class JwtAuthorizer:
     name: str
-    api_id: str
     issuer: str
     audience: tuple[str, ...]
 
@@ -177,9 +171,6 @@ class HttpApi:
 
 
 # --------------------------------------------------------------------------------------------- resolution
-
-_NO_VALUE = object()  # AWS::NoValue: the key disappears
-
 
 @dataclass
 class _Physical:
@@ -226,7 +217,6 @@ class Template:
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT_ID,
             "AWS::StackName": STACK_NAME,
-            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/local",
             "AWS::URLSuffix": URL_SUFFIX,
             "AWS::Partition": "aws",
         }
@@ -249,11 +239,8 @@ class Template:
             else:
                 raise TemplateError(f"parameter {name} has no Default; set LOCAL_PARAM_{name}")
             value = "" if value is None else value
-            if spec.get("Type") == "CommaDelimitedList" or str(spec.get("Type", "")).startswith("List<"):
-                value = value if isinstance(value, list) else [v.strip() for v in str(value).split(",")]
-            else:
-                value = _env_str(value)
-            params[name] = value
+            is_list = spec.get("Type") == "CommaDelimitedList"
+            params[name] = [v.strip() for v in str(value).split(",")] if is_list else _env_str(value)
         return params
 
     def _condition(self, name: str) -> bool:
@@ -306,8 +293,6 @@ class Template:
             "AWS::Cognito::UserPoolGroup": "GroupName",
             "AWS::Cognito::UserPoolUser": "Username",
             "AWS::Serverless::Function": "FunctionName",
-            "AWS::Logs::LogGroup": "LogGroupName",
-            "AWS::SES::EmailIdentity": "EmailIdentity",
         }.get(rtype)
         props = self._raw_props(logical_id)
         if name_prop and props.get(name_prop) not in (None, ""):
@@ -321,8 +306,6 @@ class Template:
             return self.parameters[logical_id]
         if logical_id in self.pseudo:
             return self.pseudo[logical_id]
-        if logical_id == "AWS::NoValue":
-            return _NO_VALUE
         if logical_id in self._physical:
             return self._physical[logical_id].ref
         rtype = self.resource_type(logical_id)
@@ -339,6 +322,8 @@ class Template:
             return "local"
         if rtype == "AWS::Serverless::LayerVersion":
             return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{logical_id}:1"
+        if rtype == "AWS::KMS::Key":  # a key id (moto picks the real one: local.resources records it)
+            return f"local-{logical_id}"
         return name
 
     def get_att(self, logical_id: str, attr: str) -> Any:
@@ -352,26 +337,17 @@ class Template:
             table_arn = f"{arn_prefix.format('dynamodb')}:table/{name}"
             return {"Arn": table_arn, "StreamArn": f"{table_arn}/stream/local"}[attr]
         if rtype == "AWS::SQS::Queue":
-            return {
-                "Arn": f"{arn_prefix.format('sqs')}:{name}",
-                "QueueName": name,
-                "QueueUrl": self.ref(logical_id),
-            }[attr]
-        if rtype == "AWS::Cognito::UserPool":
-            pool = self.ref(logical_id)
-            return {
-                "Arn": f"{arn_prefix.format('cognito-idp')}:userpool/{pool}",
-                "ProviderName": f"cognito-idp.{REGION}.{URL_SUFFIX}/{pool}",
-                "ProviderURL": f"https://cognito-idp.{REGION}.{URL_SUFFIX}/{pool}",
-                "UserPoolId": pool,
-            }[attr]
+            return {"Arn": f"{arn_prefix.format('sqs')}:{name}", "QueueName": name}[attr]
+        if rtype == "AWS::Cognito::UserPool" and attr == "Arn":
+            return f"{arn_prefix.format('cognito-idp')}:userpool/{self.ref(logical_id)}"
+        if rtype == "AWS::KMS::Key":
+            key_id = self.ref(logical_id)
+            return {"Arn": f"{arn_prefix.format('kms')}:key/{key_id}", "KeyId": key_id}[attr]
         if rtype == "AWS::Serverless::Function" and attr == "Arn":
             return f"{arn_prefix.format('lambda')}:function:{name}"
         if attr == "Arn":
             service = rtype.split("::")[1].lower()
             return f"{arn_prefix.format(service)}:{logical_id.lower()}:{name}"
-        if attr == "Name":
-            return name
         raise TemplateError(f"!GetAtt {logical_id}.{attr} is not supported locally")
 
     # ------------------------------------------------------------------ intrinsics
@@ -379,38 +355,29 @@ class Template:
     def resolve(self, value: Any) -> Any:
         """Resolve every intrinsic function in `value` (returns a new structure)."""
         if isinstance(value, list):
-            items = [self.resolve(v) for v in value]
-            return [v for v in items if v is not _NO_VALUE]
+            return [self.resolve(v) for v in value]
         if not isinstance(value, dict):
             return value
-        if len(value) == 1:
+        if len(value) == 1 and next(iter(value)) in self._intrinsics:
             ((key, arg),) = value.items()
-            handler = self._intrinsics.get(key)
-            if handler is not None:
-                return handler(self, arg)
-        out = {}
-        for key, item in value.items():
-            resolved = self.resolve(item)
-            if resolved is not _NO_VALUE:
-                out[key] = resolved
-        return out
+            return self._intrinsics[key](self, arg)
+        return {key: self.resolve(item) for key, item in value.items()}
 
     def _fn_ref(self, arg: Any) -> Any:
         return self.ref(self.resolve(arg))
 
     def _fn_get_att(self, arg: Any) -> Any:
-        logical_id, attr = self.resolve(arg) if isinstance(arg, list) else str(arg).split(".", 1)
+        logical_id, attr = self.resolve(arg)
         return self.get_att(logical_id, attr)
 
     _SUB_VAR = re.compile(r"\$\{([^}]+)\}")
 
     def _fn_sub(self, arg: Any) -> str:
-        text, variables = (arg[0], self.resolve(arg[1] if len(arg) > 1 else {})) if isinstance(arg, list) else (arg, {})
+        # The list form comes from the SAM translator (its policy templates), for local.iam.
+        text, variables = (arg[0], self.resolve(arg[1])) if isinstance(arg, list) else (arg, {})
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
             if name in variables:
                 return _env_str(variables[name])
             if "." in name and name.split(".", 1)[0] in self.resources:
@@ -471,16 +438,11 @@ class Template:
             auth = props.get("Auth") or {}
             authorizers = {}
             for name, spec in (auth.get("Authorizers") or {}).items():
-                jwt_config = spec.get("JwtConfiguration")
-                if not jwt_config:
-                    continue  # Lambda authorizers are not emulated
-                audience = jwt_config.get("audience") or jwt_config.get("Audience") or []
-                authorizers[name] = JwtAuthorizer(
-                    name=name, api_id=logical_id, issuer=str(jwt_config.get("issuer") or jwt_config.get("Issuer")),
-                    audience=tuple(str(a) for a in (audience if isinstance(audience, list) else [audience])))
-            cors = props.get("CorsConfiguration")
+                jwt_config = spec["JwtConfiguration"]  # the only kind emulated
+                authorizers[name] = JwtAuthorizer(name=name, issuer=str(jwt_config["issuer"]),
+                                                  audience=tuple(str(a) for a in jwt_config["audience"]))
             apis[logical_id] = HttpApi(logical_id=logical_id, authorizers=authorizers,
-                                       cors=cors if isinstance(cors, dict) else None)
+                                       cors=props.get("CorsConfiguration"))
         return apis
 
     def _layer_dirs(self, layers: list[Any]) -> tuple[Path, ...]:
@@ -493,18 +455,18 @@ class Template:
                     dirs.append((self.root / content).resolve())
         return tuple(dirs)
 
-    def function(self, logical_id: str) -> Function:
-        raw_props = self._raw_props(logical_id)
-        props = self.properties(logical_id)
-        events: dict[str, list[Any]] = {"HttpApi": [], "DynamoDB": [], "SQS": [], "Schedule": []}
+    def _events(self, logical_id: str, props: Props) -> dict[str, list[Any]]:
+        """The function's events by type, each read by its reader (HttpApi, DynamoDB, SQS, Schedule)."""
+        events: dict[str, list[Any]] = {kind: [] for kind in self._event_readers}
         for event_id, event in (props.get("Events") or {}).items():
-            reader = self._event_readers.get(event.get("Type"))
-            if reader is not None:
-                raw = raw_props["Events"][event_id].get("Properties") or {}
-                events[event["Type"]].append(reader(self, logical_id, event_id, event.get("Properties") or {}, raw))
+            reader = self._event_readers[event["Type"]]
+            events[event["Type"]].append(reader(self, logical_id, event_id, event.get("Properties") or {}))
+        return events
+
+    def function(self, logical_id: str) -> Function:
+        props = self.properties(logical_id)
+        events = self._events(logical_id, props)
         code_uri = props.get("CodeUri") or "."
-        if not isinstance(code_uri, str):
-            raise TemplateError(f"{logical_id}: only a local CodeUri directory is supported")
         return Function(
             logical_id=logical_id,
             name=self.physical_name(logical_id),
@@ -514,52 +476,39 @@ class Template:
             env={k: _env_str(v) for k, v in ((props.get("Environment") or {}).get("Variables") or {}).items()},
             timeout_s=int(props.get("Timeout", 3)),
             memory_mb=int(props.get("MemorySize", 128)),
-            layer_dirs=self._layer_dirs(list(raw_props.get("Layers") or [])),
+            layer_dirs=self._layer_dirs(list(self._raw_props(logical_id).get("Layers") or [])),
             routes=tuple(events["HttpApi"]),
             streams=tuple(events["DynamoDB"]),
             schedules=tuple(events["Schedule"]),
             queues=tuple(events["SQS"]),
         )
 
-    # Each event reader gets the function's and event's logical ids, the resolved and the raw event properties.
-    def _http_route(self, function_id: str, event_id: str, ep: Props, raw: Props) -> HttpRoute:
-        raw_api = raw.get("ApiId")
-        api_id = raw_api["Ref"] if isinstance(raw_api, dict) and "Ref" in raw_api else "ServerlessHttpApi"
-        api_auth = (self.resources.get(api_id, {}).get("Properties") or {}).get("Auth") or {}
-        authorizer = (ep.get("Auth") or {}).get("Authorizer") or api_auth.get("DefaultAuthorizer")
-        return HttpRoute(
-            function_id=function_id, event_id=event_id, api_id=api_id,
-            method=str(ep.get("Method", "ANY")).upper().replace("X-AMAZON-APIGATEWAY-ANY-METHOD", "ANY"),
-            path=str(ep.get("Path", "$default")),
-            authorizer=None if authorizer in (None, "NONE") else str(authorizer))
+    # Each event reader gets the function's and event's logical ids and the resolved event properties.
+    def _http_route(self, function_id: str, event_id: str, ep: Props) -> HttpRoute:
+        return HttpRoute(function_id=function_id, event_id=event_id, method=str(ep["Method"]).upper(),
+                         path=str(ep["Path"]), authorizer=(ep.get("Auth") or {}).get("Authorizer"))
 
-    def _stream_trigger(self, function_id: str, event_id: str, ep: Props, raw: Props) -> StreamTrigger:
+    def _stream_trigger(self, function_id: str, event_id: str, ep: Props) -> StreamTrigger:
         filters = ((ep.get("FilterCriteria") or {}).get("Filters")) or []
-        stream = raw.get("Stream")
         return StreamTrigger(
             function_id=function_id, event_id=event_id, stream_arn=str(ep["Stream"]),
-            table_id=stream["Fn::GetAtt"][0] if isinstance(stream, dict) and "Fn::GetAtt" in stream else None,
             batch_size=int(ep.get("BatchSize", 100)),
             batching_window_s=float(ep.get("MaximumBatchingWindowInSeconds", 0)),
-            filter_patterns=tuple(json.loads(f["Pattern"]) if isinstance(f.get("Pattern"), str)
-                                  else f.get("Pattern") or {} for f in filters),
+            filter_patterns=tuple(json.loads(f["Pattern"]) for f in filters),
             report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
             maximum_retry_attempts=int(ep.get("MaximumRetryAttempts", -1)),
             maximum_record_age_s=int(ep.get("MaximumRecordAgeInSeconds", -1)),
             bisect_on_error=bool(ep.get("BisectBatchOnFunctionError", False)),
-            on_failure_arn=((ep.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"),
-            enabled=bool(ep.get("Enabled", True)))
+            on_failure_arn=((ep.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination"))
 
-    def _queue_trigger(self, function_id: str, event_id: str, ep: Props, _raw: Props) -> QueueTrigger:
+    def _queue_trigger(self, function_id: str, event_id: str, ep: Props) -> QueueTrigger:
         return QueueTrigger(
             function_id=function_id, event_id=event_id, queue_arn=str(ep["Queue"]),
             batch_size=int(ep.get("BatchSize", 10)),
-            report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
-            enabled=bool(ep.get("Enabled", True)))
+            report_batch_item_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []))
 
-    def _schedule(self, function_id: str, event_id: str, ep: Props, _raw: Props) -> ScheduleTrigger:
-        return ScheduleTrigger(function_id=function_id, event_id=event_id, expression=str(ep.get("Schedule", "")),
-                               enabled=bool(ep.get("Enabled", True)))
+    def _schedule(self, function_id: str, event_id: str, ep: Props) -> ScheduleTrigger:
+        return ScheduleTrigger(function_id=function_id, event_id=event_id, expression=str(ep["Schedule"]))
 
     _event_readers: dict[str, Callable[..., Any]] = {
         "HttpApi": _http_route, "DynamoDB": _stream_trigger, "SQS": _queue_trigger, "Schedule": _schedule,
@@ -629,30 +578,12 @@ def create_table_kwargs(
     """boto3 `create_table` kwargs from the template's own Table properties (keys, GSIs, stream, billing)."""
     tpl = template if isinstance(template, Template) else load_template(template)
     props = tpl.properties(logical_id)
-    billing = props.get("BillingMode", "PROVISIONED")
-    kwargs: dict[str, Any] = {
-        "TableName": table_name or tpl.physical_name(logical_id),
-        "KeySchema": props["KeySchema"],
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "BillingMode": billing,
-    }
-    throughput = props.get("ProvisionedThroughput") or {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-    if billing == "PROVISIONED":
-        kwargs["ProvisionedThroughput"] = throughput
-    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        if props.get(key):
-            indexes = []
-            for index in props[key]:
-                index = {k: v for k, v in index.items() if k not in ("ContributorInsightsSpecification",)}
-                if billing == "PAY_PER_REQUEST":
-                    index.pop("ProvisionedThroughput", None)
-                elif key == "GlobalSecondaryIndexes":
-                    index.setdefault("ProvisionedThroughput", throughput)
-                indexes.append(index)
-            kwargs[key] = indexes
-    stream = props.get("StreamSpecification")
-    if stream and stream.get("StreamViewType"):
-        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    kwargs: dict[str, Any] = {"TableName": table_name or tpl.physical_name(logical_id),
+                              **{k: props[k] for k in ("KeySchema", "AttributeDefinitions", "BillingMode")}}
+    if props.get("GlobalSecondaryIndexes"):
+        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if props.get("StreamSpecification"):
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     return kwargs
 
 

@@ -16,6 +16,8 @@ from pydantic import BaseModel
 from referral_core.bodies import FORM
 from referral_core.models.jobs import JobWebhookEvent, JobWebhookResponse, ProviderWebhookResponse
 from referral_core.models.leads import FORM_FIELDS, LeadCreated, LeadRequest
+from referral_core.models.square import SquareEvent
+from referral_core.models.xero import XeroWebhook
 
 ERROR_REF: dict[str, str] = {"$ref": "#/components/schemas/ErrorResponse"}
 HTML_CONTENT: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
@@ -190,6 +192,53 @@ def stripe_webhook() -> dict[str, Any]:
     }}}
 
 
+def square_webhook() -> dict[str, Any]:
+    """``functions/square_webhook/``."""
+    return {"/webhooks/square": {"post": {
+        "summary": "Square event notification (invoice paid, refunds) as a job event",
+        "description": "Signed by Square: `x-square-hmacsha256-signature` = base64 HMAC-SHA256 of the notification "
+                       "URL + the raw body with the subscription's signature key. `invoice.payment_made` (invoice "
+                       "PAID) -> job.paid, `refund.created`/`refund.updated` (COMPLETED) -> job.refunded, on the "
+                       "job of the Square order id; anything else is answered 200 and ignored. Once per "
+                       "`event_id`. See docs/integrations/square.md.",
+        "parameters": [{"name": "x-square-hmacsha256-signature", "in": "header", "required": True,
+                        "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(SquareEvent)}}},
+        "responses": {
+            "200": {"description": "Recorded, a replay (the first answer again), or ignored (`ignored: true`)",
+                    "content": {"application/json": {
+                        "schema": inline_schema(ProviderWebhookResponse, mode="serialization")}}},
+            "400": error_doc("The body is not JSON"),
+            "401": error_doc("Missing or bad signature"),
+            "409": error_doc("The first delivery of this event_id is still being processed (`in_progress`, "
+                             "Retry-After)"),
+            "422": error_doc("An invalid field (named in error.fields)"),
+            "503": error_doc("A dependency is busy or slow; retry after Retry-After seconds"),
+        },
+    }}}
+
+
+def xero_webhook() -> dict[str, Any]:
+    """``functions/xero_webhook/``."""
+    return {"/webhooks/xero": {"post": {
+        "summary": "Xero webhook (invoices, credit notes) fetched and recorded as job events",
+        "description": "Signed by Xero: `x-xero-signature` = base64 HMAC-SHA256 of the raw body with the webhook key. "
+                       "A delivery without events is the intent-to-receive check. Each INVOICE event is fetched "
+                       "(status PAID -> job.paid), each CREDITNOTE allocated to an invoice is job.refunded; other "
+                       "events are ignored. See docs/integrations/xero.md.",
+        "parameters": [{"name": "x-xero-signature", "in": "header", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(XeroWebhook)}}},
+        "responses": {
+            "200": {"description": "Received, with an empty body (the intent-to-receive check included)"},
+            "400": error_doc("The body is not JSON"),
+            "401": {"description": "Missing or bad signature (the intent-to-receive check's wrong signature "
+                           "included), without a body as Xero requires"},
+            "422": error_doc("An invalid field (named in error.fields)"),
+            "503": error_doc("Xero's API did not answer in time: Xero delivers the events again"),
+        },
+    }}}
+
+
 def staff_page() -> dict[str, Any]:
     """``functions/staff_page/``."""
     return {
@@ -216,5 +265,7 @@ PATHS: dict[str, Callable[[], dict[str, Any]]] = {
     "capture_lead": capture_lead,
     "job_webhook": job_webhook,
     "stripe_webhook": stripe_webhook,
+    "square_webhook": square_webhook,
+    "xero_webhook": xero_webhook,
     "staff_page": staff_page,
 }

@@ -9,7 +9,7 @@ the page's CSP allows scripts and styles from ``'self'`` only, no inline script.
 
 from __future__ import annotations
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 from functools import cache
 from pathlib import Path

@@ -3,14 +3,13 @@
 Wiring only: settings, the Idempotency-Key (Powertools Idempotency on the single table) and HTML/JSON
 rendering; the rules live in ``referral_core.services.leads``.
 
-A raw handler, like the redirect and the job webhook: API Gateway sends only these three routes
-(``routeKey`` picks one), and each reads its own body (a form or JSON, checked for size before parsing,
-``referral_core.bodies``), so Powertools' resolver would add nothing but its import (~0.15x of the boto3
-floor at every cold start, bench/RESULTS.md). Errors are the API's one error body
+A raw handler, like the redirect and the job webhook (why: docs/quality.md, "What keeps cold starts
+short"): API Gateway sends only these routes (``routeKey`` picks one), and each reads its own body (a form
+or JSON, checked for size before parsing, ``referral_core.bodies``). Errors are the API's one error body
 (``referral_core.http_errors``); a form post gets its form back instead.
 """
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 import base64
 import dataclasses
@@ -19,24 +18,22 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 
 from referral_core import deps
 from referral_core.bodies import Submission, read_submission, request_headers, validate
-from referral_core.config import BaseSettings, read_settings
+from referral_core.config import LeadCaptureSettings, read_settings
 from referral_core.dal.branding import BrandingRepository
+from referral_core.dal.idempotency import persistence_layer
 from referral_core.dal.leads import LeadRepository
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.errors import Conflict, InvalidInput, NotFound
+from referral_core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from referral_core.http_errors import json_payload, raw_routes
 from referral_core.models.leads import LeadCreated, LeadRequest, lead_fields_from_form
 from referral_core.observability import logger, tracer
@@ -55,13 +52,8 @@ IDEMPOTENCY_PARTITION = "idempotency#capture_lead"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class CaptureSettings(BaseSettings):
-    default_phone_region: str
-    postcode_pattern: str
+class CaptureSettings(LeadCaptureSettings):
     max_body_bytes: int
-    rate_window_seconds: int
-    max_leads_per_ip: int
-    max_leads_per_code: int
     idempotency_ttl_seconds: int
 
 
@@ -85,8 +77,7 @@ def idempotency_config() -> IdempotencyConfig:
 def idempotent_capture() -> Callable[..., LeadCreated]:
     # One static partition (``idempotency#capture_lead``) with the key hash as sort key: simple and
     # queryable, at the price of one partition's write limit (~1,000 writes/s), far above lead volume.
-    store = DynamoDBPersistenceLayer(table_name=settings().table_name, key_attr="pk", sort_key_attr="sk",
-                                     expiry_attr="expiration", static_pk_value=IDEMPOTENCY_PARTITION)
+    store = persistence_layer(settings().table_name, partition=IDEMPOTENCY_PARTITION)
 
     @idempotent_function(data_keyword_argument="submission", persistence_store=store,
                          config=idempotency_config(), output_serializer=PydanticSerializer(LeadCreated))
@@ -162,6 +153,10 @@ def _capture(event: Event, submission: Submission) -> Answer:
         except IdempotencyAlreadyInProgressError:
             raise Conflict("a request with this Idempotency-Key is in progress",
                            fields={"idempotency-key": "in progress"}, retry_after=1) from None
+        except IdempotencyPersistenceLayerError:
+            # The key's record could not be read or written (throttling, timeout): the client retries
+            # with the same key; the lead's own conditional writes keep the effect single.
+            raise Unavailable("the database is busy, please retry") from None
     else:
         created = capture_lead(LeadRepository(deps.table()), request, rules(), requester)
     logger.info("lead captured", extra={"lead_id": created.lead_id, "channel": requester.channel,

@@ -7,7 +7,7 @@ dead-letter queue after a few receives.
 
 from __future__ import annotations
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 import dataclasses
 import json

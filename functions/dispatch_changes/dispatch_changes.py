@@ -8,7 +8,7 @@ consumer (``referral_core.streams``: parked in a FIFO queue, retried there, then
 
 from __future__ import annotations
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 import dataclasses
 from typing import Any

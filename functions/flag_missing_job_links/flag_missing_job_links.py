@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 from typing import Any
 

@@ -4,13 +4,12 @@ Order matters: the signature is checked on the raw body before anything parses i
 written); then the delivery runs once per ``webhook-id`` (Powertools Idempotency on the table): a
 redelivery gets the first answer, the same id with a different body is 409.
 
-A raw handler, like the redirect: API Gateway routes one route here and the body is read as bytes (the
-signature covers them), so Powertools' resolver would add nothing but its import (~0.15x of the boto3
-floor at every cold start, bench/RESULTS.md). Errors are the API's one error body
-(``referral_core.http_errors``).
+A raw handler, like the redirect (why: docs/quality.md, "What keeps cold starts short"): API Gateway
+routes one route here and the body is read as bytes (the signature covers them). Errors are the API's one
+error body (``referral_core.http_errors``).
 """
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 import base64
 import dataclasses

@@ -9,7 +9,7 @@ LoggingConfig); importing Powertools here cost more cold start than all of this 
 
 from __future__ import annotations
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 import dataclasses
 import logging

@@ -1,6 +1,4 @@
 """Magic-link sign-in: ask for a link by email, then trade its token for a session.
-
-No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from aws_lambda_powertools.event_handler import Response

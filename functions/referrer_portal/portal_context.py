@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from referral_core import referrer_mail
-from referral_core.config import BaseSettings, read_settings
+from referral_core.config import LeadCaptureSettings, read_settings
 from referral_core.dal.secrets import secret_string
 from referral_core.origin import request_origin
 from referral_core.pages.portal import portal_csp
@@ -20,7 +20,7 @@ HTML_PAGE = {"description": "HTML page", "content": {"text/html": {"schema": {"t
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class PortalSettings(BaseSettings):
+class PortalSettings(LeadCaptureSettings):
     session_secret_arn: str
     signin_window_seconds: int
     signin_max_per_email: int
@@ -28,11 +28,8 @@ class PortalSettings(BaseSettings):
     signin_response_floor_ms: int
     allowed_redirect_hosts: tuple[str, ...] = ()
     referrer_landing_urls: tuple[str, ...] = ()  # landing pages a referrer may pick for a code (else Quick Help)
-    default_phone_region: str
-    postcode_pattern: str
-    rate_window_seconds: int
-    max_leads_per_ip: int
-    max_leads_per_code: int
+    payout_key_arn: str  # the KMS key that encrypts payout details (this function may only encrypt)
+    payout_fresh_signin_minutes: int  # changing payout details needs a sign-in at most this old
 
 
 @cache
@@ -47,6 +44,11 @@ def signing_key() -> str:
 def referrer_id(resolver: Any) -> str:
     """The signed-in referrer (``resolver``: the app or a Router)."""
     return str(resolver.context["referrer_id"])
+
+
+def session_issued_at(resolver: Any) -> int:
+    """When the session was signed in (``iat``, epoch seconds; 0 for a session without one)."""
+    return int(resolver.context.get("session_issued_at") or 0)
 
 
 def actor(resolver: Any) -> str:

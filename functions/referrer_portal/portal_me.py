@@ -1,7 +1,5 @@
 """The signed-in referrer's dashboard data (profile, codes with their usage, referrals, money, withdrawals)
 and their preferences.
-
-No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter

@@ -1,6 +1,4 @@
 """HTML pages: the dashboard, and the stage-email opt-out (confirm, then stop) reached from an email link.
-
-No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from typing import Annotated

@@ -1,6 +1,4 @@
 """The signed-in referrer's referrals: pass on a friend's job (refer-a-job), list them, and one in detail.
-
-No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from typing import Annotated

@@ -1,6 +1,4 @@
 """The signed-in referrer's share codes: create one, its QR code as PNG or SVG, and its printable flyers.
-
-No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from typing import Annotated

@@ -3,11 +3,9 @@
 No API Gateway authorizer: the session is a token this function signs and checks (services.auth_links).
 Every route needs a session except the ones in ``PUBLIC_ROUTES`` (deny by default). The routes live in
 ``portal_*.py`` modules, each loaded by the first request it serves.
-
-No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 from typing import Any
 
@@ -42,7 +40,7 @@ def require_session(app_: Any, next_middleware: NextMiddleware) -> Response[Any]
     # is refused here, before any route runs (image routes included).
     referrer = auth_links.signed_in_referrer(ReferrerRepository(deps.table()), claims.referrer_id,
                                              generation=claims.generation)
-    app_.append_context(referrer_id=claims.referrer_id, referrer=referrer)
+    app_.append_context(referrer_id=claims.referrer_id, referrer=referrer, session_issued_at=claims.issued_at)
     response = next_middleware(app_)
     response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -59,6 +57,8 @@ routers = LazyRouters(app, prefix="/", modules={
     "me/share-codes": "portal_share_codes",
     "me/referrals": "portal_referrals",
     "me/withdrawals": "portal_withdrawals",
+    "me/statements": "portal_statements",
+    "me/payout-method": "portal_payout",
     "me/notifications": "portal_pages", "dashboard": "portal_pages",
 })
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 from functools import cache
 from typing import Any

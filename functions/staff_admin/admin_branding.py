@@ -1,6 +1,4 @@
 """Staff routes for the business's branding: ``GET /admin/branding`` and ``PUT /admin/branding`` (admin).
-
-No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from aws_lambda_powertools.event_handler import Response

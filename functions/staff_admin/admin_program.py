@@ -1,7 +1,5 @@
 """Staff routes for the programme rules: ``GET /admin/program``, ``PUT /admin/program`` and the saved
 versions, ``GET /admin/program/versions``.
-
-No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from typing import Annotated

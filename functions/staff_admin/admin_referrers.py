@@ -1,8 +1,6 @@
 """Staff routes for referrers: the directory (list and search), one referrer's page, manual ledger
 adjustments, and their status (suspend and reactivate). Creating a referrer (``POST /admin/referrers``) is on
 the resolver itself; their share codes (``/admin/referrers/{id}/share-codes``) are in admin_share_codes.
-
-No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
 from typing import Annotated

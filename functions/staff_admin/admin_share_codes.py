@@ -1,6 +1,4 @@
 """Staff routes for share codes: create for a referrer, disable/enable, usage review, QR images and flyers.
-
-No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
 from typing import Annotated

@@ -1,6 +1,4 @@
 """Staff management routes (admin): the console's accounts in the Cognito user pool.
-
-No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
 from typing import Annotated

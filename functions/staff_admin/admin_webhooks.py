@@ -1,6 +1,4 @@
 """Staff routes for outbound webhooks: subscriptions (admin), their signing secrets, deliveries and replays.
-
-No ``from __future__ import annotations``: Powertools reads the route signatures at run time.
 """
 
 from typing import Annotated

@@ -2,12 +2,10 @@
 caller's role for the route (``referral_core.auth.authorize``: viewer reads, staff changes, admin the
 programme rules and privacy erasure) and the middleware puts the identity in the router context for the
 audit trail.
-
-No ``from __future__ import annotations`` here: Powertools reads the route signatures at run time.
 """
 
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 from typing import Any
 
@@ -46,7 +44,8 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "reports": "admin_reports",
     "people": "admin_privacy",
     "referrers": "admin_referrers",  # POST /admin/referrers is below
-    "referrers/*/share-codes": "admin_share_codes", "share-codes": "admin_share_codes",
+    "referrers/*/share-codes": "admin_share_codes", "referrers/*/statements": "admin_statements",
+    "share-codes": "admin_share_codes",
     "program": "admin_program",
     "withdrawals": "admin_withdrawals",
     "exports": "admin_exports",

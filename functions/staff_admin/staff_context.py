@@ -17,6 +17,7 @@ class AdminSettings(BaseSettings):
     webhook_queue_url: str  # outbound webhooks (admin_webhooks)
     webhook_secret_prefix: str
     webhook_allow_private_targets: bool
+    payout_key_arn: str  # the KMS key of payout details (this function may only decrypt: the staff reveal)
 
 
 @cache

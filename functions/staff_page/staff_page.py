@@ -9,7 +9,7 @@ this origin and Cognito's endpoint, no framing, and Trusted Types with no policy
 
 from __future__ import annotations
 
-from referral_core.init_phase import init_complete  # first: pauses the GC while the function loads
+from referral_core.init_phase import init_complete
 
 import dataclasses
 import hashlib

@@ -48,6 +48,9 @@ ROUTE_ROLES: tuple[tuple[str, str, Role], ...] = (
     ("POST", "/admin/webhooks/{webhook_id}/rotate", Role.ADMIN),
     # The business's name, logo and colour on every page, email and flyer: set once, by an admin.
     ("PUT", "/admin/branding", Role.ADMIN),
+    # A referrer's yearly statement is a read, but one person's name and payments: staff.
+    ("GET", "/admin/referrers/{referrer_id}/statements/{year}/statement.csv", Role.STAFF),
+    ("GET", "/admin/referrers/{referrer_id}/statements/{year}/statement.pdf", Role.STAFF),
 )
 READ_METHODS = frozenset({"GET", "HEAD"})
 

@@ -73,6 +73,18 @@ class BaseSettings:
     public_base_url: str = ""
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LeadCaptureSettings(BaseSettings):
+    """What capturing a lead is configured by (``services.leads.CaptureRules``): the settings of Quick Help
+    (functions/capture_lead) and of the referrer portal's refer-a-job, which the template gives both."""
+
+    default_phone_region: str
+    postcode_pattern: str
+    rate_window_seconds: int
+    max_leads_per_ip: int
+    max_leads_per_code: int
+
+
 @cache
 def base_settings() -> BaseSettings:
     return read_settings(BaseSettings)

@@ -10,8 +10,8 @@ from referral_core.errors import InvalidInput
 
 
 def clean_email(value: str, field: str = "email") -> str:
-    # Imported on first use: its module compiles the RFC grammar into regexes (~30 ms of cold start), and
-    # most requests of a function that can handle an email (staff admin, the portal) never do.
+    # Imported on first use: its module compiles the RFC grammar into regexes at import, and most
+    # requests of a function that can handle an email (staff admin, the portal) never do.
     from email_validator import EmailNotValidError, validate_email
 
     try:
@@ -116,7 +116,7 @@ def _match_round(text: str) -> str:
 def _prototypes() -> dict[str, str]:
     """Code point -> TS #39 prototype, from ``confusable_homoglyphs``' copy of Unicode's confusables.txt.
 
-    Loaded on the first non-ASCII string (~40 ms), never at import. The package stores each
+    Loaded on the first non-ASCII string, never at import. The package stores each
     source -> prototype line in both directions; the direction follows from the file's shape: a source
     has exactly one prototype, a prototype maps to nothing further. So a key whose one entry has several
     sources, or is several characters long, is a source of that entry; two single characters that only

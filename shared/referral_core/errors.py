@@ -56,6 +56,12 @@ class AccountSuspended(Forbidden):
     code = "account_suspended"
 
 
+class FreshSignInRequired(Forbidden):
+    """A change that needs a session signed in moments ago (payout details): 403 ``fresh_sign_in_required``."""
+
+    code = "fresh_sign_in_required"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

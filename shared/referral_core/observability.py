@@ -5,8 +5,8 @@ until a handler that counts something returns (:func:`publishes_metrics`). The n
 name (template Globals ``POWERTOOLS_METRICS_NAMESPACE``); each function is its ``service`` dimension.
 
 Lambda's active tracing (template Globals) records every invocation without any SDK. Powertools' Tracer
-adds subsegments per AWS call but imports the X-Ray SDK (~0.4 s of cold start, more than boto3 itself;
-bench/RESULTS.md), so it is opt-in: template parameter ``TraceSubsegments`` → ``TRACE_SUBSEGMENTS``.
+adds subsegments per AWS call but imports the X-Ray SDK, which costs more cold start than boto3 itself
+(see bench/RESULTS.md), so it is opt-in: template parameter ``TraceSubsegments`` → ``TRACE_SUBSEGMENTS``.
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@ POLICY_VERSION = "2026-11-01"
 
 POLICY_TITLE = "Referral and Quick Help policy"
 
+#: The seeds' wording that taking part (and a reward) creates no employment; also on yearly statements.
+NO_EMPLOYMENT = ("A referral does not guarantee jobs, income, rewards, priority service or ongoing work, and "
+                 "taking part does not create an employment, contractor, agency, partnership or franchise "
+                 "relationship unless a separate written agreement says so.")
+
 #: One paragraph per entry, plain text (pages escape it; JSON returns it as is).
 POLICY_PARAGRAPHS: tuple[str, ...] = (
     "Quick Help is the official way to ask for help. A real technician reviews every request; anything "
@@ -19,9 +24,7 @@ POLICY_PARAGRAPHS: tuple[str, ...] = (
     "reviewed privately by our team and are never shared with the person who referred you.",
     "Referrals are for friendly introductions only. Referral rewards are eligible, not guaranteed: any "
     "reward is subject to eligibility, completion of a paid job and manual review by our team.",
-    "A referral does not guarantee jobs, income, rewards, priority service or ongoing work, and taking "
-    "part does not create an employment, contractor, agency, partnership or franchise relationship "
-    "unless a separate written agreement says so.",
+    NO_EMPLOYMENT,
     "Nobody should pressure or mislead you, or tell you a reward is guaranteed. Duplicate, self-made, "
     "existing-customer and unclear referral claims are checked before any reward decision.",
 )

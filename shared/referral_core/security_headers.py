@@ -1,4 +1,4 @@
-"""The one place that sets the security headers of every HTTP answer (issue 16, item 12).
+"""The one place that sets the security headers of every HTTP answer.
 
 Every function behind the HTTP API wraps its handler in :func:`secured` (raw handlers and Powertools
 resolvers alike: both return an API Gateway proxy result), so each answer of any kind (HTML, JSON, PNG,

@@ -51,3 +51,33 @@ def test_magic_link_session_and_me_over_http(stack: StackProcess) -> None:
     assert me.status == 200, me.body
     assert me.json()["referrer"]["personal_code"] == referrer["code"]
     assert stack.request("GET", "/me").status == 401
+
+
+def test_payout_details_are_encrypted_with_the_stacks_kms_key_and_revealed_only_to_staff(stack: StackProcess) -> None:
+    # Given a signed-in referrer (the local stack made the template's PayoutKey on moto's KMS)
+    email, referrer = new_referrer(stack)
+    assert stack.request("POST", "/auth/magic-link", body={"email": email}).status == 202
+    token = sign_in_link(stack, email).split("token=", 1)[1]
+    session = stack.request("POST", "/auth/session", body={"token": token}).json()["session_token"]
+    bearer = {"authorization": f"Bearer {session}"}
+
+    # When they add a bank account (the portal's role may only GenerateDataKey) and ask for a withdrawal
+    saved = stack.request("PUT", "/me/payout-method", headers=bearer, body={
+        "type": "bank_account", "bsb": "062-000", "account_number": "40912876", "account_name": "Pat Portal"})
+    assert saved.status == 200, saved.body
+    assert saved.json()["display"].startswith("Bank account ending 876")
+    assert any(m["subject"] == "Your payout details changed" and email in m["to"] for m in stack.outbox())
+    stack.aws("dynamodb").update_item(
+        TableName=stack.info()["tables"]["Table"], Key={"pk": {"S": f"REFERRER#{referrer['referrer_id']}"},
+                                                        "sk": {"S": "BALANCE"}},
+        UpdateExpression="SET available_cents = :a", ExpressionAttributeValues={":a": {"N": "5000"}})
+    withdrawal = stack.request("POST", "/me/withdrawals", headers=bearer, body={"amount_cents": 2_000})
+    assert withdrawal.status == 201, withdrawal.body
+    assert "40912876" not in withdrawal.body.decode()
+
+    # Then staff (the staff role may Decrypt) see the details; a viewer may not
+    path = f"/admin/withdrawals/{withdrawal.json()['withdrawal_id']}/payout-details/reveal"
+    revealed = stack.request("POST", path, headers={"authorization": f"Bearer {stack.staff_token}"})
+    assert revealed.status == 200, revealed.body
+    assert (revealed.json()["bsb"], revealed.json()["account_number"]) == ("062-000", "40912876")
+    assert stack.request("POST", path, headers={"authorization": f"Bearer {stack.viewer_token}"}).status == 403

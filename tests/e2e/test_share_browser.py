@@ -1,6 +1,7 @@
 """The dashboard's share buttons in headless Chromium on the local stack: SMS (the iOS and the Android
-form), WhatsApp, email, copy, each carrying the code and its channel; a friend following the WhatsApp link
-is counted under ``whatsapp`` in the funnel; a flyer downloads as a PDF."""
+form), WhatsApp, email, copy and the Web Share API's share sheet where the browser has it, each carrying
+the code and its channel; a friend following the WhatsApp link is counted under ``whatsapp`` in the
+funnel; a flyer downloads as a PDF."""
 
 from __future__ import annotations
 
@@ -22,9 +23,12 @@ ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, 
            "Chrome/126.0 Mobile Safari/537.36")
 
 
-def dashboard(browser: Browser, stack: StackProcess, email: str, user_agent: str) -> Iterator[Page]:
+def dashboard(browser: Browser, stack: StackProcess, email: str, user_agent: str,
+              init_script: str | None = None) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=user_agent,
                                   permissions=["clipboard-read", "clipboard-write"])
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
     assert stack.request("POST", "/auth/magic-link", body={"email": email}).status == 202
     page.goto(f"{stack.base_url}{sign_in_link(stack, email)}")
@@ -78,3 +82,24 @@ def test_share_buttons_carry_the_code_and_their_channel(stack: StackProcess, bro
     stack.drain()
     report = staff(stack, "GET", f"/admin/reports/funnel?code={code}")
     assert {row["placement"]: row["clicks_link"] for row in report["rows"]}.get("whatsapp") == 1
+
+
+# Headless Chromium on Linux has no navigator.share: a stand-in records what the page would share.
+WEB_SHARE = ("navigator.share = (data) => { (window.shared = window.shared || []).push(data); "
+             "return Promise.resolve(); };")
+
+
+def test_the_share_sheet_shows_only_where_the_browser_has_it_and_shares_the_copy_link(
+        stack: StackProcess, browser: Browser, referrer: dict) -> None:
+    link = referrer["link"]
+    for page in dashboard(browser, stack, referrer["email"], ANDROID):
+        expect(page.locator("#codes .share [data-channel=copy]").first).to_be_visible()
+        assert page.evaluate("'share' in navigator") is False
+        expect(page.locator("#codes .share [data-channel=share]")).to_have_count(0)
+    for page in dashboard(browser, stack, referrer["email"], ANDROID, init_script=WEB_SHARE):
+        share = page.locator("#codes .share [data-channel=share]").first
+        expect(share).to_be_visible()
+        share.click()
+        page.wait_for_function("(window.shared || []).length === 1")
+        [shared] = page.evaluate("window.shared")
+        assert f"{link}?src=copy" in shared["text"] and "eligible, not guaranteed" in shared["text"]

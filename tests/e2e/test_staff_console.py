@@ -443,6 +443,45 @@ def test_referrers_are_searched_and_a_referrer_page_shows_codes_balance_and_with
     expect(page.locator("#status-submit")).to_have_text("Suspend")
 
 
+def test_a_withdrawal_shows_where_to_pay_it_masked_and_staff_reveal_the_details(stack: StackProcess,
+                                                                                  page: Page) -> None:
+    # Given a referrer who added a bank account on the dashboard, then asked for a withdrawal
+    from referral_core.dal.dynamo import serialize
+
+    email = f"pay-{uuid.uuid4().hex[:8]}@example.com"
+    staff = {"authorization": f"Bearer {stack.staff_token}"}
+    referrer = stack.request("POST", "/admin/referrers", headers=staff,
+                             body={"name": "Robin Payne", "email": email}).json()
+    stack.aws("dynamodb").update_item(
+        TableName=stack.info()["tables"]["Table"], Key=serialize({"pk": f"REFERRER#{referrer['referrer_id']}",
+                                                                  "sk": "BALANCE"}),
+        UpdateExpression="SET available_cents = :a", ExpressionAttributeValues=serialize({":a": 10_000}))
+    assert stack.request("POST", "/auth/magic-link", body={"email": email}).status == 202
+    mails = [m for m in stack.outbox() if email in m["to"] and m["subject"] == "Your sign-in link"]
+    token = re.search(r"/dashboard#token=([\w-]+)", mails[-1]["html"] or mails[-1]["text"]).group(1)  # type: ignore[union-attr]
+    session = stack.request("POST", "/auth/session", body={"token": token}).json()["session_token"]
+    bearer = {"authorization": f"Bearer {session}"}
+    assert stack.request("PUT", "/me/payout-method", headers=bearer, body={
+        "type": "bank_account", "bsb": "062-000", "account_number": "40912876",
+        "account_name": "Robin Payne"}).status == 200
+    assert stack.request("POST", "/me/withdrawals", body={"amount_cents": 4_200}, headers=bearer).status == 201
+
+    # When staff open the withdrawals, the row says where to pay it, masked
+    sign_in(page, stack, STAFF_EMAIL)
+    expect(page.locator("#view-queue")).to_be_visible()
+    page.click("#tabs a[href='#withdrawals']")
+    rows = page.locator("#withdrawals-list li[data-withdrawal-id]")
+    row = rows.filter(has_text=f"Referrer {referrer['referrer_id']}")
+    expect(row.locator(".payout")).to_have_text("Pay to: Bank account ending 876 (Ro P.)")
+    assert "40912876" not in page.content()
+
+    # Then revealing shows the details in the row (and it is audited)
+    row.get_by_role("button", name="Show the payout details").click()
+    expect(row.locator(".payout-details")).to_contain_text("062-000")
+    expect(row.locator(".payout-details")).to_contain_text("40912876")
+    expect(page.locator("#status")).to_contain_text("recorded in the audit trail")
+
+
 def test_withdrawals_are_recorded_paid_with_a_reference_or_rejected_with_a_reason(stack: StackProcess,
                                                                                  page: Page) -> None:
     referrer = referrer_with_withdrawals(stack, "Pat Payee", [3_000, 2_000])

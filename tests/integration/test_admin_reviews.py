@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from local._worker import LambdaContext
 from referral_core.stages import Stage
 from tests.support import rewards
 from tests.support.admin import bulk_queue, flag, seed_job, seed_lead, seed_referrer, seed_reward
-from tests.support.aws import LambdaContext
 from tests.support.events import STAFF_CLAIMS, http_event, json_body
 from tests.support.stream_pump import StreamPump, consumers
 
@@ -190,7 +190,7 @@ def resolve(stack, query):
     event = http_event("GET", "/admin/reviews", query=query, claims=STAFF_CLAIMS)
     function = stack.function(ADMIN)
     function.routers.load_for(event)  # what the handler does before resolving
-    return function.app.resolve(event, LambdaContext())
+    return function.app.resolve(event, LambdaContext.of())
 
 
 def pages(stack, query):

@@ -267,6 +267,34 @@ def test_a_typed_code_that_is_disabled_or_used_up_stays_a_claim(stack):
         assert not {"ref", "code", "referrer_id", "ref_status"} & set(lead)
 
 
+def test_a_typed_code_is_matched_only_when_public_and_live(stack):
+    # Given a public live code, an expired one, a paused (disabled) one and a private one
+    codes = {name: create_referrer(stack, email=f"{name}@example.com")["code"]
+             for name in ("public", "expired", "paused", "private")}
+    update_code(stack, codes["expired"], expires_at="2000-01-01T00:00:00Z")
+    update_code(stack, codes["paused"], status="disabled")
+    update_code(stack, codes["private"], visibility="private")
+    # When a customer types each into "Who referred you?"
+    for name, code in codes.items():
+        body = lead_body(ref=None, cid=None, referred_by=code, email=f"c-{name}@example.com")
+        assert post_lead(stack, body)["statusCode"] == 201
+    leads = {lead["referred_by"]: lead for lead in lead_items(stack)}
+    # Then only the public live code is matched like a link; the others stay text for staff
+    public = leads[codes["public"]]
+    assert (public["code"], public["ref_status"], public["ref_via"]) == (codes["public"], "attributed", "referred_by")
+    for name in ("expired", "paused", "private"):
+        assert not {"ref", "code", "referrer_id", "ref_status", "ref_via"} & set(leads[codes[name]]), name
+
+
+def test_a_private_code_still_attributes_through_its_link(stack):
+    code = create_referrer(stack)["code"]
+    update_code(stack, code, visibility="private")
+    assert post_lead(stack, lead_body(ref=code, cid=None))["statusCode"] == 201
+    [lead] = lead_items(stack)
+    assert (lead["code"], lead["ref_status"]) == (code, "attributed")
+    assert "ref_via" not in lead
+
+
 def test_a_typed_code_that_loses_the_race_for_its_last_use_goes_back_to_a_claim(stack, monkeypatch):
     # Given a code with one use left when capture reads it, taken by someone else before the write
     code = create_referrer(stack)["code"]

@@ -85,7 +85,9 @@ def test_page_sizes_and_the_business_cards_bleed(portal_stack, jo, tmp_path):
                                           path_params={"code": jo["code"]}, query={"size": size})), tmp_path)
 
     assert size_of("a4") == (210, 297)
+    assert size_of("a5") == (148, 210)
     assert size_of("dl") == (99, 210)
+    assert size_of("decal") == (300, 380)
     assert size_of("card") == (85 + 2 * (3 + 8), 55 + 2 * (3 + 8))  # 3 mm bleed, 8 mm for the crop marks
 
 

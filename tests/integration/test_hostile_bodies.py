@@ -17,6 +17,7 @@ from tests.support.aws import Stack
 from tests.support.events import json_body
 from tests.support.jobs import WEBHOOK, configure_webhook_secrets, job_body, signed_event
 from tests.support.portal import create_referrer, sign_in
+from tests.support.providers import configure_providers
 from tests.support.routes import SPEC, Caller, json_operations, request_schema
 from tests.support.stripe_events import configure_stripe_secrets
 
@@ -42,13 +43,15 @@ HOSTILE = {
 def api(portal_stack: Stack) -> Caller:
     configure_webhook_secrets(portal_stack)
     configure_stripe_secrets(portal_stack)
+    configure_providers(portal_stack)
     referrer = create_referrer(portal_stack)
     return Caller(portal_stack, sign_in(portal_stack, referrer["email"]))
 
 
 def test_every_json_route_is_covered():
     assert {"POST /leads", "POST /auth/magic-link", "POST /auth/session", "POST /me/withdrawals",
-            "PUT /admin/program", "POST /webhooks/jobs", "POST /webhooks/stripe"} <= set(ROUTE_IDS)
+            "PUT /admin/program", "POST /webhooks/jobs", "POST /webhooks/stripe", "POST /webhooks/square",
+            "POST /webhooks/xero"} <= set(ROUTE_IDS)
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=ROUTE_IDS)

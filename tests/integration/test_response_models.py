@@ -45,7 +45,7 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
         claims = ADMIN_CLAIMS if required_role(method, path) is Role.ADMIN else STAFF_CLAIMS
         return ok(stack.invoke(ADMIN, http_event(method, path, body=body, query=query, claims=claims)), status)
 
-    # A referrer signs in, shares a code, passes on a friend and asks for two payouts
+    # A referrer signs in, shares a code, passes on a friend and asks for two payouts...
     jo = create_referrer(stack, name="Jo Smith", email="jo@example.com")
     ask_magic_link(stack, "jo@example.com")
     ok(stack.invoke(PORTAL, preview_event(magic_token(stack, "jo@example.com"))))  # "Sign in as Jo S.?"
@@ -55,6 +55,10 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
     friend = ok(portal(stack, "POST", "/me/referrals", session=session, body={
         "friend_name": "Sam Lee", "friend_email": "sam@example.net", "postcode": "2000",
         "issue": "Printer offline", "friend_agreed": True}), 201)
+    # ...paid to a bank account (the withdrawals keep it, masked)
+    assert ok(portal(stack, "PUT", "/me/payout-method", session=session, body={
+        "type": "bank_account", "bsb": "062-000", "account_number": "40912876", "account_name": "Jo Smith"}))
+    assert ok(portal(stack, "GET", "/me/payout-method", session=session))["last_digits"] == "876"
     Table(stack.table_name).update(f"REFERRER#{jo['referrer_id']}", "BALANCE", "SET available_cents = :a",
                                    values={":a": 6_000})
     first, second = (ok(portal(stack, "POST", "/me/withdrawals", session=session, body={"amount_cents": 3_000}),
@@ -87,8 +91,10 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
 
     # ... payouts, share codes, programme rules and the funnel
     assert admin("GET", "/admin/withdrawals")["items"]
+    assert admin("POST", f"/admin/withdrawals/{first['withdrawal_id']}/payout-details/reveal")["bsb"] == "062-000"
     admin("POST", f"/admin/withdrawals/{first['withdrawal_id']}/paid", body={"payout_reference": "EFT-1"})
     admin("POST", f"/admin/withdrawals/{second['withdrawal_id']}/rejected", body={"note": "Wrong account"})
+    assert ok(portal(stack, "GET", "/me/statements", session=session))["items"][0]["paid_cents"] == 3_000
     created = admin("POST", f"/admin/referrers/{jo['referrer_id']}/share-codes", 201,
                     body={"visibility": "private", "zones": ["2000-2234"], "max_uses": 5})
     admin("POST", f"/admin/share-codes/{created['code']}/disable")

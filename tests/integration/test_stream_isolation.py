@@ -14,8 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
+from local._worker import LambdaContext
 from referral_core.dal.parking import PARKED_KEY, item_key
-from tests.support.aws import REGION, STREAM_READER, LambdaContext, Stack
+from tests.support.aws import REGION, STREAM_READER, Stack
 from tests.support.events import load_event
 from tests.support.stream_pump import StreamPump, consumers
 
@@ -185,7 +186,7 @@ def test_out_of_time_the_consumers_not_yet_run_park_their_changes(stack: Stack, 
         def get_remaining_time_in_millis(self) -> int:
             return 1_000
 
-    assert handler(event, AlmostOut()) == {"batchItemFailures": []}
+    assert handler(event, AlmostOut.of()) == {"batchItemFailures": []}
     assert spy.calls == Counter()
     parked = {(b["consumer"], _seq(b["record"])) for b in StreamPump(stack).parked()}
     assert parked == {(route.name, _seq(r)) for r in event["Records"] for route in consumers() if route.wants(r)}

@@ -22,7 +22,6 @@ def trigger(**overrides: Any) -> StreamTrigger:
         "function_id": "Fn",
         "event_id": "Stream",
         "stream_arn": STREAM,
-        "table_id": "Table",
         "batch_size": 10,
         "on_failure_arn": "arn:aws:sqs:us-east-1:123456789012:dlq",
     }

@@ -20,7 +20,8 @@ from typing import Any
 import boto3
 import pytest
 
-from local.template import Template, create_table_kwargs, load_template
+from local._worker import LambdaContext
+from local.template import Function, Template, create_table_kwargs, load_template
 from tests.support import iam_usage
 from tests.support.response_models import check_answer
 
@@ -40,17 +41,6 @@ BASE_ENV = {
 @cache
 def template() -> Template:
     return load_template()
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "test"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 @dataclass
@@ -120,13 +110,18 @@ class Stack:
         module = self.function(logical_id)
         handler: Callable[[dict[str, Any], Any], Any] = getattr(module, fn.func_name)
         with iam_usage.running(logical_id):
-            response = handler(event, LambdaContext(function_name=fn.name))
+            response = handler(event, lambda_context(fn))
         app = getattr(module, "app", None)
         if app is not None and hasattr(app, "_static_routes"):  # a Powertools resolver: check the answer
             checked = check_answer(app, event, response)
             if checked:
                 self.checked_answers.add(checked)
         return response
+
+
+def lambda_context(fn: Function) -> LambdaContext:
+    """The context of an invocation of ``fn`` starting now, with its name, memory and timeout."""
+    return LambdaContext.of(fn.name, memory_limit_in_mb=fn.memory_mb, timeout_s=fn.timeout_s)
 
 
 def _queues(tpl: Template) -> dict[str, str]:
@@ -140,6 +135,23 @@ def _queues(tpl: Template) -> dict[str, str]:
         urls[tpl.ref(logical_id)] = sqs.create_queue(QueueName=tpl.physical_name(logical_id),
                                                      Attributes=attributes)["QueueUrl"]
     return {key: urls[value] for fn in tpl.functions.values() for key, value in fn.env.items() if value in urls}
+
+
+def _kms_keys(tpl: Template) -> dict[str, str]:
+    """Create the template's KMS keys (with their key policies); returns the function variables that name one,
+    with the real key's ARN. Calls on it are judged as calls on the template's key (``iam_usage.stands_for``)."""
+    import json
+
+    kms = boto3.client("kms", region_name=REGION)
+    arns: dict[str, str] = {}
+    for logical_id in tpl.logical_ids("AWS::KMS::Key"):
+        props = tpl.properties(logical_id)
+        meta = kms.create_key(Description=str(props.get("Description", "")),
+                              Policy=json.dumps(props["KeyPolicy"]))["KeyMetadata"]
+        template_arn = str(tpl.get_att(logical_id, "Arn"))
+        iam_usage.stands_for(meta["Arn"], template_arn)
+        arns[template_arn] = meta["Arn"]
+    return {key: arns[value] for fn in tpl.functions.values() for key, value in fn.env.items() if value in arns}
 
 
 def _forget_modules_in(directory: Path) -> None:
@@ -202,7 +214,7 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
                 ses.verify_email_identity(EmailAddress=fn.env["SENDER_EMAIL"])
         for name in {fn.env.get("SES_CONFIGURATION_SET") for fn in tpl.functions.values()} - {None}:
             ses.create_configuration_set(ConfigurationSet={"Name": name})
-        env = {"TABLE_NAME": table_name, **_queues(tpl)}
+        env = {"TABLE_NAME": table_name, **_queues(tpl), **_kms_keys(tpl)}
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         yield Stack(table_name=table_name, dynamodb=dynamodb, monkeypatch=monkeypatch, env=env)

@@ -41,8 +41,8 @@ ARTIFACT = REPO_ROOT / "test-artifacts" / "iam-usage.json"
 EVIDENCE_DIR = REPO_ROOT / "tests" / "integration"
 
 #: Resources a test made on moto standing for a template resource: the id moto gave it -> the id the template
-#: resolves to in-process (local.template), e.g. a Cognito pool (moto picks its id): calls on it are judged as
-#: calls on the template's resource. See :func:`stands_for`.
+#: resolves to in-process (local.template), e.g. a Cognito pool or a KMS key (moto picks its id): calls on it
+#: are judged as calls on the template's resource. See :func:`stands_for`.
 STANDS_FOR: dict[str, str] = {}
 
 #: Grants no test exercises, each with the reason it is still needed: (function, action) -> why.
@@ -84,7 +84,7 @@ class Recorder:
         service = model.service_model.signing_name or model.service_model.endpoint_prefix
         with self.lock:
             try:
-                described = {k: STANDS_FOR.get(v, v) if k == "UserPoolId" and isinstance(v, str) else v
+                described = {k: STANDS_FOR.get(v, v) if k in ("UserPoolId", "KeyId") and isinstance(v, str) else v
                              for k, v in params.items()}
                 requests = describer().describe(service, model.name, described)
             except Exception as exc:  # never break the app's call: fail the test instead

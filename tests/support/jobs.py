@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 
 from referral_core.hashing import email_hash, peppered_hash
 from tests.support import iam_usage
-from tests.support.aws import PEPPER, REGION, STREAM_READER, WEBHOOK_SECRET, LambdaContext, Stack, template
+from tests.support.aws import PEPPER, REGION, STREAM_READER, WEBHOOK_SECRET, Stack, lambda_context, template
 from tests.support.events import http_event, load_event, stream_event, stream_record
 
 WEBHOOK = "JobWebhookFunction"
@@ -52,7 +52,7 @@ def invoke_concurrently(stack: Stack, logical_id: str, events: list[dict[str, An
     def container(index: int) -> None:
         for position in range(index, len(events), containers):
             with iam_usage.running(reader):  # a consumer's calls are its stream reader's
-                results[position] = handlers[index](events[position], LambdaContext(function_name=fn.name))
+                results[position] = handlers[index](events[position], lambda_context(fn))
 
     with ThreadPoolExecutor(max_workers=containers) as pool:
         list(pool.map(container, range(containers)))

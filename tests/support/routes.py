@@ -16,6 +16,7 @@ from scripts import openapi
 from tests.support.aws import Stack, template
 from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, http_event
 from tests.support.jobs import WEBHOOK, signed_event
+from tests.support.providers import signed_provider_event
 from tests.support.stripe_events import STRIPE
 from tests.support.stripe_events import signed as stripe_signed
 
@@ -51,7 +52,7 @@ def request_schema(method: str, path: str) -> dict[str, Any]:
 class Caller:
     """Sends requests as API Gateway would, with what each route needs to get past authentication: staff
     claims on ``/admin/*`` (admin claims on the admin routes: ``referral_core.auth.required_role``),
-    ``session`` on ``/me/*``, a signature on the webhooks."""
+    ``session`` on ``/me/*``, a signature on the webhooks (the job system's, and each provider's)."""
 
     def __init__(self, stack: Stack, session: str, path_values: dict[str, str] | None = None) -> None:
         self.stack, self.session = stack, session
@@ -67,12 +68,14 @@ class Caller:
         matched = self.router.match(method, concrete)
         assert matched, f"{method} {path} is not routed by the template"
         route, params = matched
+        text = raw_body.decode() if isinstance(raw_body, bytes) else (raw_body or "")
+        provider = signed_provider_event(route.function_id, text)
         if route.function_id == WEBHOOK:
-            text = raw_body.decode() if isinstance(raw_body, bytes) else (raw_body or "")
             event = signed_event(text)
         elif route.function_id == STRIPE:
-            text = raw_body.decode() if isinstance(raw_body, bytes) else (raw_body or "")
             event = stripe_signed(text)
+        elif provider is not None:
+            event = provider
         else:
             all_headers = {"content-type": "application/json"} if raw_body is not None else {}
             if path.startswith("/me"):

@@ -38,7 +38,7 @@ def consumers() -> tuple[Route, ...]:
 
 def readers() -> list[StreamTrigger]:
     """The template's event source mappings on the table's stream."""
-    return [t for t in template().stream_triggers() if t.enabled]
+    return list(template().stream_triggers())
 
 
 def batches(route: Route, records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

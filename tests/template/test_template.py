@@ -233,3 +233,21 @@ def test_the_custom_domain_becomes_the_public_origin_unless_one_is_set():
     assert origin(with_domain) == "https://refer.example.com"
     assert origin(explicit) == "https://www.example.com"
     assert origin(plain) == "http://127.0.0.1:3000"  # the local stack's own origin
+
+
+def test_cryptography_is_off_the_import_path_and_only_where_payout_details_are_sealed_or_opened():
+    # PyJWT imports cryptography at start-up whenever it is importable: in the shared layer it would join
+    # every cold start of the portal (issue 19: within 1.6x the floor). It lives in its own layer, built into
+    # /opt/payout_crypto (on no import path), which dal.payout_methods adds to the path on first use.
+    from referral_core.dal.payout_methods import CRYPTO_LAYER_DIR
+
+    shared = (ROOT / "shared" / "requirements.txt").read_text()
+    assert not any(line.split("#")[0].strip().startswith("cryptography") for line in shared.splitlines())
+    layer = raw()["Resources"]["PayoutCryptoLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text()
+    assert f'--target "$(ARTIFACTS_DIR)/{CRYPTO_LAYER_DIR.removeprefix("/opt/")}"' in makefile
+    assert "--platform manylinux2014_aarch64" in makefile and "--python-version 3.13" in makefile
+    with_layer = {k for k, fn in functions().items()
+                  if {"Ref": "PayoutCryptoLayer"} in (fn["Properties"].get("Layers") or [])}
+    assert with_layer == {"ReferrerPortalFunction", "StaffAdminFunction"}

@@ -20,6 +20,14 @@ FUNCTIONS = sorted(load_template().functions.values(), key=lambda f: f.logical_i
 TEST_SOURCES = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("*.py") if p.name != Path(__file__).name)
 
 
+def _folder(function) -> str:
+    """events/<code folder>/, except a job-system adapter's (``<provider>_webhook``): events/<provider>/,
+    the provider's documented payloads (issue 20)."""
+    folder = function.code_uri.name
+    provider = folder.removesuffix("_webhook")
+    return provider if provider != folder and (EVENTS / provider).is_dir() else folder
+
+
 def _samples(folder: str) -> list[Path]:
     return sorted((EVENTS / folder).glob("*.json"))
 
@@ -38,7 +46,7 @@ def _kind(event: dict) -> str:
 
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda f: f.logical_id)
 def test_every_function_has_sample_events_of_its_trigger_type(function) -> None:
-    folder = function.code_uri.name
+    folder = _folder(function)
     samples = _samples(folder)
     assert samples, f"{function.logical_id}: add at least one events/{folder}/<scenario>.json"
     for path in samples:
@@ -52,7 +60,7 @@ def test_every_function_has_sample_events_of_its_trigger_type(function) -> None:
 
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda f: f.logical_id)
 def test_some_test_loads_the_function_samples(function) -> None:
-    folder = function.code_uri.name
+    folder = _folder(function)
     # load_event("folder/name.json") or load_event(f"folder/{name}.json"), in a test or a tests/support helper
     used = re.search(rf"""load_event\(f?["']{re.escape(folder)}/[\w.{{}}-]+\.json["']""", TEST_SOURCES)
     assert used, f"{function.logical_id}: no test loads events/{folder}/*.json (use load_event)"

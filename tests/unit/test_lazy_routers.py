@@ -40,7 +40,8 @@ import json, sys
 sys.path[:0] = {paths!r}
 import {module} as function
 loaded = lambda: sorted(n for n in sys.modules
-                        if (n.startswith({prefix!r}) and n not in {shared!r}) or n in ("qrcode", "email_validator"))
+                        if (n.startswith({prefix!r}) and n not in {shared!r})
+                        or n in ("qrcode", "email_validator", "fpdf"))
 report = {{"modules": function.routers.modules, "prefix": function.routers.prefix, "at_init": loaded(), "probes": []}}
 function.routers.load_for({{"rawPath": "/nothing-here/at-all"}})
 report["unknown"] = loaded()
@@ -65,7 +66,7 @@ def case(request: pytest.FixtureRequest) -> tuple[Lazy, dict]:
 
 def test_a_cold_container_loads_no_route_module_and_a_request_loads_only_its_own(case: tuple[Lazy, dict]) -> None:
     lazy, report = case
-    assert report["at_init"] == []  # not the QR library, not email-validator either
+    assert report["at_init"] == []  # not the QR library, not email-validator, not the PDF library either
     assert report["unknown"] == []
     for (path, module), loaded in zip(lazy.probes, report["probes"], strict=True):
         assert loaded == [module], path
@@ -81,6 +82,67 @@ def test_every_route_module_and_every_route_is_mapped(case: tuple[Lazy, dict]) -
         path = route_key.split(" ", 1)[1]
         assert route_key in lazy.on_resolver or _mapped(path, report), \
             f"{route_key}: map its path segments in {lazy.module}.routers"
+
+
+FLYER_PROBE = """
+import json, sys
+sys.path[:0] = {paths!r}
+import {module} as function
+function.routers.load_for({{"rawPath": {path!r}}})
+routed = {{"route_module": {route_module!r} in sys.modules, "fpdf": "fpdf" in sys.modules}}
+from referral_core.services import flyers
+flyers.render_flyer(flyers.FlyerSize.CARD, target="https://example.com/r/ABC?src=qr&p=business_card",
+                    short_url="example.com/r/ABC", brand=flyers.BrandingData(), logo=None)
+drawn = sorted({{n.split(".")[0] for n in sys.modules}} & {{"fpdf", "qrcode"}})
+print(json.dumps({{"loaded": drawn, "routed": routed}}))
+"""
+
+
+@pytest.mark.parametrize(("function_id", "module", "path", "route_module"), [
+    ("StaffAdminFunction", "staff_admin", "/admin/share-codes/ABC/flyer.pdf", "admin_share_codes"),
+    ("ReferrerPortalFunction", "referrer_portal", "/me/share-codes/ABC/flyer.pdf", "portal_share_codes")])
+def test_the_pdf_library_is_imported_only_when_a_flyer_is_drawn(function_id: str, module: str, path: str,
+                                                                route_module: str) -> None:
+    """The flyer routes share their functions with many routes whose cold start must not pay for fpdf2:
+    not the function, not even the flyer route's module loads it; drawing a flyer does."""
+    function = TEMPLATE.functions[function_id]
+    paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
+    out = subprocess.run([sys.executable, "-I", "-c", FLYER_PROBE.format(paths=paths, module=module, path=path,
+                                                                       route_module=route_module)],
+                         env=lambda_environment(function, None), cwd=str(function.code_uri), capture_output=True,
+                         text=True, check=True, timeout=60)
+    assert json.loads(out.stdout) == {"loaded": ["fpdf", "qrcode"], "routed": {"route_module": True, "fpdf": False}}
+
+
+STATEMENT_PROBE = """
+import json, sys
+sys.path[:0] = {paths!r}
+import {module} as function
+function.routers.load_for({{"rawPath": {path!r}}})
+routed = {{"route_module": {route_module!r} in sys.modules, "fpdf": "fpdf" in sys.modules}}
+from datetime import UTC, datetime
+from referral_core.models.branding import BrandingData
+from referral_core.models.program import Statements
+from referral_core.services import statements
+year = statements.year_of(datetime(2026, 1, 1, tzinfo=UTC), Statements())
+statements.statement_pdf(statements.Statement(year=year, referrer_id="R1", referrer_name="Jo", currency="AUD",
+                                              rows=()), BrandingData())
+print(json.dumps({{"routed": routed, "drawn": "fpdf" in sys.modules}}))
+"""
+
+
+@pytest.mark.parametrize(("function_id", "module", "path", "route_module"), [
+    ("StaffAdminFunction", "staff_admin", "/admin/referrers/R1/statements/2025-26/statement.pdf", "admin_statements"),
+    ("ReferrerPortalFunction", "referrer_portal", "/me/statements/2025-26/statement.pdf", "portal_statements")])
+def test_the_pdf_library_is_imported_only_when_a_statement_is_drawn(function_id: str, module: str, path: str,
+                                                                    route_module: str) -> None:
+    function = TEMPLATE.functions[function_id]
+    paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
+    out = subprocess.run([sys.executable, "-I", "-c", STATEMENT_PROBE.format(
+        paths=paths, module=module, path=path, route_module=route_module)],
+        env=lambda_environment(function, None), cwd=str(function.code_uri), capture_output=True, text=True,
+        check=True, timeout=60)
+    assert json.loads(out.stdout) == {"routed": {"route_module": True, "fpdf": False}, "drawn": True}
 
 
 def _routes(function_id: str) -> set[str]:

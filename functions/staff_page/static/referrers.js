@@ -2,6 +2,9 @@
 
 import { $, append, cents, clearErrors, el, facts, fieldError, fieldErrors, money, offerDownload, say, when, words } from "./dom.js";
 
+// The printable flyer sizes (the API's FlyerSize), as the referrer's dashboard offers them.
+const FLYERS = [["a4", "A4 poster"], ["a5", "A5 flyer"], ["dl", "DL flyer"], ["card", "Business card"], ["decal", "Van / window decal"]];
+
 function section(title, ...children) {
   return append(el("section", null, { class: "card" }), el("h2", title), ...children);
 }
@@ -26,6 +29,33 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
   let loads = 0; // only the latest load of the list renders (an older one may answer after it)
   let shown = null; // the referrer whose page is open
 
+  // A printable flyer of any code (GET /admin/share-codes/{code}/flyer.pdf): a size, what its QR counts
+  // scans as (the size's own by default; the placements are the "Where it will be shared" list's), then
+  // fetched with the session like the QR image and offered as a download.
+  function flyerPicker(code) {
+    const id = `flyer-${code.code}`;
+    const picker = el("div", null, { class: "flyer-picker", role: "group", "aria-label": `Flyer of ${code.code}` });
+    const size = el("select", null, { id: `${id}-size` });
+    for (const [value, label] of FLYERS) size.appendChild(el("option", label, { value }));
+    const placement = el("select", null, { id: `${id}-placement` });
+    placement.appendChild(el("option", "The size’s own", { value: "" }));
+    for (const option of $("code-placement").options) placement.appendChild(el("option", option.textContent, { value: option.value }));
+    const get = el("button", "Flyer (PDF)", { type: "button", class: "secondary", "aria-label": `Download a flyer of ${code.code}` });
+    const link = el("a", null, { hidden: true, "data-flyer": code.code });
+    get.addEventListener("click", async () => {
+      const query = new URLSearchParams({ size: size.value });
+      if (placement.value) query.set("placement", placement.value);
+      const filename = `${code.code}-${size.value}.pdf`;
+      try {
+        offerDownload(link, await session.file(`/admin/share-codes/${encodeURIComponent(code.code)}/flyer.pdf?${query}`), filename);
+      } catch (error) {
+        say(`Could not make the flyer: ${error.message}`, { error: true });
+      }
+    });
+    return append(picker, el("label", "Flyer size", { for: size.id }), size,
+      el("label", "QR counts scans as", { for: placement.id }), placement, get, link);
+  }
+
   function codeActions(code) {
     const box = el("div", null, { class: "code-actions" });
     const qr = el("button", "QR code (SVG)", { type: "button", class: "secondary", "aria-label": `Download the QR code of ${code.code}` });
@@ -37,7 +67,7 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
         say(`Could not make the QR code: ${error.message}`, { error: true });
       }
     });
-    append(box, qr, link);
+    append(box, qr, link, flyerPicker(code));
     if (session.can("staff")) {
       const enable = code.status !== "active";
       const toggle = el("button", enable ? "Enable" : "Disable", { type: "button", class: "secondary", "aria-label": `${enable ? "Enable" : "Disable"} ${code.code}` });

@@ -154,7 +154,7 @@ export class Session {
     const send = () => fetch(path, {
       method,
       headers: {
-        Accept: "application/json, text/csv, image/*",
+        Accept: "application/json, text/csv, image/*, application/pdf",
         Authorization: `Bearer ${this.tokens ? this.tokens.id : ""}`,
         ...(body === undefined ? {} : { "Content-Type": "application/json" }),
       },

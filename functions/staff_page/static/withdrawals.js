@@ -2,6 +2,8 @@
 // (POST .../paid) or reject with a reason (POST .../rejected). Staff pay by hand, outside this system.
 // A withdrawal on hold (a refunded job's reward was clawed back: docs/rewards.md) shows why; rejecting it is
 // the usual outcome, paying it anyway needs a note (sent with override_hold, audited).
+// Where to pay it shows masked (the method on file when it was requested); a staff member paying it reveals
+// the full details (POST .../payout-details/reveal, audited), shown in the row until the list reloads.
 
 import { $, append, el, money, say, when, words } from "./dom.js";
 
@@ -26,6 +28,14 @@ function showError(part, message) {
   $(`${part.id}-error`).textContent = message;
   part.input.setAttribute("aria-invalid", "true");
   part.input.focus();
+}
+
+const DETAIL_LABELS = [["bsb", "BSB"], ["account_number", "Account number"], ["account_name", "Account name"],
+  ["payid_kind", "PayID type"], ["payid_value", "PayID"], ["paypal_email", "PayPal email"]];
+
+function payoutLine(item, open) {
+  if (item.payout_method) return el("p", `Pay to: ${item.payout_method.display}`, { class: "meta payout" });
+  return open ? el("p", "No payout method on file when it was requested: ask the referrer to add one on their dashboard.", { class: "meta payout" }) : null;
 }
 
 export function wireWithdrawals({ session, openReferrer }) {
@@ -78,6 +88,26 @@ export function wireWithdrawals({ session, openReferrer }) {
     return [paid, reject];
   }
 
+  function revealButton(item) {
+    const button = el("button", "Show the payout details", { type: "button", class: "secondary" });
+    button.addEventListener("click", async () => {
+      let details;
+      try {
+        details = await session.api("POST", `/admin/withdrawals/${encodeURIComponent(item.withdrawal_id)}/payout-details/reveal`);
+      } catch (error) {
+        say(`Could not show them: ${error.message}`, { error: true });
+        return;
+      }
+      const facts = el("dl", null, { class: "facts payout-details" });
+      for (const [name, label] of DETAIL_LABELS) {
+        if (details[name]) append(facts, el("dt", label), el("dd", details[name]));
+      }
+      button.replaceWith(facts);
+      say("Payout details shown: this is recorded in the audit trail.");
+    });
+    return button;
+  }
+
   function row(item) {
     const li = el("li", null, { "data-withdrawal-id": item.withdrawal_id });
     const who = el("a", `Referrer ${item.referrer_id}`, { href: `#referrer/${encodeURIComponent(item.referrer_id)}` });
@@ -86,9 +116,13 @@ export function wireWithdrawals({ session, openReferrer }) {
       append(el("div", null, { class: "row-head" }), el("strong", money(item.amount_cents, item.currency)),
         el("span", `requested ${when(item.created_at)}`, { class: "meta" })),
       append(el("p", null, { class: "meta" }), who),
+      payoutLine(item, ["requested", "on_hold"].includes(item.status)),
       item.status === "on_hold" ? el("p", holdText(item), { class: "meta hold" }) : null,
       !["requested", "on_hold"].includes(item.status) ? el("p", `${words(item.status)} ${when(item.decided_at)} by ${item.decided_by || "staff"}${item.payout_reference ? ` · reference ${item.payout_reference}` : ""}${item.note ? ` · ${item.note}` : ""}`, { class: "meta" }) : null);
-    if (["requested", "on_hold"].includes(item.status) && session.can("staff")) append(li, ...decideForms(item, li));
+    if (["requested", "on_hold"].includes(item.status) && session.can("staff")) {
+      if (item.payout_method) append(li, revealButton(item));
+      append(li, ...decideForms(item, li));
+    }
     return li;
   }
 

@@ -1,4 +1,5 @@
-"""POSTs to addresses staff registered (outbound webhooks), safe against being pointed inside the network.
+"""POSTs to addresses staff registered (outbound webhooks), and requests to a job system's API (the
+adapters: an invoice, a token refresh), safe against being pointed inside the network.
 
 The host is resolved once, every address it resolves to must be public (unless the deployment allows
 private targets, as the local stack does), and the connection goes to that checked address while TLS
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 MAX_ANSWER_BYTES = 64 * 1024
+#: A provider API's answer (one invoice) read into memory at most.
+MAX_API_ANSWER_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,26 @@ def _addresses(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)))
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An API's answer (``request``): status, the headers a client acts on, and the body (bounded)."""
+
+    status: int | None = None
+    body: bytes = b""
+    retry_after: str | None = None
+    error: str | None = None
+
+
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout_s: float = 5.0,
          allow_private: bool = False) -> Answer:
+    reply = request("POST", url, body, headers, timeout_s=timeout_s, allow_private=allow_private, keep=0)
+    return Answer(status=reply.status, error=reply.error)
+
+
+def request(method: str, url: str, body: bytes | None, headers: dict[str, str], *, timeout_s: float = 5.0,
+            allow_private: bool = False, keep: int = MAX_API_ANSWER_BYTES) -> Reply:
+    """One request to a provider's API (the same address checks as ``post``); the body read up to ``keep``
+    bytes is returned (a larger answer is an ``error``), redirects are not followed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     https = parts.scheme == "https"
@@ -70,26 +91,31 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout_s: float = 5
     try:
         addresses = _addresses(host, port)
     except (OSError, UnicodeError):
-        return Answer(error="dns")
+        return Reply(error="dns")
     if not addresses:
-        return Answer(error="dns")
+        return Reply(error="dns")
     if not allow_private and not all(is_public(a) for a in addresses):
-        return Answer(error="private_address")
+        return Reply(error="private_address")
     kind = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
     connection = kind(host, port, addresses[0], timeout_s)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        connection.request("POST", path, body=body, headers=headers)
+        connection.request(method, path, body=body, headers=headers)
         answer = connection.getresponse()
-        answer.read(MAX_ANSWER_BYTES)
-        return Answer(status=answer.status)
+        if not keep:
+            answer.read(MAX_ANSWER_BYTES)
+            return Reply(status=answer.status)
+        content = answer.read(keep + 1)
+        if len(content) > keep:
+            return Reply(status=answer.status, error="too_large")
+        return Reply(status=answer.status, body=content, retry_after=answer.getheader("Retry-After"))
     except TimeoutError:
-        return Answer(error="timeout")
+        return Reply(error="timeout")
     except ConnectionRefusedError:
-        return Answer(error="refused")
+        return Reply(error="refused")
     except ssl.SSLError:
-        return Answer(error="tls")
+        return Reply(error="tls")
     except (OSError, http.client.HTTPException):
-        return Answer(error="network")
+        return Reply(error="network")
     finally:
         connection.close()

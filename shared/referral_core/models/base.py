@@ -15,7 +15,7 @@ class Model(BaseModel):
     """A pydantic model whose validator and schema are built on first use, not when its module loads.
 
     A function imports the models of all its routes but one request uses one or two of them: building the
-    rest would cost every cold start ~1 ms a model (bench/RESULTS.md). Subclasses add their own
+    rest would add their build to every cold start (see bench/RESULTS.md). Subclasses add their own
     ``model_config`` (pydantic merges it with this one).
     """
 

@@ -122,6 +122,26 @@ class Notifications(_Strict):
                                   "rolled into one digest sent when the hour ends")] = DEFAULT_MAX_STAGE_EMAILS_PER_HOUR
 
 
+class Statements(_Strict):
+    """The referrers' yearly statements (``GET /me/statements``): which financial year and whose clock."""
+
+    year_start_month: Annotated[int, Field(ge=1, le=12, description=(
+        "the month a financial year starts in: 7 = July-June (Australia), 1 = the calendar year"))] = 7
+    time_zone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), OneLine] = Field(
+        default="Australia/Sydney", description="the business's IANA time zone: a year starts at midnight there")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("not a known IANA time zone, e.g. Australia/Sydney") from exc
+        return name
+
+
 class ProgramRules(_Strict):
     tiers: Annotated[tuple[Tier, ...], Field(min_length=1, max_length=10)]
     min_job_value_cents: Cents = 0
@@ -135,6 +155,7 @@ class ProgramRules(_Strict):
     allow_negative_balance: bool = False
     share_codes: ShareCodeRules = Field(default_factory=ShareCodeRules)
     notifications: Notifications = Field(default_factory=Notifications)
+    statements: Statements = Field(default_factory=Statements)
 
     @field_validator("tiers")
     @classmethod

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Self
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from referral_core.models.base import Model, MultiLine, OneLine
+from referral_core.models.payouts import PayoutMethodView
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), MultiLine]
 
@@ -46,6 +47,9 @@ class Withdrawal(Model):
     decided_by: str | None = None
     payout_reference: str | None = None
     note: str | None = None
+    payout_method: PayoutMethodView | None = Field(
+        default=None, description="Where to pay it, masked: the method on file when it was requested (none "
+                                  "when the referrer had none)")
 
     @classmethod
     def of(cls, item: dict[str, Any]) -> Self:

@@ -29,7 +29,7 @@ from referral_core.dal.mail import Email
 from referral_core.dal.rates import Window
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.sessions import MagicLink, SessionRepository
-from referral_core.errors import AccountSuspended, NotFound, RateLimited, Unauthorized
+from referral_core.errors import AccountSuspended, FreshSignInRequired, NotFound, RateLimited, Unauthorized
 from referral_core.hashing import email_hash, peppered_hash
 from referral_core.pages import esc
 
@@ -158,6 +158,7 @@ def open_session(repo: SessionRepository, referrers: ReferrerRepository, token: 
 class SessionClaims:
     referrer_id: str
     generation: int  # the profile's ``session_generation`` when it was issued (0 when absent)
+    issued_at: int = 0  # ``iat``, epoch seconds (0 when absent): how fresh the sign-in is
 
 
 def session_claims(authorization: str | None, *, signing_key: str) -> SessionClaims:
@@ -167,9 +168,20 @@ def session_claims(authorization: str | None, *, signing_key: str) -> SessionCla
     if scheme.lower() != "bearer" or not value.strip():
         raise Unauthorized("sign in first: this needs a bearer session token")
     claims = _verify(value.strip(), signing_key, SESSION_AUDIENCE, ["exp", "sub", "aud"])
-    generation = claims.get("gen")
+    generation, issued = claims.get("gen"), claims.get("iat")
     return SessionClaims(referrer_id=str(claims["sub"]),
-                         generation=generation if isinstance(generation, int) else 0)
+                         generation=generation if isinstance(generation, int) else 0,
+                         issued_at=issued if isinstance(issued, int) else 0)
+
+
+def require_fresh_sign_in(issued_at: int, *, max_age_minutes: int) -> None:
+    """403 ``fresh_sign_in_required`` unless the session was signed in (from a magic link) in the last
+    ``max_age_minutes``: a change a hijacker would want (payout details) needs the mailbox again, not only a
+    session token copied off a shared computer hours ago."""
+    if epoch() - issued_at > max_age_minutes * 60:
+        raise FreshSignInRequired(f"sign in again from a new link to change this (your sign-in must be less "
+                                  f"than {max_age_minutes} minutes old)",
+                                  fields={"session": f"signed in more than {max_age_minutes} minutes ago"})
 
 
 def session_referrer_id(authorization: str | None, *, signing_key: str) -> str:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from referral_core import ids
 from referral_core.clock import epoch, iso
+from referral_core.config import LeadCaptureSettings
 from referral_core.contacts import clean_email, clean_phone, match_key
 from referral_core.dal.leads import CodeRateExceeded, CodeUsedUp, ContactRef, LeadRepository, LookAlikeBackfill
 from referral_core.dal.rates import Window
@@ -26,6 +27,7 @@ from referral_core.ids import normalise_code
 from referral_core.models.leads import LeadCreated, LeadRequest, ReferAJobRequest
 from referral_core.policy import POLICY_VERSION
 from referral_core.services.redirect import CODE_PATTERN, is_live, referrer_active
+from referral_core.visibility import may_match_typed
 from referral_core.zones import zone_locked_out
 
 Source = Literal["quick_help", "refer_a_job"]
@@ -45,27 +47,12 @@ class CaptureRules:
     max_leads_per_code: int
 
     @classmethod
-    def of(cls, settings: CaptureSettingsLike, *, pepper: str) -> CaptureRules:
+    def of(cls, settings: LeadCaptureSettings, *, pepper: str) -> CaptureRules:
         """The rules from a function's settings (lead capture and the portal's refer-a-job)."""
         return cls(pepper=pepper, phone_region=settings.default_phone_region,
                    postcode_pattern=re.compile(settings.postcode_pattern),
                    rate_window_seconds=settings.rate_window_seconds, max_leads_per_ip=settings.max_leads_per_ip,
                    max_leads_per_code=settings.max_leads_per_code)
-
-
-class CaptureSettingsLike(Protocol):
-    """The function settings capture rules are read from (the template's environment of both functions)."""
-
-    @property
-    def default_phone_region(self) -> str: ...
-    @property
-    def postcode_pattern(self) -> str: ...
-    @property
-    def rate_window_seconds(self) -> int: ...
-    @property
-    def max_leads_per_ip(self) -> int: ...
-    @property
-    def max_leads_per_code(self) -> int: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -276,12 +263,14 @@ def typed_code(claim: str | None) -> str | None:
 def _typed_code_for(repo: LeadRepository, claim: str | None, lead: dict[str, Any]) -> dict[str, Any] | None:
     """A lead without a link's ``ref`` whose "who referred you?" is exactly a live code is attributed to it
     as if the customer had brought it (``ref_via`` ``referred_by``). Anything else stays a claim for
-    staff: no ``ref`` is recorded, so an unknown or inactive word raises no code flag."""
+    staff: no ``ref`` is recorded, so an unknown or inactive word raises no code flag. A private code
+    works only through its link (``visibility.may_match_typed``, the typed-code rule): typed, it too
+    stays a claim."""
     code = typed_code(claim)
     if code is None:
         return None
     item, status = _live_code(repo, code, lead["created_at"])
-    if item is None:
+    if item is None or not may_match_typed(item, lead["created_at"]):
         return None
     lead.update({"ref": code, "ref_via": "referred_by", "ref_status": status, "code": code,
                  "referrer_id": item["referrer_id"]})

@@ -1,7 +1,7 @@
 """QR codes of share links, as PNG (pure-Python pypng writer) or SVG, with bounded size options.
 
 ``qrcode`` is imported by the functions that draw, not by this module: the functions that serve QR images
-serve other routes too, and the library (with its image back ends) costs ~15 ms of every cold start.
+serve other routes too, whose cold starts should not load the library (with its image back ends).
 """
 
 from __future__ import annotations

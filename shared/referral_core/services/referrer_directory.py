@@ -87,7 +87,9 @@ def detail(referrers: ReferrerRepository, links: LinkRepository, referrals: Refe
         referrer=summary(profile), profile=view(profile) or {}, balance=balance,
         ledger=[view(e) or {} for e in entries], share_codes=[view(c) or {} for c in codes],
         referrals=[view(r) or {} for r in recent], more_referrals=after is not None,
-        withdrawals=[view(w) or {} for w in withdrawals.of_referrer(referrer_id, limit=RECENT)])
+        # each with its payout method masked; the encrypted copy is only for the reveal at pay time
+        withdrawals=[{k: v for k, v in (view(w) or {}).items() if k != "payout_envelope"}
+                     for w in withdrawals.of_referrer(referrer_id, limit=RECENT)])
 
 
 def adjust(ledger: LedgerRepository, referrer_id: str, request: AdjustmentRequest, *, actor: str

@@ -7,6 +7,7 @@ the rewards a payout covers are marked paid from the stream (``services.rewards.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from referral_core.clock import iso
@@ -36,9 +37,12 @@ from referral_core.services.program import current_program
 from referral_core.services.rewards import with_fresh_balance
 
 
-def request_withdrawal(repos: RewardRepos, referrer_id: str, amount_cents: int, *, currency: str
-                       ) -> Withdrawal:
+def request_withdrawal(repos: RewardRepos, referrer_id: str, amount_cents: int, *, currency: str,
+                       payout: Mapping[str, Any] | None = None) -> Withdrawal:
     """Hold ``amount_cents`` of the available balance for a payout (``POST /me/withdrawals``, 201).
+
+    ``payout``: the payout method on file (``services.payout_methods.withdrawal_snapshot``: the encrypted
+    envelope and the masked form), kept with the withdrawal so a later change does not redirect it.
 
     422 below the programme's minimum; 409 when more than is available (the balance update's condition
     decides, so concurrent requests can never overdraw).
@@ -50,7 +54,8 @@ def request_withdrawal(repos: RewardRepos, referrer_id: str, amount_cents: int, 
     repos.ledger.balance(referrer_id)  # 404 for an unknown referrer
     at, withdrawal_id = iso(), new_id()
     withdrawal = {"withdrawal_id": withdrawal_id, "referrer_id": referrer_id, "amount_cents": amount_cents,
-                  "currency": currency, "status": str(WithdrawalStatus.REQUESTED), "created_at": at}
+                  "currency": currency, "status": str(WithdrawalStatus.REQUESTED), "created_at": at,
+                  **(payout or {})}
     entry = Entry(referrer_id=referrer_id, kind=EntryKind.WITHDRAWAL_HOLD, source_id=withdrawal_id,
                   amount_cents=amount_cents, at=at,
                   deltas=Deltas(available_cents=-amount_cents, held_cents=amount_cents))

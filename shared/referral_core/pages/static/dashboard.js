@@ -48,11 +48,16 @@ async function api(method, path, body) {
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
   if ((response.status === 401 || response.status === 403) && token) {
+    const fresh = response.status === 403 && (await errorCode(response.clone())) === "fresh_sign_in_required";
     sessionStorage.removeItem(KEY);
-    showSignIn(response.status === 403 ? "This account is suspended. Please contact us."
-                                       : "Your session has ended. Please sign in again.");
+    showSignIn(fresh ? "For your security, changing payout details needs a new sign-in link: ask for one below, then save them again."
+      : response.status === 403 ? "This account is suspended. Please contact us." : "Your session has ended. Please sign in again.");
   }
   return response;
+}
+
+async function errorCode(response) {
+  try { return (await response.json()).error.code; } catch { return null; }
 }
 
 async function problem(response) {
@@ -143,22 +148,44 @@ function shareButtons(code) {
 const FLYERS = [["a4", "A4 poster"], ["a5", "A5 flyer"], ["dl", "DL flyer"], ["card", "Business card"],
                 ["decal", "Van / window decal"]];
 
+// A link to a file the API serves with the session (a flyer, a statement): fetched on the first click, then saved.
+function fileLink(label, path, filename, attrs) {
+  const link = el("a", label, {href: "#", download: filename, "class": "button", ...(attrs || {})});
+  link.addEventListener("click", async (event) => {
+    if (link.getAttribute("href") !== "#") return;
+    event.preventDefault();
+    const response = await api("GET", path);
+    if (!response.ok) { say(await problem(response)); return; }
+    link.setAttribute("href", URL.createObjectURL(await response.blob()));
+    link.click();
+  });
+  return link;
+}
+
 function flyerLinks(code) {
   const list = el("p", "Print: ", {"class": "flyers"});
   for (const [size, label] of FLYERS) {
     const path = "/me/share-codes/" + encodeURIComponent(code.code) + "/flyer.pdf?size=" + size;
-    const link = el("a", label, {href: "#", download: code.code + "-" + size + ".pdf", "class": "button", "data-size": size});
-    link.addEventListener("click", async (event) => {
-      if (link.getAttribute("href") !== "#") return;
-      event.preventDefault();
-      const response = await api("GET", path);
-      if (!response.ok) { say(await problem(response)); return; }
-      link.setAttribute("href", URL.createObjectURL(await response.blob()));
-      link.click();
-    });
-    list.appendChild(link);
+    list.appendChild(fileLink(label, path, code.code + "-" + size + ".pdf", {"data-size": size}));
   }
   return list;
+}
+
+// Yearly statements (GET /me/statements): this financial year's and last year's, as CSV and PDF.
+async function renderStatements() {
+  const list = $("statements");
+  list.replaceChildren();
+  const response = await api("GET", "/me/statements");
+  if (!response.ok) return;
+  const years = (await response.json()).items.slice(0, 2);
+  years.forEach((year, index) => {
+    const item = el("li", (index === 0 ? "This year" : "Last year") + " (" + year.year + "): paid " +
+                    money(year.paid_cents) + ", earned " + money(year.earned_cents) + " ", {"data-year": year.year});
+    item.appendChild(fileLink("CSV", year.csv_path, "statement-" + year.year + ".csv"));
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(fileLink("PDF", year.pdf_path, "statement-" + year.year + ".pdf"));
+    list.appendChild(item);
+  });
 }
 
 async function renderCodes(codes) {
@@ -235,6 +262,18 @@ function renderMoney() {
   $("no-withdrawals").hidden = me.withdrawals.length > 0;
 }
 
+// Payout details: only ever shown masked ("Bank account ending 876 (Jo S.)"); the form is cleared once saved.
+const PAYOUT_TYPES = ["bank_account", "payid", "paypal"];
+function showPayoutFields() {
+  const type = $("payout-type").value;
+  for (const name of PAYOUT_TYPES) $("payout-" + name).hidden = name !== type;
+}
+
+async function loadPayout() {
+  const response = await api("GET", "/me/payout-method");
+  $("payout-current").textContent = response.ok ? (await response.json()).display : "none yet";
+}
+
 async function load() {
   const response = await api("GET", "/me");
   if (!response.ok) {
@@ -257,6 +296,8 @@ async function load() {
   await renderCodes(me.share_codes);
   addReferrals(me.referrals, true);
   renderMoney();
+  await renderStatements();
+  await loadPayout();
 }
 
 $("signin-form").addEventListener("submit", async (event) => {
@@ -282,6 +323,23 @@ $("show-name").addEventListener("change", async (event) => {
 $("more").addEventListener("click", async () => {
   const response = await api("GET", "/me/referrals?cursor=" + encodeURIComponent(olderCursor));
   if (response.ok) addReferrals(await response.json(), false); else say(await problem(response));
+});
+
+$("payout-type").addEventListener("change", showPayoutFields);
+
+$("payout-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const type = $("payout-type").value;
+  const body = {type};
+  for (const input of $("payout-" + type).querySelectorAll("input, select")) body[input.name] = input.value.trim();
+  const response = await api("PUT", "/me/payout-method", body);
+  if (response.ok) {
+    form.reset();
+    showPayoutFields();
+    $("payout-current").textContent = (await response.json()).display;
+    say("Payout details saved. We have emailed you to confirm the change.");
+  } else if (response.status !== 403) say(await problem(response));  // a 403: api() asked for a new sign-in
 });
 
 $("withdraw-form").addEventListener("submit", async (event) => {
