@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["**/node_modules/**", ".venv*/**", ".aws-sam/**", ".local/**", "test-artifacts/**"] },
+  { ignores: ["**/node_modules/**", ".venv*/**", ".aws-sam/**", ".local/**", "test-artifacts/**", ".bench/**"] },
   js.configs.recommended,
   {
     // The staff console's modules, and the scripts referral_core.pages inlines (by hash) into its pages.

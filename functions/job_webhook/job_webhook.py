@@ -13,26 +13,19 @@ from referral_core.init_phase import init_complete
 
 import base64
 import dataclasses
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
 
 from referral_core import deps
 from referral_core.bodies import request_headers
 from referral_core.clock import epoch
 from referral_core.config import BaseSettings, read_settings
-from referral_core.dal.idempotency import persistence_layer
+from referral_core.dal.idempotency import Once
 from referral_core.dal.jobs import JobRepository
 from referral_core.dal.signing_secrets import SigningSecrets
-from referral_core.errors import Conflict, DomainError, Unavailable
+from referral_core.errors import DomainError
 from referral_core.http_errors import json_payload, raw_routes
 from referral_core.observability import count, logger, publishes_metrics, tracer
 from referral_core.security_headers import secured
@@ -59,16 +52,6 @@ def signing_secrets() -> SigningSecrets:
     return SigningSecrets(settings().webhook_secret_arn)
 
 
-class InProgress(Conflict):
-    """The first delivery of this webhook-id is still running: the job system retries shortly."""
-
-    code = "in_progress"
-
-
-idempotency = IdempotencyConfig(event_key_jmespath="webhook_id", payload_validation_jmespath="body",
-                                expires_after_seconds=REPLAY_WINDOW_S, raise_on_no_idempotency_key=True)
-
-
 def apply_delivery(*, delivery: dict[str, str]) -> dict[str, Any]:
     event = parse_event(delivery["body"].encode())
     answer = record_job_event(JobRepository(deps.table()), event, webhook_id=delivery["webhook_id"],
@@ -78,33 +61,24 @@ def apply_delivery(*, delivery: dict[str, str]) -> dict[str, Any]:
 
 
 @cache
-def apply_once() -> Callable[..., dict[str, Any]]:
-    """``apply_delivery`` once per webhook-id (built on first use: the store needs the table's client)."""
-    once: Callable[..., dict[str, Any]] = idempotent_function(
-        data_keyword_argument="delivery", config=idempotency,
-        persistence_store=persistence_layer(settings().table_name))(apply_delivery)
-    return once
+def apply_once() -> Once:
+    """``apply_delivery`` once per webhook-id, the same id with another body 409 (built on first use: the
+    store needs the table's client)."""
+    return Once(apply_delivery, table_name=settings().table_name, key="webhook_id",
+                payload_validation_jmespath="body", expires_after_seconds=REPLAY_WINDOW_S)
 
 
 @tracer.capture_method
-def post_job_event(event: dict[str, Any]) -> dict[str, Any]:
+def post_job_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
     secrets = signing_secrets()
     delivery = verify(request_headers(event), body, now=epoch(), secrets=secrets.current(), refreshed=secrets.refreshed)
     logger.append_keys(webhook_id=delivery.webhook_id)
     parse_event(body)  # a body that cannot be read or validated is refused before anything is written
-    try:
-        answer = apply_once()(delivery={"webhook_id": delivery.webhook_id,
-                                          "body": body.decode("utf-8", errors="replace")})
-    except IdempotencyValidationError:
-        raise Conflict("this webhook-id was delivered before with a different body") from None
-    except IdempotencyAlreadyInProgressError:
-        raise InProgress("this webhook-id is being processed, retry shortly", retry_after=1) from None
-    except IdempotencyPersistenceLayerError:
-        # The idempotency record could not be read or written (throttling, timeout): the job system
-        # retries the same webhook-id, and the record's condition keeps the effect single.
-        raise Unavailable("the database is busy, please retry") from None
+    once = apply_once()
+    once.config.register_lambda_context(context)
+    answer = once({"webhook_id": delivery.webhook_id, "body": body.decode("utf-8", errors="replace")})
     count("JobEventsReceived")
     return json_payload(200, answer)
 
@@ -119,8 +93,7 @@ def count_rejection(exc: DomainError) -> None:
 @tracer.capture_lambda_handler
 @raw_routes(on_error=count_rejection)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    idempotency.register_lambda_context(context)
-    return post_job_event(event)
+    return post_job_event(event, context)
 
 
 init_complete()

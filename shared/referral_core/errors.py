@@ -67,6 +67,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class NotConnected(NotFound):
+    """A provider account (a Xero organisation...) whose OAuth tokens were never stored: staff connect it."""
+
+    code = "not_connected"
+
+
 class Conflict(DomainError):
     """A conditional write lost: the thing exists already, or changed since it was read."""
 

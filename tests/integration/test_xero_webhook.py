@@ -247,3 +247,31 @@ def test_logs_never_carry_the_customer_s_contact_details_or_tokens(webhook, fake
     for secret in ("sam.customer", "Example Street", "access-1", "refresh-1", "access-2", "refresh-2",
                    "client-secret"):
         assert secret not in logs
+
+
+def test_an_organisation_never_connected_is_200_ignored_with_a_warning_and_a_metric(webhook, fake, capsys, caplog):
+    from tests.integration.test_metrics import emitted
+
+    # Given an event of an organisation whose token pair was never stored, in the same delivery as one of
+    # a connected organisation
+    stranger = "0f3b4a5c-1111-4222-8333-944455556666"
+    body = xero_body("invoice.update")
+    other = dict(body["events"][0], tenantId=stranger)
+    body["events"] = [other, *body["events"]]
+    capsys.readouterr()
+
+    # When Xero delivers it
+    response = webhook.invoke(XERO, xero_event(body))
+
+    # Then it is acknowledged (Xero would disable the webhook after a day of failures), the stranger's event
+    # is neither fetched nor written, and the connected organisation's event is recorded as usual
+    assert response["statusCode"] == 200 and response["body"] == ""
+    assert fake.gets(INVOICE_PATH) == 1 and len(fake.requests) == 1  # the connected organisation's only
+    assert item(webhook, f"JOB#{XERO_INVOICE}", "JOB")["statuses"] == ["paid"]
+    captured = capsys.readouterr()
+    logs = captured.out + captured.err + caplog.text
+    warning, = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.getMessage() == "xero organisation not connected: event ignored"
+    assert warning.__dict__["tenant_id"] == stranger
+    assert "sam.customer" not in logs
+    assert emitted(captured.out).get("XeroTenantNotConnected") == 1

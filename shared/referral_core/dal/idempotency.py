@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
 )
 
 from referral_core.dal.aws import client
@@ -32,11 +33,15 @@ class InProgress(Conflict):
 class Once:
     """``fn(delivery=...)`` run once per ``delivery[key]`` (a provider's event id), its first answer kept
     ``expires_after_seconds`` for replays; the store's failures become domain errors (409 while the first
-    run is under way, 503 when the table cannot be read or written: the sender retries the same id)."""
+    run is under way, 503 when the table cannot be read or written: the sender retries the same id).
+
+    ``payload_validation_jmespath``: the part of the delivery a replay must repeat (the signed body): the
+    same id with a different one is a :class:`Conflict` (409), never the first answer."""
 
     def __init__(self, fn: Callable[..., dict[str, Any]], *, table_name: str, key: str,
-                 expires_after_seconds: int) -> None:
-        self.config = IdempotencyConfig(event_key_jmespath=key, expires_after_seconds=expires_after_seconds,
+                 expires_after_seconds: int, payload_validation_jmespath: str = "") -> None:
+        self.config = IdempotencyConfig(event_key_jmespath=key, payload_validation_jmespath=payload_validation_jmespath,
+                                        expires_after_seconds=expires_after_seconds,
                                         raise_on_no_idempotency_key=True)
         self.store = persistence_layer(table_name)
         self._once: Callable[..., dict[str, Any]] = idempotent_function(
@@ -45,7 +50,11 @@ class Once:
     def __call__(self, delivery: dict[str, Any]) -> dict[str, Any]:
         try:
             return self._once(delivery=delivery)
+        except IdempotencyValidationError:
+            raise Conflict("this event was delivered before with a different body") from None
         except IdempotencyAlreadyInProgressError:
             raise InProgress("this event is being processed, retry shortly", retry_after=1) from None
         except IdempotencyPersistenceLayerError:
+            # The record could not be read or written (throttling, timeout): the sender retries the same
+            # id, and the record's condition keeps the effect single.
             raise Unavailable("the database is busy, please retry") from None

@@ -14,10 +14,12 @@ import threading
 import time
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from referral_core.dal.aws import client
 from referral_core.dal.dynamo import translate
 from referral_core.dal.secrets import read_secret_string
-from referral_core.errors import ConfigError
+from referral_core.errors import ConfigError, NotConnected
 
 
 class ProviderSecret:
@@ -93,7 +95,14 @@ class TenantTokens:
             return self._secrets.setdefault(tenant_id, ProviderSecret(f"{self.prefix}/{tenant_id}"))
 
     def tokens(self, tenant_id: str) -> dict[str, Any]:
-        return self._secret(tenant_id).current()
+        """The organisation's pair; :class:`NotConnected` when its secret was never created (asked again
+        on the next event, so connecting it takes effect without a restart)."""
+        try:
+            return self._secret(tenant_id).current()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            raise NotConnected(f"no token pair stored for tenant {tenant_id}") from None
 
     def store(self, tenant_id: str, tokens: dict[str, Any]) -> None:
         self._secret(tenant_id).store(tokens)

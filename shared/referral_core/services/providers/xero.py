@@ -11,7 +11,8 @@ Xero's events carry ids only, so each one is fetched with the tenant's OAuth tok
 - ``CREDITNOTE`` -> ``GET /api.xro/2.0/CreditNotes/{id}``: a sales credit note (``ACCRECCREDIT``),
   ``AUTHORISED`` or ``PAID``, allocated to an invoice is ``job.refunded`` on that invoice's job for the
   amount allocated to it.
-- Anything else is ignored.
+- Anything else is ignored, and so is an event of an organisation whose tokens were never stored (a
+  warning and the ``XeroTenantNotConnected`` metric; staff connect it: docs/integrations/xero.md).
 
 The API client refreshes the tenant's token once on a 401 (and stores the new pair: Xero's refresh tokens
 are single-use), waits ``Retry-After`` on a 429 and backs off on a 5xx or no answer, within a time budget
@@ -40,7 +41,7 @@ from pydantic import ValidationError
 
 from referral_core.bodies import loads
 from referral_core.dal.outbound_http import Reply
-from referral_core.errors import InvalidInput, Unauthorized, Unavailable
+from referral_core.errors import InvalidInput, NotConnected, Unauthorized, Unavailable
 from referral_core.http_errors import validation_fields
 from referral_core.models.jobs import JobEventType, JobWebhookEvent
 from referral_core.models.xero import (
@@ -51,6 +52,7 @@ from referral_core.models.xero import (
     XeroInvoice,
     XeroWebhook,
 )
+from referral_core.observability import count, logger
 from referral_core.services.providers.translation import job_event
 
 SIGNATURE_HEADER = "x-xero-signature"
@@ -224,15 +226,23 @@ def translate(event: XeroEvent, api: XeroApi) -> Translated:
         tenant, resource = str(uuid.UUID(event.tenantId)), str(uuid.UUID(event.resourceId))
     except ValueError:
         return Translated(key, ignored="tenant or resource is not a Xero id")
-    if event.eventCategory == "INVOICE":
-        answer = api.get(tenant, f"/api.xro/2.0/Invoices/{quote(resource)}")
-        invoices = _read(Invoices, answer).Invoices if answer else []
-        return _paid(key, event, invoices[0]) if invoices else Translated(key, ignored="invoice not found")
-    if event.eventCategory == "CREDITNOTE":
+    if event.eventCategory not in ("INVOICE", "CREDITNOTE"):
+        return Translated(key, ignored="event category not used")
+    try:
+        if event.eventCategory == "INVOICE":
+            answer = api.get(tenant, f"/api.xro/2.0/Invoices/{quote(resource)}")
+            invoices = _read(Invoices, answer).Invoices if answer else []
+            return _paid(key, event, invoices[0]) if invoices else Translated(key, ignored="invoice not found")
         answer = api.get(tenant, f"/api.xro/2.0/CreditNotes/{quote(resource)}")
         notes = _read(CreditNotes, answer).CreditNotes if answer else []
         return _refunded(key, event, notes[0]) if notes else Translated(key, ignored="credit note not found")
-    return Translated(key, ignored="event category not used")
+    except NotConnected:
+        # Answered 2xx and ignored, not 5xx: Xero disables a webhook after 24 hours of failed deliveries, and
+        # one delivery carries the events of every organisation (docs/integrations/xero.md, "Not connected").
+        logger.warning("xero organisation not connected: event ignored",
+                       extra={"provider": "xero", "tenant_id": tenant, "event_id": key})
+        count("XeroTenantNotConnected")
+        return Translated(key, ignored="organisation not connected")
 
 
 def _read(model: type[Invoices] | type[CreditNotes], answer: dict[str, Any]) -> Any:
