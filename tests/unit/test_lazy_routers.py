@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from local.template import load_template
 pytestmark = pytest.mark.unit
 
 TEMPLATE = load_template()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -178,3 +181,28 @@ def test_a_star_segment_matches_an_id_and_an_exact_segment_beats_it() -> None:
     assert routers.module_for(["referrers", "R1", "share-codes"]) == "admin_share_codes"
     assert routers.module_for(["referrers", "new", "share-codes"]) == "exact"
     assert routers.module_for(["nothing"]) is None
+
+
+STRIPE_PROBE = """
+import json, sys
+sys.path[:0] = {paths!r}
+import stripe_webhook
+print(json.dumps(sorted(n for n in sys.modules if n.startswith("stripe.") and n.split(".")[1] in
+                        ("_stripe_client", "_customer", "_promotion_code", "_customer_service",
+                         "_promotion_code_service", "v1"))))
+"""
+
+
+def test_the_stripe_library_is_imported_by_the_stripe_function_only_and_its_api_client_on_a_lookup() -> None:
+    """Every Stripe request's signature check needs the library, so the Stripe function imports it at
+    init (docs/quality.md); its API client and resources load only when a promotion code is looked up."""
+    importers = sorted(str(path.relative_to(ROOT)) for path in [*ROOT.glob("shared/**/*.py"),
+                                                                *ROOT.glob("functions/**/*.py")]
+                       if re.search(r"^\s*(import stripe\b|from stripe\b)", path.read_text(), re.M))
+    assert importers == ["functions/stripe_webhook/stripe_webhook.py"]
+    function = TEMPLATE.functions["StripeWebhookFunction"]
+    paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
+    out = subprocess.run([sys.executable, "-I", "-c", STRIPE_PROBE.format(paths=paths)],
+                         env=lambda_environment(function, None), cwd=str(function.code_uri), capture_output=True,
+                         text=True, check=True, timeout=60)
+    assert json.loads(out.stdout) == []
