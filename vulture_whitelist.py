@@ -62,3 +62,6 @@ _.no_scan
 _.record_all
 # http.server dispatches on do_<METHOD> (tests/support/fake_provider_api.py).
 _.do_GET
+# localstripe's Store method, replaced so the e2e emulator keeps its store in memory
+# (tests/support/localstripe_server.py; localstripe's own code calls it).
+_.dump_to_disk

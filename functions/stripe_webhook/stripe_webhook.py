@@ -41,6 +41,8 @@ TOLERANCE_S = 300
 class StripeWebhookSettings(BaseSettings):
     stripe_secret_arn: str
     default_phone_region: str
+    #: Stripe's API (the template's StripeApiUrl; the e2e tests point it at an emulator on 127.0.0.1).
+    stripe_api_url: str
 
 
 @cache
@@ -78,22 +80,45 @@ def verified(body: bytes, header: str | None) -> None:
 
 @cache
 def api_key() -> str | None:
-    """A restricted key (read access to promotion codes) kept beside the signing secrets, if staff set one."""
+    """A restricted key (read access to promotion codes and customers) kept beside the signing secrets, if
+    staff set one."""
     raw = json.loads(read_secret_string(settings().stripe_secret_arn))
     key = raw.get("api_key") if isinstance(raw, dict) else None
     return key if isinstance(key, str) and key else None
 
 
-def promotion_code(promotion_code_id: str) -> str | None:
-    """The text of a promotion code (``promo_…``) through Stripe's API; None without a key or on failure."""
+@cache
+def stripe_client() -> stripe.StripeClient | None:
+    """Stripe's API with the restricted key; None when staff set no key."""
     key = api_key()
     if key is None:
         return None
+    return stripe.StripeClient(key, base_addresses={"api": settings().stripe_api_url}, max_network_retries=1)
+
+
+def promotion_code(promotion_code_id: str) -> str | None:
+    """The text of a promotion code (``promo_…``) through Stripe's API; None without a key or on failure."""
+    client = stripe_client()
+    if client is None:
+        return None
     try:
-        return str(stripe.StripeClient(key, max_network_retries=1).v1.promotion_codes.retrieve(promotion_code_id).code)
+        return str(client.v1.promotion_codes.retrieve(promotion_code_id).code)
     except stripe.StripeError as exc:
         logger.warning("promotion code not read", extra={"promotion_code_id": promotion_code_id,
                                                          "error": type(exc).__name__})
+        return None
+
+
+def customer(customer_id: str) -> dict[str, Any] | None:
+    """A Stripe customer (``cus_…``: email, phone, address) through Stripe's API, for an invoice that names
+    no email; None without a key or on failure (logged without the customer's details)."""
+    client = stripe_client()
+    if client is None:
+        return None
+    try:
+        return client.v1.customers.retrieve(customer_id).to_dict()
+    except stripe.StripeError as exc:
+        logger.warning("customer not read", extra={"customer_id": customer_id, "error": type(exc).__name__})
         return None
 
 
@@ -102,7 +127,7 @@ def post_stripe_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
     verified(body, request_headers(event).get("stripe-signature"))
-    read = translate(loads(body), promotion_code=promotion_code)
+    read = translate(loads(body), promotion_code=promotion_code, customer=customer)
     logger.append_keys(stripe_event_id=read.event_id)
     answer = ingest().record(read.event_id, read.type, read.event, also=read.also, refs=read.refs,
                              job_id_given=read.job_id_given, context=context)

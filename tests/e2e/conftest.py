@@ -14,6 +14,8 @@ stack reports a new call without a grant fails, and the session's calls join the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +25,15 @@ from tests.support import iam_usage
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    process = StackProcess(local_dir=tmp_path_factory.mktemp("local-stack"))
+    with running_stack(tmp_path_factory.mktemp("local-stack")) as process:
+        yield process
+
+
+@contextmanager
+def running_stack(local_dir: Path, env: dict[str, str] | None = None) -> Iterator[StackProcess]:
+    """A started local stack (``env``: extra variables, e.g. ``LOCAL_PARAM_<Name>`` template parameters),
+    stopped afterwards, its IAM calls joining the usage report."""
+    process = StackProcess(local_dir=local_dir, env=dict(env or {}))
     try:
         process.start()
     except (RuntimeError, TimeoutError) as exc:

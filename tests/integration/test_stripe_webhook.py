@@ -115,6 +115,111 @@ def test_an_expanded_promotion_code_is_read_from_the_event(webhook):
     assert job(webhook, "J-3001")["referral_code"] == "QRPARK2"
 
 
+# -- an invoice that names its customer but no email (localstripe's, or an invoice made before the email) --
+FRIEND = "sam.friend@example.com"
+NO_CONTACT = {"customer_email": None, "customer_phone": None, "customer_address": None,
+              "customer": "cus_NffrFeUfNV2Hib"}
+
+
+def contact_hashed(stored, email):
+    from referral_core.hashing import email_hash, email_match_hash
+    from tests.support.aws import PEPPER
+
+    return stored.get("email_hash") in (email_hash(PEPPER, email), email_match_hash(PEPPER, email))
+
+
+def test_an_invoice_without_an_email_reads_its_customer_through_the_api(webhook, monkeypatch):
+    module = webhook.function(STRIPE)
+    looked_up = []
+    monkeypatch.setattr(module, "customer", lambda cid: looked_up.append(cid) or {
+        "id": cid, "object": "customer", "email": FRIEND, "phone": "+61412000222",
+        "address": {"postal_code": "3121"}})
+    ok(post_stripe(webhook, stripe_body("invoice.paid", object=NO_CONTACT)))
+    stored = job(webhook, "J-2001")
+    assert looked_up == ["cus_NffrFeUfNV2Hib"]
+    assert contact_hashed(stored, FRIEND) and stored["phone_hash"] and stored["postcode"] == "3121"
+
+
+def test_the_invoices_own_contact_fields_win_over_its_customers(webhook, monkeypatch):
+    module = webhook.function(STRIPE)
+    monkeypatch.setattr(module, "customer", lambda cid: {"id": cid, "email": FRIEND,
+                                                         "address": {"postal_code": "9999"}})
+    ok(post_stripe(webhook, stripe_body("invoice.paid", object={"customer_email": None})))
+    stored = job(webhook, "J-2001")
+    assert contact_hashed(stored, FRIEND) and stored["postcode"] == "3000"
+
+
+def test_an_invoice_with_an_email_or_an_expanded_customer_is_not_looked_up(webhook, monkeypatch):
+    module = webhook.function(STRIPE)
+    monkeypatch.setattr(module, "customer", lambda cid: pytest.fail("looked up"))
+    ok(post_stripe(webhook, stripe_body("invoice.paid")))
+    expanded = {**NO_CONTACT, "customer": {"id": "cus_NffrFeUfNV2Hib", "object": "customer", "email": FRIEND},
+                "metadata": {"job_id": "J-2003"}}
+    ok(post_stripe(webhook, stripe_body("invoice.paid", id="evt_expanded", object=expanded)))
+    assert contact_hashed(job(webhook, "J-2003"), FRIEND)
+
+
+def test_without_a_restricted_key_or_for_a_deleted_customer_the_job_has_no_contact(webhook, monkeypatch):
+    ok(post_stripe(webhook, stripe_body("invoice.paid", object=NO_CONTACT)))  # no api_key: no lookup
+    assert "email_hash" not in job(webhook, "J-2001")
+    module = webhook.function(STRIPE)
+    monkeypatch.setattr(module, "customer", lambda cid: {"id": cid, "object": "customer", "deleted": True})
+    ok(post_stripe(webhook, stripe_body("invoice.paid", id="evt_deleted",
+                                        object={**NO_CONTACT, "metadata": {"job_id": "J-2004"}})))
+    assert "email_hash" not in job(webhook, "J-2004")
+
+
+@pytest.mark.parametrize(("amounts", "cents"), [({"amount_paid": None}, 48000),
+                                                ({"amount_paid": None, "amount_due": None, "total": 47000}, 47000),
+                                                ({"amount_paid": 0}, 0)])
+def test_a_paid_invoice_without_amount_paid_uses_amount_due_then_total(webhook, amounts, cents):
+    ok(post_stripe(webhook, stripe_body("invoice.paid", object=amounts)))
+    assert job(webhook, "J-2001")["amount_cents"] == cents
+
+
+def test_the_customer_is_read_with_the_restricted_key_from_stripes_api(stack, monkeypatch):
+    """The real client path (``stripe.StripeClient``) against a standard-library fake of Stripe's API."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class FakeStripe(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append((self.path, self.headers.get("Authorization")))
+            status, body = (200, {"id": "cus_NffrFeUfNV2Hib", "object": "customer", "email": FRIEND}) \
+                if self.path == "/v1/customers/cus_NffrFeUfNV2Hib" else (
+                404, {"error": {"type": "invalid_request_error", "message": "No such customer"}})
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeStripe)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        stack.env["STRIPE_API_URL"] = url
+        monkeypatch.setenv("STRIPE_API_URL", url)
+        configure_stripe_secrets(stack, api_key="rk_test_customers_read")
+        ok(post_stripe(stack, stripe_body("invoice.paid", object=NO_CONTACT)))
+        assert contact_hashed(job(stack, "J-2001"), FRIEND)
+        assert seen == [("/v1/customers/cus_NffrFeUfNV2Hib", "Bearer rk_test_customers_read")]
+        # a customer Stripe does not know: the job is recorded without contact details
+        ok(post_stripe(stack, stripe_body("invoice.paid", id="evt_unknown",
+                                          object={**NO_CONTACT, "customer": "cus_unknown",
+                                                  "metadata": {"job_id": "J-2005"}})))
+        assert "email_hash" not in job(stack, "J-2005")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_an_unpaid_checkout_is_ignored(webhook):
     body = stripe_body("checkout.session.completed", object={"payment_status": "unpaid"})
     assert ok(post_stripe(webhook, body))["ignored"] is True

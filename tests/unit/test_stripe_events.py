@@ -67,3 +67,42 @@ def test_no_stripe_event_is_400_and_a_bad_amount_is_422() -> None:
     with pytest.raises(InvalidInput) as refused:
         translate(body)
     assert "data.currency" in refused.value.fields
+
+
+def localstripe_invoice() -> dict:
+    """An invoice as localstripe sends it: a customer id, no contact fields (amounts as given)."""
+    event = sample("invoice.payment_succeeded")
+    event["data"]["object"].update(customer="cus_local1", customer_email=None, customer_phone=None,
+                                   customer_address=None, metadata={})
+    return event
+
+
+def test_an_invoice_without_an_email_takes_its_customers_contact_from_the_lookup() -> None:
+    asked: list[str] = []
+
+    def lookup(customer_id: str) -> dict:
+        asked.append(customer_id)
+        return {"id": customer_id, "email": "sam@example.net", "phone": "+61498765432",
+                "address": {"postal_code": "2000"}}
+
+    read = translate(localstripe_invoice(), customer=lookup)
+    assert read.event is not None and asked == ["cus_local1"]
+    found = read.event.data.customer
+    assert (found.email, found.phone, found.postcode) == ("sam@example.net", "+61498765432", "2000")
+
+
+def test_without_a_lookup_or_with_an_email_nothing_is_asked() -> None:
+    read = translate(localstripe_invoice())
+    assert read.event is not None and read.event.data.customer.email is None
+    translate(sample("invoice.paid"), customer=lambda cid: pytest.fail("asked"))
+
+
+def test_amount_due_then_total_stand_in_for_a_missing_amount_paid() -> None:
+    event = localstripe_invoice()
+    obj = event["data"]["object"]
+    obj.pop("amount_paid")
+    obj.update(amount_due=12300, total=12400)
+    read = translate(event)
+    assert read.event is not None and read.event.data.amount_cents == 12300
+    obj.pop("amount_due")
+    assert translate(event).event.data.amount_cents == 12400  # type: ignore[union-attr]

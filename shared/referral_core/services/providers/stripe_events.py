@@ -4,11 +4,13 @@ The signature is checked before this reads anything (the function's wiring, with
 
 | Stripe event | Job event | amount |
 |---|---|---|
-| ``invoice.paid``, ``invoice.payment_succeeded`` | ``job.paid`` + ``job.completed`` | ``amount_paid`` |
+| ``invoice.paid``, ``invoice.payment_succeeded`` | ``job.paid`` + ``job.completed`` | ``amount_paid`` (¹) |
 | ``checkout.session.completed`` (paid), ``…async_payment_succeeded`` | the same | ``amount_total`` |
 | ``charge.refunded`` (partial or full) | ``job.refunded`` | ``amount_refunded`` (the total refunded so far) |
 | ``charge.dispute.created`` | ``job.disputed`` | the dispute's ``amount`` |
 | anything else, or a checkout not paid yet | ignored (200) | |
+
+(¹) else ``amount_due``, else ``total``: what a paid invoice says it was paid when ``amount_paid`` is absent.
 
 Stripe knows payments, not work: a payment counts as the job completed too (both events, from the one
 Stripe event), unless ``metadata.job_completed`` is ``false`` (work still to do: the job system's own
@@ -20,6 +22,11 @@ id an invoice, its charge, a refund and a dispute share), which ``ProviderIngest
 reaches the job its invoice named. ``metadata.lead_id`` and ``metadata.referral_code`` pass through; a
 promotion code used at checkout or on the invoice counts as the referral code when no metadata names one
 (its text: from the event when expanded, else from ``promotion_code``, the function's lookup).
+
+An invoice names its customer's contact details in ``customer_email``/``customer_phone``/``customer_address``;
+one without an email (an emulator's, or an invoice made before the customer had one) that names its
+``customer`` is completed from the customer object: expanded in the event, else read through ``customer``
+(the function's lookup, with the restricted key), the invoice's own fields first.
 """
 
 from __future__ import annotations
@@ -101,13 +108,15 @@ def envelope(raw: Any) -> tuple[str, str, Mapping[str, Any]]:
     return str(event_id), str(event_type), obj
 
 
-def translate(raw: Any, *, promotion_code: Callable[[str], str | None] = lambda _id: None) -> StripeEvent:
-    """One verified Stripe event as a job event (see the module's table)."""
+def translate(raw: Any, *, promotion_code: Callable[[str], str | None] = lambda _id: None,
+              customer: Callable[[str], Mapping[str, Any] | None] = lambda _id: None) -> StripeEvent:
+    """One verified Stripe event as a job event (see the module's table); ``customer`` reads a Stripe
+    customer by id (None: not available)."""
     event_id, event_type, obj = envelope(raw)
-    kind = _kind(event_type, obj)
+    kind = _kind(event_type, obj, customer)
     if kind is None:
         return StripeEvent(event_id, event_type, None)
-    job_type, amount, customer, found = kind
+    job_type, amount, contact, found = kind
     metadata = _metadata(obj)
     given = _id(metadata.get("job_id")) or (
         _id(obj.get("client_reference_id")) if obj.get("object") == "checkout.session" else None)
@@ -118,7 +127,7 @@ def translate(raw: Any, *, promotion_code: Callable[[str], str | None] = lambda 
     code = _text(metadata.get("referral_code")) or _promotion_code(obj, promotion_code)
     data: dict[str, Any] = {
         "job_id": job_id, "lead_id": _id(metadata.get("lead_id")), "referral_code": code,
-        "customer": {k: v for k, v in customer.items() if v}, "amount_cents": amount,
+        "customer": {k: v for k, v in contact.items() if v}, "amount_cents": amount,
         "currency": str(obj.get("currency") or "").upper(),
         "occurred_at": datetime.fromtimestamp(int(_map(raw).get("created") or 0), UTC),
     }
@@ -141,7 +150,7 @@ def _no(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in ("false", "no", "0")
 
 
-def _kind(event_type: str, obj: Mapping[str, Any]
+def _kind(event_type: str, obj: Mapping[str, Any], lookup: Callable[[str], Mapping[str, Any] | None]
           ) -> tuple[JobEventType, int | None, dict[str, str | None], list[str | None]] | None:
     """(job event type, amount, customer, the payment's Stripe ids) of an event the adapter reads."""
     name = obj.get("object")
@@ -151,7 +160,11 @@ def _kind(event_type: str, obj: Mapping[str, Any]
                 _id(obj.get("charge")), *(_id(p.get("charge")) for p in payments), _id(obj.get("id"))]
         customer = {"email": _text(obj.get("customer_email")), "phone": _text(obj.get("customer_phone")),
                     "postcode": _text(_map(obj.get("customer_address")).get("postal_code"))}
-        return JobEventType.PAID, _cents(obj.get("amount_paid")), customer, refs
+        if customer["email"] is None:
+            customer = _with_customer(customer, obj.get("customer"), lookup)
+        amount = next((c for c in map(_cents, (obj.get(k) for k in ("amount_paid", "amount_due", "total")))
+                       if c is not None), None)
+        return JobEventType.PAID, amount, customer, refs
     if event_type in PAID and name == "checkout.session":
         if obj.get("payment_status") not in SETTLED_CHECKOUT:
             return None  # an asynchronous payment still under way: its async_payment_succeeded follows
@@ -172,6 +185,23 @@ def _kind(event_type: str, obj: Mapping[str, Any]
         refs = [_id(obj.get("payment_intent")), _id(obj.get("charge")), _id(obj.get("id"))]
         return JobEventType.DISPUTED, _cents(obj.get("amount")), {}, refs
     return None
+
+
+def _with_customer(customer: dict[str, str | None], ref: Any, lookup: Callable[[str], Mapping[str, Any] | None]
+                   ) -> dict[str, str | None]:
+    """``customer`` completed from the invoice's Stripe customer (expanded, else looked up by id): the
+    invoice's own fields win; a deleted or unreadable customer adds nothing."""
+    if isinstance(ref, Mapping) and "email" in ref:
+        found: Mapping[str, Any] | None = ref
+    else:
+        customer_id = _id(ref)
+        found = lookup(customer_id) if customer_id else None
+    found = _map(found)
+    if found.get("deleted"):
+        return customer
+    theirs = {"email": _text(found.get("email")), "phone": _text(found.get("phone")),
+              "postcode": _text(_map(found.get("address")).get("postal_code"))}
+    return {k: v or theirs[k] for k, v in customer.items()}
 
 
 def _cents(value: Any) -> int | None:
