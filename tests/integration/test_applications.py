@@ -13,7 +13,7 @@ from referral_core.hashing import email_match_hash
 from referral_core.policy import TERMS_VERSION
 from tests.support.admin import seed_lead
 from tests.support.aws import PEPPER
-from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
+from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
 from tests.support.portal import ADMIN, PORTAL, application_link, create_referrer
 from tests.support.stream_pump import StreamPump
 
@@ -356,6 +356,81 @@ def test_the_queue_pages_with_the_one_cursor_codec_and_viewers_may_read_it(porta
     assert admin(stack, "GET", "/admin/applications", claims=VIEWER_CLAIMS)["statusCode"] == 200
     refused = admin(stack, "POST", f"/admin/applications/{ids[0]}/approve", {}, claims=VIEWER_CLAIMS)
     assert refused["statusCode"] == 403
+
+
+# -- privacy ------------------------------------------------------------------------------------------------
+def minor_with_consent(stack) -> str:
+    payload = body(name="Kim Young", email="kim.young@example.com", phone="0412 111 222", date_of_birth="2010-03-04",
+                   guardian_email="guardian.young@example.net")
+    assert apply(stack, payload)["statusCode"] == 202
+    application_id, token = application_link(stack, "kim.young@example.com", "verify")
+    assert verify(stack, application_id, token)["statusCode"] == 200
+    _, guardian_token = application_link(stack, "guardian.young@example.net", "guardian")
+    assert consent(stack, application_id, guardian_token, guardian_name="Robin Young")["statusCode"] == 200
+    return application_id
+
+
+def people(stack, method: str, **data: str) -> dict[str, Any]:
+    if method == "GET":
+        response = admin(stack, "GET", "/admin/people/export", query=data)
+    else:
+        response = admin(stack, "POST", "/admin/people/erase", {**data, "note": "Request #7"}, claims=ADMIN_CLAIMS)
+    assert response["statusCode"] == 200, response
+    return dict(json_body(response))
+
+
+def test_privacy_export_finds_applications_as_applicant_and_as_guardian(portal_stack):
+    stack = portal_stack
+    application_id = minor_with_consent(stack)
+    by_phone = people(stack, "GET", phone="0412 111 222")
+    (exported,) = by_phone["applications"]
+    assert exported["id"] == application_id
+    (record,) = [i for i in exported["items"] if i.get("type") == "application"]
+    assert record["date_of_birth"] == "2010-03-04" and record["email"] == "kim.young@example.com"
+    assert by_phone["guardian_of"] == []
+    as_guardian = people(stack, "GET", email="guardian.young@example.net")
+    assert as_guardian["applications"] == []
+    (guarded,) = as_guardian["guardian_of"]
+    (part,) = guarded["items"]
+    assert guarded["id"] == application_id and part["guardian_email"] == "guardian.young@example.net"
+    assert part["guardian_consent"]["guardian_name"] == "Robin Young"
+    assert "2010-03-04" not in str(as_guardian) and "kim.young" not in str(as_guardian)  # the minor's own details
+
+
+def test_erasing_a_guardian_keeps_the_consent_record_and_the_applicants_details(portal_stack):
+    stack = portal_stack
+    application_id = minor_with_consent(stack)
+    summary = people(stack, "POST", email="guardian.young@example.net")
+    assert (summary["applications"], summary["guardian_of"]) == (0, 1)
+    (item,) = stack.items_of_type("application")
+    assert item["guardian_email"] == "[erased]" and "guardian_email_hash" not in item
+    assert item["guardian_consent"]["guardian_name"] == "[erased]"
+    assert item["guardian_consent"]["terms_version"] == TERMS_VERSION and item["guardian_consent"]["given_at"]
+    assert item["email"] == "kim.young@example.com" and item["status"] == "verified"
+    assert "guardian.young" not in str(stack.items()) and "Robin Young" not in str(stack.items())
+    assert [i["role"] for i in stack.items_of_type("application_contact")] == ["applicant", "applicant"]
+    assert people(stack, "GET", email="guardian.young@example.net")["guardian_of"] == []
+    assert application_id in str(queue(stack))
+
+
+def test_erasing_an_applicant_erases_the_application_and_keeps_its_audit(portal_stack):
+    stack = portal_stack
+    minor_with_consent(stack)
+    summary = people(stack, "POST", email="kim.young@example.com")
+    assert summary["applications"] == 1 and summary["lookups_deleted"] >= 4  # 3 index entries + the guard
+    (item,) = stack.items_of_type("application")
+    assert item["status"] == "erased" and "gsi1pk" not in item
+    everything = str(stack.items()).lower()
+    for secret in ("kim.young", "kim young", "2010-03-04", "+61412111222", "guardian.young", "robin young"):
+        assert secret not in everything
+    assert not [i for i in stack.items() if i["pk"].startswith(("APPCONTACT#", "UNIQUE#APPEMAIL#"))]
+    assert not [k for k in item if k.endswith("_hash")]
+    assert item["terms"]["version"] == TERMS_VERSION and item["guardian_consent"]["given_at"]
+    assert {"application.verified", "application.guardian_consented", "person.erased"} <= {
+        i["action"] for i in stack.items_of_type("audit")}
+    assert queue(stack)["items"] == []
+    # and the address may apply again
+    assert apply(stack, body(email="kim.young@example.com"))["statusCode"] == 202
 
 
 def test_the_page_is_served_with_a_strict_csp(portal_stack):

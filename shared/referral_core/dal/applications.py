@@ -2,14 +2,16 @@
 
 Items: ``application`` ``APPLICATION#{id}``/``APPLICATION`` (with its audit entries in the same partition),
 the one-application-per-email guard ``UNIQUE#APPEMAIL#{email_hash}``/``UNIQUE`` and the emailed links'
-tokens ``APPTOKEN#{peppered hash}``/``APPTOKEN`` (only the hash is stored; single use, expiring). Staff see
+tokens ``APPTOKEN#{peppered hash}``/``APPTOKEN`` (only the hash is stored; single use, expiring), and the
+privacy index ``APPCONTACT#{hash}``/``APPLICATION#{id}`` (the applicant's email and phone hashes and the
+guardian's email hash, with their ``role``), so an export or erasure finds applications by Query. Staff see
 the verified, undecided ones on gsi1 ``APPLICATIONS#OPEN`` (sparse, oldest first). Every change is one
 transaction: nothing is ever half-saved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,19 @@ def application_pk(application_id: str) -> str:
 
 def email_guard_key(email_hash: str) -> tuple[str, str]:
     return f"UNIQUE#APPEMAIL#{email_hash}", "UNIQUE"
+
+
+def application_contact_pk(contact_hash: str) -> str:
+    return f"APPCONTACT#{contact_hash}"
+
+
+def application_contact_puts(application_id: str, contacts: Mapping[str, str], at: str) -> list[Put]:
+    """``APPCONTACT#{hash}``/``APPLICATION#{id}`` entries: ``contacts`` maps each hash to its ``role``
+    (``applicant`` or ``guardian``)."""
+    return [Put({"pk": application_contact_pk(value), "sk": application_pk(application_id),
+                 "type": "application_contact", "role": role, "application_id": application_id,
+                 "created_at": at})
+            for value, role in contacts.items()]
 
 
 def token_key(token_hash: str) -> tuple[str, str]:
@@ -82,9 +97,9 @@ class ApplicationRepository:
                                 index="gsi1", limit=1)
         return page.items[0] if page.items else None
 
-    def create(self, application: Item, token: LinkToken) -> None:
-        """The application, its email guard and its verification token, all or nothing
-        (:class:`AlreadyApplied` when the guard exists)."""
+    def create(self, application: Item, token: LinkToken, contacts: Mapping[str, str]) -> None:
+        """The application, its email guard, its verification token and its privacy index entries
+        (``contacts``: hash → role), all or nothing (:class:`AlreadyApplied` when the guard exists)."""
         application_id = application["application_id"]
         guard_pk, guard_sk = email_guard_key(application["email_hash"])
         try:
@@ -94,6 +109,7 @@ class ApplicationRepository:
                 Put({"pk": guard_pk, "sk": guard_sk, "type": "unique", "application_id": application_id},
                     condition="attribute_not_exists(pk)"),
                 token.put(),
+                *application_contact_puts(application_id, contacts, str(application["created_at"])),
             ])
         except ConditionFailed as exc:
             if exc.failed_index() == 1:

@@ -115,13 +115,15 @@ def apply(repo: ApplicationRepository, request: ApplicationRequest, rules: Apply
         "date_of_birth": request.date_of_birth.isoformat() if request.date_of_birth else None,
         "age_band": None if request.date_of_birth else request.age_band,
         "minor": minor, "minimum_age": rules.minimum_age, "guardian_email": guardian,
+        "guardian_email_hash": email_hash(rules.pepper, guardian) if guardian else None,
         "terms": {"version": request.terms_version, "accepted_at": at, "channel": "web"},
         "flags": [flag.model_dump(mode="json") for flag in _flags(repo, hashes)],
         "ip_hash": peppered_hash(rules.pepper, "ip", source_ip), **hashes,
     }
     token = secrets.token_urlsafe(32)
     try:
-        repo.create(application, _link_token(rules.pepper, token, "verify", application_id, at))
+        repo.create(application, _link_token(rules.pepper, token, "verify", application_id, at),
+                    _privacy_contacts(hashes, guardian, rules.pepper))
     except AlreadyApplied:
         _already_applied(repo, hashes["email_hash"], email, rules.pepper, origin, send)
     send(verification_email(request.name, email, _link(origin, application_id, "verify", token)))
@@ -141,6 +143,15 @@ def _already_applied(repo: ApplicationRepository, hashed: str, email: str, peppe
     send(verification_email(str(existing.get("name") or ""), email, _link(origin, application_id, "verify", token)))
     raise Conflict("you have already applied with this email: we've emailed the confirmation link again",
                    fields={"email": "already applied"})
+
+
+def _privacy_contacts(hashes: Mapping[str, str], guardian: str | None, pepper: str) -> dict[str, str]:
+    """The hashes a privacy request finds the application by (exact ones only: a look-alike is someone
+    else), each with the person's role in it."""
+    contacts = {hashes["email_hash"]: "applicant", hashes["phone_hash"]: "applicant"}
+    if guardian:
+        contacts[email_hash(pepper, guardian)] = "guardian"
+    return contacts
 
 
 def _limit(repo: ApplicationRepository, scope: str, key: str, maximum: int, window_seconds: int) -> None:
