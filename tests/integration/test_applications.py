@@ -3,14 +3,16 @@ the abuse defences, and staff's queue and decisions (docs/applications.md)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from referral_core import clock
 from referral_core.dal.dynamo import Table
 from referral_core.hashing import email_match_hash
 from referral_core.policy import TERMS_VERSION
+from referral_core.services import applications as applications_service
 from tests.support.admin import seed_lead
 from tests.support.aws import PEPPER
 from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
@@ -127,6 +129,61 @@ def test_an_expired_link_is_refused(portal_stack):
     before = stack.items()
     assert verify(stack, application_id, token)["statusCode"] == 401
     assert stack.items() == before
+
+
+def later(monkeypatch, by: timedelta) -> None:
+    """Move the clock (referral_core.clock and the service's imported ``now``) forward."""
+    moment = clock.now() + by
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    monkeypatch.setattr(applications_service, "now", lambda: moment)
+
+
+def test_an_unverified_application_and_its_guard_expire_and_verifying_keeps_them(portal_stack):
+    stack = portal_stack
+    assert apply(stack, body())["statusCode"] == 202
+    (application,) = stack.items_of_type("application")
+    created = clock.parse_iso(application["created_at"])
+    week = clock.epoch(created + timedelta(days=7))
+    guards = [i for i in stack.items() if i["pk"].startswith("UNIQUE#APPEMAIL#")]
+    entries = stack.items_of_type("application_contact")
+    assert application["expiration"] == week and [g["expiration"] for g in guards] == [week]
+    assert len(entries) == 2 and {e["expiration"] for e in entries} == {week}
+    (token,) = stack.items_of_type("application_token")
+    assert token["expiration"] == clock.epoch(created + timedelta(hours=48))
+    application_id, link = application_link(stack, "alex@example.com", "verify")
+    assert verify(stack, application_id, link)["statusCode"] == 200
+    # verified: nothing of it expires any more
+    kept = [i for i in stack.items() if i["pk"].startswith(("APPLICATION#", "UNIQUE#APPEMAIL#", "APPCONTACT#"))]
+    assert kept and not [i for i in kept if "expiration" in i]
+
+
+def test_an_expired_unverified_application_is_absent_and_the_email_may_apply_again(portal_stack, monkeypatch):
+    stack = portal_stack
+    assert apply(stack, body())["statusCode"] == 202
+    old_id, old_token = application_link(stack, "alex@example.com", "verify")
+    later(monkeypatch, timedelta(days=7, seconds=1))  # DynamoDB has not deleted it yet (moto never does)
+    again = apply(stack, body(name="Alex Again"))
+    assert again["statusCode"] == 202, again
+    new_id = json_body(again)["application_id"]
+    assert new_id != old_id
+    (guard,) = [i for i in stack.items() if i["pk"].startswith("UNIQUE#APPEMAIL#")]
+    assert guard["application_id"] == new_id  # the old guard replaced in the create transaction
+    assert verify(stack, old_id, old_token)["statusCode"] == 404  # the expired one is absent
+    _, new_token = application_link(stack, "alex@example.com", "verify")
+    assert verify(stack, new_id, new_token)["statusCode"] == 200
+    assert [i["application_id"] for i in queue(stack)["items"]] == [new_id]
+
+
+def test_a_live_guard_is_not_replaced_and_a_resent_link_never_outlives_the_application(portal_stack, monkeypatch):
+    stack = portal_stack
+    assert apply(stack, body())["statusCode"] == 202
+    (application,) = stack.items_of_type("application")
+    later(monkeypatch, timedelta(days=6, hours=23))
+    before = {i["pk"] for i in stack.items() if i["pk"].startswith("APPLICATION#")}
+    assert apply(stack, body())["statusCode"] == 409  # still live: the link is sent again
+    assert {i["pk"] for i in stack.items() if i["pk"].startswith("APPLICATION#")} == before
+    newest = max(stack.items_of_type("application_token"), key=lambda t: t["created_at"])
+    assert newest["expiration"] == application["expiration"]
 
 
 def test_a_filled_honeypot_gets_the_same_answer_and_nothing_is_stored_or_sent(portal_stack):
