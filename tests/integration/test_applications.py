@@ -10,6 +10,7 @@ import pytest
 
 from referral_core import clock
 from referral_core.dal.dynamo import Table
+from referral_core.event_filters import matches_any
 from referral_core.hashing import email_match_hash
 from referral_core.policy import TERMS_VERSION
 from referral_core.services import applications as applications_service
@@ -18,6 +19,7 @@ from tests.support.aws import PEPPER
 from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
 from tests.support.portal import ADMIN, PORTAL, application_link, create_referrer
 from tests.support.stream_pump import StreamPump
+from tests.support.stream_pump import readers as stream_readers
 
 pytestmark = pytest.mark.integration
 
@@ -499,13 +501,52 @@ def test_the_page_is_served_with_a_strict_csp(portal_stack):
     assert 'name="website"' in html and 'id="apply-form"' in html and "<script" in html
 
 
-def test_no_contact_detail_or_token_is_logged(portal_stack, capsys, caplog):
+def test_no_contact_detail_date_of_birth_or_token_is_logged(portal_stack, capsys, caplog, monkeypatch):
+    # Every application flow, with the stream's records delivered to its reader as the event source would:
+    # a minor (date of birth, guardian) applies, verifies, is consented to and approved; another applicant
+    # is asked for information and declined; an unverified one expires and applies again; staff export and
+    # erase an applicant.
     stack = portal_stack
-    application_id = applied_and_verified(stack, email="secret.person@example.com", phone="0412 987 654")
-    _, token = application_link(stack, "secret.person@example.com", "verify")
+    pump = StreamPump(stack)
+    minor = body(name="Secret Minor", email="secret.minor@example.com", phone="0412 987 654",
+                 date_of_birth="2010-03-04", guardian_email="secret.guardian@example.net")
+    assert apply(stack, minor)["statusCode"] == 202
+    assert apply(stack, minor)["statusCode"] == 409  # the link sent again
+    application_id, token = application_link(stack, "secret.minor@example.com", "verify")
+    assert verify(stack, application_id, token)["statusCode"] == 200
+    _, guardian_token = application_link(stack, "secret.guardian@example.net", "guardian")
+    assert consent(stack, application_id, guardian_token, guardian_name="Secret Guardian")["statusCode"] == 200
     assert admin(stack, "POST", f"/admin/applications/{application_id}/approve", {})["statusCode"] == 200
+    other = applied_and_verified(stack, name="Quiet Other", email="quiet.other@example.org", phone="0413 222 333",
+                                 date_of_birth="1988-07-09")
+    assert admin(stack, "POST", f"/admin/applications/{other}/request-info",
+                 {"message": "Which shop do you run?"})["statusCode"] == 200
+    assert admin(stack, "POST", f"/admin/applications/{other}/decline", {"reason": "Outside our area"}
+                 )["statusCode"] == 200
+    records = pump.new_records()
+    images = [r for r in records if r["dynamodb"].get("NewImage", {}).get("type", {}).get("S", "").startswith(
+        "application")]
+    assert images and "2010-03-04" in str(images)  # the stream images hold them (like a lead's contact) ...
+    answers = pump.dispatch(records)  # ... but the reader's filter never lets an application record in
+    assert all(a == {"batchItemFailures": []} for a in answers), answers
+    (reader,) = stream_readers()
+    assert not [r for r in images if matches_any(reader.filter_patterns, r)]
+    pump.drain()
+    assert apply(stack, body(email="late.applicant@example.com", phone="0414 555 666"))["statusCode"] == 202
+    later(monkeypatch, timedelta(days=8))
+    assert apply(stack, body(email="late.applicant@example.com", phone="0414 555 666"))["statusCode"] == 202
+    assert admin(stack, "GET", "/admin/people/export", query={"email": "quiet.other@example.org"}
+                 )["statusCode"] == 200
+    assert admin(stack, "POST", "/admin/people/erase", {"email": "secret.guardian@example.net", "note": "Req 1"},
+                 claims=ADMIN_CLAIMS)["statusCode"] == 200
+    assert admin(stack, "POST", "/admin/people/erase", {"phone": "0413 222 333", "note": "Req 2"},
+                 claims=ADMIN_CLAIMS)["statusCode"] == 200
+    pump.drain()
     captured = capsys.readouterr()
     logs = captured.out + captured.err + caplog.text
     assert "application received" in logs
-    for secret in ("secret.person", "0412 987 654", "+61412987654", "412987654", token):
-        assert secret not in logs
+    for secret in ("secret.minor", "secret.guardian", "Secret Minor", "Secret Guardian", "quiet.other",
+                   "Quiet Other", "late.applicant", "2010-03-04", "1988-07-09", "0412 987 654", "+61412987654",
+                   "412987654", "413222333", "414555666", "Which shop", "Outside our area", token,
+                   guardian_token):
+        assert secret not in logs, secret
