@@ -1,5 +1,6 @@
-"""Privacy: no function logged a raw email address, phone number or payout details (a BSB, the account
-numbers the e2e tests save) during the e2e session.
+"""Privacy: no function logged a raw email address, phone number, payout details (a BSB, the account
+numbers the e2e tests save) or an applicant's date of birth (the one the e2e tests apply with) during the
+e2e session.
 
 The local stack relays every function's log lines to its own output as ``[LogicalId] ...`` (local/runtime.py),
 which the e2e fixture writes to stack.log; tests/e2e/conftest.py runs this module last so that it reads what
@@ -25,6 +26,8 @@ PHONE = re.compile(r"(?<![\w.])(?:\+\d{8,15}|0\d{3}[ -]?\d{3}[ -]?\d{3})(?![\w.]
 # Payout details (issue 19): a BSB (062-000), and the account numbers the e2e tests save as payout methods.
 BSB = re.compile(r"(?<![\w-])\d{3}-\d{3}(?![\w-])")
 ACCOUNT_NUMBERS = ("40912876",)
+# Applications (issue 19): the date of birth tests/e2e/test_applications_browser.py applies with.
+BIRTH_DATES = ("1990-05-01",)
 DEMO_USERS = {email for email, _ in local_resources.DEMO_USERS.values()}  # the local stack's staff users
 
 
@@ -43,7 +46,7 @@ def leaks(lines: list[str], allowed: set[str]) -> list[str]:
     found = []
     for line in lines:
         emails = {e for e in EMAIL.findall(line) if e.lower() not in allowed}
-        phones = PHONE.findall(line) + BSB.findall(line) + [a for a in ACCOUNT_NUMBERS if a in line]
+        phones = PHONE.findall(line) + BSB.findall(line) + [a for a in ACCOUNT_NUMBERS + BIRTH_DATES if a in line]
         if emails or phones:
             found.append(f"{sorted(emails) + phones}: {line[:200]}")
     return found
@@ -52,8 +55,9 @@ def leaks(lines: list[str], allowed: set[str]) -> list[str]:
 def test_the_patterns_find_what_they_must() -> None:
     lines = ['[X] {"email": "jo@example.com"}', "[X] call +61412345678", "[X] 0412 345 678",
              "[X] staff:staff@example.com", "[X] id 01m83wcncjt62hd2c6qafdhppc at 1795424400",
-             '[X] {"bsb": "062-000"}', "[X] account 40912876", "[X] at 2026-12-08T00:38:56Z, 0412-345-678"]
-    assert len(leaks(lines, {"staff@example.com"})) == 6
+             '[X] {"bsb": "062-000"}', "[X] account 40912876", "[X] at 2026-12-08T00:38:56Z, 0412-345-678",
+             '[X] {"date_of_birth": "1990-05-01"}']
+    assert len(leaks(lines, {"staff@example.com"})) == 7
 
 
 def test_no_function_logged_an_email_or_phone_during_the_session(stack: StackProcess) -> None:

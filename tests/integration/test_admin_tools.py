@@ -141,3 +141,25 @@ def test_erasure_removes_the_look_alike_entries_but_never_touches_a_look_alike_p
     left = [i for i in stack.items() if i["pk"].startswith("CONTACT#")]
     assert {i["sk"] for i in left} == {f"LEAD#{other['lead_id']}"}
     assert stack.items_of_type("lead") == [other]
+
+
+def test_export_and_erasure_find_an_approved_applicants_application(portal_stack):
+    # Given an applicant who was approved (a referrer now), found by the application's peppered hashes
+    from tests.integration.test_applications import admin, applied_and_verified
+
+    stack = portal_stack
+    application_id = applied_and_verified(stack, name="Jo Applicant", email="jo.applicant@example.com",
+                                          phone="0412 333 444")
+    assert admin(stack, "POST", f"/admin/applications/{application_id}/approve", {})["statusCode"] == 200
+
+    exported = json_body(call(stack, "GET", "/admin/people/export", query={"phone": "0412 333 444"}))
+    assert [x["id"] for x in exported["applications"]] == [application_id] and len(exported["referrers"]) == 1
+
+    erased = json_body(call(stack, "POST", "/admin/people/erase", body={"email": "jo.applicant@example.com",
+                                                                      "note": "Request #11"}, claims=ADMIN_CLAIMS))
+    assert (erased["applications"], erased["referrers"]) == (1, 1)
+    everything = json.dumps(stack.items(), default=str).lower()
+    for secret in ("jo.applicant", "jo applicant", "+61412333444", "1990-05-01"):
+        assert secret not in everything
+    assert not [i for i in stack.items() if i["pk"].startswith(("APPCONTACT#", "CONTACT#", "UNIQUE#APPEMAIL#"))]
+    assert {"application.approved", "person.erased"} <= {i["action"] for i in stack.items_of_type("audit")}

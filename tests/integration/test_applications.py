@@ -3,19 +3,23 @@ the abuse defences, and staff's queue and decisions (docs/applications.md)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from referral_core import clock
 from referral_core.dal.dynamo import Table
+from referral_core.event_filters import matches_any
 from referral_core.hashing import email_match_hash
 from referral_core.policy import TERMS_VERSION
+from referral_core.services import applications as applications_service
 from tests.support.admin import seed_lead
 from tests.support.aws import PEPPER
-from tests.support.events import STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
+from tests.support.events import ADMIN_CLAIMS, STAFF_CLAIMS, VIEWER_CLAIMS, http_event, json_body, load_event
 from tests.support.portal import ADMIN, PORTAL, application_link, create_referrer
 from tests.support.stream_pump import StreamPump
+from tests.support.stream_pump import readers as stream_readers
 
 pytestmark = pytest.mark.integration
 
@@ -127,6 +131,61 @@ def test_an_expired_link_is_refused(portal_stack):
     before = stack.items()
     assert verify(stack, application_id, token)["statusCode"] == 401
     assert stack.items() == before
+
+
+def later(monkeypatch, by: timedelta) -> None:
+    """Move the clock (referral_core.clock and the service's imported ``now``) forward."""
+    moment = clock.now() + by
+    monkeypatch.setattr(clock, "now", lambda: moment)
+    monkeypatch.setattr(applications_service, "now", lambda: moment)
+
+
+def test_an_unverified_application_and_its_guard_expire_and_verifying_keeps_them(portal_stack):
+    stack = portal_stack
+    assert apply(stack, body())["statusCode"] == 202
+    (application,) = stack.items_of_type("application")
+    created = clock.parse_iso(application["created_at"])
+    week = clock.epoch(created + timedelta(days=7))
+    guards = [i for i in stack.items() if i["pk"].startswith("UNIQUE#APPEMAIL#")]
+    entries = stack.items_of_type("application_contact")
+    assert application["expiration"] == week and [g["expiration"] for g in guards] == [week]
+    assert len(entries) == 2 and {e["expiration"] for e in entries} == {week}
+    (token,) = stack.items_of_type("application_token")
+    assert token["expiration"] == clock.epoch(created + timedelta(hours=48))
+    application_id, link = application_link(stack, "alex@example.com", "verify")
+    assert verify(stack, application_id, link)["statusCode"] == 200
+    # verified: nothing of it expires any more
+    kept = [i for i in stack.items() if i["pk"].startswith(("APPLICATION#", "UNIQUE#APPEMAIL#", "APPCONTACT#"))]
+    assert kept and not [i for i in kept if "expiration" in i]
+
+
+def test_an_expired_unverified_application_is_absent_and_the_email_may_apply_again(portal_stack, monkeypatch):
+    stack = portal_stack
+    assert apply(stack, body())["statusCode"] == 202
+    old_id, old_token = application_link(stack, "alex@example.com", "verify")
+    later(monkeypatch, timedelta(days=7, seconds=1))  # DynamoDB has not deleted it yet (moto never does)
+    again = apply(stack, body(name="Alex Again"))
+    assert again["statusCode"] == 202, again
+    new_id = json_body(again)["application_id"]
+    assert new_id != old_id
+    (guard,) = [i for i in stack.items() if i["pk"].startswith("UNIQUE#APPEMAIL#")]
+    assert guard["application_id"] == new_id  # the old guard replaced in the create transaction
+    assert verify(stack, old_id, old_token)["statusCode"] == 404  # the expired one is absent
+    _, new_token = application_link(stack, "alex@example.com", "verify")
+    assert verify(stack, new_id, new_token)["statusCode"] == 200
+    assert [i["application_id"] for i in queue(stack)["items"]] == [new_id]
+
+
+def test_a_live_guard_is_not_replaced_and_a_resent_link_never_outlives_the_application(portal_stack, monkeypatch):
+    stack = portal_stack
+    assert apply(stack, body())["statusCode"] == 202
+    (application,) = stack.items_of_type("application")
+    later(monkeypatch, timedelta(days=6, hours=23))
+    before = {i["pk"] for i in stack.items() if i["pk"].startswith("APPLICATION#")}
+    assert apply(stack, body())["statusCode"] == 409  # still live: the link is sent again
+    assert {i["pk"] for i in stack.items() if i["pk"].startswith("APPLICATION#")} == before
+    newest = max(stack.items_of_type("application_token"), key=lambda t: t["created_at"])
+    assert newest["expiration"] == application["expiration"]
 
 
 def test_a_filled_honeypot_gets_the_same_answer_and_nothing_is_stored_or_sent(portal_stack):
@@ -358,6 +417,81 @@ def test_the_queue_pages_with_the_one_cursor_codec_and_viewers_may_read_it(porta
     assert refused["statusCode"] == 403
 
 
+# -- privacy ------------------------------------------------------------------------------------------------
+def minor_with_consent(stack) -> str:
+    payload = body(name="Kim Young", email="kim.young@example.com", phone="0412 111 222", date_of_birth="2010-03-04",
+                   guardian_email="guardian.young@example.net")
+    assert apply(stack, payload)["statusCode"] == 202
+    application_id, token = application_link(stack, "kim.young@example.com", "verify")
+    assert verify(stack, application_id, token)["statusCode"] == 200
+    _, guardian_token = application_link(stack, "guardian.young@example.net", "guardian")
+    assert consent(stack, application_id, guardian_token, guardian_name="Robin Young")["statusCode"] == 200
+    return application_id
+
+
+def people(stack, method: str, **data: str) -> dict[str, Any]:
+    if method == "GET":
+        response = admin(stack, "GET", "/admin/people/export", query=data)
+    else:
+        response = admin(stack, "POST", "/admin/people/erase", {**data, "note": "Request #7"}, claims=ADMIN_CLAIMS)
+    assert response["statusCode"] == 200, response
+    return dict(json_body(response))
+
+
+def test_privacy_export_finds_applications_as_applicant_and_as_guardian(portal_stack):
+    stack = portal_stack
+    application_id = minor_with_consent(stack)
+    by_phone = people(stack, "GET", phone="0412 111 222")
+    (exported,) = by_phone["applications"]
+    assert exported["id"] == application_id
+    (record,) = [i for i in exported["items"] if i.get("type") == "application"]
+    assert record["date_of_birth"] == "2010-03-04" and record["email"] == "kim.young@example.com"
+    assert by_phone["guardian_of"] == []
+    as_guardian = people(stack, "GET", email="guardian.young@example.net")
+    assert as_guardian["applications"] == []
+    (guarded,) = as_guardian["guardian_of"]
+    (part,) = guarded["items"]
+    assert guarded["id"] == application_id and part["guardian_email"] == "guardian.young@example.net"
+    assert part["guardian_consent"]["guardian_name"] == "Robin Young"
+    assert "2010-03-04" not in str(as_guardian) and "kim.young" not in str(as_guardian)  # the minor's own details
+
+
+def test_erasing_a_guardian_keeps_the_consent_record_and_the_applicants_details(portal_stack):
+    stack = portal_stack
+    application_id = minor_with_consent(stack)
+    summary = people(stack, "POST", email="guardian.young@example.net")
+    assert (summary["applications"], summary["guardian_of"]) == (0, 1)
+    (item,) = stack.items_of_type("application")
+    assert item["guardian_email"] == "[erased]" and "guardian_email_hash" not in item
+    assert item["guardian_consent"]["guardian_name"] == "[erased]"
+    assert item["guardian_consent"]["terms_version"] == TERMS_VERSION and item["guardian_consent"]["given_at"]
+    assert item["email"] == "kim.young@example.com" and item["status"] == "verified"
+    assert "guardian.young" not in str(stack.items()) and "Robin Young" not in str(stack.items())
+    assert [i["role"] for i in stack.items_of_type("application_contact")] == ["applicant", "applicant"]
+    assert people(stack, "GET", email="guardian.young@example.net")["guardian_of"] == []
+    assert application_id in str(queue(stack))
+
+
+def test_erasing_an_applicant_erases_the_application_and_keeps_its_audit(portal_stack):
+    stack = portal_stack
+    minor_with_consent(stack)
+    summary = people(stack, "POST", email="kim.young@example.com")
+    assert summary["applications"] == 1 and summary["lookups_deleted"] >= 4  # 3 index entries + the guard
+    (item,) = stack.items_of_type("application")
+    assert item["status"] == "erased" and "gsi1pk" not in item
+    everything = str(stack.items()).lower()
+    for secret in ("kim.young", "kim young", "2010-03-04", "+61412111222", "guardian.young", "robin young"):
+        assert secret not in everything
+    assert not [i for i in stack.items() if i["pk"].startswith(("APPCONTACT#", "UNIQUE#APPEMAIL#"))]
+    assert not [k for k in item if k.endswith("_hash")]
+    assert item["terms"]["version"] == TERMS_VERSION and item["guardian_consent"]["given_at"]
+    assert {"application.verified", "application.guardian_consented", "person.erased"} <= {
+        i["action"] for i in stack.items_of_type("audit")}
+    assert queue(stack)["items"] == []
+    # and the address may apply again
+    assert apply(stack, body(email="kim.young@example.com"))["statusCode"] == 202
+
+
 def test_the_page_is_served_with_a_strict_csp(portal_stack):
     response = portal_stack.invoke(PORTAL, http_event("GET", "/become-a-referrer"))
     assert response["statusCode"] == 200
@@ -367,13 +501,52 @@ def test_the_page_is_served_with_a_strict_csp(portal_stack):
     assert 'name="website"' in html and 'id="apply-form"' in html and "<script" in html
 
 
-def test_no_contact_detail_or_token_is_logged(portal_stack, capsys, caplog):
+def test_no_contact_detail_date_of_birth_or_token_is_logged(portal_stack, capsys, caplog, monkeypatch):
+    # Every application flow, with the stream's records delivered to its reader as the event source would:
+    # a minor (date of birth, guardian) applies, verifies, is consented to and approved; another applicant
+    # is asked for information and declined; an unverified one expires and applies again; staff export and
+    # erase an applicant.
     stack = portal_stack
-    application_id = applied_and_verified(stack, email="secret.person@example.com", phone="0412 987 654")
-    _, token = application_link(stack, "secret.person@example.com", "verify")
+    pump = StreamPump(stack)
+    minor = body(name="Secret Minor", email="secret.minor@example.com", phone="0412 987 654",
+                 date_of_birth="2010-03-04", guardian_email="secret.guardian@example.net")
+    assert apply(stack, minor)["statusCode"] == 202
+    assert apply(stack, minor)["statusCode"] == 409  # the link sent again
+    application_id, token = application_link(stack, "secret.minor@example.com", "verify")
+    assert verify(stack, application_id, token)["statusCode"] == 200
+    _, guardian_token = application_link(stack, "secret.guardian@example.net", "guardian")
+    assert consent(stack, application_id, guardian_token, guardian_name="Secret Guardian")["statusCode"] == 200
     assert admin(stack, "POST", f"/admin/applications/{application_id}/approve", {})["statusCode"] == 200
+    other = applied_and_verified(stack, name="Quiet Other", email="quiet.other@example.org", phone="0413 222 333",
+                                 date_of_birth="1988-07-09")
+    assert admin(stack, "POST", f"/admin/applications/{other}/request-info",
+                 {"message": "Which shop do you run?"})["statusCode"] == 200
+    assert admin(stack, "POST", f"/admin/applications/{other}/decline", {"reason": "Outside our area"}
+                 )["statusCode"] == 200
+    records = pump.new_records()
+    images = [r for r in records if r["dynamodb"].get("NewImage", {}).get("type", {}).get("S", "").startswith(
+        "application")]
+    assert images and "2010-03-04" in str(images)  # the stream images hold them (like a lead's contact) ...
+    answers = pump.dispatch(records)  # ... but the reader's filter never lets an application record in
+    assert all(a == {"batchItemFailures": []} for a in answers), answers
+    (reader,) = stream_readers()
+    assert not [r for r in images if matches_any(reader.filter_patterns, r)]
+    pump.drain()
+    assert apply(stack, body(email="late.applicant@example.com", phone="0414 555 666"))["statusCode"] == 202
+    later(monkeypatch, timedelta(days=8))
+    assert apply(stack, body(email="late.applicant@example.com", phone="0414 555 666"))["statusCode"] == 202
+    assert admin(stack, "GET", "/admin/people/export", query={"email": "quiet.other@example.org"}
+                 )["statusCode"] == 200
+    assert admin(stack, "POST", "/admin/people/erase", {"email": "secret.guardian@example.net", "note": "Req 1"},
+                 claims=ADMIN_CLAIMS)["statusCode"] == 200
+    assert admin(stack, "POST", "/admin/people/erase", {"phone": "0413 222 333", "note": "Req 2"},
+                 claims=ADMIN_CLAIMS)["statusCode"] == 200
+    pump.drain()
     captured = capsys.readouterr()
     logs = captured.out + captured.err + caplog.text
     assert "application received" in logs
-    for secret in ("secret.person", "0412 987 654", "+61412987654", "412987654", token):
-        assert secret not in logs
+    for secret in ("secret.minor", "secret.guardian", "Secret Minor", "Secret Guardian", "quiet.other",
+                   "Quiet Other", "late.applicant", "2010-03-04", "1988-07-09", "0412 987 654", "+61412987654",
+                   "412987654", "413222333", "414555666", "Which shop", "Outside our area", token,
+                   guardian_token):
+        assert secret not in logs, secret

@@ -2,14 +2,16 @@
 
 Items: ``application`` ``APPLICATION#{id}``/``APPLICATION`` (with its audit entries in the same partition),
 the one-application-per-email guard ``UNIQUE#APPEMAIL#{email_hash}``/``UNIQUE`` and the emailed links'
-tokens ``APPTOKEN#{peppered hash}``/``APPTOKEN`` (only the hash is stored; single use, expiring). Staff see
+tokens ``APPTOKEN#{peppered hash}``/``APPTOKEN`` (only the hash is stored; single use, expiring), and the
+privacy index ``APPCONTACT#{hash}``/``APPLICATION#{id}`` (the applicant's email and phone hashes and the
+guardian's email hash, with their ``role``), so an export or erasure finds applications by Query. Staff see
 the verified, undecided ones on gsi1 ``APPLICATIONS#OPEN`` (sparse, oldest first). Every change is one
 transaction: nothing is ever half-saved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,26 @@ def application_pk(application_id: str) -> str:
 
 def email_guard_key(email_hash: str) -> tuple[str, str]:
     return f"UNIQUE#APPEMAIL#{email_hash}", "UNIQUE"
+
+
+def application_contact_pk(contact_hash: str) -> str:
+    return f"APPCONTACT#{contact_hash}"
+
+
+def application_contact_puts(application_id: str, contacts: Mapping[str, str], at: str,
+                             expiration: int) -> list[Put]:
+    """``APPCONTACT#{hash}``/``APPLICATION#{id}`` entries: ``contacts`` maps each hash to its ``role``
+    (``applicant`` or ``guardian``). They expire with the unverified application (verifying keeps them)."""
+    return [Put({"pk": application_contact_pk(value), "sk": application_pk(application_id),
+                 "type": "application_contact", "role": role, "application_id": application_id,
+                 "created_at": at, "expiration": expiration})
+            for value, role in contacts.items()]
+
+
+def is_expired(item: Item | None, now_epoch: int) -> bool:
+    """An item past its TTL ``expiration``: DynamoDB deletes it late (up to days; moto never does), so
+    the code treats it as absent."""
+    return item is not None and "expiration" in item and int(item["expiration"]) <= now_epoch
 
 
 def token_key(token_hash: str) -> tuple[str, str]:
@@ -82,31 +104,41 @@ class ApplicationRepository:
                                 index="gsi1", limit=1)
         return page.items[0] if page.items else None
 
-    def create(self, application: Item, token: LinkToken) -> None:
-        """The application, its email guard and its verification token, all or nothing
-        (:class:`AlreadyApplied` when the guard exists)."""
+    def create(self, application: Item, token: LinkToken, contacts: Mapping[str, str], *, now_epoch: int) -> None:
+        """The application, its email guard, its verification token and its privacy index entries
+        (``contacts``: hash → role), all or nothing (:class:`AlreadyApplied` when the guard exists).
+        The unverified application, its guard and entries carry its TTL ``expiration``; a guard past it
+        (an application never verified: DynamoDB has not deleted it yet) is replaced, in the same
+        transaction, on condition that it is still expired."""
         application_id = application["application_id"]
+        expiration = int(application["expiration"])
         guard_pk, guard_sk = email_guard_key(application["email_hash"])
         try:
             self.table.transact([
                 Put({"pk": application_pk(application_id), "sk": APPLICATION_SK, "type": "application",
                      **application}, condition="attribute_not_exists(pk)"),
-                Put({"pk": guard_pk, "sk": guard_sk, "type": "unique", "application_id": application_id},
-                    condition="attribute_not_exists(pk)"),
+                Put({"pk": guard_pk, "sk": guard_sk, "type": "unique", "application_id": application_id,
+                     "expiration": expiration},
+                    condition="attribute_not_exists(pk) OR expiration <= :now", values={":now": now_epoch}),
                 token.put(),
+                *application_contact_puts(application_id, contacts, str(application["created_at"]), expiration),
             ])
         except ConditionFailed as exc:
             if exc.failed_index() == 1:
                 raise AlreadyApplied("already applied", reasons=exc.reasons) from exc
             raise
 
-    def get(self, application_id: str) -> Item | None:
-        return self.table.get(application_pk(application_id), APPLICATION_SK, consistent=True)
+    def get(self, application_id: str, *, now_epoch: int) -> Item | None:
+        """The application; an unverified one past its ``expiration`` is absent (None)."""
+        item = self.table.get(application_pk(application_id), APPLICATION_SK, consistent=True)
+        return None if is_expired(item, now_epoch) else item
 
-    def by_email_hash(self, email_hash: str) -> Item | None:
-        """The application an email's guard points at (two consistent GetItems), if any."""
+    def by_email_hash(self, email_hash: str, *, now_epoch: int) -> Item | None:
+        """The live application an email's guard points at (two consistent GetItems), if any."""
         guard = self.table.get(*email_guard_key(email_hash), consistent=True)
-        return self.get(str(guard["application_id"])) if guard else None
+        if guard is None or is_expired(guard, now_epoch):
+            return None
+        return self.get(str(guard["application_id"]), now_epoch=now_epoch)
 
     def save_token(self, token: LinkToken) -> None:
         """Another link for an application (its verification link sent again)."""
@@ -122,19 +154,28 @@ class ApplicationRepository:
                       values={":at": at, ":now": now_epoch, ":kind": kind, ":id": application_id})
 
     def verify(self, application_id: str, token_hash: str, *, at: str, now_epoch: int,
-               guardian_token: LinkToken | None) -> None:
+               guardian_token: LinkToken | None, email_hash: str, contact_hashes: Sequence[str]) -> None:
         """Use the verification token and mark the email verified: the application joins staff's queue
-        (gsi1); with ``guardian_token`` (a minor), the guardian's link is saved in the same transaction."""
+        (gsi1) and it, its email guard (still its own) and its privacy index entries lose their TTL
+        ``expiration``, only while it has not expired; with ``guardian_token`` (a minor), the guardian's
+        link is saved in the same transaction."""
         update = Update(
             {"pk": application_pk(application_id), "sk": APPLICATION_SK},
-            "SET #status = :verified, verified_at = :at, gsi1pk = :queue, gsi1sk = :order",
-            condition="#status = :pending", names={"#status": "status"},
+            "SET #status = :verified, verified_at = :at, gsi1pk = :queue, gsi1sk = :order REMOVE expiration",
+            condition="#status = :pending AND (attribute_not_exists(expiration) OR expiration > :now)",
+            names={"#status": "status"},
             values={":verified": "verified", ":pending": "pending_verification", ":at": at,
-                    ":queue": QUEUE_GSI, ":order": f"{at}#{application_id}"})
+                    ":queue": QUEUE_GSI, ":order": f"{at}#{application_id}", ":now": now_epoch})
+        guard_pk, guard_sk = email_guard_key(email_hash)
         writes: list[Put | Update] = [
             self._use_token(token_hash, kind="verify", application_id=application_id, at=at, now_epoch=now_epoch),
             update, audit_entry(application_pk(application_id), actor="applicant", action="application.verified",
-                                at=at)]
+                                at=at),
+            Update({"pk": guard_pk, "sk": guard_sk}, "REMOVE expiration", condition="application_id = :id",
+                   values={":id": application_id}),
+            *(Update({"pk": application_contact_pk(value), "sk": application_pk(application_id)},
+                     "REMOVE expiration", condition="attribute_exists(pk)")
+              for value in dict.fromkeys(contact_hashes))]
         if guardian_token is not None:
             writes.append(guardian_token.put())
         self._link(writes)

@@ -1,4 +1,4 @@
-"""Finding and erasing a person's data: contact hashes lead to lead, job and referrer partitions.
+"""Finding and erasing a person's data: contact hashes lead to lead, job, referrer and application partitions.
 
 Changes are UpdateItem SET/REMOVE on named attributes (never a whole-item Put, so concurrent writers of the
 referral keep commuting), each partition in its own transaction together with its audit entry.
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from referral_core import keys
+from referral_core.dal.applications import application_contact_pk
 from referral_core.dal.audit import audit_entry
 from referral_core.dal.dynamo import Delete, Item, Put, Table, Update
 
@@ -38,6 +39,10 @@ class PrivacyRepository:
     def contacts(self, value_hash: str) -> list[Item]:
         """Who has this hashed email/phone: items with sk ``LEAD#id`` / ``JOB#id`` / ``REFERRER#id``."""
         return self.table.partition(contact_pk(value_hash))
+
+    def application_contacts(self, value_hash: str) -> list[Item]:
+        """Applications with this hashed email/phone: sk ``APPLICATION#id``, ``role`` applicant or guardian."""
+        return self.table.partition(application_contact_pk(value_hash))
 
     def referrers_by_email(self, email_hash: str) -> list[Item]:
         gsi = keys.referrer_by_email_gsi(email_hash)

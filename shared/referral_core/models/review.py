@@ -194,6 +194,9 @@ class PersonExport(Model):
     leads: list[ExportedPartition]
     jobs: list[ExportedPartition]
     referrers: list[ExportedPartition]
+    applications: list[ExportedPartition] = Field(description="Applications to become a referrer they made")
+    guardian_of: list[ExportedPartition] = Field(
+        description="Applications naming them as parent or guardian: only their own part (email, consent)")
 
 
 class ErasureSummary(Model):
@@ -203,5 +206,7 @@ class ErasureSummary(Model):
     leads: int
     jobs: int
     referrers: int
+    applications: int = Field(description="Their applications: details `[erased]`, status `erased`")
+    guardian_of: int = Field(description="Applications where their guardian email and name were erased")
     items_changed: int = Field(description="Items whose personal details were overwritten with `[erased]`")
     lookups_deleted: int = Field(description="Contact lookups and email guards deleted")

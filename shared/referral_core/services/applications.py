@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, NoReturn
 
@@ -65,6 +65,8 @@ from referral_core.services.referrers import create_referrer
 
 Send = Callable[[Email], Any]
 LINK_LIFETIME = timedelta(hours=48)
+#: An application whose email is not confirmed within this is treated as absent (TTL ``expiration``).
+UNVERIFIED_LIFETIME = timedelta(days=7)
 INVALID_LINK = "this link is invalid, used or expired"
 PAGE = "/become-a-referrer"
 
@@ -106,22 +108,26 @@ def apply(repo: ApplicationRepository, request: ApplicationRequest, rules: Apply
     _limit(repo, "apply-ip", peppered_hash(rules.pepper, "ip", source_ip), rules.max_per_ip, rules.window_seconds)
     _limit(repo, "apply-email", hashes["email_hash"], rules.max_per_email, rules.window_seconds)
 
-    at = iso()
+    moment = now()
+    at = iso(moment)
     application_id = ids.new_id()
     application: dict[str, Any] = {
+        "expiration": epoch(moment + UNVERIFIED_LIFETIME),
         "application_id": application_id, "status": "pending_verification", "created_at": at,
         "name": request.name, "email": email, "phone": phone, "postcode": postcode, "how_known": request.how_known,
         "referrer_type": request.referrer_type,
         "date_of_birth": request.date_of_birth.isoformat() if request.date_of_birth else None,
         "age_band": None if request.date_of_birth else request.age_band,
         "minor": minor, "minimum_age": rules.minimum_age, "guardian_email": guardian,
+        "guardian_email_hash": email_hash(rules.pepper, guardian) if guardian else None,
         "terms": {"version": request.terms_version, "accepted_at": at, "channel": "web"},
         "flags": [flag.model_dump(mode="json") for flag in _flags(repo, hashes)],
         "ip_hash": peppered_hash(rules.pepper, "ip", source_ip), **hashes,
     }
     token = secrets.token_urlsafe(32)
     try:
-        repo.create(application, _link_token(rules.pepper, token, "verify", application_id, at))
+        repo.create(application, _link_token(rules.pepper, token, "verify", application_id, at),
+                    _privacy_contacts(hashes, guardian, rules.pepper), now_epoch=epoch(moment))
     except AlreadyApplied:
         _already_applied(repo, hashes["email_hash"], email, rules.pepper, origin, send)
     send(verification_email(request.name, email, _link(origin, application_id, "verify", token)))
@@ -132,15 +138,27 @@ def _already_applied(repo: ApplicationRepository, hashed: str, email: str, peppe
                      send: Send) -> NoReturn:
     """409 for a second application. One whose email was never confirmed gets its verification link
     again, to the address it names (a lost or expired email is not a dead end; the per-email limit holds)."""
-    existing = repo.by_email_hash(hashed)
+    existing = repo.by_email_hash(hashed, now_epoch=epoch())
     if existing is None or existing.get("status") != "pending_verification":
         raise Conflict("an application with this email already exists", fields={"email": "already applied"})
     token = secrets.token_urlsafe(32)
     application_id = str(existing["application_id"])
-    repo.save_token(_link_token(pepper, token, "verify", application_id, iso()))
+    link = _link_token(pepper, token, "verify", application_id, iso())
+    # never outliving the unverified application it confirms
+    link = replace(link, expires_epoch=min(link.expires_epoch, int(existing.get("expiration") or link.expires_epoch)))
+    repo.save_token(link)
     send(verification_email(str(existing.get("name") or ""), email, _link(origin, application_id, "verify", token)))
     raise Conflict("you have already applied with this email: we've emailed the confirmation link again",
                    fields={"email": "already applied"})
+
+
+def _privacy_contacts(hashes: Mapping[str, str], guardian: str | None, pepper: str) -> dict[str, str]:
+    """The hashes a privacy request finds the application by (exact ones only: a look-alike is someone
+    else), each with the person's role in it."""
+    contacts = {hashes["email_hash"]: "applicant", hashes["phone_hash"]: "applicant"}
+    if guardian:
+        contacts[email_hash(pepper, guardian)] = "guardian"
+    return contacts
 
 
 def _limit(repo: ApplicationRepository, scope: str, key: str, maximum: int, window_seconds: int) -> None:
@@ -224,7 +242,7 @@ def _link(origin: str, application_id: str, kind: str, token: str) -> str:
 
 # -- the emailed links -----------------------------------------------------------------------------------
 def _application(repo: ApplicationRepository, application_id: str) -> dict[str, Any]:
-    found = repo.get(application_id)
+    found = repo.get(application_id, now_epoch=epoch())
     if found is None:
         raise NotFound("no such application", fields={"application_id": "not found"})
     return found
@@ -257,7 +275,10 @@ def verify_email(repo: ApplicationRepository, application_id: str, token: str, *
     try:
         repo.verify(application_id, _token_hash(pepper, token), at=at, now_epoch=epoch(),
                     guardian_token=_link_token(pepper, guardian_token, "guardian", application_id, at)
-                    if guardian_token else None)
+                    if guardian_token else None, email_hash=str(application["email_hash"]),
+                    contact_hashes=[str(application[name]) for name in ("email_hash", "phone_hash",
+                                                                        "guardian_email_hash")
+                                    if application.get(name)])
     except LinkRefused:
         raise Unauthorized(INVALID_LINK) from None
     if guardian_token:
