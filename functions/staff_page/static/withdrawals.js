@@ -167,8 +167,8 @@ export function wireWithdrawals({ session, openReferrer }) {
       try {
         const paid = await session.api("POST", `/admin/payout-batches/${encodeURIComponent(batch.batch_id)}/paid`, { payout_reference: value });
         li.replaceWith(batchRow(paid));
+        await load(); // the paid withdrawals leave the list to pay
         say(`Batch paid: ${paid.count} withdrawal(s), ${money(paid.total_cents, paid.currency)}.`);
-        load();
       } catch (error) {
         const fields = error.fields || {};
         if (fields.payout_reference) showError(reference, fields.payout_reference);
