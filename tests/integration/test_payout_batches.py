@@ -130,12 +130,16 @@ def test_no_withdrawal_in_two_batches_nor_twice_nor_on_hold(portal_stack, two):
 
 
 def test_paid_marks_every_withdrawal_and_a_retry_never_pays_twice(portal_stack, two):
+    set_payout_file(portal_stack)
     batch = json_body(admin(portal_stack, "POST", "/admin/payout-batches",
                             body={"withdrawal_ids": [w["withdrawal_id"] for w in two]}))
     # a partial failure: the first withdrawal was paid, the batch not yet
     first = admin(portal_stack, "POST", f"/admin/withdrawals/{two[0]['withdrawal_id']}/paid",
                   body={"payout_reference": "BANK-77"})
     assert first["statusCode"] == 200
+    # the file would pay it again: refused (naming it) until the batch is finished
+    file = admin(portal_stack, "GET", f"/admin/payout-batches/{batch['batch_id']}/file.aba")
+    assert file["statusCode"] == 409 and "items.0" in file["body"]
     for _ in range(2):
         paid = admin(portal_stack, "POST", f"/admin/payout-batches/{batch['batch_id']}/paid",
                      body={"payout_reference": "BANK-77"})

@@ -129,14 +129,21 @@ def _details(repos: RewardRepos, batches: PayoutBatchRepository, payout_methods:
     """Each item with its decrypted details, after the audit entries (batch and each withdrawal)."""
     if batch["status"] != OPEN:
         raise Conflict("the batch is paid: its payout details are no longer shown")
+    withdrawals = []
+    for index, item in enumerate(batch["items"]):
+        withdrawal = repos.withdrawals.get(str(item["withdrawal_id"]))
+        if withdrawal is None or not withdrawal.get("payout_envelope"):
+            raise NotFound(f"withdrawal {item['withdrawal_id']} has no payout details")
+        if withdrawal["status"] != WithdrawalStatus.REQUESTED:  # paid, rejected or put on hold since
+            raise Conflict(f"withdrawal {item['withdrawal_id']} is {withdrawal['status']}: the file would pay it "
+                           "wrongly; mark the batch paid to finish it",
+                           fields={f"items.{index}": f"is {withdrawal['status']}"})
+        withdrawals.append(withdrawal)
     at = iso()
     batches.record_download(str(batch["batch_id"]), actor=actor, at=at, detail={
         "format": file_format, "withdrawal_ids": [i["withdrawal_id"] for i in batch["items"]]})
     out = []
-    for item in batch["items"]:
-        withdrawal = repos.withdrawals.get(str(item["withdrawal_id"]))
-        if withdrawal is None or not withdrawal.get("payout_envelope"):
-            raise NotFound(f"withdrawal {item['withdrawal_id']} has no payout details")
+    for item, withdrawal in zip(batch["items"], withdrawals, strict=True):
         referrer_id = str(withdrawal["referrer_id"])
         payout_methods.record_reveal(str(item["withdrawal_id"]), actor=actor, at=at, detail={
             "referrer_id": referrer_id, "payout_method": item["payout_method"].get("display"),
