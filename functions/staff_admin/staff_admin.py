@@ -48,6 +48,7 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "share-codes": "admin_share_codes",
     "program": "admin_program",
     "withdrawals": "admin_withdrawals",
+    "payout-batches": "admin_payout_batches",
     "exports": "admin_exports",
     "staff": "admin_staff",
     "webhooks": "admin_webhooks",

@@ -51,6 +51,11 @@ ROUTE_ROLES: tuple[tuple[str, str, Role], ...] = (
     # A referrer's yearly statement is a read, but one person's name and payments: staff.
     ("GET", "/admin/referrers/{referrer_id}/statements/{year}/statement.csv", Role.STAFF),
     ("GET", "/admin/referrers/{referrer_id}/statements/{year}/statement.pdf", Role.STAFF),
+    # Payout batches: who is paid what, and their files carry the full payout details: staff.
+    ("GET", "/admin/payout-batches", Role.STAFF),
+    ("GET", "/admin/payout-batches/{batch_id}", Role.STAFF),
+    ("GET", "/admin/payout-batches/{batch_id}/file.aba", Role.STAFF),
+    ("GET", "/admin/payout-batches/{batch_id}/file.csv", Role.STAFF),
 )
 READ_METHODS = frozenset({"GET", "HEAD"})
 

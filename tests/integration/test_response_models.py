@@ -62,9 +62,9 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
         "type": "bank_account", "bsb": "062-000", "account_number": "40912876", "account_name": "Jo Smith"}))
     assert ok(portal(stack, "GET", "/me/payout-method", session=session))["last_digits"] == "876"
     Table(stack.table_name).update(f"REFERRER#{jo['referrer_id']}", "BALANCE", "SET available_cents = :a",
-                                   values={":a": 6_000})
-    first, second = (ok(portal(stack, "POST", "/me/withdrawals", session=session, body={"amount_cents": 3_000}),
-                        201) for _ in range(2))
+                                   values={":a": 9_000})
+    first, second, third = (ok(portal(stack, "POST", "/me/withdrawals", session=session,
+                                      body={"amount_cents": 3_000}), 201) for _ in range(3))
     seed_referral(stack, friend["lead_id"], jo["referrer_id"])  # what attribution makes of the lead
     assert ok(portal(stack, "GET", "/me/referrals", session=session))["items"]
     ok(portal(stack, "GET", f"/me/referrals/{friend['lead_id']}", session=session))
@@ -97,6 +97,10 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
     admin("POST", f"/admin/withdrawals/{first['withdrawal_id']}/paid", body={"payout_reference": "EFT-1"})
     admin("POST", f"/admin/withdrawals/{second['withdrawal_id']}/rejected", body={"note": "Wrong account"})
     assert ok(portal(stack, "GET", "/me/statements", session=session))["items"][0]["paid_cents"] == 3_000
+    batch = admin("POST", "/admin/payout-batches", 201, body={"withdrawal_ids": [third["withdrawal_id"]]})
+    assert admin("GET", "/admin/payout-batches")["items"]
+    assert admin("GET", f"/admin/payout-batches/{batch['batch_id']}")["total_cents"] == 3_000
+    admin("POST", f"/admin/payout-batches/{batch['batch_id']}/paid", body={"payout_reference": "BULK-1"})
     created = admin("POST", f"/admin/referrers/{jo['referrer_id']}/share-codes", 201,
                     body={"visibility": "private", "zones": ["2000-2234"], "max_uses": 5})
     admin("POST", f"/admin/share-codes/{created['code']}/disable")

@@ -13,6 +13,9 @@ function rewardText(reward) {
 
 // The yearly statements' defaults (docs/api.md "Yearly statements"), for rules saved before they existed.
 const STATEMENTS = { year_start_month: 7, time_zone: "Australia/Sydney" };
+// The bank file settings of payout batches (rules.payout_file): form id suffix -> field.
+const PAYOUT_FILE = [["apca", "apca_user_id"], ["username", "user_name"], ["remitter", "remitter_name"],
+  ["bank", "financial_institution"], ["bsb", "bsb"], ["account", "account_number"]];
 const monthName = (month) => new Date(Date.UTC(2000, month - 1, 1)).toLocaleString(undefined, { month: "long", timeZone: "UTC" });
 
 function rewardInput(reward) {
@@ -59,6 +62,9 @@ export function wireProgram({ session }) {
     const statements = { ...STATEMENTS, ...rules.statements };
     $("program-fy-start").value = String(statements.year_start_month);
     $("program-time-zone").value = statements.time_zone;
+    const payoutFile = rules.payout_file || {};
+    for (const [id, key] of PAYOUT_FILE) $(`program-pf-${id}`).value = payoutFile[key] || "";
+    $("program-pf-balancing").checked = Boolean(payoutFile.balancing_record);
     const editable = session.can("admin");
     for (const field of $("program-form").querySelectorAll("input, select")) field.disabled = !editable;
     $("program-check").hidden = !editable;
@@ -152,6 +158,9 @@ export function wireProgram({ session }) {
     const zone = $("program-time-zone").value.trim();
     if (!zone) return invalid("program-time-zone", "A time zone name such as Australia/Sydney."); // the server checks the name
     rules.statements = { ...STATEMENTS, ...current.rules.statements, year_start_month: Number($("program-fy-start").value), time_zone: zone };
+    const payoutFile = { balancing_record: $("program-pf-balancing").checked };
+    for (const [id, key] of PAYOUT_FILE) payoutFile[key] = $(`program-pf-${id}`).value.trim() || null;
+    rules.payout_file = payoutFile;
     return rules;
   }
 
@@ -168,6 +177,11 @@ export function wireProgram({ session }) {
     const was = { ...STATEMENTS, ...before.statements };
     compare("The financial year starts in", monthName(was.year_start_month), monthName(after.statements.year_start_month));
     compare("Statements' time zone", was.time_zone, after.statements.time_zone);
+    const fileBefore = before.payout_file || {};
+    for (const [, key] of PAYOUT_FILE) {
+      compare(`Bank file ${key.replaceAll("_", " ")}`, fileBefore[key] || "not set", after.payout_file[key] || "not set");
+    }
+    compare("Bank file balancing line", fileBefore.balancing_record ? "yes" : "no", after.payout_file.balancing_record ? "yes" : "no");
     const count = Math.max(before.tiers.length, after.tiers.length);
     for (let i = 0; i < count; i += 1) {
       const a = before.tiers[i];
@@ -211,7 +225,8 @@ export function wireProgram({ session }) {
         return;
       }
       const ids = { holding_days: "program-holding", min_job_value_cents: "program-minjob", min_withdrawal_cents: "program-minwd", zones: "program-zones",
-        "statements.year_start_month": "program-fy-start", "statements.time_zone": "program-time-zone", statements: "program-time-zone" };
+        "statements.year_start_month": "program-fy-start", "statements.time_zone": "program-time-zone", statements: "program-time-zone",
+        ...Object.fromEntries(PAYOUT_FILE.map(([id, key]) => [`payout_file.${key}`, `program-pf-${id}`])) };
       if (!fieldErrors(error, ids)) say(`Could not save: ${error.message}`, { error: true });
     }
   });

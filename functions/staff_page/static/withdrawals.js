@@ -4,8 +4,10 @@
 // the usual outcome, paying it anyway needs a note (sent with override_hold, audited).
 // Where to pay it shows masked (the method on file when it was requested); a staff member paying it reveals
 // the full details (POST .../payout-details/reveal, audited), shown in the row until the list reloads.
+// Payout batch: staff tick requested withdrawals to bank accounts, create one batch (POST /admin/payout-batches),
+// download its ABA file or CSV (audited), then mark the whole batch paid with the bank's reference.
 
-import { $, append, el, money, say, when, words } from "./dom.js";
+import { $, append, el, money, offerDownload, say, when, words } from "./dom.js";
 
 let formCount = 0;
 
@@ -119,12 +121,92 @@ export function wireWithdrawals({ session, openReferrer }) {
       payoutLine(item, ["requested", "on_hold"].includes(item.status)),
       item.status === "on_hold" ? el("p", holdText(item), { class: "meta hold" }) : null,
       !["requested", "on_hold"].includes(item.status) ? el("p", `${words(item.status)} ${when(item.decided_at)} by ${item.decided_by || "staff"}${item.payout_reference ? ` · reference ${item.payout_reference}` : ""}${item.note ? ` · ${item.note}` : ""}`, { class: "meta" }) : null);
+    if (item.status === "requested" && session.can("staff") && (item.payout_method || {}).type === "bank_account") {
+      const id = `wd-batch-${item.withdrawal_id}`;
+      append(li, append(el("label", null, { class: "choice", for: id }),
+        el("input", null, { id, type: "checkbox", class: "batch-pick", value: item.withdrawal_id }), el("span", " Add to a payout batch")));
+    }
     if (["requested", "on_hold"].includes(item.status) && session.can("staff")) {
       if (item.payout_method) append(li, revealButton(item));
       append(li, ...decideForms(item, li));
     }
     return li;
   }
+
+  function batchRow(batch) {
+    const li = el("li", null, { "data-batch-id": batch.batch_id });
+    append(li, append(el("div", null, { class: "row-head" }), el("strong", money(batch.total_cents, batch.currency)),
+      el("span", `${batch.count} withdrawal(s) · created ${when(batch.created_at)} by ${batch.created_by}`, { class: "meta" })));
+    if (batch.status === "paid") {
+      append(li, el("p", `Paid ${when(batch.paid_at)} · reference ${batch.payout_reference}`, { class: "meta" }));
+      return li;
+    }
+    const link = el("a", null, { class: "download", hidden: true });
+    const download = (suffix) => {
+      const button = el("button", `Download the ${suffix.toUpperCase()} file`, { type: "button", class: "secondary" });
+      button.addEventListener("click", async () => {
+        try {
+          const blob = await session.file(`/admin/payout-batches/${encodeURIComponent(batch.batch_id)}/file.${suffix}`);
+          offerDownload(link, blob, `payout-batch-${batch.batch_id}.${suffix}`);
+          say(`The ${suffix.toUpperCase()} file is ready: its download is recorded in the audit trail.`);
+        } catch (error) {
+          const missing = Object.keys(error.fields || {}).filter((f) => f.startsWith("payout_file."));
+          say(missing.length ? `Set the bank file settings on the Programme screen first (${missing.map((f) => words(f.slice(12))).join(", ")}).`
+            : `Could not download it: ${error.message}`, { error: true });
+        }
+      });
+      return button;
+    };
+    const reference = field("The bank's reference for the bulk payment", { name: "payout_reference", maxlength: "120", autocomplete: "off" });
+    const form = append(el("form", null, { class: "inline-form", novalidate: true, "aria-label": "Mark the batch paid" }),
+      ...reference.nodes, el("button", "Mark the batch paid", { type: "submit" }));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const value = reference.input.value.trim();
+      if (!value) return showError(reference, "Enter the bank's reference of the payment.");
+      try {
+        const paid = await session.api("POST", `/admin/payout-batches/${encodeURIComponent(batch.batch_id)}/paid`, { payout_reference: value });
+        li.replaceWith(batchRow(paid));
+        await load(); // the paid withdrawals leave the list to pay
+        say(`Batch paid: ${paid.count} withdrawal(s), ${money(paid.total_cents, paid.currency)}.`);
+      } catch (error) {
+        const fields = error.fields || {};
+        if (fields.payout_reference) showError(reference, fields.payout_reference);
+        else say(`Could not mark it paid: ${error.message}`, { error: true });
+      }
+    });
+    append(li, el("p", "Open: not paid yet.", { class: "meta" }), download("aba"), download("csv"), link, form);
+    return li;
+  }
+
+  async function loadBatches() {
+    if (!session.can("staff")) return;
+    $("batch-panel").hidden = false;
+    try {
+      const page = await session.api("GET", "/admin/payout-batches?limit=10");
+      const list = $("batch-list");
+      list.replaceChildren(...page.items.map(batchRow));
+      if (!list.childElementCount) list.appendChild(el("li", "No payout batches yet.", { class: "empty" }));
+    } catch (error) {
+      say(`Could not load the payout batches: ${error.message}`, { error: true });
+    }
+  }
+
+  $("batch-create").addEventListener("click", async () => {
+    const ids = [...$("withdrawals-list").querySelectorAll("input.batch-pick:checked")].map((box) => box.value);
+    if (!ids.length) {
+      say("Tick the withdrawals to put in the batch first.", { error: true });
+      return;
+    }
+    try {
+      const batch = await session.api("POST", "/admin/payout-batches", { withdrawal_ids: ids });
+      await loadBatches();
+      say(`Payout batch created: ${batch.count} withdrawal(s), ${money(batch.total_cents, batch.currency)}. Download the ABA file for your bank.`);
+      $("batch-title").focus();
+    } catch (error) {
+      say(`Could not create the batch: ${error.message}`, { error: true });
+    }
+  });
 
   async function load({ more = false } = {}) {
     loads += 1;
@@ -143,6 +225,7 @@ export function wireWithdrawals({ session, openReferrer }) {
       cursor = page.next_cursor;
       $("withdrawals-more").hidden = !cursor;
       say(`${list.querySelectorAll("li[data-withdrawal-id]").length} withdrawal(s) shown.`);
+      if (!more) loadBatches();
     } catch (error) {
       say(`Could not load the withdrawals: ${error.message}`, { error: true });
     }

@@ -150,6 +150,28 @@ class Statements(_Strict):
         return name
 
 
+class PayoutFile(_Strict):
+    """The business's details for the ABA (Cemtex) bank file of a payout batch (docs/admin.md "Payout batches").
+    All empty until staff set them: the batch's ``file.aba`` is 409 naming the first one missing."""
+
+    apca_user_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{6}$")] | None = Field(
+        default=None, description="the 6-digit APCA user identification number the bank issued")
+    user_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=26), OneLine] | None = \
+        Field(default=None, description="the name of the user supplying the file, as the bank knows it (up to 26)")
+    remitter_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16),
+                             OneLine] | None = Field(
+        default=None, description="the remitter the payees' statements show (up to 16)")
+    financial_institution: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
+                                                            pattern=r"^[A-Za-z]{3}$")] | None = Field(
+        default=None, description="the business's bank, its 3-letter mnemonic (CBA, WBC, NAB, ANZ...)")
+    bsb: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{3}-\d{3}$")] | None = Field(
+        default=None, description="the business's own account the payments come from (trace account), NNN-NNN")
+    account_number: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{5,9}$")] | None = Field(
+        default=None, description="the business's own account number, 5 to 9 digits")
+    balancing_record: bool = Field(
+        default=False, description="add the debit line against the business's account (some banks require it)")
+
+
 class ProgramRules(_Strict):
     tiers: Annotated[tuple[Tier, ...], Field(min_length=1, max_length=10)]
     min_job_value_cents: Cents = 0
@@ -165,6 +187,7 @@ class ProgramRules(_Strict):
     notifications: Notifications = Field(default_factory=Notifications)
     applications: ApplicationRules = Field(default_factory=ApplicationRules)
     statements: Statements = Field(default_factory=Statements)
+    payout_file: PayoutFile = Field(default_factory=PayoutFile)
 
     @field_validator("tiers")
     @classmethod
