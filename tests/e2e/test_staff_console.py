@@ -656,7 +656,7 @@ def test_programme_rules_are_changed_by_an_admin_after_a_plain_summary(stack: St
     sign_in(page, stack, STAFF_EMAIL)
     expect(page.locator("#view-queue")).to_be_visible()
     open_tab(page, "program")
-    expect(page.locator("#program-version")).not_to_be_empty()
+    expect(page.locator("#program-version")).not_to_be_empty(timeout=15_000)  # a cold start on a busy machine
     expect(page.locator("#program-holding")).to_be_disabled()
     expect(page.locator("#program-check")).to_be_hidden()
     page.click("#signout")
@@ -673,6 +673,8 @@ def test_programme_rules_are_changed_by_an_admin_after_a_plain_summary(stack: St
     after = 21 if before != 21 else 14
     page.fill("#program-holding", str(after))
     page.locator(".tier input[name=reward]").first.fill("30.00")
+    # a local partner business earns its own amount in the first tier (rules.by_type, issue 19 item 3)
+    page.fill("#bytype-local_partner-0", "80.00")
     # the minimum age for applying without a guardian's consent (docs/applications.md)
     age_before = page.input_value("#program-minage")
     page.fill("#program-minage", "30")
@@ -684,6 +686,8 @@ def test_programme_rules_are_changed_by_an_admin_after_a_plain_summary(stack: St
     summary = page.locator("#program-summary")
     expect(summary).to_contain_text(f"Holding period: {before} days → {after} days")
     expect(summary).to_contain_text("30.00")
+    expect(summary).to_contain_text("Rewards by referrer type: the general tiers → Local partner business:")
+    expect(summary).to_contain_text("80.00")
     expect(summary).to_contain_text(f"Minimum age without a guardian's consent: {age_before} → {age_after}")
     accessible(page, "program")
 
