@@ -442,6 +442,17 @@ def test_referrers_are_searched_and_a_referrer_page_shows_codes_balance_and_with
     expect(page.locator("#status")).to_contain_text("Reactivated")
     expect(page.locator("#status-submit")).to_have_text("Suspend")
 
+    # Their type (the programme's rules.by_type): a note is required; the details show it
+    expect(page.locator("#referrer-body")).to_contain_text("none (the general rules)")
+    page.select_option("#type-select", "local_partner")
+    page.click("#referrer-type button[type=submit]")
+    expect(page.locator("#type-note-error")).to_have_text("Say why: it is kept in the audit trail.")
+    page.fill("#type-note", "Runs the cafe next door")
+    page.click("#referrer-type button[type=submit]")
+    expect(page.locator("#status")).to_have_text("Type set: local partner.")
+    expect(page.locator("#referrer-body")).to_contain_text("local partner")
+    expect(page.locator("#type-select")).to_have_value("local_partner")
+
 
 def test_a_withdrawal_shows_where_to_pay_it_masked_and_staff_reveal_the_details(stack: StackProcess,
                                                                                   page: Page) -> None:
