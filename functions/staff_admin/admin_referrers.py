@@ -1,6 +1,7 @@
 """Staff routes for referrers: the directory (list and search), one referrer's page, manual ledger
-adjustments, and their status (suspend and reactivate). Creating a referrer (``POST /admin/referrers``) is on
-the resolver itself; their share codes (``/admin/referrers/{id}/share-codes``) are in admin_share_codes.
+adjustments, their type (``PATCH``) and their status (suspend and reactivate). Creating a referrer
+(``POST /admin/referrers``) is on the resolver itself; their share codes
+(``/admin/referrers/{id}/share-codes``) are in admin_share_codes.
 """
 
 from typing import Annotated
@@ -24,10 +25,12 @@ from referral_core.models.referrers import (
     ReferrerDirectoryPage,
     ReferrerStatusRequest,
     ReferrerStatusView,
+    ReferrerTypeView,
+    UpdateReferrerRequest,
 )
 from referral_core.observability import tracer
 from referral_core.services import referrer_directory
-from referral_core.services.referrers import reactivate_referrer, suspend_referrer
+from referral_core.services.referrers import reactivate_referrer, set_referrer_type, suspend_referrer
 
 router = Router()
 
@@ -58,6 +61,17 @@ def get_referrer(referrer_id: Annotated[str, Path(min_length=1, max_length=64)])
     found = referrer_directory.detail(ReferrerRepository(table), LinkRepository(table), ReferralRepository(table),
                                       LedgerRepository(table), WithdrawalRepository(table), referrer_id)
     return json_response(200, found.model_dump(mode="json"))
+
+
+@router.patch("/admin/referrers/<referrer_id>", responses={
+    200: json_answer(ReferrerTypeView, "The referrer's type: their next reward follows its rules"),
+    404: {"description": "No such referrer"},
+    409: {"description": "The referrer was erased, or their type changed meanwhile"}})
+@tracer.capture_method
+def patch_referrer(referrer_id: Annotated[str, Path(min_length=1, max_length=64)],
+                   body: UpdateReferrerRequest) -> Response[str]:
+    view = set_referrer_type(ReferrerRepository(deps.table()), referrer_id, body, actor=current_actor(router))
+    return json_response(200, view.model_dump(mode="json"))
 
 
 @router.post("/admin/referrers/<referrer_id>/adjustments", responses={

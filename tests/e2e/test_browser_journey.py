@@ -150,6 +150,9 @@ def test_referral_journey_on_the_dashboard(stack: StackProcess, page: Page) -> N
     expect(page.locator("#codes img").first).to_have_attribute("src", re.compile(r"^blob:"))
     expect(referral_row(page)).to_have_attribute("data-stage", "received")
     expect(referral_row(page)).to_contain_text("Sa L.")
+    # the rules that apply to them: no type, so the general tiers (issue 19, item 3)
+    expect(page.locator("#rules-tiers tr")).to_have_count(len(program["rules"]["tiers"]))
+    expect(page.locator("#rules-tiers tr").first).to_contain_text(program["rules"]["tiers"][0]["name"])
     shot(page, "2-received")
     content = page.content()
     assert friend_email not in content and "498 765 432" not in content and "+61498765432" not in content

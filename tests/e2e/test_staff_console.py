@@ -442,6 +442,17 @@ def test_referrers_are_searched_and_a_referrer_page_shows_codes_balance_and_with
     expect(page.locator("#status")).to_contain_text("Reactivated")
     expect(page.locator("#status-submit")).to_have_text("Suspend")
 
+    # Their type (the programme's rules.by_type): a note is required; the details show it
+    expect(page.locator("#referrer-body")).to_contain_text("none (the general rules)")
+    page.select_option("#type-select", "local_partner")
+    page.click("#referrer-type button[type=submit]")
+    expect(page.locator("#type-note-error")).to_have_text("Say why: it is kept in the audit trail.")
+    page.fill("#type-note", "Runs the cafe next door")
+    page.click("#referrer-type button[type=submit]")
+    expect(page.locator("#status")).to_have_text("Type set: local partner.")
+    expect(page.locator("#referrer-body")).to_contain_text("local partner")
+    expect(page.locator("#type-select")).to_have_value("local_partner")
+
 
 def test_a_withdrawal_shows_where_to_pay_it_masked_and_staff_reveal_the_details(stack: StackProcess,
                                                                                   page: Page) -> None:
@@ -656,7 +667,7 @@ def test_programme_rules_are_changed_by_an_admin_after_a_plain_summary(stack: St
     sign_in(page, stack, STAFF_EMAIL)
     expect(page.locator("#view-queue")).to_be_visible()
     open_tab(page, "program")
-    expect(page.locator("#program-version")).not_to_be_empty()
+    expect(page.locator("#program-version")).not_to_be_empty(timeout=15_000)  # a cold start on a busy machine
     expect(page.locator("#program-holding")).to_be_disabled()
     expect(page.locator("#program-check")).to_be_hidden()
     page.click("#signout")
@@ -673,6 +684,8 @@ def test_programme_rules_are_changed_by_an_admin_after_a_plain_summary(stack: St
     after = 21 if before != 21 else 14
     page.fill("#program-holding", str(after))
     page.locator(".tier input[name=reward]").first.fill("30.00")
+    # a local partner business earns its own amount in the first tier (rules.by_type, issue 19 item 3)
+    page.fill("#bytype-local_partner-0", "80.00")
     # the minimum age for applying without a guardian's consent (docs/applications.md)
     age_before = page.input_value("#program-minage")
     page.fill("#program-minage", "30")
@@ -684,6 +697,8 @@ def test_programme_rules_are_changed_by_an_admin_after_a_plain_summary(stack: St
     summary = page.locator("#program-summary")
     expect(summary).to_contain_text(f"Holding period: {before} days → {after} days")
     expect(summary).to_contain_text("30.00")
+    expect(summary).to_contain_text("Rewards by referrer type: the general tiers → Local partner business:")
+    expect(summary).to_contain_text("80.00")
     expect(summary).to_contain_text(f"Minimum age without a guardian's consent: {age_before} → {age_after}")
     accessible(page, "program")
 

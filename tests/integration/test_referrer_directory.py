@@ -83,7 +83,8 @@ def test_a_referrer_page_has_codes_balance_ledger_referrals_and_withdrawals(stac
     assert response["statusCode"] == 200, response["body"]
     body = json_body(response)
     assert body["referrer"] == {"referrer_id": jo["referrer_id"], "name": "Jo Smith", "email": "jo@example.com",
-                                "status": "active", "personal_code": jo["code"], "created_at": jo["created_at"]}
+                                "status": "active", "referrer_type": None, "personal_code": jo["code"],
+                                "created_at": jo["created_at"]}
     assert [c["code"] for c in body["share_codes"]] == [jo["code"]]
     assert body["balance"]["available_cents"] == 0
     assert (body["ledger"], body["referrals"], body["withdrawals"], body["more_referrals"]) == ([], [], [], False)

@@ -137,6 +137,11 @@ def test_every_documented_json_answer_of_the_staff_and_referrer_apis_is_its_mode
     ok(portal(stack, "POST", "/me/notifications/opt-out", headers={"accept": "application/json"},
               query={"token": opt_out_token(jo["referrer_id"], signing_key=SIGNING_KEY)}))
 
+    # Staff make the referrer a local partner (their type's rules), then a referrer without a type again
+    admin("PATCH", f"/admin/referrers/{jo['referrer_id']}", body={"referrer_type": "local_partner",
+                                                                   "note": "Runs the cafe next door"})
+    admin("PATCH", f"/admin/referrers/{jo['referrer_id']}", body={"referrer_type": None, "note": "Back"})
+
     # Staff suspend the referrer and reactivate them
     for action in ("suspend", "reactivate"):
         admin("POST", f"/admin/referrers/{jo['referrer_id']}/{action}", body={"note": "Complaint REQ-43"})

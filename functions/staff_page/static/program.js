@@ -24,6 +24,28 @@ function rewardInput(reward) {
   return `${reward.percent_bp / 100}%`;
 }
 
+// Per-type overrides (rules.by_type): a type's tiers are the general tiers with their own reward amounts. A
+// type whose saved tiers differ (set through the API) is shown as such and kept as it is.
+const TYPES = [["customer", "Customer"], ["local_partner", "Local partner business"], ["ambassador", "Ambassador"],
+  ["campus_helper", "Campus helper"]];
+const sameSteps = (a, b) => a.length === b.length && a.every((t, i) => t.name === b[i].name && t.min_rewarded === b[i].min_rewarded);
+
+function parseReward(text, cap) {
+  if (text.endsWith("%")) {
+    const pct = Number(text.slice(0, -1).trim());
+    if (!(pct > 0 && pct <= 100)) return null;
+    return { percent_bp: Math.round(pct * 100), ...(cap ? { cap_cents: Number(cap) } : {}) };
+  }
+  const amount = cents(text);
+  return amount === null ? null : { flat_cents: amount };
+}
+
+function typeSummary(rules) {
+  const byType = rules.by_type || {};
+  return TYPES.filter(([type]) => byType[type])
+    .map(([type, label]) => `${label}: ${byType[type].tiers.map((t) => `${t.name} ${rewardText(t.reward)}`).join(", ")}`).join("; ");
+}
+
 export function wireProgram({ session }) {
   let current = null; // { rules, version, ... }
   let proposed = null;
@@ -44,6 +66,56 @@ export function wireProgram({ session }) {
     return row;
   }
 
+  function byTypeTable(rules) {
+    const byType = rules.by_type || {};
+    const head = append(el("tr"), el("th", "Referrer type", { scope: "col" }),
+      ...rules.tiers.map((t) => el("th", `${t.name} (${rewardText(t.reward)})`, { scope: "col" })));
+    const rows = TYPES.map(([type, label]) => {
+      const own = byType[type];
+      const tr = append(el("tr", null, { "data-type": type }), el("th", label, { scope: "row" }));
+      if (own && !sameSteps(own.tiers, rules.tiers)) {
+        tr.dataset.custom = "true";
+        return append(tr, el("td", `Own tiers (kept): ${own.tiers.map((t) => `${t.name} from ${t.min_rewarded}: ${rewardText(t.reward)}`).join(", ")}`,
+          { colspan: String(rules.tiers.length) }));
+      }
+      rules.tiers.forEach((tier, i) => {
+        const id = `bytype-${type}-${i}`;
+        const mine = own ? own.tiers[i].reward : null;
+        const input = el("input", null, { id, value: mine ? rewardInput(mine) : "", autocomplete: "off", "aria-label": `${label}, ${tier.name}`,
+          "aria-describedby": "program-by-type-error", "data-cap": mine && mine.cap_cents ? String(mine.cap_cents) : "" });
+        tr.appendChild(append(el("td"), input));
+      });
+      return tr;
+    });
+    $("program-by-type").replaceChildren(el("caption", "Reward per tier for each referrer type", { class: "meta" }),
+      append(el("thead"), head), append(el("tbody"), ...rows));
+  }
+
+  /** rules.by_type from the table for ``tiers`` (the general ones just read), or null after an error. */
+  function readByType(tiers) {
+    const byType = {};
+    const saved = current.rules.by_type || {};
+    for (const [type] of TYPES) {
+      const tr = $("program-by-type").querySelector(`tr[data-type="${type}"]`);
+      if (tr && tr.dataset.custom) {
+        byType[type] = saved[type];
+        continue;
+      }
+      const inputs = current.rules.tiers.map((_, i) => $(`bytype-${type}-${i}`));
+      if (inputs.every((input) => !input || !input.value.trim())) continue;
+      if (inputs.length !== tiers.length) return invalid("program-by-type", "Save the tiers first, then the amounts per type.");
+      const own = [];
+      for (let i = 0; i < tiers.length; i += 1) {
+        const text = inputs[i].value.trim();
+        const reward = text ? parseReward(text, inputs[i].dataset.cap) : tiers[i].reward;
+        if (!reward) return invalid("program-by-type", "An amount like 25.00, or a percentage like 10%.");
+        own.push({ name: tiers[i].name, min_rewarded: tiers[i].min_rewarded, reward });
+      }
+      byType[type] = { tiers: own };
+    }
+    return byType;
+  }
+
   function fill(program) {
     current = program;
     const rules = program.rules;
@@ -51,6 +123,7 @@ export function wireProgram({ session }) {
       ? `Version ${program.version}, saved ${when(program.updated_at)} by ${program.updated_by || "staff"}.`
       : "The default rules (never saved yet).";
     $("program-tiers").replaceChildren(...rules.tiers.map(tierRow));
+    byTypeTable(rules);
     $("program-form").hidden = false; // shown once filled: nothing moves under the reader
     $("program-history").hidden = false;
     $("program-holding").value = String(rules.holding_days);
@@ -77,7 +150,8 @@ export function wireProgram({ session }) {
 
   function summaryOf(rules) {
     const tiers = rules.tiers.map((t) => `${t.name} ${rewardText(t.reward)}`).join(", ");
-    return `${tiers}; holding ${rules.holding_days} days; withdrawals from ${money(rules.min_withdrawal_cents)}; `
+    const types = typeSummary(rules);
+    return `${tiers}${types ? ` (${types})` : ""}; holding ${rules.holding_days} days; withdrawals from ${money(rules.min_withdrawal_cents)}; `
       + `${rules.require_review ? "every reward reviewed" : "no review needed"}`;
   }
 
@@ -142,6 +216,9 @@ export function wireProgram({ session }) {
       tiers.push({ name, min_rewarded: min, reward });
     }
     rules.tiers = tiers;
+    const byType = readByType(tiers);
+    if (!byType) return null;
+    rules.by_type = byType;
     const holding = Number($("program-holding").value);
     if (!Number.isInteger(holding) || holding < 0 || holding > 365) return invalid("program-holding", "Days from 0 to 365.");
     rules.holding_days = holding;
@@ -182,6 +259,7 @@ export function wireProgram({ session }) {
       compare(`Bank file ${key.replaceAll("_", " ")}`, fileBefore[key] || "not set", after.payout_file[key] || "not set");
     }
     compare("Bank file balancing line", fileBefore.balancing_record ? "yes" : "no", after.payout_file.balancing_record ? "yes" : "no");
+    compare("Rewards by referrer type", typeSummary(before) || "the general tiers", typeSummary(after) || "the general tiers");
     const count = Math.max(before.tiers.length, after.tiers.length);
     for (let i = 0; i < count; i += 1) {
       const a = before.tiers[i];
@@ -225,7 +303,7 @@ export function wireProgram({ session }) {
         return;
       }
       const ids = { holding_days: "program-holding", min_job_value_cents: "program-minjob", min_withdrawal_cents: "program-minwd", zones: "program-zones",
-        "statements.year_start_month": "program-fy-start", "statements.time_zone": "program-time-zone", statements: "program-time-zone",
+        by_type: "program-by-type", "statements.year_start_month": "program-fy-start", "statements.time_zone": "program-time-zone", statements: "program-time-zone",
         ...Object.fromEntries(PAYOUT_FILE.map(([id, key]) => [`payout_file.${key}`, `program-pf-${id}`])) };
       if (!fieldErrors(error, ids)) say(`Could not save: ${error.message}`, { error: true });
     }

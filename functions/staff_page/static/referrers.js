@@ -194,7 +194,7 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
     });
     $("referrer-body").replaceChildren(
       section("Details", facts([
-        ["Status", words(who.status || "active")], ["Email", who.email], ["Phone", found.profile.phone],
+        ["Status", words(who.status || "active")], ["Type", words(who.referrer_type) || "none (the general rules)"], ["Email", who.email], ["Phone", found.profile.phone],
         ["Referrer id", who.referrer_id], ["Link", found.profile.link], ["Joined", when(who.created_at)],
         ["Emails", found.profile.notifications_opt_out ? "opted out of stage emails" : ""],
       ])),
@@ -214,6 +214,8 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
       ...(session.can("staff") ? [section("Statements", statements(who.referrer_id, (program && program.rules.statements) || {}))] : []),
     );
     showStatusForm(who.status || "active");
+    $("referrer-type").hidden = who.status === "erased" || !session.can("staff");
+    $("type-select").value = who.referrer_type || "";
     say("");
     $("referrer-title").focus();
   }
@@ -246,11 +248,12 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
     if (!body.name) return fieldError("add-name", "Enter their name.");
     if (!body.email) return fieldError("add-email", "Enter their email address: the welcome email goes there.");
     if ($("add-phone").value.trim()) body.phone = $("add-phone").value.trim();
+    if ($("add-type").value) body.referrer_type = $("add-type").value;
     let created;
     try {
       created = await session.api("POST", "/admin/referrers", body);
     } catch (error) {
-      if (!fieldErrors(error, { name: "add-name", email: "add-email", phone: "add-phone" })) say(`Could not add them: ${error.message}`, { error: true });
+      if (!fieldErrors(error, { name: "add-name", email: "add-email", phone: "add-phone", referrer_type: "add-type" })) say(`Could not add them: ${error.message}`, { error: true });
       return;
     }
     form.reset();
@@ -288,6 +291,26 @@ export function wireReferrers({ session, openReferrer, openReferral }) {
     delete form.dataset.adjustmentId;
     await open(shown);
     say(`Adjustment posted: available balance now ${money(posted.available_cents)}.`);
+  });
+
+  // The referrer's type (PATCH /admin/referrers/{id}, a note each): picks the programme's rules.by_type.
+  $("referrer-type").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    clearErrors(form);
+    const note = $("type-note").value.trim();
+    if (!note) return fieldError("type-note", "Say why: it is kept in the audit trail.");
+    let changed;
+    try {
+      changed = await session.api("PATCH", `/admin/referrers/${encodeURIComponent(shown)}`,
+        { referrer_type: $("type-select").value || null, note });
+    } catch (error) {
+      if (!fieldErrors(error, { note: "type-note", referrer_type: "type-select" })) say(`Could not change their type: ${error.message}`, { error: true });
+      return;
+    }
+    form.reset();
+    await open(shown);
+    say(`Type set: ${words(changed.referrer_type) || "none"}.`);
   });
 
   $("referrer-status").addEventListener("submit", async (event) => {

@@ -45,6 +45,10 @@ class CodeTaken(ConditionFailed):
     pass
 
 
+class TypeChanged(ConditionFailed):
+    """The profile's type was not the one the change expected (changed meanwhile), or it is gone."""
+
+
 class StatusChanged(ConditionFailed):
     """The profile's status was not the one the change expected (changed meanwhile), or it is gone."""
 
@@ -149,6 +153,33 @@ class ReferrerRepository:
         except ConditionFailed:
             return False
         return True
+
+    def set_type(self, referrer_id: str, referrer_type: str | None, *, expected: str | None, actor: str,
+                 at: str, note: str) -> None:
+        """Set (or, with None, remove) the profile's ``referrer_type`` if it is still ``expected``, with an
+        audit entry, in one transaction. Raises :class:`TypeChanged`."""
+        pk, sk = keys.referrer(referrer_id)
+        values: dict[str, Any] = {":at": at, ":by": actor}
+        if expected is None:
+            condition = "attribute_exists(pk) AND attribute_not_exists(#type)"  # None is never stored
+        else:
+            condition = "attribute_exists(pk) AND #type = :expected"
+            values[":expected"] = expected
+        if referrer_type is None:
+            expression = "REMOVE #type SET type_changed_at = :at, type_changed_by = :by"
+        else:
+            expression = "SET #type = :type, type_changed_at = :at, type_changed_by = :by"
+            values[":type"] = referrer_type
+        profile = Update({"pk": pk, "sk": sk}, expression, condition=condition,
+                         names={"#type": "referrer_type"}, values=values)
+        audit = audit_entry(pk, actor=actor, action="referrer.type_changed", at=at,
+                            detail={"note": note, "from": expected or "none", "to": referrer_type or "none"})
+        try:
+            self.table.transact([profile, audit])
+        except ConditionFailed as exc:
+            if exc.failed_index() == 0:
+                raise TypeChanged("the referrer's type changed meanwhile", reasons=exc.reasons) from exc
+            raise
 
     def set_status(self, referrer_id: str, status: str, *, expected: str, actor: str, action: str, at: str,
                    detail: dict[str, Any], revoke_sessions: bool) -> StatusChange:

@@ -161,6 +161,11 @@ class LedgerRepository:
         profile = self.table.get(referrer_pk(referrer_id), "PROFILE", consistent=True)
         return str(profile.get("status") or "active") if profile else None
 
+    def referrer_type(self, referrer_id: str) -> str | None:
+        """The referrer's ``referrer_type`` (its rules in ``rules.by_type``), None without one or a profile."""
+        profile = self.table.get(referrer_pk(referrer_id), "PROFILE", consistent=True)
+        return str(profile["referrer_type"]) if profile and profile.get("referrer_type") else None
+
     def post(self, entry: Entry, *, guards: Sequence[Operation] = (), also: Sequence[Operation] = (),
              expected_version: int | None = None, allow_negative: bool = False) -> None:
         """Write ``entry`` and apply its deltas to the balance in one transaction, with ``guards``

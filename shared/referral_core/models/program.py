@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from referral_core.models.applications import ReferrerType
 from referral_core.models.base import MAX_VERSION, Model, OneLine
 from referral_core.stages import DEFAULT_MAX_STAGE_EMAILS_PER_HOUR
 
@@ -172,8 +173,34 @@ class PayoutFile(_Strict):
         default=False, description="add the debit line against the business's account (some banks require it)")
 
 
+Tiers = Annotated[tuple[Tier, ...], Field(min_length=1, max_length=10)]
+
+
+def _check_tiers(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+    if tiers[0].min_rewarded != 0:
+        raise ValueError("the first tier must start at min_rewarded 0")
+    thresholds = [t.min_rewarded for t in tiers]
+    if thresholds != sorted(set(thresholds)):
+        raise ValueError("tiers must have strictly increasing min_rewarded")
+    if len({t.name.casefold() for t in tiers}) != len(tiers):
+        raise ValueError("tier names must be unique")
+    return tiers
+
+
+class TypeRules(_Strict):
+    """What one referrer type earns instead of the general rules (``rules.by_type.<type>``): its own tiers,
+    each with its reward amount (flat or a percentage, with its cap)."""
+
+    tiers: Tiers = Field(description="this type's tiers, as the general ones: the first starts at min_rewarded 0")
+
+    @field_validator("tiers")
+    @classmethod
+    def _ordered_tiers(cls, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        return _check_tiers(tiers)
+
+
 class ProgramRules(_Strict):
-    tiers: Annotated[tuple[Tier, ...], Field(min_length=1, max_length=10)]
+    tiers: Tiers
     min_job_value_cents: Cents = 0
     attribution: Attribution = Field(default_factory=Attribution)
     holding_days: Annotated[int, Field(ge=0, le=365, description="cover the refund/warranty window")] = 30
@@ -189,21 +216,29 @@ class ProgramRules(_Strict):
     statements: Statements = Field(default_factory=Statements)
     payout_file: PayoutFile = Field(default_factory=PayoutFile)
 
+
+    by_type: dict[ReferrerType, TypeRules] = Field(
+        default_factory=dict, description="per referrer type (customer, local_partner, ambassador, "
+                                          "campus_helper): its own tiers and amounts; a type left out, and a "
+                                          "referrer without a type, earn by the general tiers")
+
     @field_validator("tiers")
     @classmethod
     def _ordered_tiers(cls, tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
-        if tiers[0].min_rewarded != 0:
-            raise ValueError("the first tier must start at min_rewarded 0")
-        thresholds = [t.min_rewarded for t in tiers]
-        if thresholds != sorted(set(thresholds)):
-            raise ValueError("tiers must have strictly increasing min_rewarded")
-        if len({t.name.casefold() for t in tiers}) != len(tiers):
-            raise ValueError("tier names must be unique")
-        return tiers
+        return _check_tiers(tiers)
 
-    def tier_index(self, rewarded_count: int) -> int:
-        """Index of the tier a referrer with ``rewarded_count`` rewards is in."""
-        return max(i for i, tier in enumerate(self.tiers) if tier.min_rewarded <= rewarded_count)
+    def tiers_for(self, referrer_type: str | None) -> tuple[Tier, ...]:
+        """The tiers that apply to a referrer of ``referrer_type`` (None or no override: the general ones)."""
+        override = self.by_type.get(referrer_type) if referrer_type else None  # type: ignore[call-overload]
+        return override.tiers if override is not None else self.tiers
+
+    def all_tiers(self) -> tuple[Tier, ...]:
+        """The general tiers and every type's."""
+        return (*self.tiers, *(t for rules in self.by_type.values() for t in rules.tiers))
+
+    def tier_index(self, rewarded_count: int, referrer_type: str | None = None) -> int:
+        """Index (in :meth:`tiers_for` the type) of the tier a referrer with ``rewarded_count`` rewards is in."""
+        return max(i for i, tier in enumerate(self.tiers_for(referrer_type)) if tier.min_rewarded <= rewarded_count)
 
 
 @cache

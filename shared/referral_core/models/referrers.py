@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
+from referral_core.models.applications import ReferrerType
 from referral_core.models.base import Model, MultiLine, OneLine
 
 ReferrerStatus = Literal["active", "suspended", "erased"]
@@ -19,6 +20,29 @@ class CreateReferrerRequest(Model):
     name: Name
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254), OneLine]
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), OneLine] | None = None
+    referrer_type: ReferrerType | None = Field(
+        default=None, description="customer, local_partner, ambassador or campus_helper: picks the rules in "
+                                  "`rules.by_type`; absent: the general rules")
+
+
+class UpdateReferrerRequest(Model):
+    """``PATCH /admin/referrers/{id}``: the referrer's type (the rules they earn by), audited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    referrer_type: ReferrerType | None = Field(
+        description="customer, local_partner, ambassador or campus_helper; null: none (the general rules)")
+    note: Note = Field(description="why: required, kept in the audit trail")
+
+
+class ReferrerTypeView(Model):
+    """A referrer's type after a change."""
+
+    referrer_id: str
+    referrer_type: ReferrerType | None
+    previous_type: ReferrerType | None
+    changed_at: str = Field(description="ISO-8601 UTC")
+    changed_by: str
 
 
 class CreateReferrerResponse(Model):
@@ -57,6 +81,8 @@ class ReferrerSummary(Model):
     name: str | None = None
     email: str | None = None
     status: str = Field(default="active", description="active, suspended or erased (absent: active)")
+    referrer_type: str | None = Field(default=None, description="customer, local_partner, ambassador or "
+                                                                "campus_helper (absent: none)")
     personal_code: str | None = None
     created_at: str | None = None
 

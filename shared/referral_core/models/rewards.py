@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from referral_core.models.base import Model, MultiLine, OneLine
 from referral_core.models.payouts import PayoutMethodView
+from referral_core.models.program import Tier
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), MultiLine]
 
@@ -95,10 +96,18 @@ class RewardView(Model):
     release_at: str
 
 
+class AppliedRules(Model):
+    """The reward rules that apply to this referrer: their type's tiers (``rules.by_type``) or the general ones."""
+
+    referrer_type: str | None = Field(description="customer, local_partner, ambassador or campus_helper; null: none")
+    tiers: list[Tier] = Field(description="each tier's threshold and reward (flat cents, or basis points with a cap)")
+
+
 class RewardsSummary(Model):
     currency: str
     balance: Balance
     tier: TierProgress
+    rules: AppliedRules
     min_withdrawal_cents: int
     withdrawals: list[Withdrawal]
     rewards: list[RewardView]

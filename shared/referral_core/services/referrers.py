@@ -19,6 +19,7 @@ from referral_core.dal.referrers import (
     ReferrerRepository,
     StatusChange,
     StatusChanged,
+    TypeChanged,
 )
 from referral_core.errors import Conflict, NotFound
 from referral_core.hashing import email_hash, email_match_hash, peppered_hash
@@ -26,6 +27,8 @@ from referral_core.models.referrers import (
     CreateReferrerRequest,
     CreateReferrerResponse,
     ReferrerStatusView,
+    ReferrerTypeView,
+    UpdateReferrerRequest,
 )
 
 CODE_ATTEMPTS = 5
@@ -55,7 +58,7 @@ def create_referrer(repo: ReferrerRepository, request: CreateReferrerRequest, *,
             email_hash=email_hash(pepper, email), email_match_hash=email_match_hash(pepper, email), phone=phone,
             phone_hash=peppered_hash(pepper, "phone", phone) if phone else None,
             code=code, link=short_link(origin, code), origin=origin.rstrip("/"),
-            created_at=created_at, created_by=actor, referrer_type=referrer_type,
+            created_at=created_at, created_by=actor, referrer_type=referrer_type or request.referrer_type,
         )
         try:
             repo.create(new, also(referrer_id, code) if also else ())
@@ -67,6 +70,25 @@ def create_referrer(repo: ReferrerRepository, request: CreateReferrerRequest, *,
         return CreateReferrerResponse(referrer_id=referrer_id, code=code, link=new.link, email=email,
                                       created_at=created_at)
     raise Conflict("could not allocate a unique code, please retry")
+
+
+# -- type ----------------------------------------------------------------------------------------
+def set_referrer_type(repo: ReferrerRepository, referrer_id: str, request: UpdateReferrerRequest, *,
+                      actor: str) -> ReferrerTypeView:
+    """Set a referrer's type (the rules in ``rules.by_type`` they earn by from their next reward), audited.
+    404 unknown, 409 erased or changed meanwhile."""
+    _current(repo, referrer_id)
+    profile = repo.get(referrer_id) or {}
+    previous = profile.get("referrer_type") or None
+    at = iso()
+    try:
+        repo.set_type(referrer_id, request.referrer_type, expected=previous, actor=actor, at=at, note=request.note)
+    except TypeChanged:
+        raise Conflict("the referrer's type changed meanwhile: reload and retry",
+                       fields={"referrer_type": "changed"}) from None
+    return ReferrerTypeView.model_validate({
+        "referrer_id": referrer_id, "referrer_type": request.referrer_type, "previous_type": previous,
+        "changed_at": at, "changed_by": actor})
 
 
 # -- status ----------------------------------------------------------------------------------------

@@ -161,7 +161,7 @@ def currency_mismatch(job: dict[str, Any], currency: str) -> bool:
 def uses_job_amount(program: Program) -> bool:
     """Whether a reward depends on the job's amount: a minimum job value or a percentage tier."""
     rules = program.rules
-    return rules.min_job_value_cents > 0 or any(t.reward.percent_bp is not None for t in rules.tiers)
+    return rules.min_job_value_cents > 0 or any(t.reward.percent_bp is not None for t in rules.all_tiers())
 
 
 def _within_window(referral: dict[str, Any], job: dict[str, Any], program: Program) -> bool:
@@ -175,9 +175,12 @@ def _within_window(referral: dict[str, Any], job: dict[str, Any], program: Progr
     return parse_iso(finished) <= parse_iso(started) + timedelta(days=int(window))
 
 
-def reward_amount(program: Program, rewarded_count: int, paid_cents: int) -> tuple[str, int]:
-    """(tier name, cents) for the next reward of a referrer who already has ``rewarded_count``."""
-    tier = program.rules.tiers[program.rules.tier_index(rewarded_count)]
+def reward_amount(program: Program, rewarded_count: int, paid_cents: int,
+                  referrer_type: str | None = None) -> tuple[str, int]:
+    """(tier name, cents) for the next reward of a referrer of ``referrer_type`` (their type's tiers, or the
+    general ones) who already has ``rewarded_count``."""
+    tiers = program.rules.tiers_for(referrer_type)
+    tier = tiers[program.rules.tier_index(rewarded_count, referrer_type)]
     return tier.name, tier.reward.for_job(paid_cents)
 
 
@@ -304,11 +307,12 @@ def _credit(repos: RewardRepos, facts: Facts, program: Program, eligibility: dic
     """Credit the job's reward as pending, once: False if it was credited before."""
     job, referral = facts.job or {}, facts.referral  # evaluate() credits only with a job
     referrer_id, job_id, lead_id = referral["referrer_id"], job["job_id"], referral["lead_id"]
+    referrer_type = repos.ledger.referrer_type(referrer_id)
 
     def attempt() -> bool:
         balance = repos.ledger.balance(referrer_id)
         tier, amount = reward_amount(program, int(balance.get("rewarded_count", 0)),
-                                     int(job.get("amount_cents") or 0))
+                                     int(job.get("amount_cents") or 0), referrer_type)
         moment = now()
         at, release_at = iso(moment), iso(moment + timedelta(days=program.rules.holding_days))
         reward = {"job_id": job_id, "lead_id": lead_id, "referrer_id": referrer_id, "amount_cents": amount,

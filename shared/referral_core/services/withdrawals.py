@@ -23,6 +23,7 @@ from referral_core.dal.rewards import (
 from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.ids import new_id
 from referral_core.models.rewards import (
+    AppliedRules,
     Balance,
     MarkPaidRequest,
     RejectRequest,
@@ -141,8 +142,9 @@ def referrer_summary(repos: RewardRepos, referrer_id: str, *, currency: str) -> 
     program = current_program(repos.program)
     balance = repos.ledger.balance(referrer_id)
     count = int(balance.get("rewarded_count", 0))
-    tiers = program.rules.tiers
-    index = program.rules.tier_index(count)
+    referrer_type = repos.ledger.referrer_type(referrer_id)
+    tiers = program.rules.tiers_for(referrer_type)
+    index = program.rules.tier_index(count, referrer_type)
     upcoming = tiers[index + 1] if index + 1 < len(tiers) else None
     return RewardsSummary(
         currency=currency,
@@ -150,6 +152,7 @@ def referrer_summary(repos: RewardRepos, referrer_id: str, *, currency: str) -> 
         tier=TierProgress(name=tiers[index].name, rewarded_count=count,
                           next_tier=upcoming.name if upcoming else None,
                           rewards_to_next_tier=upcoming.min_rewarded - count if upcoming else None),
+        rules=AppliedRules(referrer_type=referrer_type, tiers=list(tiers)),
         min_withdrawal_cents=program.rules.min_withdrawal_cents,
         withdrawals=[Withdrawal.of(w) for w in repos.withdrawals.of_referrer(referrer_id)],
         rewards=[RewardView.model_validate({k: r.get(k) for k in RewardView.model_fields})

@@ -238,6 +238,30 @@ function addReferrals(page, replace) {
   $("more").hidden = !olderCursor;
 }
 
+const TYPE_LABELS = {customer: "customer", local_partner: "local partner business", ambassador: "ambassador",
+  campus_helper: "campus helper"};
+
+// The tiers that apply to this referrer: their type's (rules.by_type) or the general ones.
+function rewardText(reward) {
+  if (reward.flat_cents !== null && reward.flat_cents !== undefined) return money(reward.flat_cents);
+  const percent = (reward.percent_bp / 100) + "% of the paid job";
+  return reward.cap_cents !== null && reward.cap_cents !== undefined ? percent + ", up to " + money(reward.cap_cents) : percent;
+}
+
+function renderRules(rules) {
+  if (!rules) return;
+  $("rules-type").textContent = rules.referrer_type
+    ? "As a " + (TYPE_LABELS[rules.referrer_type] || rules.referrer_type) + " referrer, these rewards apply to you:"
+    : "These rewards apply to you:";
+  const body = $("rules-tiers");
+  body.replaceChildren();
+  for (const t of rules.tiers) {
+    const tr = row([t.name, String(t.min_rewarded), rewardText(t.reward)]);
+    tr.dataset.tier = t.name;
+    body.appendChild(tr);
+  }
+}
+
 function renderMoney() {
   const b = me.balance;
   for (const name of ["pending_cents", "available_cents", "held_cents", "paid_cents"]) $(name).textContent = money(b[name]);
@@ -253,6 +277,7 @@ function renderMoney() {
     progress.value = 1;
     $("tier-next").textContent = "You are in the top tier.";
   }
+  renderRules(me.rules);
   $("min-withdrawal").textContent = money(me.min_withdrawal_cents);
   const body = $("withdrawals");
   body.replaceChildren();
