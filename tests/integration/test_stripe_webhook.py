@@ -1,5 +1,5 @@
 """POST /webhooks/stripe in-process on moto (issue 20, Stripe): Stripe's documented event shapes
-(events/stripe_webhook/), signed by the ``stripe`` library's own helper, become job events once.
+(events/stripe/), signed by the ``stripe`` library's own helper, become job events once.
 
 Each mapping, the 401 paths (nothing written), secret rotation, replays, ignored events, and a referral
 through ``metadata.referral_code`` that reaches paid and earns its reward.
@@ -327,7 +327,7 @@ def test_base64_bodies_are_read_as_bytes(webhook):
 def test_the_endpoint_secret_sample_signature_is_refused(webhook):
     from tests.support.events import load_event
 
-    response = webhook.invoke(STRIPE, load_event("stripe_webhook/invoice.paid.json"))
+    response = webhook.invoke(STRIPE, load_event("stripe/invoice.paid.json"))
     assert response["statusCode"] == 401
     assert ENDPOINT_SECRET not in response["body"]
 

@@ -1,4 +1,4 @@
-"""Stripe's webhook deliveries for the tests: the samples in events/stripe_webhook/ (Stripe's documented
+"""Stripe's webhook deliveries for the tests: the samples in events/stripe/ (Stripe's documented
 event shapes), signed with the ``stripe`` library's own helper, and the endpoint secret on moto."""
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ def configure_stripe_secrets(stack: Stack, *secrets: str, api_key: str | None = 
 
 
 def stripe_body(sample: str, **changes: Any) -> dict[str, Any]:
-    """The Stripe event of ``events/stripe_webhook/{sample}.json``; ``changes`` replace top-level event
+    """The Stripe event of ``events/stripe/{sample}.json``; ``changes`` replace top-level event
     fields, ``object`` (a dict) is merged into ``data.object``."""
-    event: dict[str, Any] = json.loads(load_event(f"stripe_webhook/{sample}.json")["body"])
+    event: dict[str, Any] = json.loads(load_event(f"stripe/{sample}.json")["body"])
     obj = changes.pop("object", None)
     event.update(changes)
     if obj:
@@ -48,7 +48,7 @@ def signed(body: dict[str, Any] | str, *, secrets: tuple[str, ...] = (ENDPOINT_S
            timestamp: int | None = None, header: str | None = None) -> dict[str, Any]:
     """The sample HTTP API event carrying ``body``, its Stripe-Signature made by the stripe library (one
     ``v1`` per secret, as Stripe sends while an endpoint's secret is rolled)."""
-    event = load_event("stripe_webhook/invoice.paid.json")
+    event = load_event("stripe/invoice.paid.json")
     payload = body if isinstance(body, str) else json.dumps(body, indent=2)
     moment = timestamp or int(time.time())
     if header is None:

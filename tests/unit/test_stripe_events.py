@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def sample(name: str) -> dict:
-    return json.loads(load_event(f"stripe_webhook/{name}.json")["body"])
+    return json.loads(load_event(f"stripe/{name}.json")["body"])
 
 
 def test_every_event_the_adapter_reads_is_in_the_set_up_page() -> None:
