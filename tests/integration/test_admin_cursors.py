@@ -11,7 +11,7 @@ from referral_core.dal.disputes import disputes_gsi
 from referral_core.dal.program import PROGRAM_PK
 from referral_core.dal.referrals import review_gsi
 from referral_core.dal.reports import ALL_STATS_GSI
-from referral_core.dal.rewards import withdrawals_by_status_gsi
+from referral_core.dal.withdrawals import withdrawals_by_status_gsi
 from referral_core.keys import REFERRER_DIRECTORY_GSI
 from tests.support.events import ADMIN_CLAIMS, http_event, json_body
 

@@ -73,6 +73,18 @@ def reward_paid_update(lead_id: str, *, at: str) -> Update:
     return _advance(lead_id, Stage.REWARD_PAID, at=at, condition="attribute_exists(pk)")
 
 
+def eligibility_update(lead_id: str, eligibility: dict[str, Any], *, at: str,
+                       review_queue: str | None = None) -> Update:
+    """Set ``eligibility`` on the referral (named attributes only); optionally queue it for review."""
+    sets = ["eligibility = :eligibility", "updated_at = :at"]
+    values: dict[str, Any] = {":eligibility": eligibility, ":at": at}
+    if review_queue is not None:
+        sets += ["review_status = :open", "gsi2pk = :queue", "gsi2sk = :order"]
+        values |= {":open": "open", ":queue": review_queue, ":order": f"{at}#{lead_id}"}
+    return Update(key={"pk": lead_pk(lead_id), "sk": REFERRAL_SK}, expression="SET " + ", ".join(sets),
+                  values=values)
+
+
 class ReferralRepository:
     def __init__(self, table: Table) -> None:
         self.table = table

@@ -12,6 +12,7 @@ from typing import Any
 from referral_core import keys
 from referral_core.dal.audit import audit_entry
 from referral_core.dal.dynamo import ConditionCheck, ConditionFailed, Item, Put, Table, Update
+from referral_core.dal.ledger import referrer_pk
 from referral_core.dal.referrals import (
     REFERRAL_SK,
     HoldClauses,
@@ -19,7 +20,6 @@ from referral_core.dal.referrals import (
     referrals_of_referrer_gsi,
     review_gsi,
 )
-from referral_core.dal.rewards import referrer_pk
 from referral_core.ids import new_id
 from referral_core.stages import ReviewStatus
 
@@ -161,7 +161,7 @@ class ReviewRepository:
 
     def ledger_for_job(self, referrer_id: str, job_id: str) -> list[Item]:
         """The referrer's ledger entries about one job: entry ids are ``{job_id}#{kind}``
-        (``dal.rewards.entry_id``), so one Query on that sort-key prefix reads exactly them."""
+        (``dal.ledger.entry_id``), so one Query on that sort-key prefix reads exactly them."""
         entries = self.table.partition(referrer_pk(referrer_id), sk_prefix=f"LEDGER#{job_id}#")
         return [entry for entry in entries if entry.get("source_id") == job_id]
 

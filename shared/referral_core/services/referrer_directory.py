@@ -15,18 +15,12 @@ from referral_core.clock import iso
 from referral_core.dal.audit import audit_entry
 from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import Item
+from referral_core.dal.ledger import AlreadyPosted, Deltas, Entry, EntryKind, LedgerRepository
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.dal.rewards import (
-    AlreadyPosted,
-    Deltas,
-    Entry,
-    EntryKind,
-    LedgerRepository,
-    WithdrawalRepository,
-)
 from referral_core.dal.sessions import SessionRepository
+from referral_core.dal.withdrawals import WithdrawalRepository
 from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.hashing import email_hash
 from referral_core.ids import new_id

@@ -3,7 +3,7 @@
 A reward is never instant or automatic by default: an eligible job is credited as *pending* once (per job),
 after a staff decision unless the programme says otherwise, becomes *available* after the holding period,
 and a refund reverses it (pending) or claws it back (available). Every money movement is one ledger entry
-posted with its balance change in one transaction (``referral_core.dal.rewards``).
+posted with its balance change in one transaction (``referral_core.dal.ledger``).
 """
 
 from __future__ import annotations
@@ -18,21 +18,10 @@ from typing import Any, TypeVar
 from referral_core.clock import iso, now, parse_iso
 from referral_core.dal.dynamo import ConditionFailed
 from referral_core.dal.exports import ExportKind, export_pointer
-from referral_core.dal.referrals import review_gsi
-from referral_core.dal.rewards import (
-    AlreadyPosted,
-    BalanceChanged,
-    Deltas,
-    Entry,
-    EntryKind,
-    Operation,
-    RewardRepos,
-    RewardState,
-    WithdrawalStatus,
-    eligibility_update,
-    referee_credit_note,
-    reward_key,
-)
+from referral_core.dal.ledger import AlreadyPosted, BalanceChanged, Deltas, Entry, EntryKind, Operation
+from referral_core.dal.referrals import eligibility_update, review_gsi
+from referral_core.dal.rewards import RewardRepos, RewardState, referee_credit_note, reward_key
+from referral_core.dal.withdrawals import WithdrawalStatus
 from referral_core.errors import Unavailable
 from referral_core.models.program import Program
 from referral_core.services.program import current_program
