@@ -12,7 +12,9 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from referral_core.dal.audit import audit_entry
 from referral_core.dal.dynamo import ConditionCheck, ConditionFailed, Delete, Item, Put, Table, Update
+from referral_core.dal.keys import referrer_pk
 from referral_core.errors import Conflict, NotFound
 
 Operation = Put | Update | ConditionCheck | Delete
@@ -30,10 +32,6 @@ class EntryKind(StrEnum):
 
 
 # -- keys ------------------------------------------------------------------------------------------
-def referrer_pk(referrer_id: str) -> str:
-    return f"REFERRER#{referrer_id}"
-
-
 def balance_key(referrer_id: str) -> dict[str, str]:
     return {"pk": referrer_pk(referrer_id), "sk": "BALANCE"}
 
@@ -41,6 +39,11 @@ def balance_key(referrer_id: str) -> dict[str, str]:
 def entry_id(source_id: str, kind: EntryKind) -> str:
     """Deterministic: the same (job or withdrawal, kind) always names the same ledger entry."""
     return f"{source_id}#{kind}"
+
+
+def entries_sk_prefix(source_id: str | None = None) -> str:
+    """The sort-key prefix of the referrer's ledger entries, or of those about one job or withdrawal."""
+    return f"LEDGER#{source_id}#" if source_id is not None else "LEDGER#"
 
 
 # -- the balance and its ledger --------------------------------------------------------------------
@@ -77,7 +80,7 @@ class Entry:
         return entry_id(self.source_id, self.kind)
 
     def item(self) -> Item:
-        return {"pk": referrer_pk(self.referrer_id), "sk": f"LEDGER#{self.entry_id}", "type": "ledger",
+        return {"pk": referrer_pk(self.referrer_id), "sk": entries_sk_prefix() + self.entry_id, "type": "ledger",
                 "entry_id": self.entry_id, "referrer_id": self.referrer_id, "kind": str(self.kind),
                 "source_id": self.source_id, "amount_cents": self.amount_cents,
                 "deltas": self.deltas.as_dict(), "at": self.at, "detail": self.detail or {}}
@@ -107,7 +110,7 @@ class LedgerRepository:
         return item
 
     def entries(self, referrer_id: str) -> list[Item]:
-        return self.table.partition(referrer_pk(referrer_id), sk_prefix="LEDGER#", consistent=True)
+        return self.table.partition(referrer_pk(referrer_id), sk_prefix=entries_sk_prefix(), consistent=True)
 
     def referrer_status(self, referrer_id: str) -> str | None:
         """The referrer's ``status`` (profile in the same partition), None without a profile."""
@@ -154,3 +157,8 @@ class LedgerRepository:
                                         fields={"amount_cents": "more than the available balance"},
                                         reasons=exc.reasons) from exc
             raise
+
+
+def referrer_audit(referrer_id: str, *, actor: str, action: str, at: str, detail: dict[str, Any]) -> Put:
+    """An audit entry in the referrer's partition (to go with a ledger entry in :meth:`LedgerRepository.post`)."""
+    return audit_entry(referrer_pk(referrer_id), actor=actor, action=action, detail=detail, at=at)

@@ -10,8 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from referral_core import keys
+from referral_core.dal import keys
 from referral_core.dal.audit import audit_entry
+from referral_core.dal.contacts import contact_pk
 from referral_core.dal.dynamo import Delete, Item, Put, Table, Update
 
 MAX_TRANSACTION = 100
@@ -25,10 +26,6 @@ class ItemChange:
     sk: str
     sets: dict[str, Any] = field(default_factory=dict)
     removes: tuple[str, ...] = ()
-
-
-def contact_pk(value_hash: str) -> str:
-    return f"CONTACT#{value_hash}"
 
 
 class PrivacyRepository:
