@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from referral_core.dal.dynamo import ConditionFailed, Item, Put, Table, Update
+from referral_core.dal.exports import ExportKind, export_pointer
 from referral_core.dal.jobs import JobRepository
 from referral_core.dal.ledger import LedgerRepository
 from referral_core.dal.program import ProgramRepository
@@ -122,8 +123,8 @@ class RewardRepository:
                                          index="gsi1"))
 
     def record_eligibility(self, lead_id: str, eligibility: dict[str, Any], *, at: str,
-                           review_queue: str | None = None) -> None:
-        update = eligibility_update(lead_id, eligibility, at=at, review_queue=review_queue)
+                           open_review: bool = False) -> None:
+        update = eligibility_update(lead_id, eligibility, at=at, open_review=open_review)
         self.table.update(update.key["pk"], update.key["sk"], update.expression, values=update.values)
 
     def mark_paid(self, job_id: str, lead_id: str, *, at: str) -> bool:
@@ -137,6 +138,11 @@ class RewardRepository:
                 return False
             raise
         return True
+
+
+def reward_export_pointer(job_id: str, *, at: str) -> Put:
+    """The rewards export's pointer to this job's reward (dal/exports.py)."""
+    return export_pointer(ExportKind.REWARDS, at=at, record_id=job_id, target=reward_key(job_id))
 
 
 def referee_credit_note(job_id: str, lead_id: str, amount_cents: int, at: str) -> Put:

@@ -24,7 +24,7 @@ from referral_core.contacts import mask_name
 from referral_core.dal.attribution import AttributionRepository
 from referral_core.dal.contacts import Owner, owned_by, owner
 from referral_core.dal.dynamo import Item
-from referral_core.dal.referrals import ReferralRepository, referrals_of_referrer_gsi
+from referral_core.dal.referrals import ReferralRepository, referrer_index
 from referral_core.ids import normalise_code
 from referral_core.models.program import LEGACY_SOURCE_NAMES, Attribution, AttributionSource
 from referral_core.services.lead_checks import claim_matches
@@ -275,8 +275,7 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
                                      for e in decision.evidence]},
     }
     if decision.referrer_id:
-        attributes["gsi1pk"] = referrals_of_referrer_gsi(decision.referrer_id)
-        attributes["gsi1sk"] = f"{lead['created_at']}#{lead_id}"
+        attributes |= referrer_index(decision.referrer_id, lead_id, lead["created_at"])
     created = referrals.advance_stage(lead_id, Stage.RECEIVED, at=now,
                                       attributes={k: v for k, v in attributes.items() if v is not None})
     stored = referrals.get(lead_id, consistent=True)
