@@ -35,11 +35,11 @@ import pytest
 from bench.support import Section, table
 from referral_core.clock import iso
 from referral_core.dal.dynamo import serialize
+from referral_core.dal.keys import code_stats
 from referral_core.dal.links import STATS_GSI
 from referral_core.dal.referrals import REFERRAL_SK, lead_pk, referrals_of_referrer_gsi, review_gsi
 from referral_core.dal.review import QUEUE_READ_BUDGET
 from referral_core.ids import new_id
-from referral_core.keys import code_stats
 from referral_core.stages import FlagType, ReviewStatus, Severity, Stage
 from tests.support.aws import REGION, Stack, moto_stack
 from tests.support.dynamo_calls import watch

@@ -12,11 +12,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from staff_context import current_actor
 
 from referral_core import deps
+from referral_core.dal.ledger import LedgerRepository
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.dal.rewards import LedgerRepository, WithdrawalRepository
 from referral_core.dal.sessions import SessionRepository
+from referral_core.dal.withdrawals import WithdrawalRepository
 from referral_core.http import json_answer, json_response
 from referral_core.models.referrers import (
     AdjustmentRequest,

@@ -11,7 +11,8 @@ from staff_context import current_actor, settings
 
 from referral_core import deps
 from referral_core.dal.payout_methods import PayoutMethodRepository, PayoutVault
-from referral_core.dal.rewards import RewardRepos, WithdrawalStatus
+from referral_core.dal.rewards import RewardRepos
+from referral_core.dal.withdrawals import WithdrawalStatus
 from referral_core.http import json_answer, json_response
 from referral_core.models.payouts import RevealedPayoutDetails
 from referral_core.models.rewards import MarkPaidRequest, RejectRequest, StaffWithdrawal, WithdrawalPage

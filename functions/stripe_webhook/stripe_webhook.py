@@ -88,7 +88,7 @@ def api_key() -> str | None:
 
 
 @cache
-def stripe_client() -> stripe.StripeClient | None:
+def stripe_client() -> "stripe.StripeClient | None":  # quoted: naming the class would load the API client at init
     """Stripe's API with the restricted key; None when staff set no key."""
     key = api_key()
     if key is None:

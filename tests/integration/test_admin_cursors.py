@@ -8,11 +8,11 @@ import pytest
 from referral_core.dal.applications import QUEUE_GSI
 from referral_core.dal.cursors import encode_cursor
 from referral_core.dal.disputes import disputes_gsi
+from referral_core.dal.keys import REFERRER_DIRECTORY_GSI
 from referral_core.dal.program import PROGRAM_PK
 from referral_core.dal.referrals import review_gsi
 from referral_core.dal.reports import ALL_STATS_GSI
-from referral_core.dal.rewards import withdrawals_by_status_gsi
-from referral_core.keys import REFERRER_DIRECTORY_GSI
+from referral_core.dal.withdrawals import withdrawals_by_status_gsi
 from tests.support.events import ADMIN_CLAIMS, http_event, json_body
 
 pytestmark = pytest.mark.integration

@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 
 from referral_core.clock import iso, now
-from referral_core.dal.rewards import BALANCE_FIELDS, EntryKind, WithdrawalStatus
+from referral_core.dal.ledger import BALANCE_FIELDS, EntryKind
+from referral_core.dal.withdrawals import WithdrawalStatus
 from referral_core.policy import TERMS_VERSION
 from referral_core.services.rewards import on_job_refunded, on_staff_accept, release_due
 from referral_core.services.withdrawals import request_withdrawal

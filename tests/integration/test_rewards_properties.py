@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from referral_core.clock import iso, now
-from referral_core.dal.rewards import OPEN_WITHDRAWALS, RewardState, WithdrawalStatus
+from referral_core.dal.rewards import RewardState
+from referral_core.dal.withdrawals import OPEN_WITHDRAWALS, WithdrawalStatus
 from referral_core.errors import Conflict, InvalidInput
 from referral_core.models.rewards import MarkPaidRequest, RejectRequest
 from referral_core.services.rewards import on_job_refunded, on_staff_accept, release_due, settle

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from referral_core.dal.rewards import Deltas, Entry, EntryKind
+from referral_core.dal.ledger import Deltas, Entry, EntryKind
 from referral_core.errors import InvalidInput
 from referral_core.models.program import Statements, default_rules
 from referral_core.policy import NO_EMPLOYMENT

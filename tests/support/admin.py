@@ -13,9 +13,9 @@ from typing import Any
 from referral_core.clock import iso
 from referral_core.contacts import mask_name
 from referral_core.dal.dynamo import Table
+from referral_core.dal.ledger import Deltas, Entry, EntryKind
 from referral_core.dal.referrals import ReferralRepository, lead_pk, referrals_of_referrer_gsi
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.dal.rewards import Deltas, Entry, EntryKind
 from referral_core.hashing import email_hash, peppered_hash
 from referral_core.ids import new_id
 from referral_core.models.referrers import CreateReferrerRequest

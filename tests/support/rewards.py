@@ -10,7 +10,8 @@ from typing import Any
 
 from referral_core.clock import iso
 from referral_core.dal.dynamo import Table
-from referral_core.dal.rewards import BALANCE_FIELDS, RewardRepos
+from referral_core.dal.ledger import BALANCE_FIELDS
+from referral_core.dal.rewards import RewardRepos
 from referral_core.models.program import ProgramRules, default_rules
 from referral_core.stages import RANK, Stage
 from tests.support.events import load_event, stream_event, stream_record

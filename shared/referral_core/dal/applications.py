@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from referral_core import keys
+from referral_core.dal import keys
 from referral_core.dal.audit import audit_entry
+from referral_core.dal.contacts import contact_pk, owner_sk
 from referral_core.dal.dynamo import ConditionFailed, Item, Put, Table, Update
-from referral_core.dal.leads import contact_pk
 from referral_core.dal.rates import Window, count_hit
 
 APPLICATION_SK = "APPLICATION"
@@ -237,6 +237,6 @@ class ApplicationRepository:
 def referrer_contact_writes(referrer_id: str, hashes: dict[str, str], at: str) -> list[Put]:
     """``CONTACT#{hash}``/``REFERRER#{id}`` entries of an approved applicant's email and phone hashes, so
     later leads and applications with the same contact find the referrer (self-referral, existing referrer)."""
-    return [Put({"pk": contact_pk(value), "sk": f"REFERRER#{referrer_id}", "type": "contact",
+    return [Put({"pk": contact_pk(value), "sk": owner_sk("referrer", referrer_id), "type": "contact",
                  "kind": name.split("_", 1)[0], "referrer_id": referrer_id, "created_at": at})
             for name, value in hashes.items()]

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from referral_core import keys
+from referral_core.dal import keys
+from referral_core.dal.contacts import contact_pk
 from referral_core.dal.dynamo import ConditionFailed, Delete, Item, Put, Table, Update
 from referral_core.dal.exports import ExportKind, export_pointer
-from referral_core.dal.jobs import JOB_SK, contact_pk, job_pk
+from referral_core.dal.jobs import JOB_SK, job_pk
 from referral_core.dal.referrals import REFERRAL_SK, lead_pk
 
 LEAD_SK = "LEAD"

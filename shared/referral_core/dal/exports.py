@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from enum import StrEnum
 
 from referral_core.dal.dynamo import Item, Put, Table
-from referral_core.dal.rewards import WithdrawalStatus, withdrawals_by_status_gsi
+from referral_core.dal.withdrawals import WithdrawalStatus, withdrawals_by_status_gsi
 
 PAGE_SIZE = 100  # BatchGetItem's limit
 

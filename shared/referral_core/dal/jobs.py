@@ -14,6 +14,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
+from referral_core.dal.contacts import contact_pk
 from referral_core.dal.dynamo import ConditionFailed, Item, Put, Table, Update
 
 JOB_SK = "JOB"
@@ -27,10 +28,6 @@ def job_ref_pk(provider: str, ref: str) -> str:
 
 def job_pk(job_id: str) -> str:
     return f"JOB#{job_id}"
-
-
-def contact_pk(contact_hash: str) -> str:
-    return f"CONTACT#{contact_hash}"
 
 
 @dataclass

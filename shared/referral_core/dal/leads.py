@@ -10,16 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from referral_core import keys
+from referral_core.dal import keys
+from referral_core.dal.contacts import contact_pk
 from referral_core.dal.dynamo import ConditionFailed, Item, Put, Table, Update
 from referral_core.dal.rates import Window, count_hit
 from referral_core.dal.referrals import lead_pk
 
 LEAD_SK = "LEAD"
-
-
-def contact_pk(contact_hash: str) -> str:
-    return f"CONTACT#{contact_hash}"
 
 
 @dataclass(frozen=True)

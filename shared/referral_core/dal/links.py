@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from referral_core import keys
 from referral_core.clock import epoch, iso
+from referral_core.dal import keys
 from referral_core.dal.dynamo import ConditionCheck, ConditionFailed, Put, Table, Update
 
 STATS_GSI = "STATS"

@@ -14,7 +14,7 @@ from typing import Any
 from referral_core.dal.audit import audit_entry
 from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import ConditionCheck, ConditionFailed, Item, Put, Table, Update
-from referral_core.dal.rewards import WithdrawalStatus, withdrawal_key
+from referral_core.dal.withdrawals import WithdrawalStatus, withdrawal_key
 from referral_core.errors import Conflict
 
 BATCHES_GSI = "PAYOUT_BATCHES"

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from referral_core import keys
+from referral_core.dal import keys
 from referral_core.dal.applications import application_contact_pk
 from referral_core.dal.audit import audit_entry
+from referral_core.dal.contacts import contact_pk
 from referral_core.dal.dynamo import Delete, Item, Put, Table, Update
 
 MAX_TRANSACTION = 100
@@ -26,10 +27,6 @@ class ItemChange:
     sk: str
     sets: dict[str, Any] = field(default_factory=dict)
     removes: tuple[str, ...] = ()
-
-
-def contact_pk(value_hash: str) -> str:
-    return f"CONTACT#{value_hash}"
 
 
 class PrivacyRepository:

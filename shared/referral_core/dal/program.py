@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from referral_core.dal.audit import audit_entry
+from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import ConditionFailed, Put, Table
 from referral_core.errors import Conflict
 
@@ -24,12 +25,13 @@ class ProgramRepository:
         """The stored ``CURRENT`` item (``rules``, ``version``, ``updated_at``, ``updated_by``), if any."""
         return self.table.get(PROGRAM_PK, CURRENT_SK, consistent=True)
 
-    def versions(self, *, limit: int, start_key: dict[str, Any] | None
-                 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """Saved versions, newest first: Query ``PROGRAM`` / ``begins_with(sk, VERSION#)`` descending."""
+    def versions(self, *, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Saved versions, newest first: Query ``PROGRAM`` / ``begins_with(sk, VERSION#)`` descending;
+        ``cursor`` one this method returned. Returns the items and the next cursor."""
+        start_key = decode_cursor(cursor, index=None, partition=PROGRAM_PK, sort_prefix="VERSION#")
         page = self.table.query("pk = :pk AND begins_with(sk, :prefix)", {":pk": PROGRAM_PK, ":prefix": "VERSION#"},
                                 newest_first=True, limit=limit, start_key=start_key)
-        return page.items, page.last_key
+        return page.items, encode_cursor(page.last_key)
 
     def save(self, rules: dict[str, Any], *, expected_version: int, actor: str, at: str) -> int:
         """Write version ``expected_version + 1`` and its history and audit entries, atomically.

@@ -7,6 +7,7 @@ are conditional on ``stage_rank`` so they only move forward, whatever order the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,16 @@ def referrals_of_referrer_gsi(referrer_id: str) -> str:
 
 def review_gsi(status: ReviewStatus | str) -> str:
     return f"REVIEW#{status}"
+
+
+def lead_id_of(referral: Mapping[str, Any]) -> str:
+    """The referral's lead id (from its key, for an item written without ``lead_id``)."""
+    return str(referral.get("lead_id") or str(referral["pk"]).removeprefix("LEAD#"))
+
+
+def referrer_index(referrer_id: str, lead_id: str, created_at: str) -> dict[str, str]:
+    """The attributes that list a referral under its referrer (gsi1, newest first by ``created_at``)."""
+    return {"gsi1pk": referrals_of_referrer_gsi(referrer_id), "gsi1sk": f"{created_at}#{lead_id}"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,19 @@ def reward_paid_update(lead_id: str, *, at: str) -> Update:
     of the progress order: nothing is further along, so only the referral's existence is a condition and
     writing it again changes nothing."""
     return _advance(lead_id, Stage.REWARD_PAID, at=at, condition="attribute_exists(pk)")
+
+
+def eligibility_update(lead_id: str, eligibility: dict[str, Any], *, at: str,
+                       open_review: bool = False) -> Update:
+    """Set ``eligibility`` on the referral (named attributes only); optionally queue it for review (open)."""
+    review_queue = review_gsi(ReviewStatus.OPEN) if open_review else None
+    sets = ["eligibility = :eligibility", "updated_at = :at"]
+    values: dict[str, Any] = {":eligibility": eligibility, ":at": at}
+    if review_queue is not None:
+        sets += ["review_status = :open", "gsi2pk = :queue", "gsi2sk = :order"]
+        values |= {":open": "open", ":queue": review_queue, ":order": f"{at}#{lead_id}"}
+    return Update(key={"pk": lead_pk(lead_id), "sk": REFERRAL_SK}, expression="SET " + ", ".join(sets),
+                  values=values)
 
 
 class ReferralRepository:

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from referral_core import keys
+from referral_core.dal import keys
 from referral_core.dal.audit import audit_entry
+from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import ConditionCheck, ConditionFailed, Delete, Put, Table, Update
 
 MAX_TRANSACTION = 100
@@ -120,16 +121,20 @@ class ReferrerRepository:
                 raise CodeTaken("that code is taken", reasons=exc.reasons) from exc
             raise
 
-    def directory(self, *, name_prefix: str, limit: int, start_key: dict[str, Any] | None
-                  ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """Referrer profiles by name (gsi2 ``REFERRERS``, A to Z), those whose name starts with
-        ``name_prefix`` (a ``keys.name_key``; empty: all); ``limit`` a page. Returns items and the last key."""
+    def directory(self, *, name: str, limit: int, cursor: str | None
+                  ) -> tuple[list[dict[str, Any]], str | None]:
+        """Referrer profiles by name (gsi2 ``REFERRERS``, A to Z), those whose name starts with ``name``
+        (as the directory sorts names, :func:`keys.name_key`; empty: all); ``limit`` a page, ``cursor`` one
+        this method returned for the same ``name``. Returns items and the next cursor."""
+        name_prefix = keys.name_key(name)
+        start_key = decode_cursor(cursor, index="gsi2", partition=keys.REFERRER_DIRECTORY_GSI,
+                                  sort_prefix=name_prefix)
         condition, values = "gsi2pk = :dir", {":dir": keys.REFERRER_DIRECTORY_GSI}
         if name_prefix:
             condition += " AND begins_with(gsi2sk, :prefix)"
             values[":prefix"] = name_prefix
         page = self.table.query(condition, values, index="gsi2", limit=limit, start_key=start_key)
-        return page.items, page.last_key
+        return page.items, encode_cursor(page.last_key)
 
     def get(self, referrer_id: str) -> dict[str, Any] | None:
         return self.table.get(*keys.referrer(referrer_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from referral_core import keys
+from referral_core.dal import keys
 from referral_core.dal.dynamo import Page, Table
 
 ALL_STATS_GSI = "STATS"

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from referral_core import keys
+from referral_core.dal import keys
 from referral_core.dal.audit import audit_entry
 from referral_core.dal.dynamo import ConditionCheck, ConditionFailed, Item, Put, Table, Update
+from referral_core.dal.ledger import entries_sk_prefix
 from referral_core.dal.referrals import (
     REFERRAL_SK,
     HoldClauses,
@@ -19,7 +20,7 @@ from referral_core.dal.referrals import (
     referrals_of_referrer_gsi,
     review_gsi,
 )
-from referral_core.dal.rewards import referrer_pk
+from referral_core.dal.rewards import reward_key
 from referral_core.ids import new_id
 from referral_core.stages import ReviewStatus
 
@@ -154,15 +155,16 @@ class ReviewRepository:
         return self.table.get(*keys.code(code.upper()))
 
     def reward(self, job_id: str) -> Item | None:
-        return self.table.get(f"REWARD#{job_id}", "REWARD")
+        key = reward_key(job_id)
+        return self.table.get(key["pk"], key["sk"])
 
     def referrer(self, referrer_id: str) -> Item | None:
         return self.table.get(*keys.referrer(referrer_id))
 
     def ledger_for_job(self, referrer_id: str, job_id: str) -> list[Item]:
         """The referrer's ledger entries about one job: entry ids are ``{job_id}#{kind}``
-        (``dal.rewards.entry_id``), so one Query on that sort-key prefix reads exactly them."""
-        entries = self.table.partition(referrer_pk(referrer_id), sk_prefix=f"LEDGER#{job_id}#")
+        (``dal.ledger.entry_id``), so one Query on that sort-key prefix reads exactly them."""
+        entries = self.table.partition(keys.referrer_pk(referrer_id), sk_prefix=entries_sk_prefix(job_id))
         return [entry for entry in entries if entry.get("source_id") == job_id]
 
     # -- writes ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from referral_core import keys
+from referral_core.dal import keys
 from referral_core.dal.dynamo import ConditionFailed, Table
 from referral_core.dal.rates import Window, count_hit
 

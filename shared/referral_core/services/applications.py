@@ -38,6 +38,7 @@ from referral_core.dal.applications import (
     LinkToken,
     referrer_contact_writes,
 )
+from referral_core.dal.contacts import owned_by
 from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import ConditionFailed
 from referral_core.dal.mail import Email
@@ -217,8 +218,8 @@ def _flags(repo: ApplicationRepository, hashes: Mapping[str, str]) -> list[Appli
         contact: FlagContact = "phone" if name.startswith("phone") else "email"
         look_alike = name.endswith("_match_hash")
         items = repo.contacts(value)
-        referrers = [i for i in items if str(i["sk"]).startswith("REFERRER#")]
-        customers = [i for i in items if str(i["sk"]).startswith(("LEAD#", "JOB#"))]
+        referrers = [i for i in items if owned_by(i, "referrer")]
+        customers = [i for i in items if owned_by(i, "lead") or owned_by(i, "job")]
         if referrers:
             add("existing_referrer", contact, look_alike, len(referrers))
         if customers:

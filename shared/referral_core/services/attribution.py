@@ -22,8 +22,9 @@ from typing import Any
 from referral_core.clock import iso, parse_iso
 from referral_core.contacts import mask_name
 from referral_core.dal.attribution import AttributionRepository
+from referral_core.dal.contacts import Owner, owned_by, owner
 from referral_core.dal.dynamo import Item
-from referral_core.dal.referrals import ReferralRepository, referrals_of_referrer_gsi
+from referral_core.dal.referrals import ReferralRepository, referrer_index
 from referral_core.ids import normalise_code
 from referral_core.models.program import LEGACY_SOURCE_NAMES, Attribution, AttributionSource
 from referral_core.services.lead_checks import claim_matches
@@ -216,14 +217,15 @@ def customer_history(repo: AttributionRepository, lead: Item,
     whether the customer already had a job before this lead (an existing customer)."""
     earlier_leads: set[str] = set()
     existing = False
-    own_job = f"JOB#{lead['job_id']}" if lead.get("job_id") else None  # a lead made from a job's code
+    own_job = Owner("job", lead["job_id"]) if lead.get("job_id") else None  # a lead made from a job's code
     for contact_hash in _hashes(lead):
         for contact in repo.contacts(contact_hash):
-            if contact["sk"] == own_job:
+            whose = owner(contact)
+            if whose is None or whose == own_job:
                 continue
-            if contact["sk"].startswith("JOB#") and contact.get("created_at", "") < lead["created_at"]:
+            if whose.kind == "job" and contact.get("created_at", "") < lead["created_at"]:
                 existing = True
-            elif (contact["sk"].startswith("LEAD#") and contact.get("lead_id") != lead["lead_id"]
+            elif (whose.kind == "lead" and contact.get("lead_id") != lead["lead_id"]
                   and contact.get("created_at", "") < lead["created_at"]):
                 earlier_leads.add(contact["lead_id"])
     priors = sorted(
@@ -273,8 +275,7 @@ def attribute_lead(repo: AttributionRepository, referrals: ReferralRepository, l
                                      for e in decision.evidence]},
     }
     if decision.referrer_id:
-        attributes["gsi1pk"] = referrals_of_referrer_gsi(decision.referrer_id)
-        attributes["gsi1sk"] = f"{lead['created_at']}#{lead_id}"
+        attributes |= referrer_index(decision.referrer_id, lead_id, lead["created_at"])
     created = referrals.advance_stage(lead_id, Stage.RECEIVED, at=now,
                                       attributes={k: v for k, v in attributes.items() if v is not None})
     stored = referrals.get(lead_id, consistent=True)
@@ -345,7 +346,7 @@ def find_lead(repo: AttributionRepository, job: Item, rules: Attribution) -> tup
         (contact["created_at"], contact["lead_id"])
         for contact_hash in job.get("contact_hashes", [])
         for contact in repo.contacts(contact_hash)
-        if contact["sk"].startswith("LEAD#") and contact.get("created_at", "") <= job_seen
+        if owned_by(contact, "lead") and contact.get("created_at", "") <= job_seen
         and _within(contact["created_at"], job_seen, rules.window_days)
     ]
     return (max(candidates)[1], "contact") if candidates else None

@@ -15,6 +15,7 @@ from typing import Any
 
 from referral_core.clock import epoch, parse_iso
 from referral_core.contacts import is_disposable_domain
+from referral_core.dal.contacts import Owner, owner
 from referral_core.dal.leads import LeadRepository
 from referral_core.dal.rates import Window
 from referral_core.dal.referrals import ReferralRepository
@@ -63,25 +64,25 @@ def contact_findings(lead: Mapping[str, Any], matches: Mapping[str, Iterable[Map
     under the same contact, makes the customer an existing one; except the job a lead was made from (its
     share code entered in the job system: ``job_id``, services.attribution.lead_from_code).
     """
-    own_sk = f"LEAD#{lead['lead_id']}"
-    own_job = f"JOB#{lead['job_id']}" if lead.get("job_id") else None
+    own_lead = Owner("lead", lead["lead_id"])
+    own_job = Owner("job", lead["job_id"]) if lead.get("job_id") else None
     created = parse_iso(lead["created_at"])
     duplicates: list[dict[str, Any]] = []
     existing: list[dict[str, Any]] = []
     selves: list[dict[str, Any]] = []
     for kind, items in matches.items():
         for item in items:
-            sk = str(item["sk"])
+            whose = owner(item)
             alike = {"look_alike": True} if item.get("look_alike") else {}
-            if sk == own_job:
+            if whose is None or whose == own_job:
                 continue
-            if sk.startswith("JOB#"):
-                existing.append({"contact": kind, "job_id": sk.removeprefix("JOB#"), **alike})
-            elif sk.startswith("REFERRER#") and sk == f"REFERRER#{lead.get('referrer_id')}":
+            if whose.kind == "job":
+                existing.append({"contact": kind, "job_id": whose.id, **alike})
+            elif whose.kind == "referrer" and whose.id == lead.get("referrer_id"):
                 selves.append({"contact": kind, "via": "contact_index", **alike})
-            elif sk.startswith("LEAD#") and sk != own_sk and item["created_at"] < lead["created_at"]:
+            elif whose.kind == "lead" and whose != own_lead and item["created_at"] < lead["created_at"]:
                 days = (created - parse_iso(item["created_at"])).days
-                match = {"contact": kind, "lead_id": sk.removeprefix("LEAD#"), "days_before": days, **alike}
+                match = {"contact": kind, "lead_id": whose.id, "days_before": days, **alike}
                 (duplicates if days < rules.duplicate_window_days else existing).append(match)
     findings = []
     if duplicates:

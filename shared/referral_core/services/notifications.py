@@ -16,6 +16,7 @@ from referral_core.clock import iso, parse_iso
 from referral_core.dal.dynamo import Item
 from referral_core.dal.mail import Email
 from referral_core.dal.notifications import DigestQueue, NotificationLog, StageEmailLimit
+from referral_core.dal.referrals import lead_id_of
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.pages import esc
 from referral_core.services.auth_links import opt_out_token
@@ -120,10 +121,6 @@ def stage_label(stage: str) -> str:
 
 def reason_label(reason: str | None) -> str | None:
     return REASON_LABELS.get(reason or "", "the programme rules") if reason else None
-
-
-def lead_id_of(referral: Mapping[str, Any]) -> str:
-    return str(referral.get("lead_id") or str(referral["pk"]).removeprefix("LEAD#"))
 
 
 def stage_change(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> tuple[str | None, str] | None:

@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 from referral_core.clock import iso, now
 from referral_core.dal.payout_batches import PayoutBatchRepository
 from referral_core.dal.payout_methods import Envelope, PayoutMethodRepository, PayoutVault
-from referral_core.dal.rewards import RewardRepos, WithdrawalStatus
+from referral_core.dal.rewards import RewardRepos
+from referral_core.dal.withdrawals import WithdrawalStatus
 from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.ids import new_id
 from referral_core.models.payout_batches import (

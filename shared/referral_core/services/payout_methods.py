@@ -22,7 +22,7 @@ from referral_core.clock import iso
 from referral_core.contacts import clean_email, clean_phone, mask_name
 from referral_core.dal.mail import Email
 from referral_core.dal.payout_methods import Envelope, PayoutMethodRepository, PayoutVault
-from referral_core.dal.rewards import OPEN_WITHDRAWALS, WithdrawalRepository
+from referral_core.dal.withdrawals import OPEN_WITHDRAWALS, WithdrawalRepository
 from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.models.payouts import PayoutMethodRequest, PayoutMethodView, RevealedPayoutDetails
 from referral_core.pages import esc

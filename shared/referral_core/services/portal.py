@@ -12,7 +12,7 @@ from typing import Any
 
 from referral_core.clock import iso
 from referral_core.dal.links import LinkRepository
-from referral_core.dal.referrals import ReferralRepository
+from referral_core.dal.referrals import ReferralRepository, lead_id_of
 from referral_core.dal.referrers import ReferrerRepository
 from referral_core.dal.rewards import RewardRepos
 from referral_core.errors import NotFound
@@ -26,7 +26,7 @@ from referral_core.models.portal import (
     ReferralView,
 )
 from referral_core.services import qr
-from referral_core.services.notifications import lead_id_of, reason_label, stage_label
+from referral_core.services.notifications import reason_label, stage_label
 from referral_core.services.share_codes import get_share_code, share_code_view
 from referral_core.services.withdrawals import referrer_summary
 

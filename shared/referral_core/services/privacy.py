@@ -14,12 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from referral_core import keys
 from referral_core.clock import iso
 from referral_core.contacts import clean_email, clean_phone
+from referral_core.dal import keys
 from referral_core.dal.applications import email_guard_key
+from referral_core.dal.contacts import contact_pk, owner_partition
 from referral_core.dal.dynamo import Item
-from referral_core.dal.privacy import ItemChange, PrivacyRepository, contact_pk
+from referral_core.dal.jobs import job_pk
+from referral_core.dal.privacy import ItemChange, PrivacyRepository
 from referral_core.errors import InvalidInput
 from referral_core.hashing import email_hash, email_match_hash, peppered_hash
 from referral_core.ids import new_id
@@ -37,7 +39,6 @@ GUARDIAN_FIELDS = ("application_id", "status", "created_at", "guardian_email", "
 #: Kept as they are: the money trail and the record of who did what.
 KEEP_TYPES = frozenset({"audit", "ledger", "balance"})
 _GSI_KEYS = (("gsi1pk", "gsi1sk"), ("gsi2pk", "gsi2sk"))
-_ENTITY_PREFIXES = {"LEAD": "LEAD#", "JOB": "JOB#", "REFERRER": "REFERRER#"}
 _SECTIONS = (("leads", "LEAD#"), ("jobs", "JOB#"), ("referrers", "REFERRER#"), ("applications", "APPLICATION#"))
 MIN_NAME_CHARS = 3  # shorter names are not scrubbed from free text (too many false matches)
 
@@ -90,21 +91,18 @@ def find(repo: PrivacyRepository, who: Person) -> Footprint:
     entity_pks: set[str] = set()
     guarded_pks: set[str] = set()
     for value_hash in who.hashes:
-        for contact in repo.contacts(value_hash):
-            kind, _, entity_id = contact["sk"].partition("#")
-            if kind in _ENTITY_PREFIXES:
-                entity_pks.add(_ENTITY_PREFIXES[kind] + entity_id)
+        entity_pks |= {pk for pk in map(owner_partition, repo.contacts(value_hash)) if pk}
         for entry in repo.application_contacts(value_hash):
             (guarded_pks if entry.get("role") == "guardian" else entity_pks).add(str(entry["sk"]))
     if who.email_hash:
-        entity_pks |= {f"REFERRER#{r['referrer_id']}" for r in repo.referrers_by_email(who.email_hash)}
+        entity_pks |= {keys.referrer_pk(r["referrer_id"]) for r in repo.referrers_by_email(who.email_hash)}
     footprint = Footprint({pk: repo.partition(pk) for pk in sorted(entity_pks)},
                           {pk: repo.partition(pk) for pk in sorted(guarded_pks - entity_pks)})
     for items in list(footprint.of("LEAD#").values()):
         for item in items:
-            job_pk = f"JOB#{item['job_id']}" if item.get("job_id") else None
-            if job_pk and job_pk not in footprint.partitions:
-                footprint.partitions[job_pk] = repo.partition(job_pk)
+            job = job_pk(item["job_id"]) if item.get("job_id") else None
+            if job and job not in footprint.partitions:
+                footprint.partitions[job] = repo.partition(job)
     return footprint
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from referral_core.clock import iso
-from referral_core.dal.cursors import decode_cursor, encode_cursor
-from referral_core.dal.program import PROGRAM_PK, ProgramRepository
+from referral_core.dal.program import ProgramRepository
 from referral_core.models.program import (
     ApplicationRules,
     Program,
@@ -36,9 +35,8 @@ def current_program(repo: ProgramRepository) -> Program:
 
 def program_versions(repo: ProgramRepository, *, cursor: str | None, limit: int) -> ProgramVersions:
     """Every saved version, newest first (each as it was saved)."""
-    items, last = repo.versions(limit=limit, start_key=decode_cursor(cursor, index=None, partition=PROGRAM_PK,
-                                                                  sort_prefix="VERSION#"))
-    return ProgramVersions(items=[_program(i) for i in items], next_cursor=encode_cursor(last))
+    items, next_cursor = repo.versions(limit=limit, cursor=cursor)
+    return ProgramVersions(items=[_program(i) for i in items], next_cursor=next_cursor)
 
 
 def share_code_rules(repo: ProgramRepository) -> ShareCodeRules:

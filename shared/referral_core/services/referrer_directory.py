@@ -10,23 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from referral_core import keys
 from referral_core.clock import iso
-from referral_core.dal.audit import audit_entry
-from referral_core.dal.cursors import decode_cursor, encode_cursor
 from referral_core.dal.dynamo import Item
+from referral_core.dal.ledger import AlreadyPosted, Deltas, Entry, EntryKind, LedgerRepository, referrer_audit
 from referral_core.dal.links import LinkRepository
 from referral_core.dal.referrals import ReferralRepository
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.dal.rewards import (
-    AlreadyPosted,
-    Deltas,
-    Entry,
-    EntryKind,
-    LedgerRepository,
-    WithdrawalRepository,
-)
 from referral_core.dal.sessions import SessionRepository
+from referral_core.dal.withdrawals import WithdrawalRepository
 from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.hashing import email_hash
 from referral_core.ids import new_id
@@ -52,21 +43,19 @@ def directory(referrers: ReferrerRepository, sessions: SessionRepository, links:
     if "@" in query:  # an email: exactly one referrer or none; no paging
         found = sessions.referrer_by_email_hash(email_hash(pepper, query))
         return ReferrerDirectoryPage(items=[summary(found)] if found else [], next_cursor=None, matched_by="email")
-    prefix = keys.name_key(query)
-    start = decode_cursor(cursor, index="gsi2", partition=keys.REFERRER_DIRECTORY_GSI, sort_prefix=prefix)
     exact: list[Item] = []
-    matched_by = "name" if prefix else "all"
-    if query and not start:  # a share code or a referrer id, listed first on the first page
+    matched_by = "name" if query else "all"
+    if query and not cursor:  # a share code or a referrer id, listed first on the first page
         code = links.get_code(query.upper())
         by_code = referrers.get(str(code["referrer_id"])) if code and code.get("referrer_id") else None
         by_id = None if by_code else referrers.get(query)
         if by_code or (by_id and by_id.get("type") == "referrer"):
             exact.append(by_code or by_id)  # type: ignore[arg-type]
             matched_by = "code" if by_code else "id"
-    items, last = referrers.directory(name_prefix=prefix, limit=limit, start_key=start)
+    items, next_cursor = referrers.directory(name=query, limit=limit, cursor=cursor)
     seen = {str(i["referrer_id"]) for i in exact}
     listed = exact + [i for i in items if str(i["referrer_id"]) not in seen]
-    return ReferrerDirectoryPage(items=[summary(i) for i in listed], next_cursor=encode_cursor(last),
+    return ReferrerDirectoryPage(items=[summary(i) for i in listed], next_cursor=next_cursor,
                                  matched_by=matched_by)
 
 
@@ -105,9 +94,9 @@ def adjust(ledger: LedgerRepository, referrer_id: str, request: AdjustmentReques
     entry = Entry(referrer_id=referrer_id, kind=EntryKind.ADJUSTMENT, source_id=adjustment_id,
                   amount_cents=request.amount_cents, at=at, deltas=Deltas(available_cents=request.amount_cents),
                   detail={"reason": request.reason, "by": actor})
-    audit = audit_entry(f"REFERRER#{referrer_id}", actor=actor, action="ledger.adjusted", at=at,
-                        detail={"adjustment_id": adjustment_id, "amount_cents": request.amount_cents,
-                                "reason": request.reason})
+    audit = referrer_audit(referrer_id, actor=actor, action="ledger.adjusted", at=at,
+                           detail={"adjustment_id": adjustment_id, "amount_cents": request.amount_cents,
+                                   "reason": request.reason})
     try:
         ledger.post(entry, also=[audit])
     except AlreadyPosted as exc:

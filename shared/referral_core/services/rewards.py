@@ -3,7 +3,7 @@
 A reward is never instant or automatic by default: an eligible job is credited as *pending* once (per job),
 after a staff decision unless the programme says otherwise, becomes *available* after the holding period,
 and a refund reverses it (pending) or claws it back (available). Every money movement is one ledger entry
-posted with its balance change in one transaction (``referral_core.dal.rewards``).
+posted with its balance change in one transaction (``referral_core.dal.ledger``).
 """
 
 from __future__ import annotations
@@ -17,22 +17,10 @@ from typing import Any, TypeVar
 
 from referral_core.clock import iso, now, parse_iso
 from referral_core.dal.dynamo import ConditionFailed
-from referral_core.dal.exports import ExportKind, export_pointer
-from referral_core.dal.referrals import review_gsi
-from referral_core.dal.rewards import (
-    AlreadyPosted,
-    BalanceChanged,
-    Deltas,
-    Entry,
-    EntryKind,
-    Operation,
-    RewardRepos,
-    RewardState,
-    WithdrawalStatus,
-    eligibility_update,
-    referee_credit_note,
-    reward_key,
-)
+from referral_core.dal.ledger import AlreadyPosted, BalanceChanged, Deltas, Entry, EntryKind, Operation
+from referral_core.dal.referrals import eligibility_update, lead_id_of
+from referral_core.dal.rewards import RewardRepos, RewardState, referee_credit_note, reward_export_pointer
+from referral_core.dal.withdrawals import WithdrawalStatus
 from referral_core.errors import Unavailable
 from referral_core.models.program import Program
 from referral_core.services.program import current_program
@@ -244,7 +232,7 @@ def flag_refund_excess(repos: RewardRepos, old: dict[str, Any], new: dict[str, A
 
 
 def _lead_id(referral: dict[str, Any]) -> str:
-    return str(referral["lead_id"] if "lead_id" in referral else referral["pk"].removeprefix("LEAD#"))
+    return lead_id_of(referral)
 
 
 # -- settling ------------------------------------------------------------------------------------
@@ -283,9 +271,8 @@ def settle(repos: RewardRepos, lead_id: str, *, staff_accepted: bool = False) ->
             repos.referrals.raise_flag(lead_id, FlagType.CURRENCY_MISMATCH, Severity.HIGH, {
                 "job_id": facts.job["job_id"], "job_currency": facts.job.get("currency"),
                 "program_currency": repos.currency, "amount_cents": facts.job.get("amount_cents")}, at=at)
-        queue = None if facts.referral.get("review_status") in IN_QUEUE else review_gsi(ReviewStatus.OPEN)
         repos.rewards.record_eligibility(lead_id, result.record(at, program.version), at=at,
-                                         review_queue=queue)
+                                         open_review=facts.referral.get("review_status") not in IN_QUEUE)
         repos.referrals.hold(lead_id, Stage.UNDER_REVIEW, at=at)
         return str(result.outcome)
     credited = _credit(repos, facts, program, result.record(at, program.version))
@@ -319,8 +306,7 @@ def _credit(repos: RewardRepos, facts: Facts, program: Program, eligibility: dic
                   "currency": repos.currency, "tier": tier, "state": str(RewardState.PENDING),
                   "created_at": at, "release_at": release_at, "program_version": program.version}
         also: list[Operation] = [eligibility_update(lead_id, eligibility, at=at),
-                                 export_pointer(ExportKind.REWARDS, at=at, record_id=job_id,
-                                                target=reward_key(job_id))]
+                                 reward_export_pointer(job_id, at=at)]
         referee = program.rules.referee_reward
         if referee.enabled and referee.amount_cents > 0:
             also.append(referee_credit_note(job_id, lead_id, referee.amount_cents, at))

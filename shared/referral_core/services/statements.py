@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 from referral_core.clock import parse_iso
 from referral_core.dal.branding import BrandingRepository
 from referral_core.dal.dynamo import Item, Table
+from referral_core.dal.ledger import EntryKind, LedgerRepository
 from referral_core.dal.program import ProgramRepository
 from referral_core.dal.referrers import ReferrerRepository
-from referral_core.dal.rewards import EntryKind, LedgerRepository
 from referral_core.errors import InvalidInput, NotFound
 from referral_core.models.branding import BrandingData
 from referral_core.models.program import Statements

@@ -11,15 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from referral_core.clock import iso
-from referral_core.dal.rewards import (
-    OPEN_WITHDRAWALS,
-    AlreadyPosted,
-    Deltas,
-    Entry,
-    EntryKind,
-    RewardRepos,
-    WithdrawalStatus,
-)
+from referral_core.dal.ledger import AlreadyPosted, Deltas, Entry, EntryKind
+from referral_core.dal.rewards import RewardRepos
+from referral_core.dal.withdrawals import OPEN_WITHDRAWALS, WithdrawalStatus
 from referral_core.errors import Conflict, InvalidInput, NotFound
 from referral_core.ids import new_id
 from referral_core.models.rewards import (

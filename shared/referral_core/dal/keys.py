@@ -1,4 +1,10 @@
-"""Key builders for the single table. docs/data-model.md lists every access pattern these serve.
+"""Keys of the referrer and share-code entities (profile, email guard, directory, codes, clicks, stats).
+
+Every entity's keys are built and parsed in one place inside ``referral_core.dal``: here for referrers and
+share codes, which many dal modules read (so they are not in ``dal/referrers.py`` or ``dal/links.py``,
+which would import each other); the others beside their repository (``dal/jobs.py``, ``dal/contacts.py``,
+``dal/referrals.py``, ``dal/ledger.py``, ``dal/rewards.py``, ``dal/withdrawals.py``, ``dal/review.py``…).
+docs/data-model.md lists every access pattern these serve.
 
 Every item carries ``type`` (its entity name) so stream filters and humans can tell items apart.
 """
@@ -7,8 +13,13 @@ from __future__ import annotations
 
 
 # -- referrers ------------------------------------------------------------------------------------
+def referrer_pk(referrer_id: str) -> str:
+    """The referrer's partition: ``PROFILE``, ``BALANCE``, ``LEDGER#…``, ``CODES``, ``PAYOUT_METHOD``, audit."""
+    return f"REFERRER#{referrer_id}"
+
+
 def referrer(referrer_id: str) -> tuple[str, str]:
-    return f"REFERRER#{referrer_id}", "PROFILE"
+    return referrer_pk(referrer_id), "PROFILE"
 
 
 def referrer_email_lock(email_hash: str) -> tuple[str, str]:
