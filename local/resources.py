@@ -182,7 +182,11 @@ class ResourceBuilder:
         if "secrets" in json.loads(spec.get("SecretStringTemplate") or "{}"):
             # Standard Webhooks signing secrets: {"secrets": ["whsec_<base64 of 32 bytes>"]}
             return json.dumps({"secrets": ["whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()]})
-        return _random_string(int(spec.get("PasswordLength", 32)))
+        generated = _random_string(int(spec.get("PasswordLength", 32)))
+        if "SecretStringTemplate" not in spec:
+            return generated
+        # As CloudFormation does: the template's JSON with GenerateStringKey set to the generated string.
+        return json.dumps({**json.loads(spec["SecretStringTemplate"]), spec["GenerateStringKey"]: generated})
 
     def _secrets(self) -> None:
         sm = self.client("secretsmanager")

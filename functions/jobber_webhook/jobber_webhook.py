@@ -18,7 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from referral_core.bodies import request_headers
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.provider_queue import ProviderQueue
-from referral_core.dal.provider_secrets import ProviderSecret, text
+from referral_core.dal.provider_secrets import ProviderSecret, text, to_verify
 from referral_core.errors import DomainError
 from referral_core.http_errors import json_payload, raw_routes
 from referral_core.models.jobs import ProviderWebhookResponse
@@ -44,7 +44,7 @@ def credentials() -> ProviderSecret:
 
 
 def client_secrets(value: dict[str, Any] | None) -> tuple[str, ...] | None:
-    return None if value is None else (text(value, "client_secret", settings().jobber_secret_arn),)
+    return None if value is None else (to_verify(text, value, "client_secret", settings().jobber_secret_arn),)
 
 
 @tracer.capture_method

@@ -18,7 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from referral_core import deps
 from referral_core.bodies import request_headers
 from referral_core.config import BaseSettings, read_settings
-from referral_core.dal.provider_secrets import ProviderSecret, strings, text
+from referral_core.dal.provider_secrets import ProviderSecret, strings, text, to_verify
 from referral_core.errors import DomainError
 from referral_core.http_errors import json_payload, raw_routes
 from referral_core.observability import count, logger, publishes_metrics, tracer
@@ -45,7 +45,8 @@ def credentials() -> ProviderSecret:
 
 def keys(value: dict[str, Any]) -> square.SquareKeys:
     secret_id = settings().square_secret_arn
-    return square.SquareKeys(text(value, "notification_url", secret_id), strings(value, "signature_keys", secret_id))
+    return square.SquareKeys(to_verify(text, value, "notification_url", secret_id),
+                             to_verify(strings, value, "signature_keys", secret_id))
 
 
 def fresh_keys() -> square.SquareKeys | None:

@@ -21,7 +21,7 @@ from referral_core import deps
 from referral_core.bodies import request_headers
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal import outbound_http
-from referral_core.dal.provider_secrets import ProviderSecret, TenantTokens, strings, text
+from referral_core.dal.provider_secrets import ProviderSecret, TenantTokens, strings, text, to_verify
 from referral_core.errors import DomainError
 from referral_core.http_errors import raw_routes
 from referral_core.observability import count, logger, publishes_metrics, tracer
@@ -56,7 +56,7 @@ def tenant_tokens() -> TenantTokens:
 
 
 def webhook_keys(value: dict[str, Any]) -> tuple[str, ...]:
-    return strings(value, "webhook_keys", settings().xero_secret_arn)
+    return to_verify(strings, value, "webhook_keys", settings().xero_secret_arn)
 
 
 def fresh_keys() -> tuple[str, ...] | None:

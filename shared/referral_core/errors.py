@@ -45,6 +45,12 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+class NotConfigured(Unauthorized):
+    """An adapter whose signing key staff have not set yet: no delivery can be verified, so none is taken."""
+
+    code = "not_configured"
+
+
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"

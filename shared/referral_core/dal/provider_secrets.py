@@ -12,14 +12,26 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from referral_core.dal.aws import client
 from referral_core.dal.dynamo import translate
 from referral_core.dal.secrets import read_secret_string
-from referral_core.errors import ConfigError, NotConnected
+from referral_core.errors import ConfigError, NotConfigured, NotConnected
+
+T = TypeVar("T")
+
+
+def to_verify(read: Callable[[dict[str, Any], str, str], T], value: dict[str, Any], name: str, secret_id: str) -> T:
+    """``read`` (:func:`strings` or :func:`text`) of what verifies a delivery: not set yet (an adapter deployed
+    before staff filled in its secret) is a 401 for the caller, as no signature can match, not a 500."""
+    try:
+        return read(value, name, secret_id)
+    except ConfigError:
+        raise NotConfigured(f"this adapter's {name} is not set yet") from None
 
 
 class ProviderSecret:
