@@ -3,15 +3,16 @@ routing context by referrer_portal's ``require_session`` middleware), and the pa
 
 import dataclasses
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from referral_core import referrer_mail
 from referral_core.config import LeadCaptureSettings, read_settings
 from referral_core.dal.secrets import secret_string
 from referral_core.origin import request_origin
-from referral_core.pages.portal import portal_csp
+
+if TYPE_CHECKING:
+    from referral_core.dal.mail import Email
 
 #: With the pages' own CSP (the dashboard script's hash, portal_csp); the other security headers are added to
 #: every answer of the function (referral_core.security_headers).
@@ -72,9 +73,16 @@ def signed_in(resolver: Any) -> dict[str, Any]:
 
 def html(status: int, body: str, csp: str | None = None) -> Response[str]:
     """An HTML page with the portal pages' CSP, or ``csp`` (a page with its own script)."""
+    from referral_core.pages.portal import portal_csp  # the page routes only
+
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=body,
                     headers={**HTML_HEADERS, "Content-Security-Policy": csp or portal_csp()})
 
 
-send = referrer_mail.send
+def send(email: "Email") -> str:
+    """Send a referrer an email (referral_core.referrer_mail), loaded by the first route that sends one: the
+    routes that only read (most of /me) do not load the mail settings and branding."""
+    from referral_core import referrer_mail
+
+    return referrer_mail.send(email)
 

@@ -1,7 +1,6 @@
-"""Staff routes for referrers: the directory (list and search), one referrer's page, manual ledger
-adjustments, their type (``PATCH``) and their status (suspend and reactivate). Creating a referrer
-(``POST /admin/referrers``) is on the resolver itself; their share codes
-(``/admin/referrers/{id}/share-codes``) are in admin_share_codes.
+"""Staff routes for referrers: creating one (``POST /admin/referrers``), the directory (list and search), one
+referrer's page, manual ledger adjustments, their type (``PATCH``) and their status (suspend and reactivate).
+Their share codes (``/admin/referrers/{id}/share-codes``) are in admin_share_codes.
 """
 
 from typing import Annotated
@@ -9,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from staff_context import current_actor
+from staff_context import current_actor, settings
 
 from referral_core import deps
 from referral_core.dal.ledger import LedgerRepository
@@ -22,6 +21,8 @@ from referral_core.http import json_answer, json_response
 from referral_core.models.referrers import (
     AdjustmentRequest,
     AdjustmentResponse,
+    CreateReferrerRequest,
+    CreateReferrerResponse,
     ReferrerDetail,
     ReferrerDirectoryPage,
     ReferrerStatusRequest,
@@ -30,8 +31,9 @@ from referral_core.models.referrers import (
     UpdateReferrerRequest,
 )
 from referral_core.observability import tracer
+from referral_core.origin import request_origin
 from referral_core.services import referrer_directory
-from referral_core.services.referrers import reactivate_referrer, set_referrer_type, suspend_referrer
+from referral_core.services.referrers import create_referrer, reactivate_referrer, set_referrer_type, suspend_referrer
 
 router = Router()
 
@@ -52,6 +54,20 @@ def get_referrers(
     page = referrer_directory.directory(ReferrerRepository(table), SessionRepository(table), LinkRepository(table),
                                         q=q, cursor=cursor, limit=limit, pepper=deps.pepper())
     return json_response(200, page.model_dump(mode="json"))
+
+
+@router.post("/admin/referrers", responses={
+    201: {"description": "Referrer created", "content": {"application/json": {"model": CreateReferrerResponse}}},
+    409: {"description": "A referrer with this email already exists"},
+})
+@tracer.capture_method
+def post_referrer(body: CreateReferrerRequest) -> Response[str]:
+    created: CreateReferrerResponse = create_referrer(
+        ReferrerRepository(deps.table()), body, pepper=deps.pepper(),
+        origin=request_origin(router.current_event.raw_event, settings().public_base_url),
+        phone_region=settings().default_phone_region, actor=current_actor(router),
+    )
+    return json_response(201, created.model_dump())
 
 
 @router.get("/admin/referrers/<referrer_id>", responses={

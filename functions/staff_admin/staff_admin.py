@@ -12,19 +12,13 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
-from staff_context import current_actor, settings
 
-from referral_core import deps
 from referral_core.auth import authorize, staff_from_event
-from referral_core.dal.referrers import ReferrerRepository
 from referral_core.errors import Forbidden, Unauthorized
-from referral_core.http import LazyRouters, create_resolver, json_response
+from referral_core.http import LazyRouters, create_resolver
 from referral_core.http_errors import error_payload
-from referral_core.models.referrers import CreateReferrerRequest, CreateReferrerResponse
 from referral_core.observability import logger, tracer
-from referral_core.origin import request_origin
 from referral_core.security_headers import secured
-from referral_core.services.referrers import create_referrer
 
 app = create_resolver()
 
@@ -43,7 +37,7 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "disputes": "admin_disputes",
     "reports": "admin_reports",
     "people": "admin_privacy",
-    "referrers": "admin_referrers",  # POST /admin/referrers is below
+    "referrers": "admin_referrers",
     "referrers/*/share-codes": "admin_share_codes", "referrers/*/statements": "admin_statements",
     "share-codes": "admin_share_codes",
     "program": "admin_program",
@@ -55,20 +49,6 @@ routers = LazyRouters(app, prefix="/admin/", modules={
     "branding": "admin_branding",
     "applications": "admin_applications",
 })
-
-
-@app.post("/admin/referrers", responses={
-    201: {"description": "Referrer created", "content": {"application/json": {"model": CreateReferrerResponse}}},
-    409: {"description": "A referrer with this email already exists"},
-})
-@tracer.capture_method
-def post_referrer(body: CreateReferrerRequest) -> Response[str]:
-    created: CreateReferrerResponse = create_referrer(
-        ReferrerRepository(deps.table()), body, pepper=deps.pepper(),
-        origin=request_origin(app.current_event.raw_event, settings().public_base_url),
-        phone_region=settings().default_phone_region, actor=current_actor(app),
-    )
-    return json_response(201, created.model_dump())
 
 
 @secured

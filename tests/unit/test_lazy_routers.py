@@ -32,7 +32,7 @@ class Lazy:
 
 
 CASES = [
-    Lazy("StaffAdminFunction", "staff_admin", "admin_", ("staff_context",), ("POST /admin/referrers",),
+    Lazy("StaffAdminFunction", "staff_admin", "admin_", ("staff_context",), (),
          (("/admin/reviews", "admin_reviews"), ("/admin/referrals/L1/decisions", "admin_reviews"))),
     Lazy("ReferrerPortalFunction", "referrer_portal", "portal_", ("portal_context",), (),
          (("/me/referrals/L1", "portal_referrals"), ("/me/referrals", "portal_referrals"))),
@@ -85,6 +85,33 @@ def test_every_route_module_and_every_route_is_mapped(case: tuple[Lazy, dict]) -
         path = route_key.split(" ", 1)[1]
         assert route_key in lazy.on_resolver or _mapped(path, report), \
             f"{route_key}: map its path segments in {lazy.module}.routers"
+
+
+INIT_PROBE = """
+import json, sys
+sys.path[:0] = {paths!r}
+import {module}
+print(json.dumps(sorted(n for n in {heavy!r} if n in sys.modules)))
+"""
+
+
+@pytest.mark.parametrize(("function_id", "module", "heavy"), [
+    # creating a referrer (models.referrers: the staff function's largest pydantic models) is admin_referrers'
+    ("StaffAdminFunction", "staff_admin", ("referral_core.models.referrers", "referral_core.services.referrers")),
+    # the mail settings and branding load with the first route that sends an email, the pages' CSP with the
+    # first page; neither the payout-details nor the statements code loads with the function
+    ("ReferrerPortalFunction", "referrer_portal", (
+        "referral_core.referrer_mail", "referral_core.pages.portal", "referral_core.dal.payout_methods",
+        "referral_core.services.payout_methods", "referral_core.services.statements")),
+])
+def test_the_handler_module_loads_no_route_s_models_or_mail(function_id: str, module: str,
+                                                           heavy: tuple[str, ...]) -> None:
+    function = TEMPLATE.functions[function_id]
+    paths = [str(function.code_uri), *(str(p) for p in function.layer_dirs)]
+    out = subprocess.run([sys.executable, "-I", "-c", INIT_PROBE.format(paths=paths, module=module, heavy=heavy)],
+                         env=lambda_environment(function, None), cwd=str(function.code_uri), capture_output=True,
+                         text=True, check=True, timeout=60)
+    assert json.loads(out.stdout) == []
 
 
 FLYER_PROBE = """
