@@ -15,7 +15,9 @@ from tests.support.aws import Stack
 from tests.support.events import json_body
 from tests.support.jobs import configure_webhook_secrets
 from tests.support.portal import create_referrer, sign_in
+from tests.support.providers import configure_providers
 from tests.support.routes import Caller, all_routes
+from tests.support.stripe_events import configure_stripe_secrets
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +46,8 @@ def assert_secure(response: dict[str, Any], what: str) -> None:
 @pytest.fixture
 def api(portal_stack: Stack) -> Caller:
     configure_webhook_secrets(portal_stack)
+    configure_providers(portal_stack)  # the job-system adapters read their secrets before anything else
+    configure_stripe_secrets(portal_stack)
     staff_pool(portal_stack)  # /admin/staff* reads the staff pool
     referrer = create_referrer(portal_stack)
     session = sign_in(portal_stack, referrer["email"])
