@@ -24,7 +24,7 @@ from referral_core.clock import iso
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal import outbound_http
 from referral_core.dal.provider_secrets import ProviderSecret, text
-from referral_core.observability import logger, tracer
+from referral_core.observability import logger, publishes_metrics, tracer
 from referral_core.services.providers import jobber, servicem8
 from referral_core.services.providers.ingest import ProviderIngest
 from referral_core.services.providers.oauth_api import OAuthApi, OAuthClient, ProviderRecordGone
@@ -127,6 +127,7 @@ def record_handler(record: SQSRecord) -> None:
         raise
 
 
+@publishes_metrics
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

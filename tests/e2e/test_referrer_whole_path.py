@@ -4,13 +4,17 @@ from the emailed link, staff approve in the console; the new referrer signs in a
 referral earns a reward (the job system's events, the holding period released), the referrer asks for a
 withdrawal on the dashboard; staff batch it in the console, download the ABA file (parsed back: the amount and
 the BSB/account), mark the batch paid with the bank's reference; the referrer's dashboard shows it paid and
-this financial year's statement CSV lists it."""
+this financial year's statement CSV lists it.
+
+It runs on a stack of its own: it changes the programme's rules, and its friend's contact details would
+otherwise meet other tests' leads (a duplicate flag sends the referral to review) and their per-IP lead count."""
 
 from __future__ import annotations
 
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -24,6 +28,7 @@ from referral_core.clock import now
 from referral_core.models.program import Statements
 from referral_core.services.aba import parse_aba
 from referral_core.services.statements import year_of
+from tests.e2e.conftest import running_stack
 from tests.e2e.test_applications_browser import emailed_link
 from tests.e2e.test_browser_journey import PHONE, job_event, reload_until_stage, sign_in_link, staff
 from tests.e2e.test_staff_console import browser, open_tab, page, sign_in
@@ -34,6 +39,13 @@ __all__ = ["browser", "page"]  # the console's Chromium fixtures (CSP and script
 BSB, ACCOUNT = "062-000", "40912876"
 PAYOUT_FILE = {"apca_user_id": "301500", "user_name": "Fixit Computers Pty Ltd", "remitter_name": "FIXIT COMPUTERS",
                "financial_institution": "CBA", "bsb": "062-111", "account_number": "10203040"}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    """This module's own local stack (overrides the session's)."""
+    with running_stack(tmp_path_factory.mktemp("local-stack-whole-path")) as process:
+        yield process
 
 
 def wait_for_mail(stack: StackProcess, to: str, subject: str, timeout_s: float = 30.0) -> dict:

@@ -86,6 +86,16 @@ def process(stack) -> dict:
     return stack.invoke(PROVIDER_EVENTS, sqs_event(*bodies))
 
 
+def test_the_consumer_publishes_what_it_counted(webhook, api, capsys):
+    api.routes[GRAPHQL] = graphql(PAID_INVOICE)
+    assert webhook.invoke(JOBBER, sample("INVOICE_UPDATE"))["statusCode"] == 202
+    capsys.readouterr()
+    assert webhook.invoke(PROVIDER_EVENTS, sqs_event(*queued_messages(webhook))) == {"batchItemFailures": []}
+    # One EMF line of this invocation (not left for the next one to flush)
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [doc.get("ProviderEventsRecorded") for doc in emf] == [[1.0]]
+
+
 def test_a_paid_invoice_is_acknowledged_queued_then_read_and_recorded_as_paid(webhook, api):
     # Given Jobber's API holds the paid invoice of job 555
     api.routes[GRAPHQL] = graphql(PAID_INVOICE)
