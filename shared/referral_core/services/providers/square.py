@@ -32,9 +32,9 @@ from pydantic import ValidationError
 from referral_core.bodies import loads
 from referral_core.errors import InvalidInput, Unauthorized
 from referral_core.http_errors import validation_fields
-from referral_core.models.jobs import JobEventType, JobWebhookEvent
+from referral_core.models.jobs import JobEventType
 from referral_core.models.square import Invoice, Money, SquareEvent
-from referral_core.services.providers.translation import job_event
+from referral_core.services.providers.translation import Translated
 
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 PAID_EVENTS = frozenset({"invoice.payment_made"})
@@ -78,21 +78,6 @@ def verify(headers: Mapping[str, str], body: bytes, *, keys: SquareKeys,
     if fresh is not None and matches(sent, body, fresh):
         return
     raise Unauthorized("Square signature does not match")
-
-
-@dataclass(frozen=True)
-class Translated:
-    """A Square event as a job event (``job`` holds the job event's ``data``), or why it is ignored."""
-
-    event_id: str
-    type: JobEventType | None = None
-    job: dict[str, object] | None = None
-    ignored: str | None = None
-
-    @property
-    def event(self) -> JobWebhookEvent | None:
-        """The job event (422 naming a translated field it refuses), or None when ignored."""
-        return None if self.type is None or self.job is None else job_event(self.type, self.job)
 
 
 def parse(body: bytes) -> SquareEvent:

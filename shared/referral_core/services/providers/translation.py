@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,3 +19,18 @@ def job_event(event_type: JobEventType, data: dict[str, Any]) -> JobWebhookEvent
     except ValidationError as exc:
         fields = validation_fields([dict(error) for error in exc.errors()])
         raise InvalidInput(f"invalid fields: {', '.join(fields)}", fields=fields) from None
+
+
+@dataclass(frozen=True)
+class Translated:
+    """A provider's event as a job event (``job`` holds the job event's ``data``), or why it is ignored."""
+
+    event_id: str
+    type: JobEventType | None = None
+    job: dict[str, object] | None = None
+    ignored: str | None = None
+
+    @property
+    def event(self) -> JobWebhookEvent | None:
+        """The job event (422 naming a translated field it refuses), or None when ignored."""
+        return None if self.type is None or self.job is None else job_event(self.type, self.job)

@@ -43,7 +43,7 @@ from referral_core.bodies import loads
 from referral_core.dal.outbound_http import Reply
 from referral_core.errors import InvalidInput, NotConnected, Unauthorized, Unavailable
 from referral_core.http_errors import validation_fields
-from referral_core.models.jobs import JobEventType, JobWebhookEvent
+from referral_core.models.jobs import JobEventType
 from referral_core.models.xero import (
     CreditNotes,
     Invoices,
@@ -53,7 +53,7 @@ from referral_core.models.xero import (
     XeroWebhook,
 )
 from referral_core.observability import count, logger
-from referral_core.services.providers.translation import job_event
+from referral_core.services.providers.translation import Translated
 
 SIGNATURE_HEADER = "x-xero-signature"
 #: "Referral K7QX3MZ" (or "Referral code: K7QX3MZ", "Ref #K7QX3MZ") in an invoice's Reference.
@@ -202,19 +202,6 @@ def _seconds(value: str | None, *, default: float) -> float:
 
 
 # -- translation ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Translated:
-    event_id: str
-    type: JobEventType | None = None
-    job: dict[str, object] | None = None
-    ignored: str | None = None
-
-    @property
-    def event(self) -> JobWebhookEvent | None:
-        """The job event (422 naming a translated field it refuses), or None when ignored."""
-        return None if self.type is None or self.job is None else job_event(self.type, self.job)
-
-
 def event_id(event: XeroEvent) -> str:
     """Xero's events carry no id of their own: the tenant, resource, category, type and time make one."""
     return f"{event.tenantId}:{event.eventCategory}:{event.resourceId}:{event.eventType}:{event.eventDateUtc}"
