@@ -20,10 +20,10 @@ from referral_core.bodies import media_type
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.provider_queue import ProviderQueue
 from referral_core.dal.provider_secrets import ProviderSecret, text
-from referral_core.errors import DomainError, Unauthorized
+from referral_core.errors import Unauthorized
 from referral_core.http_errors import json_payload, raw_routes
 from referral_core.models.jobs import ProviderWebhookResponse
-from referral_core.observability import count, logger, publishes_metrics, tracer
+from referral_core.observability import count, count_webhook_rejection, logger, publishes_metrics, tracer
 from referral_core.security_headers import secured
 from referral_core.services.providers import servicem8
 
@@ -83,15 +83,11 @@ def post_servicem8_event(event: dict[str, Any]) -> dict[str, Any]:
     return json_payload(202, answer.model_dump(mode="json"))
 
 
-def count_rejection(exc: DomainError) -> None:
-    count("WebhookRejected" if exc.status < 500 else "WebhookUnavailable")
-
-
 @secured
 @publishes_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
-@raw_routes(on_error=count_rejection)
+@raw_routes(on_error=count_webhook_rejection)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return post_servicem8_event(event)
 

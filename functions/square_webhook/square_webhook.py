@@ -19,9 +19,8 @@ from referral_core import deps
 from referral_core.bodies import request_headers
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.provider_secrets import ProviderSecret, strings, text, to_verify
-from referral_core.errors import DomainError
 from referral_core.http_errors import json_payload, raw_routes
-from referral_core.observability import count, logger, publishes_metrics, tracer
+from referral_core.observability import count_webhook_rejection, logger, publishes_metrics, tracer
 from referral_core.security_headers import secured
 from referral_core.services.providers import square
 from referral_core.services.providers.ingest import ProviderIngest
@@ -74,15 +73,11 @@ def post_square_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return json_payload(200, answer.model_dump(mode="json"))
 
 
-def count_rejection(exc: DomainError) -> None:
-    count("WebhookRejected" if exc.status < 500 else "WebhookUnavailable")
-
-
 @secured
 @publishes_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
-@raw_routes(on_error=count_rejection)
+@raw_routes(on_error=count_webhook_rejection)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return post_square_event(event, context)
 

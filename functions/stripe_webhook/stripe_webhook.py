@@ -26,9 +26,9 @@ from referral_core.bodies import loads, request_headers
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal.secrets import read_secret_string
 from referral_core.dal.signing_secrets import SigningSecrets
-from referral_core.errors import DomainError, Unauthorized
+from referral_core.errors import Unauthorized
 from referral_core.http_errors import json_payload, raw_routes
-from referral_core.observability import count, logger, publishes_metrics, tracer
+from referral_core.observability import count, count_webhook_rejection, logger, publishes_metrics, tracer
 from referral_core.security_headers import secured
 from referral_core.services.providers.ingest import ProviderIngest
 from referral_core.services.providers.stripe_events import PROVIDER, translate
@@ -135,15 +135,11 @@ def post_stripe_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return json_payload(200, answer.model_dump(mode="json"))
 
 
-def count_rejection(exc: DomainError) -> None:
-    count("WebhookRejected" if exc.status < 500 else "WebhookUnavailable")
-
-
 @secured
 @publishes_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
-@raw_routes(on_error=count_rejection)
+@raw_routes(on_error=count_webhook_rejection)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return post_stripe_event(event, context)
 

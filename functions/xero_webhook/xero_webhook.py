@@ -22,9 +22,8 @@ from referral_core.bodies import request_headers
 from referral_core.config import BaseSettings, read_settings
 from referral_core.dal import outbound_http
 from referral_core.dal.provider_secrets import ProviderSecret, TenantTokens, strings, text, to_verify
-from referral_core.errors import DomainError
 from referral_core.http_errors import raw_routes
-from referral_core.observability import count, logger, publishes_metrics, tracer
+from referral_core.observability import count, count_webhook_rejection, logger, publishes_metrics, tracer
 from referral_core.security_headers import secured
 from referral_core.services.providers import xero
 from referral_core.services.providers.ingest import ProviderIngest
@@ -120,16 +119,12 @@ def post_xero_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return received()
 
 
-def count_rejection(exc: DomainError) -> None:
-    count("WebhookRejected" if exc.status < 500 else "WebhookUnavailable")
-
-
 @secured
 @publishes_metrics
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 @without_body_on_401
-@raw_routes(on_error=count_rejection)
+@raw_routes(on_error=count_webhook_rejection)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return post_xero_event(event, context)
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger
 
 from referral_core.config import read_settings
+from referral_core.errors import DomainError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,6 +65,12 @@ def count(name: str, value: int = 1) -> None:
         from aws_lambda_powertools.metrics import MetricUnit
 
         _metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def count_webhook_rejection(exc: DomainError) -> None:
+    """A webhook delivery refused: ``WebhookRejected`` for the sender's fault (4xx), else ``WebhookUnavailable``
+    (the ``on_error`` of every webhook handler's :func:`referral_core.http_errors.raw_routes`)."""
+    count("WebhookRejected" if exc.status < 500 else "WebhookUnavailable")
 
 
 def publishes_metrics(handler: F) -> F:
